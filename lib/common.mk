@@ -1,0 +1,27 @@
+# Build settings shared by every component's Makefile.
+# Include with:  TOP := $(abspath ..)   include $(TOP)/lib/common.mk
+
+CC      ?= cc
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-unused-parameter \
+           -D_GNU_SOURCE -D_FORTIFY_SOURCE=2 -fstack-protector-strong -I$(TOP)/lib
+
+# Shared cJSON (host programs: harness, runtime CLI, tests).
+CJSON_CFLAGS := $(shell pkg-config --cflags libcjson 2>/dev/null)
+CJSON_LIBS   := $(shell pkg-config --libs libcjson 2>/dev/null || echo -lcjson)
+
+# Static cJSON (programs that run inside guests and containers: workloads,
+# guest runner). Built from Debian's cjson source package by ci/static-cjson.
+STATIC_CJSON_DIR    := $(TOP)/build/cjson
+STATIC_CJSON_CFLAGS := -I$(STATIC_CJSON_DIR)/include
+STATIC_CJSON_LIBS   := $(STATIC_CJSON_DIR)/lib/libcjson.a
+STATIC_LDFLAGS      := -static -pthread
+
+$(STATIC_CJSON_DIR)/lib/libcjson.a:
+	$(TOP)/ci/static-cjson
+
+# cmocka for C unit tests; prove(1) aggregates TAP from every test.
+CMOCKA_CFLAGS := $(shell pkg-config --cflags cmocka 2>/dev/null)
+CMOCKA_LIBS   := $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
+PROVE         ?= prove
+PROVE_FLAGS   ?= --exec '' --timer
