@@ -1,4 +1,6 @@
 # Build settings shared by every component's Makefile.
+
+.DEFAULT_GOAL := all
 # Include with:  TOP := $(abspath ..)   include $(TOP)/lib/common.mk
 
 CC      ?= cc

@@ -1,0 +1,89 @@
+# Every entry point of the project. See README.md.
+#   make            build everything (warnings are errors)
+#   make check      fast unit tests of every component
+#   make test       the whole test suite: deps, build, images, real guests
+#   make suite      the main job: deps, build, images, default suite, PDF
+#   make vm-up / vm-down, make images, make report RESULTS=results/<id>
+
+SHELL := /bin/bash
+TOP := $(CURDIR)
+HARNESS := $(TOP)/build/bin/harness
+PAYLOAD := $(TOP)/build/guest-root
+COMPONENTS := workloads guest runtime reports harness
+GUEST_COMPONENTS := workloads guest runtime
+IMAGES := general security
+SUITE ?= default
+REPORT ?= $(TOP)/results/report.pdf
+
+.PHONY: all deps build payload images check test integration suite vm-up vm-down report clean \
+	libvirtd-start libvirtd-stop $(COMPONENTS)
+
+all: build payload
+
+deps:
+	@$(TOP)/ci/deps
+
+build: $(COMPONENTS)
+
+$(COMPONENTS):
+	@$(MAKE) --no-print-directory -C $@ all
+
+harness: reports
+
+# The tree of files that goes into every guest image, with a manifest of
+# their digests (the prepared images are keyed by it).
+payload: $(GUEST_COMPONENTS)
+	@rm -rf $(PAYLOAD) && mkdir -p $(PAYLOAD)/opt/harness
+	@for c in $(GUEST_COMPONENTS); do \
+		$(MAKE) --no-print-directory -s -C $$c install-guest DESTDIR=$(PAYLOAD) || exit 1; done
+	@if [ -f $(TOP)/build/kmod-payload.stamp ]; then cp -a $(TOP)/build/kmod-payload/opt/harness/. $(PAYLOAD)/opt/harness/; fi
+	@cd $(PAYLOAD)/opt/harness && find . -type f ! -name MANIFEST.sha256 | LC_ALL=C sort | \
+		xargs sha256sum > MANIFEST.sha256
+	@echo "payload: $$(wc -l < $(PAYLOAD)/opt/harness/MANIFEST.sha256) files in $(PAYLOAD)"
+
+# Base images (mmdebstrap, cached by recipe digest), then one libguestfs
+# launch per image to inject this build's payload.
+images: deps all
+	@for i in $(IMAGES); do $(TOP)/images/build-image $$i >/dev/null || exit 1; done
+	@$(HARNESS) image prepare $(IMAGES)
+
+libvirtd-start:
+	@$(TOP)/ci/libvirtd start
+
+libvirtd-stop:
+	@$(TOP)/ci/libvirtd stop
+
+vm-up: images libvirtd-start
+	@$(HARNESS) vm up
+
+vm-down:
+	@if [ -x $(HARNESS) ]; then $(HARNESS) vm down || true; fi
+	@$(TOP)/ci/libvirtd stop
+
+check: deps
+	@$(MAKE) --no-print-directory build
+	@rc=0; for c in $(COMPONENTS) kmod; do \
+		echo "== $$c: unit tests"; $(MAKE) --no-print-directory -C $$c check || rc=1; done; exit $$rc
+
+integration: images
+	@rc=0; for c in workloads guest runtime kmod harness; do \
+		echo "== $$c: integration tests"; $(MAKE) --no-print-directory -C $$c integration || rc=1; done; exit $$rc
+
+test: deps
+	@$(MAKE) --no-print-directory check
+	@$(MAKE) --no-print-directory integration
+
+suite: images libvirtd-start
+	@set -o pipefail; $(HARNESS) run suite $(SUITE) 2>&1 | tee $(TOP)/build/suite.log; rc=$$?; \
+	dir=$$(sed -n 's/^results: //p' $(TOP)/build/suite.log | tail -n 1); \
+	$(TOP)/ci/libvirtd stop; \
+	[ -n "$$dir" ] || exit 1; \
+	$(HARNESS) report "$$dir" -o "$$dir/report.pdf" >/dev/null && echo "report: $$dir/report.pdf"; exit $$rc
+
+report:
+	@test -n "$(RESULTS)" || { echo "usage: make report RESULTS=results/<run-id>" >&2; exit 2; }
+	@$(HARNESS) report $(RESULTS) -o $(RESULTS)/report.pdf
+
+clean:
+	@for c in $(COMPONENTS) kmod; do $(MAKE) --no-print-directory -C $$c clean || true; done
+	rm -rf $(TOP)/build

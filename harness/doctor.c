@@ -1,0 +1,107 @@
+/* harness doctor: what this host can do, and how to fix what is missing. */
+#include "doctor.h"
+
+#include <guestfs.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/utsname.h>
+
+#include "accel.h"
+#include "image.h"
+#include "virt.h"
+
+static int problems;
+
+static void line(const char *status, const char *what, const char *detail)
+{
+	printf("%-5s %-12s %s\n", status, what, detail);
+	if (strcmp(status, "FAIL") == 0)
+		problems++;
+}
+
+static bool have(const char *prog)
+{
+	cleanup_free char *cmd = xasprintf("command -v %s >/dev/null 2>&1", prog);
+	return system(cmd) == 0;
+}
+
+int doctor(const char *payload_root)
+{
+	struct accel_facts f;
+	struct accel_choice c;
+	struct herr err = { 0 };
+	struct utsname u;
+	char buf[512];
+	virConnectPtr conn;
+
+	problems = 0;
+	accel_probe(&f);
+	if (accel_decide(&f, &c) < 0) {
+		line("FAIL", "accelerator", c.reason);
+	} else {
+		snprintf(buf, sizeof(buf), "%s: %s%s", accel_name(c.accel), c.reason,
+			 c.accel == ACCEL_TCG ? " (results measure emulation; libguestfs is forced onto TCG)" : "");
+		line(c.accel == ACCEL_KVM ? "ok" : "warn", "accelerator", buf);
+	}
+	if (uname(&u) == 0) {
+		snprintf(buf, sizeof(buf), "host kernel %s", u.release);
+		line("ok", "host", buf);
+	}
+	conn = virt_connect(&err);
+	if (conn == NULL) {
+		line("FAIL", "libvirt", err.msg);
+	} else {
+		unsigned long lib = 0, hv = 0;
+		virConnectGetLibVersion(conn, &lib);
+		virConnectGetVersion(conn, &hv);
+		snprintf(buf, sizeof(buf), "%s answers: libvirt %lu.%lu.%lu, QEMU %lu.%lu.%lu", virt_uri(),
+			 lib / 1000000, lib / 1000 % 1000, lib % 1000, hv / 1000000, hv / 1000 % 1000, hv % 1000);
+		line("ok", "libvirt", buf);
+		virConnectClose(conn);
+	}
+	{
+		guestfs_h *g = guestfs_create_flags(GUESTFS_CREATE_NO_ENVIRONMENT);
+		struct guestfs_version *v = g ? guestfs_version(g) : NULL;
+		if (v) {
+			snprintf(buf, sizeof(buf), "libguestfs %" PRIi64 ".%" PRIi64 ".%" PRIi64 " (one appliance launch per image preparation)",
+				 v->major, v->minor, v->release);
+			line("ok", "libguestfs", buf);
+			guestfs_free_version(v);
+		} else {
+			line("FAIL", "libguestfs", "libguestfs is not usable; run 'make deps'");
+		}
+		if (g)
+			guestfs_close(g);
+	}
+	static const char *const names[] = { "general", "security" };
+	for (size_t i = 0; i < 2; i++) {
+		struct image img;
+		herr_clear(&err);
+		if (image_find(names[i], &img, &err) < 0) {
+			line("FAIL", "image", err.msg);
+		} else {
+			char *prep = image_prepared_path(&img, payload_root, &err);
+			snprintf(buf, sizeof(buf), "%s: Debian %s, kernel %s, digest %s, %s", img.name, img.suite,
+				 img.kernel_version, img.digest,
+				 prep ? "prepared with this build's guest binaries" : "not prepared for this build ('make images')");
+			line(prep ? "ok" : "FAIL", "image", buf);
+			free(prep);
+		}
+		image_free(&img);
+	}
+	static const struct { const char *prog, *why; } tools[] = {
+		{ "mmdebstrap", "builds the guest images" },
+		{ "gnuplot", "draws the report's plots" },
+		{ "groff", "lays out the PDF report" },
+		{ "ps2pdf", "writes the PDF report" },
+		{ "qemu-system-x86_64", "runs the guests" },
+	};
+	for (size_t i = 0; i < sizeof(tools) / sizeof(tools[0]); i++) {
+		snprintf(buf, sizeof(buf), "%s (%s)%s", tools[i].prog, tools[i].why,
+			 have(tools[i].prog) ? "" : ": missing, run 'make deps'");
+		line(have(tools[i].prog) ? "ok" : "FAIL", "tool", buf);
+	}
+	printf("%s\n", problems ? "some checks failed: see the lines marked FAIL" : "this host can run the harness");
+	return problems ? 1 : 0;
+}

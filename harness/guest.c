@@ -1,0 +1,166 @@
+#include "guest.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "agent.h"
+#include "domxml.h"
+#include "progress.h"
+#include "virt.h"
+
+int guest_start(virConnectPtr conn, struct guest *g, const char *prefix, const char *pool_name,
+		const char *pool_dir, const char *payload_root, enum accel accel, struct herr *err)
+{
+	virStoragePoolPtr pool;
+	cleanup_free char *prepared = NULL;
+	cleanup_free char *xml = NULL;
+	cleanup_free char *vol = NULL;
+	struct domain_spec spec;
+
+	if (image_find(g->def->image, &g->img, err) < 0)
+		return -err->code;
+	prepared = image_prepared_path(&g->img, payload_root, err);
+	if (prepared == NULL)
+		return -err->code;
+	g->dom_name = xasprintf("%s%s", prefix, g->def->name);
+	g->pool_name = xstrdup(pool_name);
+	g->console_log = xasprintf("%s/%s.console.log", pool_dir, g->def->name);
+	unlink(g->console_log);
+	if (virt_domain_remove(conn, g->dom_name))
+		hwarn("removed a stale domain '%s'", g->dom_name);
+	pool = virt_pool_create(conn, pool_name, pool_dir, err);
+	if (pool == NULL)
+		return -err->code;
+	vol = xasprintf("%s.qcow2", g->def->name);
+	if (virt_overlay_create(pool, vol, prepared, &g->overlay, err) < 0) {
+		virStoragePoolFree(pool);
+		return -err->code;
+	}
+	virStoragePoolFree(pool);
+
+	spec = (struct domain_spec){
+		.name = g->dom_name,
+		.accel = accel,
+		.vcpus = g->def->vcpus,
+		.memory_mib = g->def->memory_mib,
+		.kernel = g->img.kernel,
+		.initrd = g->img.initrd,
+		.cmdline = "root=LABEL=harness-root rw console=ttyS0 quiet systemd.show_status=0",
+		.disk_path = g->overlay,
+		.disk_bus = g->def->disk_bus,
+		.disk_cache = g->def->disk_cache,
+		.disk_io = g->def->disk_io,
+		.nic_model = g->def->nic_model,
+		.console_log = g->console_log,
+	};
+	xml = domxml_build(&spec, err);
+	if (xml == NULL)
+		return -err->code;
+	g->started_at = now_mono();
+	g->dom = virt_domain_start(conn, xml, err);
+	if (g->dom == NULL)
+		return -err->code;
+	return 0;
+}
+
+int guests_wait_ready(struct guest *gs, size_t n, double timeout_s)
+{
+	double start = now_mono();
+	size_t ready = 0, pending = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (gs[i].dom && !gs[i].ready && !gs[i].failure)
+			pending++;
+	while (pending > 0) {
+		for (size_t i = 0; i < n; i++) {
+			struct guest *g = &gs[i];
+			int active;
+
+			if (!g->dom || g->ready || g->failure)
+				continue;
+			active = virDomainIsActive(g->dom);
+			if (active != 1) {
+				g->failure = xasprintf("domain '%s' stopped before its guest agent answered (crash or panic)",
+						       g->dom_name);
+				pending--;
+			} else if (agent_ping(g->dom)) {
+				g->ready = true;
+				g->boot_s = now_mono() - g->started_at;
+				virt_domain_rss_kib(g->dom, &g->qemu_rss_kib);
+				progress_note("%s: guest agent ready after %.1f s", g->dom_name, g->boot_s);
+				pending--;
+			}
+		}
+		if (pending == 0)
+			break;
+		double waited = now_mono() - start;
+		if (waited > timeout_s) {
+			for (size_t i = 0; i < n; i++)
+				if (gs[i].dom && !gs[i].ready && !gs[i].failure)
+					gs[i].failure = xasprintf("guest agent of '%s' did not answer within %.0f s",
+								  gs[i].dom_name, timeout_s);
+			break;
+		}
+		progress_phase("booting guests", waited, timeout_s);
+		if (!sleep_unless_stopped(1.0)) {
+			for (size_t i = 0; i < n; i++)
+				if (gs[i].dom && !gs[i].ready && !gs[i].failure)
+					gs[i].failure = xstrdup("interrupted while booting");
+			break;
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+		ready += gs[i].ready;
+	return (int)ready;
+}
+
+void guest_remove(virConnectPtr conn, struct guest *g)
+{
+	if (g->dom) {
+		if (virDomainIsActive(g->dom) == 1)
+			virDomainDestroy(g->dom);
+		virDomainFree(g->dom);
+		g->dom = NULL;
+	} else if (g->dom_name) {
+		virt_domain_remove(conn, g->dom_name);
+	}
+	if (g->overlay) {
+		virStorageVolPtr v = virStorageVolLookupByPath(conn, g->overlay);
+		if (v) {
+			virStorageVolDelete(v, 0);
+			virStorageVolFree(v);
+		} else {
+			unlink(g->overlay);
+		}
+		free(g->overlay);
+		g->overlay = NULL;
+	}
+}
+
+void guest_free(struct guest *g)
+{
+	image_free(&g->img);
+	free(g->dom_name);
+	free(g->pool_name);
+	free(g->overlay);
+	free(g->console_log);
+	free(g->failure);
+	memset(g, 0, sizeof(*g));
+}
+
+char *console_tail(const char *path, int lines)
+{
+	size_t len;
+	struct herr err = { 0 };
+	cleanup_free char *text = read_file(path, &len, &err);
+	size_t i;
+	int seen = 0;
+
+	if (text == NULL)
+		return xstrdup("");
+	for (i = len; i > 0; i--)
+		if (text[i - 1] == '\n' && ++seen > lines)
+			break;
+	return xstrdup(text + i);
+}

@@ -1,0 +1,39 @@
+/* A guest of a run: overlay, transient domain, agent readiness, clean-up. */
+#ifndef HARNESS_GUEST_H
+#define HARNESS_GUEST_H
+
+#include <libvirt/libvirt.h>
+#include <stdbool.h>
+
+#include "accel.h"
+#include "image.h"
+#include "suite.h"
+
+struct guest {
+	const struct guest_def *def;
+	struct image img;
+	char *dom_name;		/* libvirt name: <prefix><def->name> */
+	char *pool_name;	/* the storage pool that holds the overlay */
+	char *overlay;
+	char *console_log;
+	virDomainPtr dom;
+	double started_at;	/* monotonic time of domain start */
+	double boot_s;		/* start to agent-ready */
+	unsigned long long qemu_rss_kib;	/* QEMU resident memory right after boot */
+	bool ready;
+	char *failure;		/* why it did not come up, NULL if it did */
+};
+
+/* Create the overlay and start the domain (does not wait). */
+int guest_start(virConnectPtr conn, struct guest *g, const char *prefix, const char *pool_name,
+		const char *pool_dir, const char *payload_root, enum accel accel, struct herr *err);
+/* Wait until every started guest's agent answers or timeout_s passes; guests
+ * that fail get ->failure. Shows progress. Returns the number ready. */
+int guests_wait_ready(struct guest *gs, size_t n, double timeout_s);
+/* Destroy the domain and delete the overlay. */
+void guest_remove(virConnectPtr conn, struct guest *g);
+void guest_free(struct guest *g);
+/* The last lines of a console log (malloc'd, may be empty). */
+char *console_tail(const char *path, int lines);
+
+#endif

@@ -1,0 +1,172 @@
+#include "image.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <glib.h>
+#include <guestfs.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+const char *state_dir(void)
+{
+	const char *s = getenv("HARNESS_STATE_DIR");
+
+	return s && *s ? s : "/var/lib/harness";
+}
+
+static char *json_str(cJSON *j, const char *key)
+{
+	cJSON *v = cJSON_GetObjectItemCaseSensitive(j, key);
+
+	return cJSON_IsString(v) ? xstrdup(v->valuestring) : NULL;
+}
+
+int image_find(const char *name, struct image *img, struct herr *err)
+{
+	cleanup_free char *link = xasprintf("%s/images/%s", state_dir(), name);
+	cleanup_free char *meta = NULL;
+	cleanup_free char *text = NULL;
+	char *real;
+	cJSON *j;
+
+	memset(img, 0, sizeof(*img));
+	real = realpath(link, NULL);
+	if (real == NULL)
+		return herr_set(err, ENOENT, "image '%s' is not built (no %s); build it with 'make images'", name, link);
+	img->dir = real;
+	meta = xasprintf("%s/image.json", real);
+	text = read_file(meta, NULL, err);
+	if (text == NULL)
+		return -err->code;
+	j = cJSON_Parse(text);
+	if (j == NULL)
+		return herr_set(err, EINVAL, "'%s' is not valid JSON", meta);
+	img->name = xstrdup(name);
+	img->digest = json_str(j, "digest");
+	img->suite = json_str(j, "suite");
+	img->kernel_version = json_str(j, "kernel");
+	cJSON_Delete(j);
+	img->base = xasprintf("%s/base.qcow2", real);
+	img->kernel = xasprintf("%s/vmlinuz", real);
+	img->initrd = xasprintf("%s/initrd.img", real);
+	if (access(img->base, R_OK) < 0 || access(img->kernel, R_OK) < 0)
+		return herr_set(err, ENOENT, "image '%s' in '%s' is incomplete; rebuild it with 'make images'", name, real);
+	return 0;
+}
+
+void image_free(struct image *img)
+{
+	free(img->name); free(img->dir); free(img->digest); free(img->suite);
+	free(img->kernel_version); free(img->base); free(img->kernel); free(img->initrd);
+	memset(img, 0, sizeof(*img));
+}
+
+int payload_digest(const char *payload_root, char out[17], struct herr *err)
+{
+	cleanup_free char *manifest = xasprintf("%s/opt/harness/MANIFEST.sha256", payload_root);
+	size_t len;
+	cleanup_free char *text = read_file(manifest, &len, err);
+	gchar *sum;
+
+	if (text == NULL)
+		return herr_set(err, ENOENT, "no guest payload manifest '%s'; build it with 'make'", manifest);
+	sum = g_compute_checksum_for_data(G_CHECKSUM_SHA256, (const guchar *)text, len);
+	snprintf(out, 17, "%.16s", sum);
+	g_free(sum);
+	return 0;
+}
+
+char *image_prepared_path(const struct image *img, const char *payload_root, struct herr *err)
+{
+	char digest[17];
+	char *path;
+
+	if (payload_digest(payload_root, digest, err) < 0)
+		return NULL;
+	path = xasprintf("%s/prepared-%s.qcow2", img->dir, digest);
+	if (access(path, R_OK) < 0) {
+		herr_set(err, ENOENT, "image '%s' has no prepared copy with this build's guest binaries (%s); "
+			 "run 'make images'", img->name, path);
+		free(path);
+		return NULL;
+	}
+	return path;
+}
+
+static int gfs_fail(guestfs_h *g, struct herr *err, const char *what, const char *img)
+{
+	return herr_set(err, EIO, "libguestfs: cannot %s for image '%s': %s", what, img,
+			guestfs_last_error(g) ? guestfs_last_error(g) : "unknown error");
+}
+
+int image_prepare(const struct image *img, const char *payload_root, enum accel accel,
+		  char **prepared, bool *created, struct herr *err)
+{
+	char digest[17];
+	cleanup_free char *path = NULL;
+	cleanup_free char *tmp = NULL;
+	cleanup_free char *src = xasprintf("%s/opt/harness", payload_root);
+	guestfs_h *g;
+	int r = -EIO;
+
+	*created = false;
+	if (payload_digest(payload_root, digest, err) < 0)
+		return -err->code;
+	path = xasprintf("%s/prepared-%s.qcow2", img->dir, digest);
+	if (access(path, R_OK) == 0) {
+		*prepared = xstrdup(path);
+		return 0;
+	}
+	/* Without working KVM the appliance hangs like any stock kernel. */
+	if (accel == ACCEL_TCG)
+		setenv("LIBGUESTFS_BACKEND_SETTINGS", "force_tcg", 1);
+	if (getenv("LIBGUESTFS_BACKEND") == NULL)
+		setenv("LIBGUESTFS_BACKEND", "direct", 1);
+	tmp = xasprintf("%s.tmp.%d", path, (int)getpid());
+	g = guestfs_create();
+	if (g == NULL)
+		return herr_set(err, EIO, "cannot create a libguestfs handle");
+	guestfs_set_error_handler(g, NULL, NULL);
+	if (guestfs_disk_create(g, tmp, "qcow2", -1,
+				GUESTFS_DISK_CREATE_BACKINGFILE, img->base,
+				GUESTFS_DISK_CREATE_BACKINGFORMAT, "qcow2", -1) < 0) {
+		gfs_fail(g, err, "create the overlay", img->name);
+		goto out;
+	}
+	if (guestfs_add_drive_opts(g, tmp, GUESTFS_ADD_DRIVE_OPTS_FORMAT, "qcow2", -1) < 0) {
+		gfs_fail(g, err, "add the drive", img->name);
+		goto out;
+	}
+	hinfo("image %s: injecting the guest binaries (one libguestfs appliance launch)", img->name);
+	if (guestfs_launch(g) < 0) {
+		gfs_fail(g, err, "launch the appliance", img->name);
+		goto out;
+	}
+	if (guestfs_mount(g, "/dev/sda", "/") < 0) {
+		gfs_fail(g, err, "mount the root file system", img->name);
+		goto out;
+	}
+	if (guestfs_rm_rf(g, "/opt/harness") < 0 || guestfs_mkdir_p(g, "/opt") < 0 ||
+	    guestfs_copy_in(g, src, "/opt") < 0) {
+		gfs_fail(g, err, "copy the guest binaries in", img->name);
+		goto out;
+	}
+	if (guestfs_chown(g, 0, 0, "/opt/harness") < 0 || guestfs_umount_all(g) < 0 ||
+	    guestfs_shutdown(g) < 0) {
+		gfs_fail(g, err, "finish writing", img->name);
+		goto out;
+	}
+	if (rename(tmp, path) < 0) {
+		herr_sys(err, errno, "cannot rename '%s'", tmp);
+		goto out;
+	}
+	*prepared = xstrdup(path);
+	*created = true;
+	r = 0;
+out:
+	guestfs_close(g);
+	if (r < 0)
+		unlink(tmp);
+	return r;
+}

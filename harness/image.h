@@ -1,0 +1,38 @@
+/* The image store: base images built by images/build-image, and prepared
+ * images (a qcow2 overlay of a base with the project's guest binaries,
+ * injected by libguestfs in one appliance launch). */
+#ifndef HARNESS_IMAGE_H
+#define HARNESS_IMAGE_H
+
+#include "accel.h"
+#include "util.h"
+
+struct image {
+	char *name;		/* recipe name: general */
+	char *dir;		/* $STATE/images/general-<digest> */
+	char *digest;
+	char *suite;		/* stable, testing */
+	char *kernel_version;
+	char *base;		/* dir/base.qcow2 */
+	char *kernel;		/* dir/vmlinuz */
+	char *initrd;		/* dir/initrd.img */
+};
+
+/* $HARNESS_STATE_DIR or /var/lib/harness */
+const char *state_dir(void);
+
+/* Find the current build of a recipe; the error says how to build it. */
+int image_find(const char *name, struct image *img, struct herr *err);
+void image_free(struct image *img);
+
+/* Digest of a guest payload tree: sha256 of its opt/harness/MANIFEST.sha256. */
+int payload_digest(const char *payload_root, char out[17], struct herr *err);
+
+/* Path of the prepared image for this payload, creating it if needed (one
+ * libguestfs launch, forced onto TCG unless accel is KVM). */
+int image_prepare(const struct image *img, const char *payload_root, enum accel accel,
+		  char **prepared, bool *created, struct herr *err);
+/* Path of the prepared image if it exists, else NULL with err set. */
+char *image_prepared_path(const struct image *img, const char *payload_root, struct herr *err);
+
+#endif

@@ -1,0 +1,232 @@
+/* harness: the host-side controller. One function per verb. */
+#include <errno.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "accel.h"
+#include "doctor.h"
+#include "image.h"
+#include "report.h"
+#include "run.h"
+#include "util.h"
+#include "vm.h"
+
+static char top_dir[PATH_MAX];
+
+static const char usage[] =
+	"usage: harness [--quiet] COMMAND [ARGS]\n"
+	"\n"
+	"commands:\n"
+	"  doctor                      what this host can do (accelerator, libvirt, libguestfs, images)\n"
+	"  image prepare NAME...       inject this build's guest binaries into images (libguestfs)\n"
+	"  vm up|down|status           the standing guests vm1 (general) and vm2 (security)\n"
+	"  run suite NAME|FILE         run a suite; results go to results/<run-id>/\n"
+	"  run --resume RESULTS_DIR    finish an interrupted run, keeping what is done\n"
+	"  report RESULTS_DIR -o FILE  write the PDF report of a run\n"
+	"\n"
+	"environment:\n"
+	"  HARNESS_ACCEL=kvm|tcg       force the accelerator (default: KVM only where it really works)\n"
+	"  HARNESS_LIBVIRT_URI         libvirt connection (default qemu:///system)\n"
+	"  HARNESS_STATE_DIR           images, overlays, console logs (default /var/lib/harness)\n"
+	"  HARNESS_TOP                 the source tree (default: found from the binary)\n";
+
+static void find_top(const char *argv0)
+{
+	const char *env = getenv("HARNESS_TOP");
+	char exe[PATH_MAX];
+	ssize_t n;
+
+	if (env && *env) {
+		snprintf(top_dir, sizeof(top_dir), "%s", env);
+		return;
+	}
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n > 0) {
+		exe[n] = '\0';
+		/* build/bin/harness -> the tree two levels up */
+		snprintf(top_dir, sizeof(top_dir), "%s", dirname(dirname(dirname(exe))));
+	} else {
+		snprintf(top_dir, sizeof(top_dir), "%s", argv0);
+	}
+}
+
+static char *payload_root(void)
+{
+	return xasprintf("%s/build/guest-root", top_dir);
+}
+
+static int fail(const struct herr *err)
+{
+	fprintf(stderr, "harness: %s\n", err->msg[0] ? err->msg : "failed");
+	return 1;
+}
+
+static int cmd_image(int argc, char **argv)
+{
+	struct accel_facts f;
+	struct accel_choice c;
+	cleanup_free char *payload = payload_root();
+
+	if (argc < 3 || strcmp(argv[1], "prepare") != 0) {
+		fputs("usage: harness image prepare NAME...\n", stderr);
+		return 2;
+	}
+	accel_probe(&f);
+	if (accel_decide(&f, &c) < 0) {
+		fprintf(stderr, "harness: %s\n", c.reason);
+		return 2;
+	}
+	for (int i = 2; i < argc; i++) {
+		struct image img;
+		struct herr err = { 0 };
+		char *prepared = NULL;
+		bool created;
+		double t0 = now_mono();
+
+		if (image_find(argv[i], &img, &err) < 0 ||
+		    image_prepare(&img, payload, c.accel, &prepared, &created, &err) < 0) {
+			image_free(&img);
+			return fail(&err);
+		}
+		if (created)
+			hinfo("image %s: prepared %s in %.1f s", argv[i], prepared, now_mono() - t0);
+		else
+			hinfo("image %s: %s is up to date", argv[i], prepared);
+		free(prepared);
+		image_free(&img);
+	}
+	return 0;
+}
+
+static int cmd_vm(int argc, char **argv)
+{
+	struct herr err = { 0 };
+	cleanup_free char *payload = payload_root();
+	int r;
+
+	if (argc != 2) {
+		fputs("usage: harness vm up|down|status\n", stderr);
+		return 2;
+	}
+	if (strcmp(argv[1], "up") == 0) {
+		install_stop_handlers();
+		r = vm_up(payload, 600, &err);
+		if (r == 0)
+			r = vm_status(&err);
+	} else if (strcmp(argv[1], "down") == 0) {
+		r = vm_down(&err);
+	} else if (strcmp(argv[1], "status") == 0) {
+		r = vm_status(&err);
+	} else {
+		fprintf(stderr, "harness: unknown vm command '%s' (up, down, status)\n", argv[1]);
+		return 2;
+	}
+	return r < 0 ? fail(&err) : 0;
+}
+
+static int cmd_run(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "resume", required_argument, NULL, 'r' },
+		{ "results", required_argument, NULL, 'o' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct run_options o = { 0 };
+	struct herr err = { 0 };
+	cleanup_free char *suites = xasprintf("%s/harness/suites", top_dir);
+	cleanup_free char *results = xasprintf("%s/results", top_dir);
+	cleanup_free char *payload = payload_root();
+	int c;
+
+	o.suites_dir = suites;
+	o.results_root = results;
+	o.payload_root = payload;
+	while ((c = getopt_long(argc, argv, "+r:o:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'r': o.resume_dir = optarg; break;
+		case 'o': o.results_root = optarg; break;
+		case 'h':
+			puts("usage: harness run [--results DIR] suite NAME|FILE\n"
+			     "       harness run --resume RESULTS_DIR\n"
+			     "suites shipped: quick (minutes under TCG), default");
+			return 0;
+		default: return 2;
+		}
+	}
+	if (!o.resume_dir) {
+		if (argc - optind != 2 || strcmp(argv[optind], "suite") != 0) {
+			fputs("usage: harness run suite NAME|FILE  (or: harness run --resume RESULTS_DIR)\n", stderr);
+			return 2;
+		}
+		o.suite = argv[optind + 1];
+	}
+	install_stop_handlers();
+	return run_suite(&o, &err) < 0 ? fail(&err) : 0;
+}
+
+static int cmd_report(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "output", required_argument, NULL, 'o' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *out = NULL;
+	char errbuf[1024];
+	int c;
+
+	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'o': out = optarg; break;
+		case 'h': puts("usage: harness report RESULTS_DIR -o FILE.pdf"); return 0;
+		default: return 2;
+		}
+	}
+	if (argc - optind != 1 || out == NULL) {
+		fputs("usage: harness report RESULTS_DIR -o FILE.pdf\n", stderr);
+		return 2;
+	}
+	if (report_build(argv[optind], out, errbuf, sizeof(errbuf)) < 0) {
+		fprintf(stderr, "harness: %s\n", errbuf);
+		return 1;
+	}
+	printf("%s\n", out);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	int i = 1;
+
+	find_top(argv[0]);
+	if (i < argc && (strcmp(argv[i], "--quiet") == 0 || strcmp(argv[i], "-q") == 0)) {
+		hquiet = true;
+		i++;
+	}
+	if (i >= argc || strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0 ||
+	    strcmp(argv[i], "help") == 0) {
+		fputs(usage, i >= argc ? stderr : stdout);
+		return i >= argc ? 2 : 0;
+	}
+	argc -= i;
+	argv += i;
+	optind = 1;
+	if (strcmp(argv[0], "doctor") == 0) {
+		cleanup_free char *payload = payload_root();
+		return doctor(payload);
+	}
+	if (strcmp(argv[0], "image") == 0)
+		return cmd_image(argc, argv);
+	if (strcmp(argv[0], "vm") == 0)
+		return cmd_vm(argc, argv);
+	if (strcmp(argv[0], "run") == 0)
+		return cmd_run(argc, argv);
+	if (strcmp(argv[0], "report") == 0)
+		return cmd_report(argc, argv);
+	fprintf(stderr, "harness: unknown command '%s'\n%s", argv[0], usage);
+	return 2;
+}

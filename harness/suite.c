@@ -1,0 +1,513 @@
+#include "suite.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <yaml.h>
+
+static const char *const cpu_contention_axes[] = { "shares", "pinning", NULL };
+static const char *const boot_axes[] = { NULL };
+
+static const struct {
+	const char *type;
+	const char *const *axes;
+} experiment_types[] = {
+	{ "cpu-contention", cpu_contention_axes },
+	{ "boot", boot_axes },
+};
+
+const char *const *experiment_axes(const char *type)
+{
+	for (size_t i = 0; i < sizeof(experiment_types) / sizeof(experiment_types[0]); i++)
+		if (strcmp(experiment_types[i].type, type) == 0)
+			return experiment_types[i].axes;
+	return NULL;
+}
+
+bool experiment_known(const char *type)
+{
+	return experiment_axes(type) != NULL;
+}
+
+struct ctx {
+	const char *file;
+	yaml_document_t doc;
+	struct herr *err;
+};
+
+static int line_of(yaml_node_t *n)
+{
+	return n ? (int)n->start_mark.line + 1 : 0;
+}
+
+static int bad(struct ctx *c, yaml_node_t *n, const char *key, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static int bad(struct ctx *c, yaml_node_t *n, const char *key, const char *fmt, ...)
+{
+	char what[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	return herr_set(c->err, EINVAL, "%s:%d: %s%s%s", c->file, line_of(n),
+			key ? key : "", key ? ": " : "", what);
+}
+
+static const char *scalar(yaml_node_t *n)
+{
+	return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
+}
+
+static int get_int(struct ctx *c, yaml_node_t *n, const char *key, long min, long max, int *out)
+{
+	const char *s = scalar(n);
+	long v;
+	int r;
+
+	if (s == NULL)
+		return bad(c, n, key, "expected a number");
+	r = parse_long(s, min, max, &v);
+	if (r == -ERANGE) {
+		char d[128];
+		snprintf(d, sizeof(d), "'%s' is out of range [%ld, %ld]", s, min, max);
+		return bad(c, n, key, "%s", d);
+	}
+	if (r < 0)
+		return bad(c, n, key, "'%s' is not a whole number", s);
+	*out = (int)v;
+	return 0;
+}
+
+static int get_double(struct ctx *c, yaml_node_t *n, const char *key, double min, double max, double *out)
+{
+	const char *s = scalar(n);
+
+	if (s == NULL)
+		return bad(c, n, key, "expected a number");
+	if (parse_double(s, min, max, out) < 0) {
+		char d[160];
+		snprintf(d, sizeof(d), "'%s' is not a number in [%g, %g]", s, min, max);
+		return bad(c, n, key, "%s", d);
+	}
+	return 0;
+}
+
+static int get_str(struct ctx *c, yaml_node_t *n, const char *key, char **out)
+{
+	const char *s = scalar(n);
+
+	if (s == NULL || *s == '\0')
+		return bad(c, n, key, "expected a non-empty string");
+	free(*out);
+	*out = xstrdup(s);
+	return 0;
+}
+
+static int one_of(struct ctx *c, yaml_node_t *n, const char *key, const char *v, const char *const *allowed)
+{
+	char list[256] = "";
+
+	for (size_t i = 0; allowed[i]; i++) {
+		if (strcmp(v, allowed[i]) == 0)
+			return 0;
+		strncat(list, i ? ", " : "", sizeof(list) - strlen(list) - 1);
+		strncat(list, allowed[i], sizeof(list) - strlen(list) - 1);
+	}
+	char d[400];
+	snprintf(d, sizeof(d), "'%s' is not one of: %s", v, list);
+	return bad(c, n, key, "%s", d);
+}
+
+#define FOR_PAIRS(doc, map, p) \
+	for (yaml_node_pair_t *p = (map)->data.mapping.pairs.start; p < (map)->data.mapping.pairs.top; p++)
+#define FOR_ITEMS(doc, seq, it) \
+	for (yaml_node_item_t *it = (seq)->data.sequence.items.start; it < (seq)->data.sequence.items.top; it++)
+
+static const char *const disk_buses[] = { "virtio", "sata", "scsi", NULL };
+static const char *const disk_caches[] = { "none", "writeback", "writethrough", "directsync", "unsafe", "default", NULL };
+static const char *const disk_ios[] = { "default", "native", "threads", "io_uring", NULL };
+static const char *const nic_models[] = { "none", "virtio", "e1000", "rtl8139", NULL };
+
+static int parse_guest(struct ctx *c, yaml_node_t *n, struct guest_def *g)
+{
+	yaml_node_t *name_node = NULL;
+	int r;
+
+	if (n->type != YAML_MAPPING_NODE)
+		return bad(c, n, "guests", "each guest must be a mapping");
+	g->vcpus = 1;
+	g->memory_mib = 1024;
+	g->disk_bus = xstrdup("virtio");
+	g->disk_cache = xstrdup("none");
+	g->disk_io = xstrdup("default");
+	g->nic_model = xstrdup("none");
+	FOR_PAIRS(&c->doc, n, p) {
+		yaml_node_t *k = yaml_document_get_node(&c->doc, p->key);
+		yaml_node_t *v = yaml_document_get_node(&c->doc, p->value);
+		const char *key = scalar(k);
+
+		if (key == NULL)
+			return bad(c, k, NULL, "a key must be a string");
+		if (strcmp(key, "name") == 0) {
+			r = get_str(c, v, key, &g->name);
+			name_node = v;
+		} else if (strcmp(key, "image") == 0)
+			r = get_str(c, v, key, &g->image);
+		else if (strcmp(key, "vcpus") == 0)
+			r = get_int(c, v, key, 1, 64, &g->vcpus);
+		else if (strcmp(key, "memory_mib") == 0)
+			r = get_int(c, v, key, 128, 1 << 20, &g->memory_mib);
+		else if (strcmp(key, "disk_bus") == 0)
+			r = get_str(c, v, key, &g->disk_bus) ?: one_of(c, v, key, g->disk_bus, disk_buses);
+		else if (strcmp(key, "disk_cache") == 0)
+			r = get_str(c, v, key, &g->disk_cache) ?: one_of(c, v, key, g->disk_cache, disk_caches);
+		else if (strcmp(key, "disk_io") == 0)
+			r = get_str(c, v, key, &g->disk_io) ?: one_of(c, v, key, g->disk_io, disk_ios);
+		else if (strcmp(key, "nic_model") == 0)
+			r = get_str(c, v, key, &g->nic_model) ?: one_of(c, v, key, g->nic_model, nic_models);
+		else
+			r = bad(c, k, key, "unknown key in a guest (known: name, image, vcpus, memory_mib, disk_bus, disk_cache, disk_io, nic_model)");
+		if (r < 0)
+			return r;
+	}
+	if (g->name == NULL)
+		return bad(c, n, "guests", "a guest needs a name");
+	for (const char *s = g->name; *s; s++)
+		if (!(*s == '-' || *s == '_' || (*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9')))
+			return bad(c, name_node, "name", "'%s' may hold only a-z, 0-9, '-' and '_'", g->name);
+	if (g->image == NULL)
+		return bad(c, n, "guests", "guest '%s' needs an image", g->name);
+	if (strcmp(g->disk_io, "native") == 0 && strcmp(g->disk_cache, "none") != 0 &&
+	    strcmp(g->disk_cache, "directsync") != 0)
+		return bad(c, n, "disk_io", "native I/O needs disk_cache none or directsync (guest '%s')", g->name);
+	return 0;
+}
+
+static int check_axis_value(struct ctx *c, yaml_node_t *n, const struct suite *s, const char *key, const char *v)
+{
+	if (strcmp(key, "pinning") == 0) {
+		static const char *const pinnings[] = { "none", "same", "different", NULL };
+		return one_of(c, n, key, v, pinnings);
+	}
+	if (strcmp(key, "shares") == 0) {
+		/* One weight per guest, in the order of the guests section. */
+		cleanup_free char *copy = xstrdup(v);
+		size_t count = 0;
+		char *save = NULL;
+
+		for (char *tok = strtok_r(copy, ":", &save); tok; tok = strtok_r(NULL, ":", &save)) {
+			long w;
+			if (parse_long(tok, 2, 262144, &w) < 0)
+				return bad(c, n, key, "'%s' must be weights 2..262144 separated by ':'", v);
+			count++;
+		}
+		if (count != s->nguests) {
+			char d[200];
+			snprintf(d, sizeof(d), "'%s' gives %zu weights for %zu guests", v, count, s->nguests);
+			return bad(c, n, key, "%s", d);
+		}
+	}
+	return 0;
+}
+
+static int parse_experiment(struct ctx *c, yaml_node_t *n, const struct suite *s, struct experiment_def *e)
+{
+	yaml_node_t *vary = NULL;
+	int r;
+
+	if (n->type != YAML_MAPPING_NODE)
+		return bad(c, n, "experiments", "each experiment must be a mapping");
+	e->line = line_of(n);
+	e->duration_s = 20;
+	FOR_PAIRS(&c->doc, n, p) {
+		yaml_node_t *k = yaml_document_get_node(&c->doc, p->key);
+		yaml_node_t *v = yaml_document_get_node(&c->doc, p->value);
+		const char *key = scalar(k);
+
+		if (key == NULL)
+			return bad(c, k, NULL, "a key must be a string");
+		if (strcmp(key, "type") == 0) {
+			if ((r = get_str(c, v, key, &e->type)) < 0)
+				return r;
+			if (!experiment_known(e->type))
+				return bad(c, v, key, "unknown experiment type '%s' (known: cpu-contention, boot)", e->type);
+		} else if (strcmp(key, "duration_s") == 0) {
+			if ((r = get_double(c, v, key, 1, 86400, &e->duration_s)) < 0)
+				return r;
+		} else if (strcmp(key, "vary") == 0) {
+			vary = v;
+		} else
+			return bad(c, k, key, "unknown key in an experiment (known: type, duration_s, vary)");
+	}
+	if (e->type == NULL)
+		return bad(c, n, "experiments", "an experiment needs a type");
+	if (vary == NULL)
+		return 0;
+	if (vary->type != YAML_MAPPING_NODE)
+		return bad(c, vary, "vary", "expected a mapping of setting: [values]");
+	e->axes = xcalloc((size_t)(vary->data.mapping.pairs.top - vary->data.mapping.pairs.start), sizeof(*e->axes));
+	FOR_PAIRS(&c->doc, vary, p) {
+		yaml_node_t *k = yaml_document_get_node(&c->doc, p->key);
+		yaml_node_t *v = yaml_document_get_node(&c->doc, p->value);
+		const char *key = scalar(k);
+		const char *const *known = experiment_axes(e->type);
+		bool ok = false;
+		char list[256] = "";
+
+		if (key == NULL)
+			return bad(c, k, NULL, "a key must be a string");
+		for (size_t i = 0; known[i]; i++) {
+			ok |= strcmp(known[i], key) == 0;
+			strncat(list, i ? ", " : "", sizeof(list) - strlen(list) - 1);
+			strncat(list, known[i], sizeof(list) - strlen(list) - 1);
+		}
+		if (!ok) {
+			char d[400];
+			snprintf(d, sizeof(d), "unknown setting for %s (known: %s)", e->type, *list ? list : "none");
+			return bad(c, k, key, "%s", d);
+		}
+		struct axis *a = &e->axes[e->naxes++];
+		a->key = xstrdup(key);
+		if (v->type == YAML_SCALAR_NODE) {
+			a->values = xcalloc(1, sizeof(char *));
+			a->values[a->nvalues++] = xstrdup(scalar(v));
+			if ((r = check_axis_value(c, v, s, key, scalar(v))) < 0)
+				return r;
+			continue;
+		}
+		if (v->type != YAML_SEQUENCE_NODE || v->data.sequence.items.top == v->data.sequence.items.start)
+			return bad(c, v, key, "expected a value or a non-empty list of values");
+		a->values = xcalloc((size_t)(v->data.sequence.items.top - v->data.sequence.items.start), sizeof(char *));
+		FOR_ITEMS(&c->doc, v, it) {
+			yaml_node_t *item = yaml_document_get_node(&c->doc, *it);
+			if (scalar(item) == NULL)
+				return bad(c, item, key, "each value must be a scalar");
+			if ((r = check_axis_value(c, item, s, key, scalar(item))) < 0)
+				return r;
+			a->values[a->nvalues++] = xstrdup(scalar(item));
+		}
+	}
+	return 0;
+}
+
+static int parse_root(struct ctx *c, struct suite *s)
+{
+	yaml_node_t *root = yaml_document_get_root_node(&c->doc);
+	yaml_node_t *guests = NULL, *exps = NULL;
+	int r;
+
+	if (root == NULL)
+		return herr_set(c->err, EINVAL, "%s: empty suite file", c->file);
+	if (root->type != YAML_MAPPING_NODE)
+		return bad(c, root, NULL, "a suite file is a mapping (suite, repeats, guests, experiments)");
+	s->repeats = 3;
+	s->warmup = 1;
+	s->boot_timeout_s = 600;
+	FOR_PAIRS(&c->doc, root, p) {
+		yaml_node_t *k = yaml_document_get_node(&c->doc, p->key);
+		yaml_node_t *v = yaml_document_get_node(&c->doc, p->value);
+		const char *key = scalar(k);
+
+		if (key == NULL)
+			return bad(c, k, NULL, "a key must be a string");
+		if (strcmp(key, "suite") == 0)
+			r = get_str(c, v, key, &s->name);
+		else if (strcmp(key, "repeats") == 0)
+			r = get_int(c, v, key, 1, 1000, &s->repeats);
+		else if (strcmp(key, "warmup") == 0)
+			r = get_int(c, v, key, 0, 100, &s->warmup);
+		else if (strcmp(key, "boot_timeout_s") == 0)
+			r = get_int(c, v, key, 10, 7200, &s->boot_timeout_s);
+		else if (strcmp(key, "guests") == 0)
+			r = (guests = v)->type == YAML_SEQUENCE_NODE ? 0 :
+			    bad(c, v, key, "expected a list of guests");
+		else if (strcmp(key, "experiments") == 0)
+			r = (exps = v)->type == YAML_SEQUENCE_NODE ? 0 :
+			    bad(c, v, key, "expected a list of experiments");
+		else
+			r = bad(c, k, key, "unknown key (known: suite, repeats, warmup, boot_timeout_s, guests, experiments)");
+		if (r < 0)
+			return r;
+	}
+	if (s->name == NULL)
+		return bad(c, root, "suite", "the suite needs a name (suite: NAME)");
+	if (guests == NULL || guests->data.sequence.items.top == guests->data.sequence.items.start)
+		return bad(c, root, "guests", "the suite needs at least one guest");
+	if (exps == NULL || exps->data.sequence.items.top == exps->data.sequence.items.start)
+		return bad(c, root, "experiments", "the suite needs at least one experiment");
+
+	s->guests = xcalloc((size_t)(guests->data.sequence.items.top - guests->data.sequence.items.start), sizeof(*s->guests));
+	FOR_ITEMS(&c->doc, guests, it) {
+		yaml_node_t *gn = yaml_document_get_node(&c->doc, *it);
+		struct guest_def *g = &s->guests[s->nguests++];
+		if ((r = parse_guest(c, gn, g)) < 0)
+			return r;
+		for (size_t i = 0; i + 1 < s->nguests; i++)
+			if (strcmp(s->guests[i].name, g->name) == 0)
+				return bad(c, gn, "name", "duplicate guest name '%s'", g->name);
+	}
+	s->exps = xcalloc((size_t)(exps->data.sequence.items.top - exps->data.sequence.items.start), sizeof(*s->exps));
+	FOR_ITEMS(&c->doc, exps, it) {
+		yaml_node_t *en = yaml_document_get_node(&c->doc, *it);
+		if ((r = parse_experiment(c, en, s, &s->exps[s->nexps++])) < 0)
+			return r;
+	}
+	return 0;
+}
+
+int suite_parse(const char *name, const char *text, size_t len, struct suite **out, struct herr *err)
+{
+	yaml_parser_t parser;
+	struct ctx c = { .file = name, .err = err };
+	struct suite *s;
+	int r;
+
+	*out = NULL;
+	if (!yaml_parser_initialize(&parser))
+		return herr_set(err, ENOMEM, "cannot initialize the YAML parser");
+	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+	if (!yaml_parser_load(&parser, &c.doc)) {
+		r = herr_set(err, EINVAL, "%s:%zu: %s%s%s", name, parser.problem_mark.line + 1,
+			     parser.problem ? parser.problem : "malformed YAML",
+			     parser.context ? " " : "", parser.context ? parser.context : "");
+		yaml_parser_delete(&parser);
+		return r;
+	}
+	s = xcalloc(1, sizeof(*s));
+	s->path = xstrdup(name);
+	r = parse_root(&c, s);
+	yaml_document_delete(&c.doc);
+	yaml_parser_delete(&parser);
+	if (r < 0) {
+		suite_free(s);
+		return r;
+	}
+	*out = s;
+	return 0;
+}
+
+int suite_load(const char *path, struct suite **out, struct herr *err)
+{
+	size_t len;
+	cleanup_free char *text = read_file(path, &len, err);
+
+	if (text == NULL)
+		return -err->code;
+	return suite_parse(path, text, len, out, err);
+}
+
+void suite_free(struct suite *s)
+{
+	if (s == NULL)
+		return;
+	for (size_t i = 0; i < s->nguests; i++) {
+		struct guest_def *g = &s->guests[i];
+		free(g->name); free(g->image); free(g->disk_bus);
+		free(g->disk_cache); free(g->disk_io); free(g->nic_model);
+	}
+	for (size_t i = 0; i < s->nexps; i++) {
+		for (size_t a = 0; a < s->exps[i].naxes; a++) {
+			for (size_t v = 0; v < s->exps[i].axes[a].nvalues; v++)
+				free(s->exps[i].axes[a].values[v]);
+			free(s->exps[i].axes[a].values);
+			free(s->exps[i].axes[a].key);
+		}
+		free(s->exps[i].axes);
+		free(s->exps[i].type);
+	}
+	free(s->guests);
+	free(s->exps);
+	free(s->name);
+	free(s->path);
+	free(s);
+}
+
+char *suite_resolve(const char *name_or_path, const char *suites_dir)
+{
+	if (strchr(name_or_path, '/') || access(name_or_path, F_OK) == 0)
+		return xstrdup(name_or_path);
+	return xasprintf("%s/%s.yaml", suites_dir, name_or_path);
+}
+
+int plan_build(const struct suite *s, struct plan *p)
+{
+	size_t cap = 0;
+
+	memset(p, 0, sizeof(*p));
+	for (size_t e = 0; e < s->nexps; e++) {
+		size_t combos = 1;
+		for (size_t a = 0; a < s->exps[e].naxes; a++)
+			combos *= s->exps[e].axes[a].nvalues;
+		cap += combos * (size_t)(s->warmup + s->repeats);
+	}
+	p->runs = xcalloc(cap, sizeof(*p->runs));
+	for (size_t e = 0; e < s->nexps; e++) {
+		const struct experiment_def *ex = &s->exps[e];
+		size_t combos = 1;
+
+		for (size_t a = 0; a < ex->naxes; a++)
+			combos *= ex->axes[a].nvalues;
+		for (size_t k = 0; k < combos; k++) {
+			/* Warm-ups run once per combination, before its repeats. */
+			for (int rep = (s->warmup ? -s->warmup + 1 : 1); rep <= s->repeats; rep++) {
+				struct plan_run *r = &p->runs[p->nruns];
+				size_t idx = k;
+				char buf[512];
+				int off;
+
+				r->exp = e;
+				r->repeat = rep > 0 ? rep : 0;
+				r->values = xcalloc(ex->naxes, sizeof(char *));
+				off = snprintf(buf, sizeof(buf), "%03zu-%s", p->nruns + 1, ex->type);
+				for (size_t a = ex->naxes; a-- > 0;) {
+					r->values[a] = ex->axes[a].values[idx % ex->axes[a].nvalues];
+					idx /= ex->axes[a].nvalues;
+				}
+				for (size_t a = 0; a < ex->naxes && off < (int)sizeof(buf); a++)
+					off += snprintf(buf + off, sizeof(buf) - off, "-%s=%s", ex->axes[a].key, r->values[a]);
+				if (off < (int)sizeof(buf)) {
+					if (rep > 0)
+						snprintf(buf + off, sizeof(buf) - off, "-r%d", rep);
+					else
+						snprintf(buf + off, sizeof(buf) - off, "-warmup%d", rep + s->warmup);
+				}
+				for (char *c = buf; *c; c++)
+					if (*c == ':' || *c == '/' || *c == ' ')
+						*c = '_';
+				r->id = xstrdup(buf);
+				p->nruns++;
+			}
+		}
+	}
+	return 0;
+}
+
+void plan_free(struct plan *p)
+{
+	for (size_t i = 0; i < p->nruns; i++) {
+		free(p->runs[i].values);
+		free(p->runs[i].id);
+	}
+	free(p->runs);
+	memset(p, 0, sizeof(*p));
+}
+
+const char *plan_value(const struct suite *s, const struct plan_run *r, const char *key)
+{
+	const struct experiment_def *e = &s->exps[r->exp];
+
+	for (size_t a = 0; a < e->naxes; a++)
+		if (strcmp(e->axes[a].key, key) == 0)
+			return r->values[a];
+	return NULL;
+}
+
+const struct guest_def *suite_guest(const struct suite *s, const char *name)
+{
+	for (size_t i = 0; i < s->nguests; i++)
+		if (strcmp(s->guests[i].name, name) == 0)
+			return &s->guests[i];
+	return NULL;
+}

@@ -1,0 +1,140 @@
+/* The standing guests: vm1 (general) and vm2 (security), for interactive use
+ * and for `make vm-up`/`make vm-down`. */
+#include "vm.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "agent.h"
+#include "guest.h"
+#include "image.h"
+#include "progress.h"
+#include "virt.h"
+
+#define VM_POOL "harness-vms"
+
+static const struct guest_def standing[] = {
+	{ .name = "vm1", .image = "general", .vcpus = 1, .memory_mib = 1024, .disk_bus = "virtio",
+	  .disk_cache = "none", .disk_io = "default", .nic_model = "none" },
+	{ .name = "vm2", .image = "security", .vcpus = 1, .memory_mib = 1024, .disk_bus = "virtio",
+	  .disk_cache = "none", .disk_io = "default", .nic_model = "none" },
+};
+#define NSTANDING (sizeof(standing) / sizeof(standing[0]))
+
+static char *vms_dir(void)
+{
+	return xasprintf("%s/vms", state_dir());
+}
+
+int vm_up(const char *payload_root, int timeout_s, struct herr *err)
+{
+	struct guest gs[NSTANDING];
+	struct accel_facts facts;
+	struct accel_choice acc;
+	virConnectPtr conn;
+	cleanup_free char *dir = vms_dir();
+	int r = 0, ready;
+
+	memset(gs, 0, sizeof(gs));
+	accel_probe(&facts);
+	if (accel_decide(&facts, &acc) < 0)
+		return herr_set(err, EINVAL, "%s", acc.reason);
+	if (acc.accel == ACCEL_TCG)
+		hwarn("using TCG (software emulation): %s", acc.reason);
+	conn = virt_connect(err);
+	if (conn == NULL)
+		return -err->code;
+	for (size_t i = 0; i < NSTANDING; i++) {
+		virDomainPtr d = virDomainLookupByName(conn, standing[i].name);
+		if (d) {
+			bool alive = virDomainIsActive(d) == 1 && agent_ping(d);
+			virDomainFree(d);
+			if (alive) {
+				hinfo("%s is already up", standing[i].name);
+				continue;
+			}
+			virt_domain_remove(conn, standing[i].name);
+		}
+		gs[i].def = &standing[i];
+		if (guest_start(conn, &gs[i], "", VM_POOL, dir, payload_root, acc.accel, err) < 0) {
+			r = -err->code;
+			goto fail;
+		}
+		hinfo("%s: started from image '%s' (%s)", standing[i].name, standing[i].image, gs[i].overlay);
+	}
+	ready = guests_wait_ready(gs, NSTANDING, timeout_s);
+	progress_done();
+	for (size_t i = 0; i < NSTANDING; i++) {
+		if (gs[i].def && !gs[i].ready) {
+			cleanup_free char *tail = console_tail(gs[i].console_log, 20);
+			r = herr_set(err, ETIMEDOUT, "%s; console tail:\n%s", gs[i].failure, tail);
+			goto fail;
+		}
+	}
+	(void)ready;
+	for (size_t i = 0; i < NSTANDING; i++)
+		guest_free(&gs[i]);
+	virConnectClose(conn);
+	return 0;
+fail:
+	for (size_t i = 0; i < NSTANDING; i++) {
+		if (gs[i].def)
+			guest_remove(conn, &gs[i]);
+		guest_free(&gs[i]);
+	}
+	virConnectClose(conn);
+	return r;
+}
+
+int vm_down(struct herr *err)
+{
+	virConnectPtr conn = virt_connect(err);
+	cleanup_free char *dir = vms_dir();
+
+	if (conn == NULL)
+		return -err->code;
+	for (size_t i = 0; i < NSTANDING; i++)
+		if (virt_domain_remove(conn, standing[i].name))
+			hinfo("%s: removed", standing[i].name);
+	virt_pool_remove(conn, VM_POOL);
+	remove_tree(dir, NULL);
+	virConnectClose(conn);
+	return 0;
+}
+
+int vm_status(struct herr *err)
+{
+	virConnectPtr conn = virt_connect(err);
+	virDomainPtr *doms = NULL;
+	int n;
+
+	if (conn == NULL)
+		return -err->code;
+	printf("%-28s %-9s %-6s %-9s %s\n", "DOMAIN", "STATE", "VCPUS", "MEM(MiB)", "AGENT");
+	for (size_t i = 0; i < NSTANDING; i++) {
+		virDomainPtr d = virDomainLookupByName(conn, standing[i].name);
+		if (d == NULL) {
+			printf("%-28s %-9s %-6s %-9s %s\n", standing[i].name, "absent", "-", "-", "-");
+			continue;
+		}
+		virDomainFree(d);
+	}
+	n = virConnectListAllDomains(conn, &doms, 0);
+	for (int i = 0; i < n; i++) {
+		virDomainInfo info;
+		const char *name = virDomainGetName(doms[i]);
+		bool ours = strncmp(name, "hr-", 3) == 0;
+		for (size_t k = 0; k < NSTANDING; k++)
+			ours |= strcmp(name, standing[k].name) == 0;
+		if (ours && virDomainGetInfo(doms[i], &info) == 0) {
+			bool active = info.state == VIR_DOMAIN_RUNNING || info.state == VIR_DOMAIN_PAUSED;
+			printf("%-28s %-9s %-6u %-9lu %s\n", name, active ? "running" : "stopped", info.nrVirtCpu,
+			       info.memory / 1024, active && agent_ping(doms[i]) ? "answering" : "no answer");
+		}
+		virDomainFree(doms[i]);
+	}
+	free(doms);
+	virConnectClose(conn);
+	return 0;
+}

@@ -1,0 +1,14 @@
+/* harness vm up|down|status: the standing guests vm1 and vm2. */
+#ifndef HARNESS_VM_H
+#define HARNESS_VM_H
+
+#include "util.h"
+
+/* Boot vm1 (general) and vm2 (security); return when both agents answer. */
+int vm_up(const char *payload_root, int timeout_s, struct herr *err);
+/* Remove both and their overlays. */
+int vm_down(struct herr *err);
+/* Print the project's domains and whether their agents answer. */
+int vm_status(struct herr *err);
+
+#endif

@@ -1,0 +1,12 @@
+/* The PDF report of a results directory: environment (accelerator first),
+ * measured against expected values, and gnuplot plots; laid out with groff
+ * and written with ghostscript's ps2pdf. */
+#ifndef HARNESS_REPORT_H
+#define HARNESS_REPORT_H
+
+#include <stddef.h>
+
+/* Returns 0, or -1 with a one-line message in errbuf. */
+int report_build(const char *results_dir, const char *out_pdf, char *errbuf, size_t errlen);
+
+#endif
