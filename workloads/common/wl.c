@@ -1,0 +1,400 @@
+/* wl: shared helpers of the workload programs (see wl.h). */
+#include "wl.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+volatile sig_atomic_t wl_stop_requested;
+
+static char last_error[256];
+
+const char *wl_last_error(void)
+{
+	return last_error;
+}
+
+static int fail(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int fail(int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(last_error, sizeof(last_error), fmt, ap);
+	va_end(ap);
+	return err;
+}
+
+int wl_parse_u64(const char *opt, const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	if (!s || !*s)
+		return fail(-EINVAL, "option '%s' needs a value", opt);
+	/* strtoull accepts "-1" and leading blanks: refuse both. */
+	if (*s < '0' || *s > '9')
+		return fail(-EINVAL, "invalid value '%s' for option '%s': not a non-negative integer", s, opt);
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno == ERANGE)
+		return fail(-ERANGE, "value '%s' for option '%s' is too large", s, opt);
+	if (*end)
+		return fail(-EINVAL, "invalid value '%s' for option '%s': not a non-negative integer", s, opt);
+	if (v < min || v > max)
+		return fail(-ERANGE, "value '%s' for option '%s' is out of range [%llu, %llu]", s, opt,
+			    (unsigned long long)min, (unsigned long long)max);
+	*out = v;
+	return 0;
+}
+
+int wl_parse_int(const char *opt, const char *s, int min, int max, int *out)
+{
+	char *end;
+	long v;
+
+	if (!s || !*s)
+		return fail(-EINVAL, "option '%s' needs a value", opt);
+	if (!(*s == '-' || (*s >= '0' && *s <= '9')))
+		return fail(-EINVAL, "invalid value '%s' for option '%s': not an integer", s, opt);
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno == ERANGE || *end)
+		return fail(-EINVAL, "invalid value '%s' for option '%s': not an integer", s, opt);
+	if (v < min || v > max)
+		return fail(-ERANGE, "value '%s' for option '%s' is out of range [%d, %d]", s, opt, min, max);
+	*out = (int)v;
+	return 0;
+}
+
+int wl_parse_double(const char *opt, const char *s, double min, double max, double *out)
+{
+	char *end;
+	double v;
+
+	if (!s || !*s)
+		return fail(-EINVAL, "option '%s' needs a value", opt);
+	if (!(*s == '-' || *s == '.' || (*s >= '0' && *s <= '9')))
+		return fail(-EINVAL, "invalid value '%s' for option '%s': not a number", s, opt);
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno == ERANGE || *end || !isfinite(v))
+		return fail(-EINVAL, "invalid value '%s' for option '%s': not a number", s, opt);
+	if (v < min || v > max)
+		return fail(-ERANGE, "value '%s' for option '%s' is out of range [%g, %g]", s, opt, min, max);
+	*out = v;
+	return 0;
+}
+
+int wl_parse_size(const char *opt, const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+	char num[32];
+	size_t len;
+	unsigned shift = 0;
+	uint64_t v;
+	int r;
+
+	if (!s || !*s)
+		return fail(-EINVAL, "option '%s' needs a value", opt);
+	len = strlen(s);
+	if (len >= sizeof(num))
+		return fail(-EINVAL, "invalid size '%s' for option '%s'", s, opt);
+	memcpy(num, s, len + 1);
+	switch (num[len - 1]) {
+	case 'k': case 'K': shift = 10; break;
+	case 'm': case 'M': shift = 20; break;
+	case 'g': case 'G': shift = 30; break;
+	case 't': case 'T': shift = 40; break;
+	}
+	if (shift)
+		num[--len] = '\0';
+	r = wl_parse_u64(opt, num, 0, UINT64_MAX >> shift, &v);
+	if (r < 0)
+		return fail(r, "invalid size '%s' for option '%s': use a number with an optional k, m, g or t suffix", s, opt);
+	v <<= shift;
+	if (v < min || v > max)
+		return fail(-ERANGE, "size '%s' for option '%s' is out of range [%llu, %llu] bytes", s, opt,
+			    (unsigned long long)min, (unsigned long long)max);
+	*out = v;
+	return 0;
+}
+
+uint64_t wl_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+double wl_now(void)
+{
+	return (double)wl_now_ns() / 1e9;
+}
+
+uint64_t wl_thread_cpu_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+void wl_sleep_until_ns(uint64_t deadline_ns)
+{
+	struct timespec ts = {
+		.tv_sec = (time_t)(deadline_ns / 1000000000ull),
+		.tv_nsec = (long)(deadline_ns % 1000000000ull),
+	};
+
+	/* EINTR from the stop signal ends the sleep: the caller checks the flag. */
+	while (!wl_stopping()) {
+		int r = clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
+		if (r != EINTR)
+			break;
+	}
+}
+
+static void on_stop_signal(int sig)
+{
+	(void)sig;
+	wl_stop_requested = 1;
+}
+
+int wl_install_stop_handlers(void)
+{
+	struct sigaction sa = { .sa_handler = on_stop_signal };
+
+	/* No SA_RESTART: blocking calls return EINTR so loops notice the flag. */
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGTERM, &sa, NULL) < 0 || sigaction(SIGINT, &sa, NULL) < 0) {
+		int err = -errno;
+		fprintf(stderr, "cannot install signal handlers: %s\n", strerror(errno));
+		return err;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	return 0;
+}
+
+static void *check_alloc(void *p)
+{
+	if (!p) {
+		fputs("out of memory building the JSON result\n", stderr);
+		abort();
+	}
+	return p;
+}
+
+int wl_doc_init(wl_doc *doc, const char *tool)
+{
+	doc->root = check_alloc(cJSON_CreateObject());
+	wl_add_str(doc->root, "tool", tool);
+	wl_add_num(doc->root, "version", 1);
+	doc->params = wl_add_obj(doc->root, "params");
+	doc->samples = wl_add_arr(doc->root, "samples");
+	doc->totals = wl_add_obj(doc->root, "totals");
+	check_alloc(cJSON_AddNullToObject(doc->root, "error"));
+	return 0;
+}
+
+void wl_doc_error(wl_doc *doc, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "%s\n", msg);
+	if (!wl_doc_failed(doc))
+		cJSON_ReplaceItemInObject(doc->root, "error", check_alloc(cJSON_CreateString(msg)));
+}
+
+bool wl_doc_failed(const wl_doc *doc)
+{
+	return cJSON_IsString(cJSON_GetObjectItemCaseSensitive(doc->root, "error"));
+}
+
+int wl_doc_finish(wl_doc *doc)
+{
+	char *text;
+	int status = wl_doc_failed(doc) ? 1 : 0;
+
+	wl_add_bool(doc->root, "stopped_early", wl_stopping());
+	text = check_alloc(cJSON_PrintUnformatted(doc->root));
+	if (printf("%s\n", text) < 0 || fflush(stdout) != 0)
+		status = 1;
+	free(text);
+	cJSON_Delete(doc->root);
+	doc->root = doc->params = doc->samples = doc->totals = NULL;
+	return status;
+}
+
+cJSON *wl_add_num(cJSON *obj, const char *key, double v)
+{
+	return check_alloc(cJSON_AddNumberToObject(obj, key, v));
+}
+
+cJSON *wl_add_str(cJSON *obj, const char *key, const char *v)
+{
+	return check_alloc(cJSON_AddStringToObject(obj, key, v));
+}
+
+cJSON *wl_add_bool(cJSON *obj, const char *key, bool v)
+{
+	return check_alloc(cJSON_AddBoolToObject(obj, key, v));
+}
+
+cJSON *wl_add_obj(cJSON *obj, const char *key)
+{
+	return check_alloc(cJSON_AddObjectToObject(obj, key));
+}
+
+cJSON *wl_add_arr(cJSON *obj, const char *key)
+{
+	return check_alloc(cJSON_AddArrayToObject(obj, key));
+}
+
+void wl_arr_num(cJSON *arr, double v)
+{
+	cJSON_AddItemToArray(arr, check_alloc(cJSON_CreateNumber(v)));
+}
+
+cJSON *wl_arr_obj(cJSON *arr)
+{
+	cJSON *o = check_alloc(cJSON_CreateObject());
+
+	cJSON_AddItemToArray(arr, o);
+	return o;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+double wl_percentile(double *v, size_t n, double p)
+{
+	double rank, frac;
+	size_t lo;
+
+	if (n == 0)
+		return 0;
+	qsort(v, n, sizeof(*v), cmp_double);
+	if (p <= 0)
+		return v[0];
+	if (p >= 100)
+		return v[n - 1];
+	rank = p / 100.0 * (double)(n - 1);
+	lo = (size_t)rank;
+	frac = rank - (double)lo;
+	if (lo + 1 >= n)
+		return v[n - 1];
+	return v[lo] + (v[lo + 1] - v[lo]) * frac;
+}
+
+cJSON *wl_add_summary(cJSON *obj, const char *key, double *v, size_t n)
+{
+	cJSON *s = wl_add_obj(obj, key);
+	double sum = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		sum += v[i];
+	wl_add_num(s, "count", (double)n);
+	wl_add_num(s, "min", wl_percentile(v, n, 0));
+	wl_add_num(s, "mean", n ? sum / (double)n : 0);
+	wl_add_num(s, "p50", wl_percentile(v, n, 50));
+	wl_add_num(s, "p90", wl_percentile(v, n, 90));
+	wl_add_num(s, "p99", wl_percentile(v, n, 99));
+	wl_add_num(s, "p999", wl_percentile(v, n, 99.9));
+	wl_add_num(s, "max", wl_percentile(v, n, 100));
+	return s;
+}
+
+int wl_vec_push(wl_vec *vec, double x)
+{
+	if (vec->n == vec->cap) {
+		size_t cap = vec->cap ? vec->cap * 2 : 1024;
+		double *nv = realloc(vec->v, cap * sizeof(*nv));
+		if (!nv)
+			return -ENOMEM;
+		vec->v = nv;
+		vec->cap = cap;
+	}
+	vec->v[vec->n++] = x;
+	return 0;
+}
+
+void wl_vec_free(wl_vec *vec)
+{
+	free(vec->v);
+	vec->v = NULL;
+	vec->n = vec->cap = 0;
+}
+
+bool wl_state_enabled(void)
+{
+	const char *p = getenv("WL_STATE_FILE");
+
+	return p && *p;
+}
+
+int wl_state_publish(uint64_t progress, cJSON *extra)
+{
+	const char *path = getenv("WL_STATE_FILE");
+	char tmp[PATH_MAX];
+	cJSON *o, *it;
+	char *text;
+	int fd, n, err = 0;
+	size_t len;
+
+	if (!path || !*path)
+		return 0;
+	n = snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	if (n < 0 || (size_t)n >= sizeof(tmp))
+		return -ENAMETOOLONG;
+	o = check_alloc(cJSON_CreateObject());
+	wl_add_num(o, "pid", (double)getpid());
+	wl_add_num(o, "t", wl_now());
+	wl_add_num(o, "progress", (double)progress);
+	if (extra)
+		cJSON_ArrayForEach(it, extra)
+			cJSON_AddItemToObject(o, it->string, check_alloc(cJSON_Duplicate(it, 1)));
+	text = check_alloc(cJSON_PrintUnformatted(o));
+	cJSON_Delete(o);
+	len = strlen(text);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		err = -errno;
+		fprintf(stderr, "cannot open state file '%s': %s\n", tmp, strerror(errno));
+		goto out;
+	}
+	if (write(fd, text, len) != (ssize_t)len) {
+		err = -EIO;
+		fprintf(stderr, "cannot write state file '%s'\n", tmp);
+	}
+	close(fd);
+	if (!err && rename(tmp, path) < 0) {
+		err = -errno;
+		fprintf(stderr, "cannot rename '%s' to '%s': %s\n", tmp, path, strerror(errno));
+	}
+out:
+	free(text);
+	return err;
+}
+
+void wl_help_exit(const char *usage)
+{
+	fputs(usage, stdout);
+	exit(0);
+}

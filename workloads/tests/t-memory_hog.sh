@@ -1,0 +1,17 @@
+#!/bin/bash
+# memory_hog: resident size against the target, steps, bad sizes.
+. "$(dirname "$0")/lib.sh"
+bin=$WL_BIN/memory_hog
+plan 6
+
+"$bin" --target 96m --step 32m --step-ms 10 --duration 0.5 >"$scratch/m.json"
+check "exits 0" $?
+ok "reaches the target in 3 steps" jtrue "$scratch/m.json" "d['totals']['reached_target'] and d['totals']['steps']==3 and d['totals']['allocated_bytes']==96<<20"
+ok "resident size is at least the target and at most target + 8 MiB" \
+	jtrue "$scratch/m.json" "96<<20 <= d['totals']['peak_rss_bytes'] <= (96<<20)+(8<<20)"
+ok "each step's RSS grows by about one step" \
+	jtrue "$scratch/m.json" "all(abs((b['rss_bytes']-a['rss_bytes'])-(32<<20)) < (2<<20) for a,b in zip(d['samples'],d['samples'][1:]))"
+"$bin" --target 12q >"$scratch/bad.json" 2>/dev/null
+check "a bad size exits 2" $([ $? -eq 2 ]; echo $?)
+ok "the error names --target" jtrue "$scratch/bad.json" "'--target' in d['error']"
+done_testing

@@ -1,0 +1,18 @@
+#!/bin/bash
+# sched_mix: CPU-bound threads mostly running or runnable, I/O-bound mostly
+# sleeping; context switches of the right kind.
+. "$(dirname "$0")/lib.sh"
+bin=$WL_BIN/sched_mix
+plan 5
+
+"$bin" --cpu-threads 1 --io-threads 2 --duration 1.5 --io-sleep-us 2000 >"$scratch/s.json"
+check "exits 0" $?
+ok "three threads reported, classes cpu, io, io" \
+	jtrue "$scratch/s.json" "[t['class'] for t in d['totals']['threads']]==['cpu','io','io']"
+ok "each thread is observed as its class" \
+	jtrue "$scratch/s.json" "all(t['observed']==t['class'] for t in d['totals']['threads'])"
+ok "I/O-bound threads sleep most of the time and switch voluntarily" \
+	jtrue "$scratch/s.json" "all(t['sleeping_frac']>0.5 and t['voluntary_ctxt_switches']>100 and t['wakeup_latency_us']['count']>100 for t in d['totals']['threads'] if t['class']=='io')"
+ok "the CPU-bound thread does not sleep voluntarily" \
+	jtrue "$scratch/s.json" "[t for t in d['totals']['threads'] if t['class']=='cpu'][0]['voluntary_ctxt_switches'] < 20"
+done_testing

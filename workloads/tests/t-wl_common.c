@@ -1,0 +1,98 @@
+/* Unit tests of the shared workload helpers: strict option parsing,
+ * percentiles, the result document. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "wl.h"
+
+static void test_parse_u64_strict(void **state)
+{
+	uint64_t v = 0;
+
+	assert_int_equal(wl_parse_u64("--n", "42", 0, 100, &v), 0);
+	assert_int_equal(v, 42);
+	assert_int_equal(wl_parse_u64("--n", "-1", 0, 100, &v), -EINVAL);
+	assert_non_null(strstr(wl_last_error(), "--n"));
+	assert_int_equal(wl_parse_u64("--n", " 4", 0, 100, &v), -EINVAL);
+	assert_int_equal(wl_parse_u64("--n", "4x", 0, 100, &v), -EINVAL);
+	assert_int_equal(wl_parse_u64("--n", "", 0, 100, &v), -EINVAL);
+	assert_int_equal(wl_parse_u64("--n", "101", 0, 100, &v), -ERANGE);
+	assert_int_equal(wl_parse_u64("--n", "99999999999999999999999", 0, UINT64_MAX, &v), -ERANGE);
+}
+
+static void test_parse_size_suffixes(void **state)
+{
+	uint64_t v = 0;
+
+	assert_int_equal(wl_parse_size("--s", "4k", 0, UINT64_MAX, &v), 0);
+	assert_int_equal(v, 4096);
+	assert_int_equal(wl_parse_size("--s", "3M", 0, UINT64_MAX, &v), 0);
+	assert_int_equal(v, 3u << 20);
+	assert_int_equal(wl_parse_size("--s", "1g", 0, UINT64_MAX, &v), 0);
+	assert_int_equal(v, 1u << 30);
+	assert_int_equal(wl_parse_size("--s", "12q", 0, UINT64_MAX, &v), -EINVAL);
+	assert_int_equal(wl_parse_size("--s", "k", 0, UINT64_MAX, &v), -EINVAL);
+	assert_int_equal(wl_parse_size("--s", "2k", 4096, UINT64_MAX, &v), -ERANGE);
+}
+
+static void test_parse_double_and_int(void **state)
+{
+	double d = 0;
+	int i = 0;
+
+	assert_int_equal(wl_parse_double("--d", "1.5", 0, 10, &d), 0);
+	assert_true(d == 1.5);
+	assert_int_equal(wl_parse_double("--d", "nan", 0, 10, &d), -EINVAL);
+	assert_int_equal(wl_parse_double("--d", "inf", 0, 10, &d), -EINVAL);
+	assert_int_equal(wl_parse_double("--d", "11", 0, 10, &d), -ERANGE);
+	assert_int_equal(wl_parse_int("--i", "-5", -20, 19, &i), 0);
+	assert_int_equal(i, -5);
+	assert_int_equal(wl_parse_int("--i", "20", -20, 19, &i), -ERANGE);
+}
+
+static void test_percentile(void **state)
+{
+	double v[] = { 5, 1, 4, 2, 3 };
+	double one[] = { 7 };
+
+	assert_true(wl_percentile(v, 5, 0) == 1);
+	assert_true(wl_percentile(v, 5, 50) == 3);
+	assert_true(wl_percentile(v, 5, 100) == 5);
+	assert_true(wl_percentile(v, 5, 25) == 2);
+	/* between ranks: 90th of 1..5 is 4.6 */
+	assert_true(wl_percentile(v, 5, 90) > 4.59 && wl_percentile(v, 5, 90) < 4.61);
+	assert_true(wl_percentile(one, 1, 99) == 7);
+	assert_true(wl_percentile(NULL, 0, 50) == 0);
+}
+
+static void test_doc_error_keeps_first(void **state)
+{
+	wl_doc doc;
+
+	wl_doc_init(&doc, "t");
+	assert_false(wl_doc_failed(&doc));
+	wl_doc_error(&doc, "first %d", 1);
+	wl_doc_error(&doc, "second");
+	assert_true(wl_doc_failed(&doc));
+	assert_string_equal(cJSON_GetObjectItem(doc.root, "error")->valuestring, "first 1");
+	assert_int_equal(cJSON_GetObjectItem(doc.root, "version")->valueint, 1);
+	cJSON_Delete(doc.root);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_parse_u64_strict),
+		cmocka_unit_test(test_parse_size_suffixes),
+		cmocka_unit_test(test_parse_double_and_int),
+		cmocka_unit_test(test_percentile),
+		cmocka_unit_test(test_doc_error_keeps_first),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
