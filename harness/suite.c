@@ -331,23 +331,25 @@ static int parse_root(struct ctx *c, struct suite *s)
 		if (r < 0)
 			return r;
 	}
+	if (guests) {
+		s->guests = xcalloc((size_t)(guests->data.sequence.items.top - guests->data.sequence.items.start),
+				    sizeof(*s->guests));
+		FOR_ITEMS(&c->doc, guests, it) {
+			yaml_node_t *gn = yaml_document_get_node(&c->doc, *it);
+			struct guest_def *g = &s->guests[s->nguests++];
+			if ((r = parse_guest(c, gn, g)) < 0)
+				return r;
+			for (size_t i = 0; i + 1 < s->nguests; i++)
+				if (strcmp(s->guests[i].name, g->name) == 0)
+					return bad(c, gn, "name", "duplicate guest name '%s'", g->name);
+		}
+	}
 	if (s->name == NULL)
 		return bad(c, root, "suite", "the suite needs a name (suite: NAME)");
-	if (guests == NULL || guests->data.sequence.items.top == guests->data.sequence.items.start)
+	if (s->nguests == 0)
 		return bad(c, root, "guests", "the suite needs at least one guest");
 	if (exps == NULL || exps->data.sequence.items.top == exps->data.sequence.items.start)
 		return bad(c, root, "experiments", "the suite needs at least one experiment");
-
-	s->guests = xcalloc((size_t)(guests->data.sequence.items.top - guests->data.sequence.items.start), sizeof(*s->guests));
-	FOR_ITEMS(&c->doc, guests, it) {
-		yaml_node_t *gn = yaml_document_get_node(&c->doc, *it);
-		struct guest_def *g = &s->guests[s->nguests++];
-		if ((r = parse_guest(c, gn, g)) < 0)
-			return r;
-		for (size_t i = 0; i + 1 < s->nguests; i++)
-			if (strcmp(s->guests[i].name, g->name) == 0)
-				return bad(c, gn, "name", "duplicate guest name '%s'", g->name);
-	}
 	s->exps = xcalloc((size_t)(exps->data.sequence.items.top - exps->data.sequence.items.start), sizeof(*s->exps));
 	FOR_ITEMS(&c->doc, exps, it) {
 		yaml_node_t *en = yaml_document_get_node(&c->doc, *it);

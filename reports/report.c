@@ -307,27 +307,27 @@ int report_build(const char *dir, const char *out_pdf, char *errbuf, size_t errl
 	fputs(".\n", f);
 	if (strcmp(accname, "tcg") == 0)
 		fputs(".PP\n.B \"These numbers measure QEMU's emulation (TCG), not hardware virtualization.\"\n", f);
-	fputs(".TS\nbox;\nlb l.\n", f);
+	fputs(".TS\nbox;\nlb lw(4.4i).\n", f);
 	static const char *const keys[] = { "host_cpu", "host_cpus", "host_mem_mib", "host_kernel", "libvirt_version",
 					    "qemu_version", "libguestfs_version", "libvirt_uri", "guest_payload_digest",
 					    "cpu_weight_mechanism", NULL };
 	for (size_t k = 0; keys[k]; k++) {
 		cJSON *v = cJSON_GetObjectItemCaseSensitive(env, keys[k]);
-		fprintf(f, "%s\t", keys[k]);
+		fprintf(f, "%s\tT{\n", keys[k]);
 		if (cJSON_IsString(v))
 			roff_text(f, v->valuestring);
 		else if (cJSON_IsNumber(v))
 			fprintf(f, "%.0f", v->valuedouble);
-		fputc('\n', f);
+		fputs("\nT}\n", f);
 	}
 	cJSON *img;
 	cJSON_ArrayForEach(img, cJSON_GetObjectItemCaseSensitive(env, "images")) {
-		fprintf(f, "image %s\t", jstr(img, "guest", "?"));
+		fprintf(f, "image %s\tT{\n", jstr(img, "guest", "?"));
 		char line[512];
 		snprintf(line, sizeof(line), "%s: Debian %s, kernel %s, digest %s", jstr(img, "image", "?"),
 			 jstr(img, "suite", "?"), jstr(img, "kernel", "?"), jstr(img, "digest", "?"));
 		roff_text(f, line);
-		fputc('\n', f);
+		fputs("\nT}\n", f);
 	}
 	fputs(".TE\n", f);
 	const char *wr = jstr(env, "cpu_weight_reason", "");

@@ -1,0 +1,142 @@
+#!/bin/bash
+# The spine end to end, on real parts: a real libvirt daemon, real QEMU guests
+# (KVM where it really works, TCG otherwise) booted from the libguestfs-prepared
+# images, the quick suite, the PDF report, and the fault paths (bad suite, a
+# guest that does not come up in time, SIGTERM in the middle of a run).
+# Needs root and the images ('make images'); takes about 8 minutes under TCG.
+top=$(cd "$(dirname "$0")/../.." && pwd)
+. "$top/ci/tap.sh"
+H=$top/build/bin/harness
+state=${HARNESS_STATE_DIR:-/var/lib/harness}
+out=$top/build/test-spine
+virsh_list() { virsh -q -c qemu:///system list --all --name 2>/dev/null | sed '/^$/d'; }
+
+[ "$(id -u)" -eq 0 ] || skip_all "needs root for libvirt's system connection"
+[ -x "$H" ] || skip_all "harness not built"
+$H doctor >/dev/null 2>&1 || "$top/ci/libvirtd" start >/dev/null 2>&1
+
+started_here=0
+if ! "$top/ci/libvirtd" status >/dev/null 2>&1; then
+	"$top/ci/libvirtd" start >&2 && started_here=1
+elif grep -q 'started by ci/libvirtd' <("$top/ci/libvirtd" status); then
+	started_here=1
+fi
+cleanup() {
+	$H -q vm down >/dev/null 2>&1
+	[ $started_here = 1 ] && "$top/ci/libvirtd" stop >/dev/null 2>&1
+}
+trap cleanup EXIT
+rm -rf "$out" && mkdir -p "$out"
+
+plan 24
+
+# 1. the host
+$H doctor >"$out/doctor.txt" 2>&1
+check "doctor: this host can run the harness" $?
+ok "doctor names the accelerator and why" grep -Eq '^(ok|warn) +accelerator +(kvm|tcg): ' "$out/doctor.txt"
+
+# 2. a bad suite file is refused with file, line and key, and nothing starts
+cat >"$out/bad.yaml" <<'YAML'
+suite: bad
+guests:
+  - name: vm1
+    image: general
+experiments:
+  - type: cpu-contention
+    vary:
+      sharez: ["1024"]
+YAML
+before=$(virsh_list | wc -l)
+$H run --results "$out/bad-results" suite "$out/bad.yaml" 2>"$out/bad.err"
+check "bad suite: non-zero exit" $((! $?))
+ok "bad suite: error names file, line and key" grep -q "bad.yaml:8: sharez: unknown setting" "$out/bad.err"
+ok "bad suite: no results directory" test ! -e "$out/bad-results"
+ok "bad suite: no domain started" test "$(virsh_list | wc -l)" -eq "$before"
+
+# 3. the standing guests
+$H vm up >"$out/vm-up.txt" 2>&1
+check "vm up returns success" $?
+ok "vm1 (general) answers" grep -Eq '^vm1 +running .* answering' "$out/vm-up.txt"
+ok "vm2 (security) answers" grep -Eq '^vm2 +running .* answering' "$out/vm-up.txt"
+$H vm down >/dev/null 2>&1
+check "vm down returns success" $?
+ok "vm down removes both domains" test -z "$(virsh_list | grep -E '^vm[12]$')"
+ok "vm down removes their overlays" test ! -e "$state/vms"
+
+# 4. the quick suite on both guests
+$H run --results "$out/results" suite quick >"$out/quick.log" 2>&1
+check "quick suite completes" $?
+dir=$(ls -d "$out"/results/*-quick 2>/dev/null | head -n 1)
+diag "results: $dir"
+python3 - "$dir" >"$out/records.txt" 2>&1 <<'PY'
+import glob, json, sys
+d = sys.argv[1]
+recs = [json.load(open(p)) for p in sorted(glob.glob(d + "/runs/*.json"))]
+assert len(recs) == 4, "expected 4 recorded runs, got %d" % len(recs)
+env = json.load(open(d + "/env.json"))
+assert env["accelerator"]["name"] in ("kvm", "tcg") and env["accelerator"]["reason"]
+for r in recs:
+    assert r["ok"], r.get("error")
+    assert r["accelerator"]["name"] == env["accelerator"]["name"]
+    shares = [g["measured_share"] for g in r["guests"]]
+    assert abs(sum(shares) - 1) < 1e-6 and all(0 < s < 1 for s in shares), shares
+    for g in r["guests"]:
+        assert g["guest"]["runner_ok"] and g["guest"]["units_per_s"] > 0, g["guest"]
+        assert g["host_cpu_s"] > 0
+    assert len(r["series"]["t"]) >= 5
+    exp = [g["expected_share"] for g in r["guests"]]
+    want = {"1024:1024": [0.5, 0.5]}.get(r["settings"]["shares"])
+    if want: assert all(abs(a - b) < 1e-9 for a, b in zip(exp, want)), exp
+    else: assert exp[0] > 0.6 and exp[1] < 0.4, exp
+s = json.load(open(d + "/summary.json"))
+assert len(s["groups"]) == 2
+g = [x for x in s["groups"] if x["settings"]["shares"] == "2048:1024"][0]
+vm1 = g["guests"][0]["measured_share"]["mean"]
+print("2048:1024 measured share of vm1: %.3f" % vm1)
+# The heavier guest gets more than an even split (expected about 0.66).
+assert vm1 > 0.55, vm1
+PY
+check "records: 4 runs, shares sum to 1, expected beside measured, weights take effect" $?
+diag "$(cat "$out/records.txt")"
+ok "the suite as run is kept" cmp -s "$dir/suite.yaml" "$top/harness/suites/quick.yaml"
+
+# 5. the report
+$H report "$dir" -o "$out/report.pdf" >/dev/null 2>"$out/report.err"
+check "report writes a PDF" $?
+pdftotext -layout "$out/report.pdf" "$out/report.txt" 2>/dev/null
+ok "report: accelerator on the first page" sh -c "pdftotext -f 1 -l 1 '$out/report.pdf' - | grep -Eq 'Accelerator: (KVM|TCG)'"
+ok "report: measured against expected table" grep -q "expected share *measured share" "$out/report.txt"
+ok "report: CPU share plot per guest" grep -q "Host CPU share over time" "$out/report.txt"
+
+# 6. nothing left behind by the finished run
+ok "no run domain left" test -z "$(virsh_list | grep '^hr-')"
+ok "no run overlay or console log left" test -z "$(ls -A "$state/runs" 2>/dev/null)"
+
+# 7. a guest that does not come up in time fails its run, with the console tail
+sed -e 's/^boot_timeout_s: .*/boot_timeout_s: 10/' -e 's/^repeats: .*/repeats: 1/' \
+	-e 's/^warmup: .*/warmup: 0/' -e 's/"2048:1024"//; s/, \]/]/' \
+	"$top/harness/suites/quick.yaml" >"$out/slow.yaml"
+$H run --results "$out/slow-results" suite "$out/slow.yaml" >"$out/slow.log" 2>&1
+st=$?
+sdir=$(ls -d "$out"/slow-results/* 2>/dev/null | head -n 1)
+python3 - "$sdir" <<'PY' && test $st -ne 0 && test -s "$(ls "$sdir"/failures/*.console.txt | head -n 1)" && test -z "$(virsh_list | grep '^hr-')"
+import glob, json, sys
+r = [json.load(open(p)) for p in glob.glob(sys.argv[1] + "/runs/*.json")]
+assert r and not r[0]["ok"] and "did not answer within 10 s" in r[0]["error"], r
+assert r[0]["console_tail"]
+PY
+check "boot timeout: run failed with reason and console tail, domains removed" $?
+
+# (SIGTERM is last: it leaves nothing to the runs after it.)
+$H run --results "$out/term-results" suite quick >"$out/term.log" 2>&1 &
+pid=$!
+for _ in $(seq 1 120); do grep -q "booting guests" "$out/term.log" && break; sleep 1; done
+sleep 5
+kill -TERM $pid
+wait $pid
+st=$?
+tdir=$(ls -d "$out"/term-results/* 2>/dev/null | head -n 1)
+test $st -ne 0 && test -z "$(virsh_list | grep '^hr-')" && test -z "$(ls -A "$state/runs" 2>/dev/null)" && test -f "$tdir/suite.yaml"
+check "SIGTERM: domains and overlays removed, results directory kept" $?
+
+done_testing

@@ -1,0 +1,159 @@
+/* Suite files: what is accepted, and that every rejection names file, line and key. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "suite.h"
+
+static const char good[] =
+	"suite: t\n"
+	"repeats: 2\n"
+	"warmup: 1\n"
+	"guests:\n"
+	"  - name: vm1\n"
+	"    image: general\n"
+	"    vcpus: 2\n"
+	"  - name: vm2\n"
+	"    image: security\n"
+	"    disk_bus: sata\n"
+	"experiments:\n"
+	"  - type: cpu-contention\n"
+	"    duration_s: 5\n"
+	"    vary:\n"
+	"      shares: [\"1024:1024\", \"2048:1024\"]\n"
+	"      pinning: [same, different]\n";
+
+static int parse(const char *text, struct suite **s, struct herr *err)
+{
+	herr_clear(err);
+	return suite_parse("t.yaml", text, strlen(text), s, err);
+}
+
+static void test_good_suite(void **state)
+{
+	struct suite *s;
+	struct herr err = { 0 };
+	struct plan p;
+
+	(void)state;
+	assert_int_equal(parse(good, &s, &err), 0);
+	assert_string_equal(s->name, "t");
+	assert_int_equal(s->nguests, 2);
+	assert_int_equal(s->guests[0].vcpus, 2);
+	assert_string_equal(s->guests[1].disk_bus, "sata");
+	assert_string_equal(s->guests[1].disk_cache, "none");
+	assert_int_equal(s->exps[0].naxes, 2);
+	plan_build(s, &p);
+	/* 2 x 2 combinations x (1 warm-up + 2 repeats) */
+	assert_int_equal(p.nruns, 12);
+	assert_int_equal(p.runs[0].repeat, 0);
+	assert_string_equal(p.runs[0].id, "001-cpu-contention-shares=1024_1024-pinning=same-warmup1");
+	assert_string_equal(p.runs[2].id, "003-cpu-contention-shares=1024_1024-pinning=same-r2");
+	assert_string_equal(plan_value(s, &p.runs[3], "pinning"), "different");
+	assert_string_equal(plan_value(s, &p.runs[11], "shares"), "2048:1024");
+	assert_null(plan_value(s, &p.runs[0], "nope"));
+	plan_free(&p);
+	suite_free(s);
+}
+
+static void expect_error(const char *text, const char *fragment)
+{
+	struct suite *s = NULL;
+	struct herr err = { 0 };
+
+	assert_true(parse(text, &s, &err) < 0);
+	assert_null(s);
+	if (strstr(err.msg, fragment) == NULL)
+		fail_msg("error '%s' does not contain '%s'", err.msg, fragment);
+}
+
+static void test_unknown_top_key(void **state)
+{
+	(void)state;
+	expect_error("suite: t\nrepeatz: 2\n", "t.yaml:2: repeatz: unknown key");
+}
+
+static void test_unknown_guest_key(void **state)
+{
+	(void)state;
+	expect_error("suite: t\nguests:\n  - name: a\n    image: general\n    vcpu: 2\n", "t.yaml:5: vcpu: unknown key in a guest");
+}
+
+static void test_bad_values(void **state)
+{
+	(void)state;
+	expect_error("suite: t\nrepeats: two\n", "t.yaml:2: repeats: 'two' is not a whole number");
+	expect_error("suite: t\nrepeats: 0\n", "t.yaml:2: repeats: '0' is out of range");
+	expect_error("suite: t\nguests:\n  - name: a\n    image: g\n    disk_bus: ide\n",
+		     "t.yaml:5: disk_bus: 'ide' is not one of: virtio, sata, scsi");
+	expect_error("suite: t\nguests:\n  - name: A!\n    image: g\n", "t.yaml:3: name: 'A!' may hold only");
+	expect_error("suite: t\nguests:\n  - name: a\n    image: g\n    disk_io: native\n    disk_cache: writeback\n",
+		     "native I/O needs disk_cache none");
+}
+
+static void test_bad_experiments(void **state)
+{
+	static const char head[] = "suite: t\nguests:\n  - name: a\n    image: g\n  - name: b\n    image: g\nexperiments:\n";
+	char buf[1024];
+
+	(void)state;
+	snprintf(buf, sizeof(buf), "%s  - type: cpu-contentoin\n", head);
+	expect_error(buf, "t.yaml:8: type: unknown experiment type 'cpu-contentoin'");
+	snprintf(buf, sizeof(buf), "%s  - type: cpu-contention\n    vary:\n      sharez: [1]\n", head);
+	expect_error(buf, "t.yaml:10: sharez: unknown setting for cpu-contention");
+	snprintf(buf, sizeof(buf), "%s  - type: cpu-contention\n    vary:\n      shares: [\"1024:1024:1024\"]\n", head);
+	expect_error(buf, "t.yaml:10: shares: '1024:1024:1024' gives 3 weights for 2 guests");
+	snprintf(buf, sizeof(buf), "%s  - type: cpu-contention\n    vary:\n      pinning: [sometimes]\n", head);
+	expect_error(buf, "t.yaml:10: pinning: 'sometimes' is not one of: none, same, different");
+	snprintf(buf, sizeof(buf), "%s  - type: cpu-contention\n    duration_s: -3\n", head);
+	expect_error(buf, "t.yaml:9: duration_s:");
+}
+
+static void test_missing_parts(void **state)
+{
+	(void)state;
+	expect_error("repeats: 2\n", "suite: the suite needs a name");
+	expect_error("suite: t\nexperiments:\n  - type: boot\n", "guests: the suite needs at least one guest");
+	expect_error("suite: t\nguests:\n  - name: a\n    image: g\n  - name: a\n    image: g\nexperiments:\n  - type: boot\n",
+		     "duplicate guest name 'a'");
+	expect_error("- a\n- b\n", "a suite file is a mapping");
+	expect_error("suite: [unclosed\n", "t.yaml:");
+	expect_error("", "empty suite file");
+}
+
+static void test_shipped_suites_parse(void **state)
+{
+	const char *dir = getenv("HARNESS_SUITES");
+	static const char *const names[] = { "quick", "default" };
+
+	(void)state;
+	if (dir == NULL)
+		skip();
+	for (size_t i = 0; i < 2; i++) {
+		struct suite *s = NULL;
+		struct herr err = { 0 };
+		char *path = suite_resolve(names[i], dir);
+		if (suite_load(path, &s, &err) < 0)
+			fail_msg("%s: %s", path, err.msg);
+		suite_free(s);
+		free(path);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_good_suite),
+		cmocka_unit_test(test_unknown_top_key),
+		cmocka_unit_test(test_unknown_guest_key),
+		cmocka_unit_test(test_bad_values),
+		cmocka_unit_test(test_bad_experiments),
+		cmocka_unit_test(test_missing_parts),
+		cmocka_unit_test(test_shipped_suites_parse),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
