@@ -12,7 +12,7 @@ int exp_boot(struct runctx *rc, const struct plan_run *run, cJSON *record, struc
 	(void)run;
 	/* Measure a cold start: fresh overlays, fresh domains. */
 	run_guests_down(rc);
-	r = run_guests_up(rc, err);
+	r = run_guests_up(rc, true, err);
 	gl = cJSON_AddArrayToObject(record, "guests");
 	for (size_t i = 0; i < rc->nguests; i++) {
 		struct guest *g = &rc->guests[i];

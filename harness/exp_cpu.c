@@ -239,6 +239,7 @@ int exp_cpu_contention(struct runctx *rc, const struct plan_run *run, cJSON *rec
 		cJSON_AddStringToObject(o, "name", g->def->name);
 		cJSON_AddStringToObject(o, "domain", g->dom_name);
 		cJSON_AddStringToObject(o, "image", g->img.name);
+		cJSON_AddBoolToObject(o, "standing", g->standing);
 		cJSON_AddNumberToObject(o, "vcpus", g->def->vcpus);
 		cJSON_AddNumberToObject(o, "weight", (double)w[i]);
 		cJSON_AddNumberToObject(o, "effective_weight", (double)eff[i]);

@@ -8,6 +8,7 @@
 #include "domxml.h"
 #include "progress.h"
 #include "virt.h"
+#include "vm.h"
 
 int guest_start(virConnectPtr conn, struct guest *g, const char *prefix, const char *pool_name,
 		const char *pool_dir, const char *payload_root, enum accel accel, struct herr *err)
@@ -116,8 +117,56 @@ int guests_wait_ready(struct guest *gs, size_t n, double timeout_s)
 	return (int)ready;
 }
 
+static bool same_str(const char *a, const char *b)
+{
+	return a && b && strcmp(a, b) == 0;
+}
+
+bool guest_adopt_standing(virConnectPtr conn, struct guest *g, const char *payload_root)
+{
+	const struct guest_def *sd = vm_standing_def(g->def->name);
+	struct herr err = { 0 };
+	virDomainPtr d;
+
+	if (sd == NULL || !same_str(sd->image, g->def->image) || sd->vcpus != g->def->vcpus ||
+	    sd->memory_mib != g->def->memory_mib || !same_str(sd->disk_bus, g->def->disk_bus) ||
+	    !same_str(sd->disk_cache, g->def->disk_cache) || !same_str(sd->disk_io, g->def->disk_io) ||
+	    !same_str(sd->nic_model, g->def->nic_model))
+		return false;
+	d = virDomainLookupByName(conn, g->def->name);
+	if (d == NULL)
+		return false;
+	if (virDomainIsActive(d) != 1 || !agent_ping(d) || image_find(g->def->image, &g->img, &err) < 0) {
+		virDomainFree(d);
+		image_free(&g->img);
+		return false;
+	}
+	g->dom = d;
+	g->dom_name = xstrdup(g->def->name);
+	if (guest_verify_payload(g, payload_root, &err) < 0) {
+		hwarn("not borrowing the standing guest %s: %s", g->def->name, err.msg);
+		virDomainFree(d);
+		g->dom = NULL;
+		free(g->dom_name);
+		g->dom_name = NULL;
+		image_free(&g->img);
+		return false;
+	}
+	g->console_log = vm_console_log(g->def->name);
+	g->standing = true;
+	g->ready = true;
+	return true;
+}
+
 void guest_remove(virConnectPtr conn, struct guest *g)
 {
+	if (g->standing) {
+		/* Not ours to remove: only let go of the handle. */
+		if (g->dom)
+			virDomainFree(g->dom);
+		g->dom = NULL;
+		return;
+	}
 	if (g->dom) {
 		if (virDomainIsActive(g->dom) == 1)
 			virDomainDestroy(g->dom);
@@ -164,4 +213,21 @@ char *console_tail(const char *path, int lines)
 		if (text[i - 1] == '\n' && ++seen > lines)
 			break;
 	return xstrdup(text + i);
+}
+
+int guest_verify_payload(struct guest *g, const char *payload_root, struct herr *err)
+{
+	cleanup_free char *local_path = xasprintf("%s/opt/harness/MANIFEST.sha256", payload_root);
+	cleanup_free char *local = read_file(local_path, NULL, err);
+	cleanup_free char *remote = NULL;
+
+	if (local == NULL)
+		return -err->code;
+	remote = agent_file_read(g->dom, "/opt/harness/MANIFEST.sha256", 1 << 20, err);
+	if (remote == NULL)
+		return herr_set(err, EIO, "cannot read the binaries' manifest in '%s': %s", g->dom_name, err->msg);
+	if (strcmp(local, remote) != 0)
+		return herr_set(err, EINVAL, "'%s' runs guest binaries that differ from this build's manifest",
+				g->dom_name);
+	return 0;
 }

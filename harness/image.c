@@ -1,6 +1,7 @@
 #include "image.h"
 
 #include <cjson/cJSON.h>
+#include <dirent.h>
 #include <errno.h>
 #include <glib.h>
 #include <guestfs.h>
@@ -100,6 +101,24 @@ static int gfs_fail(guestfs_h *g, struct herr *err, const char *what, const char
 			guestfs_last_error(g) ? guestfs_last_error(g) : "unknown error");
 }
 
+/* Older prepared copies belong to older builds; running guests keep theirs open. */
+static void prune_prepared(const char *dir, const char *keep)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+
+	if (d == NULL)
+		return;
+	while ((e = readdir(d))) {
+		if (strncmp(e->d_name, "prepared-", 9) != 0)
+			continue;
+		cleanup_free char *p = xasprintf("%s/%s", dir, e->d_name);
+		if (strcmp(p, keep) != 0)
+			unlink(p);
+	}
+	closedir(d);
+}
+
 int image_prepare(const struct image *img, const char *payload_root, enum accel accel,
 		  char **prepared, bool *created, struct herr *err)
 {
@@ -164,6 +183,7 @@ int image_prepare(const struct image *img, const char *payload_root, enum accel 
 	*prepared = xstrdup(path);
 	*created = true;
 	r = 0;
+	prune_prepared(img->dir, path);
 out:
 	guestfs_close(g);
 	if (r < 0)

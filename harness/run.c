@@ -108,18 +108,17 @@ static void decide_weight_mechanism(struct runctx *rc)
 	free(params);
 }
 
-int run_guests_up(struct runctx *rc, struct herr *err)
+int run_guests_up(struct runctx *rc, bool fresh, struct herr *err)
 {
 	cleanup_free char *prefix = xasprintf(RUN_PREFIX "%s-", rc->run_id);
 	int ready;
 
 	if (rc->guests_up)
 		return 0;
-	/* Give up after three tries; the remaining runs are recorded as failed. */
-	if (rc->boot_attempts >= 3)
+	/* Give up after three failures; the remaining runs are recorded as failed. */
+	if (rc->boot_failures >= 3)
 		return herr_set(err, EIO, "the guests failed to come up %d times; not trying again",
-				rc->boot_attempts);
-	rc->boot_attempts++;
+				rc->boot_failures);
 	for (size_t i = 0; i < rc->nguests; i++) {
 		struct guest *g = &rc->guests[i];
 		const struct guest_def *def = g->def;
@@ -127,9 +126,14 @@ int run_guests_up(struct runctx *rc, struct herr *err)
 		guest_remove(rc->conn, g);
 		guest_free(g);
 		g->def = def;
+		if (!fresh && guest_adopt_standing(rc->conn, g, rc->payload_root)) {
+			progress_note("%s: using the standing guest (vm up)", g->dom_name);
+			continue;
+		}
 		if (guest_start(rc->conn, g, prefix, rc->pool_name, rc->state_run_dir, rc->payload_root,
 				rc->accel.accel, err) < 0) {
 			run_guests_down(rc);
+			rc->boot_failures++;
 			return -err->code;
 		}
 	}
@@ -140,8 +144,14 @@ int run_guests_up(struct runctx *rc, struct herr *err)
 				herr_set(err, ETIMEDOUT, "%s", rc->guests[i].failure);
 				break;
 			}
+		rc->boot_failures++;
 		return -ETIMEDOUT;
 	}
+	for (size_t i = 0; i < rc->nguests; i++)
+		if (!rc->guests[i].standing && guest_verify_payload(&rc->guests[i], rc->payload_root, err) < 0) {
+			rc->boot_failures++;
+			return -err->code;
+		}
 	rc->guests_up = true;
 	decide_weight_mechanism(rc);
 	return 0;
@@ -274,7 +284,7 @@ static int run_one(struct runctx *rc, const struct plan_run *r, struct herr *err
 	if (strcmp(ex->type, "boot") == 0) {
 		res = exp_boot(rc, r, rec, &rerr);
 	} else {
-		res = run_guests_up(rc, &rerr);
+		res = run_guests_up(rc, false, &rerr);
 		if (res == 0) {
 			cJSON *m = cJSON_AddObjectToObject(rec, "cpu_weights");
 			cJSON_AddStringToObject(m, "mechanism", rc->weights == WEIGHTS_CGROUP ? "cgroup-shares" : "nice");
@@ -301,7 +311,8 @@ static int run_one(struct runctx *rc, const struct plan_run *r, struct herr *err
 		cJSON_Delete(rec);
 		return res;
 	}
-	res = write_json(path, rec, err) < 0 ? -err->code : 0;
+	if (write_json(path, rec, err) < 0)
+		res = -err->code;
 	cJSON_Delete(rec);
 	return res;
 }

@@ -27,7 +27,7 @@ struct runctx {
 	struct guest *guests;
 	size_t nguests;
 	bool guests_up;
-	int boot_attempts;
+	int boot_failures;
 	char *run_id;
 	char *results_dir;
 	char *state_run_dir;	/* $STATE/runs/<id>: overlays, console logs */
@@ -45,8 +45,9 @@ int run_suite(const struct run_options *opt, struct herr *err);
 int exp_cpu_contention(struct runctx *rc, const struct plan_run *run, cJSON *record, struct herr *err);
 int exp_boot(struct runctx *rc, const struct plan_run *run, cJSON *record, struct herr *err);
 
-/* Provision (or re-provision) the suite's guests. */
-int run_guests_up(struct runctx *rc, struct herr *err);
+/* Provision (or re-provision) the suite's guests; unless fresh, borrow the
+ * standing guests (vm up) that match the suite. */
+int run_guests_up(struct runctx *rc, bool fresh, struct herr *err);
 void run_guests_down(struct runctx *rc);
 
 /* Remove leftovers of runs whose harness process is gone. */

@@ -27,6 +27,19 @@ static char *vms_dir(void)
 	return xasprintf("%s/vms", state_dir());
 }
 
+const struct guest_def *vm_standing_def(const char *name)
+{
+	for (size_t i = 0; i < NSTANDING; i++)
+		if (strcmp(standing[i].name, name) == 0)
+			return &standing[i];
+	return NULL;
+}
+
+char *vm_console_log(const char *name)
+{
+	return xasprintf("%s/vms/%s.console.log", state_dir(), name);
+}
+
 int vm_up(const char *payload_root, int timeout_s, struct herr *err)
 {
 	struct guest gs[NSTANDING];

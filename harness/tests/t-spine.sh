@@ -58,6 +58,18 @@ $H vm up >"$out/vm-up.txt" 2>&1
 check "vm up returns success" $?
 ok "vm1 (general) answers" grep -Eq '^vm1 +running .* answering' "$out/vm-up.txt"
 ok "vm2 (security) answers" grep -Eq '^vm2 +running .* answering' "$out/vm-up.txt"
+# A run whose guests match the standing ones borrows them and leaves them up.
+sed -e 's/^repeats: .*/repeats: 1/' -e 's/^warmup: .*/warmup: 0/' -e 's/duration_s: .*/duration_s: 4/' \
+	-e 's/"2048:1024"//; s/, \]/]/' -e 's/memory_mib: 768/memory_mib: 1024/' \
+	"$top/harness/suites/quick.yaml" >"$out/borrow.yaml"
+$H run --results "$out/borrow-results" suite "$out/borrow.yaml" >"$out/borrow.log" 2>&1 &&
+python3 - "$out"/borrow-results/*/runs/*.json <<'PY' && virsh_list | grep -qx vm1 && virsh_list | grep -qx vm2
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["ok"], r.get("error")
+assert all(g["standing"] for g in r["guests"]), r["guests"]
+PY
+check "a matching suite borrows vm1 and vm2 and leaves them running" $?
 $H vm down >/dev/null 2>&1
 check "vm down returns success" $?
 ok "vm down removes both domains" test -z "$(virsh_list | grep -E '^vm[12]$')"
