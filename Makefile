@@ -73,12 +73,14 @@ test: deps
 	@$(MAKE) --no-print-directory check
 	@$(MAKE) --no-print-directory integration
 
-suite: images libvirtd-start
+# vm1 and vm2 stay up afterwards (the suite borrows them); make vm-down
+# removes them and stops a daemon that ci/libvirtd started.
+suite: vm-up
 	@set -o pipefail; $(HARNESS) run suite $(SUITE) 2>&1 | tee $(TOP)/build/suite.log; rc=$$?; \
 	dir=$$(sed -n 's/^results: //p' $(TOP)/build/suite.log | tail -n 1); \
-	$(TOP)/ci/libvirtd stop; \
 	[ -n "$$dir" ] || exit 1; \
-	$(HARNESS) report "$$dir" -o "$$dir/report.pdf" >/dev/null && echo "report: $$dir/report.pdf"; exit $$rc
+	$(HARNESS) report "$$dir" -o "$$dir/report.pdf" >/dev/null || exit 1; \
+	echo "report: $$dir/report.pdf"; exit $$rc
 
 report:
 	@test -n "$(RESULTS)" || { echo "usage: make report RESULTS=results/<run-id>" >&2; exit 2; }
