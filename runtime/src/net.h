@@ -1,0 +1,21 @@
+/* The optional private network: a bridge inside the guest (or inside the
+ * network namespace the supervisor runs in) and a veth pair per container,
+ * created over rtnetlink. */
+#ifndef RT_NET_H
+#define RT_NET_H
+
+#include <stdint.h>
+#include <sys/types.h>
+#include "util.h"
+
+/* Creates the bridge if missing, gives it gateway/prefix, brings it up. */
+int net_ensure_bridge(const char *bridge, uint32_t gateway, int prefix, struct rt_err *err);
+
+/* Creates host-side veth host_if attached to bridge, its peer named eth0
+ * inside the network namespace of pid. */
+int net_attach_container(const char *bridge, const char *host_if, pid_t pid, struct rt_err *err);
+
+/* Deletes host_if (and with it the peer); missing is fine. */
+int net_detach(const char *host_if);
+
+#endif
