@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "accel.h"
+#include "compare.h"
 #include "doctor.h"
 #include "image.h"
 #include "report.h"
@@ -26,6 +27,7 @@ static const char usage[] =
 	"  run suite NAME|FILE         run a suite; results go to results/<run-id>/\n"
 	"  run --resume RESULTS_DIR    finish an interrupted run, keeping what is done\n"
 	"  report RESULTS_DIR -o FILE  write the PDF report of a run\n"
+	"  compare BASE NEW            statistics and a regression verdict; exit 1 on a regression\n"
 	"\n"
 	"environment:\n"
 	"  HARNESS_ACCEL=kvm|tcg       force the accelerator (default: KVM only where it really works)\n"
@@ -198,6 +200,54 @@ static int cmd_report(int argc, char **argv)
 	return 0;
 }
 
+static int cmd_compare(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "alpha", required_argument, NULL, 'a' },
+		{ "threshold", required_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct compare_options o = { .alpha = 0.05, .threshold = 0.05 };
+	struct herr err = { 0 };
+	int c, r;
+
+	while ((c = getopt_long(argc, argv, "a:t:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'a':
+			if (parse_double(optarg, 1e-9, 0.5, &o.alpha) < 0) {
+				fprintf(stderr, "harness: --alpha must be a number in (0, 0.5], not '%s'\n", optarg);
+				return 2;
+			}
+			break;
+		case 't':
+			if (parse_double(optarg, 0, 10, &o.threshold) < 0) {
+				fprintf(stderr, "harness: --threshold must be a fraction in [0, 10], not '%s'\n", optarg);
+				return 2;
+			}
+			break;
+		case 'h':
+			puts("usage: harness compare [--alpha 0.05] [--threshold 0.05] BASE_RESULTS NEW_RESULTS\n"
+			     "Welch's t-test per experiment, settings, guest and metric; a change counts when\n"
+			     "p < alpha and the relative change is at least the threshold. Exit status: 0 no\n"
+			     "regression, 1 at least one regression, 2 bad input.");
+			return 0;
+		default:
+			return 2;
+		}
+	}
+	if (argc - optind != 2) {
+		fputs("usage: harness compare [--alpha A] [--threshold T] BASE_RESULTS NEW_RESULTS\n", stderr);
+		return 2;
+	}
+	r = compare_results(argv[optind], argv[optind + 1], &o, &err);
+	if (r < 0) {
+		fprintf(stderr, "harness: %s\n", err.msg);
+		return 2;
+	}
+	return r > 0 ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	int i = 1;
@@ -227,6 +277,8 @@ int main(int argc, char **argv)
 		return cmd_run(argc, argv);
 	if (strcmp(argv[0], "report") == 0)
 		return cmd_report(argc, argv);
+	if (strcmp(argv[0], "compare") == 0)
+		return cmd_compare(argc, argv);
 	fprintf(stderr, "harness: unknown command '%s'\n%s", argv[0], usage);
 	return 2;
 }
