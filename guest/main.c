@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +26,39 @@ static const char usage[] =
 	"Runs the workloads an experiment spec describes (programs are looked up in\n"
 	"this program's own directory), samples /proc while they run, and prints one\n"
 	"JSON document on stdout. See guest/SCHEMA.md.\n";
+
+/* Inside a container (guest/container.c): harness-guest --exec-workload
+ * OUT ERR CPUS|- PROGRAM ARGV0 ARGS... puts stdout and stderr into files
+ * of the shared directory, pins to CPUS, and executes the workload. */
+static int exec_workload(int argc, char **argv)
+{
+	int fd;
+
+	if (argc < 7) {
+		fputs("harness-guest: usage: --exec-workload OUT ERR CPUS|- PROGRAM ARGV0 [ARGS...]\n", stderr);
+		return 127;
+	}
+	fd = open(argv[2], O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0 || dup2(fd, 1) < 0) {
+		fprintf(stderr, "harness-guest: cannot open '%s': %s\n", argv[2], strerror(errno));
+		return 127;
+	}
+	fd = open(argv[3], O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0 || dup2(fd, 2) < 0) {
+		fprintf(stderr, "harness-guest: cannot open '%s': %s\n", argv[3], strerror(errno));
+		return 127;
+	}
+	if (strcmp(argv[4], "-") != 0) {
+		cpu_set_t set;
+		if (spec_parse_cpulist(argv[4], &set) < 0 || sched_setaffinity(0, sizeof(set), &set) < 0) {
+			fprintf(stderr, "harness-guest: cannot pin to cpus '%s': %s\n", argv[4], strerror(errno));
+			return 127;
+		}
+	}
+	execv(argv[5], argv + 6);
+	fprintf(stderr, "harness-guest: cannot execute '%s': %s\n", argv[5], strerror(errno));
+	return 127;
+}
 
 static void on_stop(int sig)
 {
@@ -122,6 +156,8 @@ int main(int argc, char **argv)
 	ssize_t n;
 	int fd, status;
 
+	if (argc >= 2 && strcmp(argv[1], "--exec-workload") == 0)
+		return exec_workload(argc, argv);
 	if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
 		fputs(usage, stdout);
 		return 0;

@@ -2,11 +2,15 @@
  * each workload runs in its own process group so that everything it
  * started can be stopped with one signal. */
 #include "run.h"
+#include "container.h"
 #include "proc.h"
+#include "rtclient.h"
 #include "waitfor.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -14,6 +18,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -39,7 +44,13 @@ struct wl_run {
 	bool term_sent, kill_sent;
 	double term_t;
 	cJSON *series;
-	char start_error[256];
+	char start_error[512];
+	/* In a container: the init is the supervisor's child, watched through a pidfd. */
+	bool in_container;
+	int pidfd;
+	int ns_pid;
+	char dir[300];
+	cJSON *container;       /* the output's "container" object */
 };
 
 static double now_s(void)
@@ -147,6 +158,46 @@ static int start_workload(struct wl_run *r)
 	return 0;
 }
 
+static int start_container(struct wl_run *r, const struct spec *spec, const struct rt_supervisor *sv,
+			   const char *sv_error)
+{
+	pid_t pid = 0;
+	int ret;
+
+	r->start_t = now_s();
+	r->last_progress_t = r->start_t;
+	r->last_indicator = -1;
+	if (sv_error) {
+		snprintf(r->start_error, sizeof(r->start_error), "%s", sv_error);
+		return -EIO;
+	}
+	ret = container_start(sv, spec, r->spec, r->dir, &pid, r->start_error, sizeof(r->start_error));
+	if (ret < 0)
+		return ret;
+	r->pid = pid;
+	r->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	r->ns_pid = container_ns_pid(pid);
+	r->running = true;
+	r->start_error[0] = '\0';
+	/* Gone already (ESRCH): it ended before we looked. */
+	if (r->pidfd < 0) {
+		r->running = false;
+		r->end_t = now_s();
+	}
+	return 0;
+}
+
+/* Has the container's init ended? Waits up to timeout_ms. */
+static void reap_container(struct wl_run *r, int timeout_ms)
+{
+	struct pollfd p = { .fd = r->pidfd, .events = POLLIN };
+
+	if (poll(&p, 1, timeout_ms) > 0) {
+		r->running = false;
+		r->end_t = now_s();
+	}
+}
+
 static void reap(struct wl_run *r, bool block)
 {
 	int status;
@@ -154,6 +205,10 @@ static void reap(struct wl_run *r, bool block)
 
 	if (!r->running || r->pid <= 0)
 		return;
+	if (r->in_container) {
+		reap_container(r, block ? 2000 : 0);
+		return;
+	}
 	p = wait4(r->pid, &status, block ? 0 : WNOHANG, &r->ru);
 	if (p != r->pid)
 		return;
@@ -167,6 +222,12 @@ static void reap(struct wl_run *r, bool block)
 
 static void signal_group(struct wl_run *r, int sig)
 {
+	/* A container's init ends its whole PID namespace when it goes. */
+	if (r->in_container) {
+		if (r->pidfd >= 0 && r->running)
+			syscall(SYS_pidfd_send_signal, r->pidfd, sig, NULL, 0);
+		return;
+	}
 	if (r->pid > 0)
 		kill(-r->pid, sig);
 }
@@ -324,12 +385,19 @@ static void workload_json(struct wl_run *r, cJSON *arr, cJSON *errors)
 	cJSON_AddBoolToObject(o, "stalled", r->stalled);
 	cJSON_AddBoolToObject(o, "terminated", r->term_sent);
 	cJSON_AddBoolToObject(o, "killed", r->kill_sent);
-	x = cJSON_AddObjectToObject(o, "rusage");
-	cJSON_AddNumberToObject(x, "user_s", timeval_s(r->ru.ru_utime));
-	cJSON_AddNumberToObject(x, "system_s", timeval_s(r->ru.ru_stime));
-	cJSON_AddNumberToObject(x, "maxrss_kb", (double)r->ru.ru_maxrss);
-	cJSON_AddNumberToObject(x, "voluntary_ctxt_switches", (double)r->ru.ru_nvcsw);
-	cJSON_AddNumberToObject(x, "nonvoluntary_ctxt_switches", (double)r->ru.ru_nivcsw);
+	if (r->in_container) {
+		/* The supervisor reaped it: the cgroup's usage stands in. */
+		cJSON_AddNullToObject(o, "rusage");
+		cJSON_AddItemToObject(o, "container", r->container);
+		r->container = NULL;
+	} else {
+		x = cJSON_AddObjectToObject(o, "rusage");
+		cJSON_AddNumberToObject(x, "user_s", timeval_s(r->ru.ru_utime));
+		cJSON_AddNumberToObject(x, "system_s", timeval_s(r->ru.ru_stime));
+		cJSON_AddNumberToObject(x, "maxrss_kb", (double)r->ru.ru_maxrss);
+		cJSON_AddNumberToObject(x, "voluntary_ctxt_switches", (double)r->ru.ru_nvcsw);
+		cJSON_AddNumberToObject(x, "nonvoluntary_ctxt_switches", (double)r->ru.ru_nivcsw);
+	}
 	cJSON_AddItemToObject(o, "tasks", proc_tasks_json(r->tasks));
 	cJSON_AddItemToObject(o, "samples", r->series);
 	r->series = NULL;
@@ -357,6 +425,11 @@ static void workload_json(struct wl_run *r, cJSON *arr, cJSON *errors)
 			add_error(errors, "workload '%s' was expected to stall and did not", w->name);
 	}
 
+	if (r->start_error[0] && w->container) {
+		add_error(errors, "workload '%s': container '%s': %s", w->name, w->container->name, r->start_error);
+		cJSON_AddNullToObject(o, "output");
+		return;
+	}
 	if (r->start_error[0]) {
 		add_error(errors, "workload '%s': %s '%s'", w->name, r->start_error, w->program);
 		cJSON_AddNullToObject(o, "output");
@@ -388,6 +461,62 @@ static void workload_json(struct wl_run *r, cJSON *arr, cJSON *errors)
 		cJSON_AddItemToObject(o, "stderr_tail", x);
 }
 
+/* The output's "container" object; state and usage come from finish. */
+static cJSON *container_json(const struct wl_run *r, const struct rt_supervisor *sv)
+{
+	const struct spec_container *c = r->spec->container;
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(o, "name", c->name);
+	cJSON_AddStringToObject(o, "runtime", "harness-runtime");
+	cJSON_AddStringToObject(o, "supervisor", sv->state_dir[0] ? "own" : "shared");
+	cJSON_AddStringToObject(o, "rootfs", c->rootfs_given);
+	if (r->pid > 0)
+		cJSON_AddNumberToObject(o, "init_pid", r->pid);
+	else
+		cJSON_AddNullToObject(o, "init_pid");
+	if (r->ns_pid > 0)
+		cJSON_AddNumberToObject(o, "ns_pid", r->ns_pid);
+	else
+		cJSON_AddNullToObject(o, "ns_pid");
+	cJSON_AddItemToObject(o, "limits", container_limits_json(c));
+	return o;
+}
+
+static void finish_container(struct wl_run *r, const struct rt_supervisor *sv, cJSON *errors)
+{
+	char err[512];
+	int code = -1, sig = 0;
+
+	r->container = container_json(r, sv);
+	if (container_finish(sv, r->spec, r->container, &code, &sig, err, sizeof(err)) < 0)
+		add_error(errors, "workload '%s': %s", r->spec->name, err);
+	if (sig)
+		r->signal = sig;
+	else if (code >= 0)
+		r->exit_code = code;
+	if (r->running) {
+		/* The supervisor saw it end, after our last look at the pidfd. */
+		r->running = false;
+		r->end_t = now_s();
+	}
+}
+
+static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	if (type == FTW_DP)
+		return rmdir(path) < 0 && errno != ENOENT ? -1 : 0;
+	return unlink(path) < 0 && errno != ENOENT ? -1 : 0;
+}
+
+/* rm -rf without following symbolic links or crossing mounts. */
+static int remove_tree(const char *dir)
+{
+	return nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+}
+
 static void sleep_s(double s)
 {
 	struct timespec ts;
@@ -402,6 +531,8 @@ static void sleep_s(double s)
 int run_experiment(const struct spec *spec, cJSON *out, cJSON *errors)
 {
 	static struct sys_snap first, prev, cur;
+	struct rt_supervisor sv = { .pid = 0 };
+	char sv_error[512] = "";
 	struct wl_run *runs;
 	char dir[] = "/tmp/harness-guest.XXXXXX";
 	const char *tmp = getenv("TMPDIR");
@@ -439,6 +570,27 @@ int run_experiment(const struct spec *spec, cJSON *out, cJSON *errors)
 		r->tasks = calloc(1, sizeof(*r->tasks));
 		if (!r->tasks || !r->series)
 			abort();
+		r->pidfd = -1;
+		r->ns_pid = -1;
+		if (r->spec->container) {
+			/* Shared with the container as CONTAINER_DIR. */
+			r->in_container = true;
+			snprintf(r->dir, sizeof(r->dir), "%s/%zu", dirbuf, i);
+			snprintf(r->out_path, sizeof(r->out_path), "%s/out", r->dir);
+			snprintf(r->err_path, sizeof(r->err_path), "%s/err", r->dir);
+			snprintf(r->state_path, sizeof(r->state_path), "%s/state", r->dir);
+			if (mkdir(r->dir, 0700) < 0) {
+				snprintf(r->start_error, sizeof(r->start_error), "cannot create '%s': %s", r->dir,
+					 strerror(errno));
+				continue;
+			}
+			if (!sv.up && !sv_error[0] &&
+			    rt_supervisor_up(&sv, spec->runtime_bin, dirbuf, sv_error, sizeof(sv_error)) < 0 &&
+			    !sv_error[0])
+				snprintf(sv_error, sizeof(sv_error), "cannot start the runtime supervisor");
+			start_container(r, spec, &sv, sv_error[0] ? sv_error : NULL);
+			continue;
+		}
 		snprintf(r->out_path, sizeof(r->out_path), "%s/%zu.out", dirbuf, i);
 		snprintf(r->err_path, sizeof(r->err_path), "%s/%zu.err", dirbuf, i);
 		snprintf(r->state_path, sizeof(r->state_path), "%s/%zu.state", dirbuf, i);
@@ -503,26 +655,33 @@ int run_experiment(const struct spec *spec, cJSON *out, cJSON *errors)
 		cJSON_AddObjectToObject(out, "summary");
 	cJSON_AddNumberToObject(out, "elapsed_s", now_s() - t0);
 
-	wls = cJSON_AddArrayToObject(out, "workloads");
 	for (size_t i = 0; i < spec->nworkloads; i++) {
 		struct wl_run *r = &runs[i];
 		/* Whatever the workload left in its group goes too. */
-		signal_group(r, SIGKILL);
-		reap(r, false);
+		if (r->running)
+			signal_group(r, SIGKILL);
+		reap(r, r->in_container && r->running);
+		if (r->in_container && r->pid > 0)
+			finish_container(r, &sv, errors);
+		if (r->pidfd >= 0)
+			close(r->pidfd);
+	}
+	rt_supervisor_down(&sv);
+
+	wls = cJSON_AddArrayToObject(out, "workloads");
+	for (size_t i = 0; i < spec->nworkloads; i++) {
+		struct wl_run *r = &runs[i];
+		if (r->in_container && !r->container)
+			r->container = container_json(r, &sv);
 		workload_json(r, wls, errors);
-		unlink(r->out_path);
-		unlink(r->err_path);
-		unlink(r->state_path);
-		{
-			char tmpstate[340];
-			snprintf(tmpstate, sizeof(tmpstate), "%s.tmp", r->state_path);
-			unlink(tmpstate);
-		}
 		free(r->tasks);
 		cJSON_Delete(r->series);
 		cJSON_Delete(r->stall_state);
+		cJSON_Delete(r->container);
 	}
-	rmdir(dirbuf);
+	/* The runtime's state (unpacked roots) lives here too when it is ours. */
+	if (remove_tree(dirbuf) < 0)
+		add_error(errors, "cannot remove the work directory '%s': %s", dirbuf, strerror(errno));
 	free(runs);
 
 	if (getrusage(RUSAGE_SELF, &self) == 0) {

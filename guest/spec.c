@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static int bad(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -101,11 +102,186 @@ static bool valid_name(const char *s)
 	return true;
 }
 
+/* A size: a non-negative integer of bytes or a string "512M" (K, M, G, T:
+ * powers of 1024). */
+static int get_size(const cJSON *obj, const char *key, const char *where, uint64_t *out, char *err, size_t errlen)
+{
+	const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, key);
+	double v;
+
+	if (!it)
+		return 0;
+	if (cJSON_IsNumber(it)) {
+		v = it->valuedouble;
+	} else if (cJSON_IsString(it) && it->valuestring[0] >= '0' && it->valuestring[0] <= '9') {
+		char *end;
+		v = strtod(it->valuestring, &end);
+		switch (*end) {
+		case 'k': case 'K': v *= 1024.0; end++; break;
+		case 'm': case 'M': v *= 1024.0 * 1024; end++; break;
+		case 'g': case 'G': v *= 1024.0 * 1024 * 1024; end++; break;
+		case 't': case 'T': v *= 1024.0 * 1024 * 1024 * 1024; end++; break;
+		default: break;
+		}
+		if (*end)
+			v = -1;
+	} else {
+		v = -1;
+	}
+	if (!isfinite(v) || v < 1 || v > 9007199254740992.0 || v != floor(v))
+		return bad(err, errlen, "%s'%s' must be a positive number of bytes or a size such as \"256M\"",
+			   where, key);
+	*out = (uint64_t)v;
+	return 0;
+}
+
+static int get_uint(const cJSON *obj, const char *key, const char *where, double min, double max,
+		    uint64_t *out, char *err, size_t errlen)
+{
+	double v = -1;
+	int r = get_number(obj, key, where, min, max, &v, err, errlen);
+
+	if (r < 0 || v < 0)
+		return r;
+	if (v != floor(v))
+		return bad(err, errlen, "%s'%s' must be an integer", where, key);
+	*out = (uint64_t)v;
+	return 0;
+}
+
+/* "cpu_max": a number of CPUs (0.5) or "QUOTA/PERIOD" in microseconds. */
+static int get_cpu_max(const cJSON *obj, const char *where, struct spec_container *c, char *err, size_t errlen)
+{
+	const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, "cpu_max");
+	long long q = 0, p = 0;
+	int n = 0;
+
+	if (!it)
+		return 0;
+	if (cJSON_IsNumber(it) && isfinite(it->valuedouble) && it->valuedouble >= 0.01 &&
+	    it->valuedouble <= 1024) {
+		c->cpu_period_us = 100000;
+		c->cpu_quota_us = (int64_t)(it->valuedouble * 100000 + 0.5);
+		return 0;
+	}
+	if (cJSON_IsString(it) && sscanf(it->valuestring, "%lld/%lld%n", &q, &p, &n) == 2 &&
+	    it->valuestring[n] == '\0' && q >= 1000 && p >= 1000 && p <= 1000000) {
+		c->cpu_quota_us = q;
+		c->cpu_period_us = (uint64_t)p;
+		return 0;
+	}
+	return bad(err, errlen, "%s'cpu_max' must be a number of CPUs in [0.01, 1024] or \"QUOTA/PERIOD\" "
+		   "in microseconds (quota >= 1000, period 1000..1000000)", where);
+}
+
+static int load_container(struct spec_workload *w, const cJSON *obj, const char *where, const char *bindir,
+			  char *err, size_t errlen)
+{
+	static const char *const known[] = { "rootfs", "name", "cpu_weight", "cpu_max", "cpuset", "memory_max",
+					     "memory_high", "pids_max", "kmon_soft", "kmon_hard", NULL };
+	struct spec_container *c;
+	const cJSON *it;
+	char cwhere[80];
+	struct stat st;
+	int r;
+
+	snprintf(cwhere, sizeof(cwhere), "%scontainer: ", where);
+	if (!cJSON_IsObject(obj))
+		return bad(err, errlen, "%s'container' must be an object", where);
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		abort();
+	w->container = c;
+	c->asked = cJSON_Duplicate(obj, 1);
+	cJSON_ArrayForEach(it, obj)
+		if (!key_known(it->string, known))
+			return bad(err, errlen, "%sunknown key '%s'", cwhere, it->string);
+
+	it = cJSON_GetObjectItemCaseSensitive(obj, "rootfs");
+	if (!cJSON_IsString(it) || !*it->valuestring)
+		return bad(err, errlen, "%s'rootfs' must be \"busybox\" or an absolute path", cwhere);
+	c->rootfs_given = xstrdup(it->valuestring);
+	if (it->valuestring[0] == '/') {
+		c->rootfs = xstrdup(it->valuestring);
+	} else if (strcmp(it->valuestring, "busybox") == 0) {
+		const char *dir = getenv("HARNESS_GUEST_ROOTFS_DIR");
+		size_t len;
+		if (dir && *dir) {
+			len = strlen(dir) + sizeof("/busybox.tar.gz");
+			c->rootfs = malloc(len);
+			if (!c->rootfs)
+				abort();
+			snprintf(c->rootfs, len, "%s/busybox.tar.gz", dir);
+		} else {
+			len = strlen(bindir) + sizeof("/../rootfs/busybox.tar.gz");
+			c->rootfs = malloc(len);
+			if (!c->rootfs)
+				abort();
+			snprintf(c->rootfs, len, "%s/../rootfs/busybox.tar.gz", bindir);
+		}
+	} else {
+		return bad(err, errlen, "%s'rootfs' must be \"busybox\" or an absolute path", cwhere);
+	}
+	if (stat(c->rootfs, &st) < 0)
+		return bad(err, errlen, "%s'rootfs': cannot use '%s': %s", cwhere, c->rootfs, strerror(errno));
+
+	it = cJSON_GetObjectItemCaseSensitive(obj, "name");
+	if (it && (!cJSON_IsString(it) || !valid_name(it->valuestring) || strlen(it->valuestring) > 63))
+		return bad(err, errlen, "%s'name' must be 1 to 63 letters, digits, '_', '-', '.'", cwhere);
+	if (!it && strlen(w->name) > 63)
+		return bad(err, errlen, "%sa workload name longer than 63 characters needs a container 'name'",
+			   cwhere);
+	c->name = xstrdup(it ? it->valuestring : w->name);
+
+	if ((r = get_uint(obj, "cpu_weight", cwhere, 1, 10000, &c->cpu_weight, err, errlen)) < 0 ||
+	    (r = get_cpu_max(obj, cwhere, c, err, errlen)) < 0 ||
+	    (r = get_size(obj, "memory_max", cwhere, &c->memory_max, err, errlen)) < 0 ||
+	    (r = get_size(obj, "memory_high", cwhere, &c->memory_high, err, errlen)) < 0 ||
+	    (r = get_uint(obj, "pids_max", cwhere, 1, 4194304, &c->pids_max, err, errlen)) < 0 ||
+	    (r = get_size(obj, "kmon_soft", cwhere, &c->kmon_soft, err, errlen)) < 0 ||
+	    (r = get_size(obj, "kmon_hard", cwhere, &c->kmon_hard, err, errlen)) < 0)
+		return r;
+	if ((c->memory_max && c->memory_max < 4096) || (c->memory_high && c->memory_high < 4096))
+		return bad(err, errlen, "%smemory limits below one page (4096 bytes) are not usable", cwhere);
+	if (c->memory_max && c->memory_high > c->memory_max)
+		return bad(err, errlen, "%s'memory_high' is above 'memory_max'", cwhere);
+	if (c->kmon_soft && !c->kmon_hard)
+		return bad(err, errlen, "%s'kmon_soft' needs 'kmon_hard'", cwhere);
+	if (c->kmon_soft > c->kmon_hard && c->kmon_hard)
+		return bad(err, errlen, "%s'kmon_soft' is above 'kmon_hard'", cwhere);
+	it = cJSON_GetObjectItemCaseSensitive(obj, "cpuset");
+	if (it) {
+		cpu_set_t set;
+		if (!cJSON_IsString(it) || spec_parse_cpulist(it->valuestring, &set) < 0)
+			return bad(err, errlen, "%s'cpuset' must be a cpu list such as \"0-1,3\"", cwhere);
+		c->cpuset = xstrdup(it->valuestring);
+	}
+	return 0;
+}
+
+/* Where the program is seen inside the container: bindir is bind-mounted
+ * on /opt/harness/bin; a program elsewhere on /opt/harness/extra/NAME. */
+static void container_program_path(struct spec_workload *w, const char *bindir)
+{
+	size_t blen = strlen(bindir), len;
+	const char *base = strrchr(w->program, '/');
+
+	base = base ? base + 1 : w->program;
+	len = strlen(base) + sizeof("/opt/harness/extra/");
+	w->program_in_container = malloc(len);
+	if (!w->program_in_container)
+		abort();
+	if (strncmp(w->program, bindir, blen) == 0 && w->program[blen] == '/' && !strchr(w->program + blen + 1, '/'))
+		snprintf(w->program_in_container, len, "/opt/harness/bin/%s", base);
+	else
+		snprintf(w->program_in_container, len, "/opt/harness/extra/%s", base);
+}
+
 static int load_workload(struct spec_workload *w, const cJSON *obj, size_t idx, const char *bindir,
 			 double stall_timeout_s, char *err, size_t errlen)
 {
 	static const char *const known[] = { "name", "program", "args", "nice", "cpus", "env",
-					     "expect_stall", "stall_timeout_s", NULL };
+					     "expect_stall", "stall_timeout_s", "container", NULL };
 	char where[48];
 	const cJSON *it, *a;
 	size_t nargs = 0, i;
@@ -116,11 +292,8 @@ static int load_workload(struct spec_workload *w, const cJSON *obj, size_t idx, 
 	if (!cJSON_IsObject(obj))
 		return bad(err, errlen, "workloads[%zu] must be an object", idx);
 	cJSON_ArrayForEach(it, obj)
-		if (!key_known(it->string, known)) {
-			if (strcmp(it->string, "container") == 0)
-				return bad(err, errlen, "%skey 'container' is not supported yet", where);
+		if (!key_known(it->string, known))
 			return bad(err, errlen, "%sunknown key '%s'", where, it->string);
-		}
 
 	it = cJSON_GetObjectItemCaseSensitive(obj, "name");
 	if (!cJSON_IsString(it) || !valid_name(it->valuestring))
@@ -203,7 +376,37 @@ static int load_workload(struct spec_workload *w, const cJSON *obj, size_t idx, 
 		return bad(err, errlen, "%s'expect_stall' must be true or false", where);
 	w->expect_stall = cJSON_IsTrue(it);
 	w->stall_timeout_s = stall_timeout_s;
-	return get_number(obj, "stall_timeout_s", where, 0, 3600, &w->stall_timeout_s, err, errlen);
+	r = get_number(obj, "stall_timeout_s", where, 0, 3600, &w->stall_timeout_s, err, errlen);
+	if (r < 0)
+		return r;
+	it = cJSON_GetObjectItemCaseSensitive(obj, "container");
+	if (!it)
+		return 0;
+	if ((r = load_container(w, it, where, bindir, err, errlen)) < 0)
+		return r;
+	container_program_path(w, bindir);
+	return 0;
+}
+
+/* The runtime binary, needed only when a workload asks for a container. */
+static int find_runtime(struct spec *spec, char *err, size_t errlen)
+{
+	const char *env = getenv("HARNESS_RUNTIME");
+	size_t len;
+
+	if (env && *env) {
+		spec->runtime_bin = xstrdup(env);
+	} else {
+		len = strlen(spec->bindir) + sizeof("/harness-runtime");
+		spec->runtime_bin = malloc(len);
+		if (!spec->runtime_bin)
+			abort();
+		snprintf(spec->runtime_bin, len, "%s/harness-runtime", spec->bindir);
+	}
+	if (access(spec->runtime_bin, X_OK) < 0)
+		return bad(err, errlen, "a workload asks for a container, but the runtime '%s' cannot be executed: %s",
+			   spec->runtime_bin, strerror(errno));
+	return 0;
 }
 
 int spec_load(struct spec *spec, const cJSON *json, const char *bindir, char *err, size_t errlen)
@@ -211,9 +414,11 @@ int spec_load(struct spec *spec, const cJSON *json, const char *bindir, char *er
 	static const char *const known[] = { "experiment", "duration_s", "sample_hz", "stall_timeout_s",
 					     "grace_s", "kill_after_s", "workloads", NULL };
 	const cJSON *it, *wls;
+	bool containers = false;
 	int r;
 
 	memset(spec, 0, sizeof(*spec));
+	spec->bindir = xstrdup(bindir);
 	spec->sample_hz = 10;
 	spec->stall_timeout_s = 5;
 	spec->grace_s = 2;
@@ -252,8 +457,16 @@ int spec_load(struct spec *spec, const cJSON *json, const char *bindir, char *er
 			if (strcmp(spec->workloads[j].name, spec->workloads[idx].name) == 0)
 				return bad(err, errlen, "workloads[%zu]: 'name' '%s' is used twice", idx,
 					   spec->workloads[idx].name);
+		if (!spec->workloads[idx].container)
+			continue;
+		containers = true;
+		for (size_t j = 0; j < idx; j++)
+			if (spec->workloads[j].container &&
+			    strcmp(spec->workloads[j].container->name, spec->workloads[idx].container->name) == 0)
+				return bad(err, errlen, "workloads[%zu]: container name '%s' is used twice", idx,
+					   spec->workloads[idx].container->name);
 	}
-	return 0;
+	return containers ? find_runtime(spec, err, errlen) : 0;
 }
 
 static void free_strv(char **v)
@@ -276,6 +489,17 @@ void spec_free(struct spec *spec)
 		free(w->cpus_text);
 		free_strv(w->argv);
 		free_strv(w->envp_extra);
+		free(w->program_in_container);
+		if (w->container) {
+			free(w->container->name);
+			free(w->container->rootfs);
+			free(w->container->rootfs_given);
+			free(w->container->cpuset);
+			cJSON_Delete(w->container->asked);
+			free(w->container);
+		}
 	}
+	free(spec->bindir);
+	free(spec->runtime_bin);
 	memset(spec, 0, sizeof(*spec));
 }

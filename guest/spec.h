@@ -5,9 +5,25 @@
 #include <sched.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <cjson/cJSON.h>
 
 #define SPEC_MAX_WORKLOADS 64
+
+/* A workload run inside a container of harness-runtime (runtime/README.md).
+ * Zero limits are not asked for. */
+struct spec_container {
+	char *name;             /* the container's name */
+	char *rootfs;           /* resolved: a directory or a tarball */
+	char *rootfs_given;     /* "busybox" or the path in the spec */
+	uint64_t cpu_weight;
+	int64_t cpu_quota_us;
+	uint64_t cpu_period_us;
+	char *cpuset;
+	uint64_t memory_max, memory_high, pids_max;
+	uint64_t kmon_soft, kmon_hard;
+	cJSON *asked;           /* the spec's container object, for the output */
+};
 
 struct spec_workload {
 	char *name;
@@ -21,6 +37,8 @@ struct spec_workload {
 	char *cpus_text;
 	bool expect_stall;      /* a stall is the expected outcome (deadlock) */
 	double stall_timeout_s; /* this workload's bound; 0 = never judged stalled */
+	struct spec_container *container;   /* NULL: run directly */
+	char *program_in_container;         /* where the program is seen inside */
 };
 
 struct spec {
@@ -30,11 +48,15 @@ struct spec {
 	double stall_timeout_s;
 	double grace_s;         /* after duration_s, before SIGTERM */
 	double kill_after_s;    /* after SIGTERM, before SIGKILL */
+	char *bindir;           /* harness-guest's own directory */
+	char *runtime_bin;      /* harness-runtime, when a workload uses a container */
 	size_t nworkloads;
 	struct spec_workload workloads[SPEC_MAX_WORKLOADS];
 };
 
-/* Validate and load a parsed spec. bindir resolves plain program names.
+/* Validate and load a parsed spec. bindir resolves plain program names;
+ * $HARNESS_RUNTIME (default bindir/harness-runtime) and
+ * $HARNESS_GUEST_ROOTFS_DIR (default bindir/../rootfs) serve containers.
  * On failure returns -EINVAL and writes one message naming the key to err. */
 int spec_load(struct spec *spec, const cJSON *json, const char *bindir, char *err, size_t errlen);
 void spec_free(struct spec *spec);
