@@ -3,7 +3,7 @@
 # ok false, the error names the key, exit status 2.
 . "$(dirname "$0")/../../workloads/tests/lib.sh"
 hg=$WL_BIN/harness-guest
-plan 11
+plan 20
 
 # refused SPEC NEEDLE: exit 2, ok false, nothing run, an error containing NEEDLE.
 refused() {
@@ -25,5 +25,18 @@ ok "malformed cpu list" refused '{"experiment":"x","duration_s":1,"workloads":[{
 ok "program not found" refused '{"experiment":"x","duration_s":1,"workloads":[{"name":"c","program":"no_such_prog"}]}' "no_such_prog"
 ok "duplicate names" refused '{"experiment":"x","duration_s":1,"workloads":[{"name":"c","program":"cpu_hog"},{"name":"c","program":"cpu_hog"}]}' "used twice"
 ok "not JSON" refused '{"experiment": ' "not valid JSON"
-ok "container is named as not supported yet" refused '{"experiment":"x","duration_s":1,"workloads":[{"name":"c","program":"cpu_hog","container":{}}]}' "'container'"
+
+# Container keys are checked like the others, before any runtime is asked.
+C() { printf '{"experiment":"x","duration_s":1,"workloads":[{"name":"c","program":"cpu_hog","container":%s}]}' "$1"; }
+ok "container not an object" refused "$(C '"busybox"')" "'container' must be an object"
+ok "unknown container key" refused "$(C '{"rootfs":"/","colour":"red"}')" "workloads[0]: container: unknown key 'colour'"
+ok "container without rootfs" refused "$(C '{}')" "'rootfs' must be"
+ok "rootfs neither busybox nor absolute" refused "$(C '{"rootfs":"alpine"}')" "'rootfs' must be"
+ok "rootfs that does not exist" refused "$(C '{"rootfs":"/no/such/root.tar.gz"}')" "cannot use '/no/such/root.tar.gz'"
+ok "memory_max with a bad unit" refused "$(C '{"rootfs":"/","memory_max":"12Q"}')" "'memory_max'"
+ok "cpu_max with a zero period" refused "$(C '{"rootfs":"/","cpu_max":"5000/0"}')" "'cpu_max'"
+ok "cpu_weight out of range" refused "$(C '{"rootfs":"/","cpu_weight":0}')" "'cpu_weight'"
+ok "kmon_soft without kmon_hard" refused "$(C '{"rootfs":"/","kmon_soft":"1M"}')" "'kmon_soft' needs 'kmon_hard'"
+out=$(printf '%s' "$(C '{"rootfs":"/"}')" | HARNESS_RUNTIME=/no/such/harness-runtime "$hg" - 2>/dev/null)
+check "a missing runtime is refused (exit 2)" $([ $? -eq 2 ] && echo "$out" | grep -q "the runtime '/no/such/harness-runtime' cannot be executed"; echo $?)
 done_testing
