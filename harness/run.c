@@ -250,6 +250,19 @@ static cJSON *env_json(struct runctx *rc)
 	return env;
 }
 
+static void write_env(struct runctx *rc)
+{
+	cJSON *env = env_json(rc);
+	cleanup_free char *p = xasprintf("%s/env.json", rc->results_dir);
+
+	cJSON_AddStringToObject(env, "cpu_weight_mechanism",
+				rc->weights == WEIGHTS_CGROUP ? "cgroup-shares" :
+				rc->weights == WEIGHTS_NICE ? "nice" : "unknown");
+	cJSON_AddStringToObject(env, "cpu_weight_reason", rc->weights_reason);
+	write_json(p, env, NULL);
+	cJSON_Delete(env);
+}
+
 static void add_settings(struct runctx *rc, const struct plan_run *r, cJSON *record)
 {
 	const struct experiment_def *ex = &rc->suite->exps[r->exp];
@@ -427,6 +440,9 @@ int run_suite(const struct run_options *opt, struct herr *err)
 		write_file_atomic(owner, pid, strlen(pid), NULL);
 	}
 	hinfo("results: %s", rc.results_dir);
+	/* Written now so that a killed run still describes its host; rewritten
+	 * at the end with the CPU weight mechanism the guests showed. */
+	write_env(&rc);
 
 	double eta = 0;
 	for (size_t i = 0; i < rc.plan.nruns; i++)
@@ -452,18 +468,12 @@ int run_suite(const struct run_options *opt, struct herr *err)
 	progress_done();
 	if (stop_requested)
 		hwarn("interrupted: removing this run's guests; finished results stay in %s", rc.results_dir);
+	write_env(&rc);
 	{
-		cJSON *env = env_json(&rc);
-		cleanup_free char *p = xasprintf("%s/env.json", rc.results_dir);
-		cJSON_AddStringToObject(env, "cpu_weight_mechanism",
-					rc.weights == WEIGHTS_CGROUP ? "cgroup-shares" :
-					rc.weights == WEIGHTS_NICE ? "nice" : "unknown");
-		cJSON_AddStringToObject(env, "cpu_weight_reason", rc.weights_reason);
-		write_json(p, env, NULL);
-		cJSON_Delete(env);
+		struct herr serr = { 0 };
+		if (stats_summarize(rc.results_dir, &serr) < 0)
+			hwarn("%s", serr.msg);
 	}
-	if (stats_summarize(rc.results_dir, err) < 0)
-		hwarn("%s", err->msg);
 	hinfo("%d run(s) recorded, %d failed; results in %s", done, failed, rc.results_dir);
 	if (stop_requested)
 		r = herr_set(err, EINTR, "interrupted");
