@@ -15,7 +15,7 @@ IMAGES := general security
 SUITE ?= default
 REPORT ?= $(TOP)/results/report.pdf
 
-.PHONY: all deps build payload images check test integration suite vm-up vm-down report clean \
+.PHONY: all deps build payload kmod-payload images check test integration suite vm-up vm-down report clean \
 	libvirtd-start libvirtd-stop $(COMPONENTS)
 
 all: build payload
@@ -41,9 +41,17 @@ payload: $(GUEST_COMPONENTS)
 		xargs sha256sum > MANIFEST.sha256
 	@echo "payload: $$(wc -l < $(PAYLOAD)/opt/harness/MANIFEST.sha256) files in $(PAYLOAD)"
 
+# The kernel module for both guest kernels, built in their own build roots
+# (ci/guest-kernel: a few minutes the first time, cached after).
+kmod-payload:
+	@rm -rf $(TOP)/build/kmod-payload
+	@$(MAKE) --no-print-directory -C kmod install-guest DESTDIR=$(TOP)/build/kmod-payload
+	@touch $(TOP)/build/kmod-payload.stamp
+
 # Base images (mmdebstrap, cached by recipe digest), then one libguestfs
 # launch per image to inject this build's payload.
-images: deps all
+images: deps all kmod-payload
+	@$(MAKE) --no-print-directory payload
 	@for i in $(IMAGES); do $(TOP)/images/build-image $$i >/dev/null || exit 1; done
 	@$(HARNESS) image prepare $(IMAGES)
 

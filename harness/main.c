@@ -24,6 +24,7 @@ static const char usage[] =
 	"  doctor                      what this host can do (accelerator, libvirt, libguestfs, images)\n"
 	"  image prepare NAME...       inject this build's guest binaries into images (libguestfs)\n"
 	"  vm up|down|status           the standing guests vm1 (general) and vm2 (security)\n"
+	"  vm exec DOMAIN -- CMD...    run a command in a guest through the guest agent\n"
 	"  run suite NAME|FILE         run a suite; results go to results/<run-id>/\n"
 	"  run --resume RESULTS_DIR    finish an interrupted run, keeping what is done\n"
 	"  report RESULTS_DIR -o FILE  write the PDF report of a run\n"
@@ -109,8 +110,20 @@ static int cmd_vm(int argc, char **argv)
 	cleanup_free char *payload = payload_root();
 	int r;
 
+	if (argc >= 2 && strcmp(argv[1], "exec") == 0) {
+		int first = 3;
+		if (argc > 3 && strcmp(argv[3], "--") == 0)
+			first = 4;
+		if (argc <= first || argv[first][0] != '/') {
+			fputs("usage: harness vm exec DOMAIN [--] /ABSOLUTE/PROGRAM [ARGS...]\n", stderr);
+			return 2;
+		}
+		install_stop_handlers();
+		r = vm_exec(argv[2], argv + first, 600, &err);
+		return r < 0 ? fail(&err) : r;
+	}
 	if (argc != 2) {
-		fputs("usage: harness vm up|down|status\n", stderr);
+		fputs("usage: harness vm up|down|status|exec\n", stderr);
 		return 2;
 	}
 	if (strcmp(argv[1], "up") == 0) {

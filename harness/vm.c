@@ -151,3 +151,33 @@ int vm_status(struct herr *err)
 	virConnectClose(conn);
 	return 0;
 }
+
+int vm_exec(const char *name, char *const *argv, double timeout_s, struct herr *err)
+{
+	virConnectPtr conn = virt_connect(err);
+	virDomainPtr d;
+	struct agent_exec_result res = { 0 };
+	int r;
+
+	if (conn == NULL)
+		return -err->code;
+	d = virDomainLookupByName(conn, name);
+	if (d == NULL) {
+		virConnectClose(conn);
+		return herr_set(err, ENOENT, "no domain '%s' (see 'harness vm status')", name);
+	}
+	r = agent_run(d, argv[0], (const char *const *)argv + 1, NULL, timeout_s, &res, err);
+	if (r == 0) {
+		if (res.out)
+			fwrite(res.out, 1, res.out_len, stdout);
+		if (res.err_text)
+			fputs(res.err_text, stderr);
+		if (res.truncated)
+			hwarn("the guest agent truncated the output of '%s'", argv[0]);
+		r = res.signal ? 128 + res.signal : res.exit_code;
+	}
+	agent_exec_result_free(&res);
+	virDomainFree(d);
+	virConnectClose(conn);
+	return r;
+}

@@ -15,6 +15,10 @@ char *vm_console_log(const char *name);
 int vm_up(const char *payload_root, int timeout_s, struct herr *err);
 /* Remove both and their overlays. */
 int vm_down(struct herr *err);
+/* Run argv (argv[0] an absolute path in the guest) in domain name through
+ * the guest agent; prints its output; returns its exit status (128 + signal
+ * when killed), or a negative error. */
+int vm_exec(const char *name, char *const *argv, double timeout_s, struct herr *err);
 /* Print the project's domains and whether their agents answer. */
 int vm_status(struct herr *err);
 

@@ -28,7 +28,7 @@ cleanup() {
 trap cleanup EXIT
 rm -rf "$out" && mkdir -p "$out"
 
-plan 24
+plan 27
 
 # 1. the host
 $H doctor >"$out/doctor.txt" 2>&1
@@ -58,6 +58,16 @@ $H vm up >"$out/vm-up.txt" 2>&1
 check "vm up returns success" $?
 ok "vm1 (general) answers" grep -Eq '^vm1 +running .* answering' "$out/vm-up.txt"
 ok "vm2 (security) answers" grep -Eq '^vm2 +running .* answering' "$out/vm-up.txt"
+# The injected kernel module and its test program, in both guests' own
+# kernels under systemd (the module's own tests boot a bare initramfs).
+for vm in vm1 vm2; do
+	$H vm exec $vm -- /bin/sh -c 'insmod /opt/harness/kmod/$(uname -r)/memwatch.ko interval_ms=10 &&
+		/opt/harness/bin/memwatch-test && rmmod memwatch && ! dmesg | grep -E "WARNING|BUG|Oops"' \
+		>"$out/kmod-$vm.txt" 2>&1
+	check "memwatch.ko and memwatch-test in $vm's kernel: all pass, no kernel warning" $?
+done
+ok "the module's tests ran in the guests" grep -q '^1\.\.[1-9]' "$out/kmod-vm1.txt"
+
 # A run whose guests match the standing ones borrows them and leaves them up.
 sed -e 's/^repeats: .*/repeats: 1/' -e 's/^warmup: .*/warmup: 0/' -e 's/duration_s: .*/duration_s: 4/' \
 	-e 's/"2048:1024"//; s/, \]/]/' -e 's/memory_mib: 768/memory_mib: 1024/' \
