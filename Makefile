@@ -18,7 +18,7 @@ REPORT ?= $(TOP)/results/report.pdf
 .PHONY: all deps build payload kmod-payload images check test integration suite vm-up vm-down report clean \
 	libvirtd-start libvirtd-stop $(COMPONENTS)
 
-all: build payload
+all: deps build payload
 
 deps:
 	@$(TOP)/ci/deps
