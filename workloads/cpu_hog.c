@@ -97,34 +97,23 @@ int main(int argc, char **argv)
 		case 'i': r = wl_parse_u64("--interval-ms", optarg, 1, 3600000, &interval_ms); break;
 		case 'u': r = wl_parse_u64("--units", optarg, 0, UINT64_MAX, &units); break;
 		case 'h': wl_help_exit(usage);
-		default:
-			wl_doc_error(&doc, "unknown option or missing value: '%s'", argv[optind - 1]);
-			wl_doc_finish(&doc);
-			return WL_EXIT_USAGE;
+		default: return wl_usage_error(&doc, "unknown option or missing value: '%s'", argv[optind - 1]);
 		}
-		if (r < 0) {
-			wl_doc_error(&doc, "%s", wl_last_error());
-			wl_doc_finish(&doc);
-			return WL_EXIT_USAGE;
-		}
+		if (r < 0)
+			return wl_usage_error(&doc, "%s", wl_last_error());
 	}
-	if (optind < argc || (duration == 0 && units == 0)) {
-		wl_doc_error(&doc, optind < argc ? "unexpected argument '%s'" :
-			     "nothing bounds the run: give --duration > 0 or --units",
-			     optind < argc ? argv[optind] : "");
-		wl_doc_finish(&doc);
-		return WL_EXIT_USAGE;
-	}
+	if (optind < argc)
+		return wl_usage_error(&doc, "unexpected argument '%s'", argv[optind]);
+	if (duration == 0 && units == 0)
+		return wl_usage_error(&doc, "nothing bounds the run: give --duration > 0 or --units");
 	wl_add_num(doc.params, "threads", (double)threads);
 	wl_add_num(doc.params, "duration_s", duration);
 	wl_add_num(doc.params, "interval_ms", (double)interval_ms);
 	wl_add_num(doc.params, "units", (double)units);
 	wl_add_num(doc.params, "unit_steps", UNIT_STEPS);
 
-	if (wl_install_stop_handlers() < 0) {
-		wl_doc_error(&doc, "cannot install signal handlers");
-		return wl_doc_finish(&doc);
-	}
+	if (wl_install_stop_handlers() < 0)
+		return wl_doc_finish_error(&doc, "cannot install signal handlers");
 	workers = aligned_alloc(64, sizeof(*workers) * threads);
 	prev = calloc(threads, sizeof(*prev));
 	if (!workers || !prev) {

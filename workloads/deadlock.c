@@ -158,40 +158,26 @@ int main(int argc, char **argv)
 		case 'H': r = wl_parse_u64("--hold-ms", optarg, 0, 60000, &hold_ms); break;
 		case 'i': r = wl_parse_u64("--interval-ms", optarg, 1, 60000, &interval_ms); break;
 		case 'o':
-			if (strcmp(optarg, "circular") == 0 || strcmp(optarg, "global") == 0) {
-				circular = strcmp(optarg, "circular") == 0;
-			} else {
-				wl_doc_error(&doc, "invalid value '%s' for option '--order': use circular or global", optarg);
-				wl_doc_finish(&doc);
-				return WL_EXIT_USAGE;
-			}
+			if (strcmp(optarg, "circular") != 0 && strcmp(optarg, "global") != 0)
+				return wl_usage_error(&doc, "invalid value '%s' for option '--order': use circular or global",
+						      optarg);
+			circular = strcmp(optarg, "circular") == 0;
 			break;
 		case 'h': wl_help_exit(usage);
-		default:
-			wl_doc_error(&doc, "unknown option or missing value: '%s'", argv[optind - 1]);
-			wl_doc_finish(&doc);
-			return WL_EXIT_USAGE;
+		default: return wl_usage_error(&doc, "unknown option or missing value: '%s'", argv[optind - 1]);
 		}
-		if (r < 0) {
-			wl_doc_error(&doc, "%s", wl_last_error());
-			wl_doc_finish(&doc);
-			return WL_EXIT_USAGE;
-		}
+		if (r < 0)
+			return wl_usage_error(&doc, "%s", wl_last_error());
 	}
-	if (optind < argc) {
-		wl_doc_error(&doc, "unexpected argument '%s'", argv[optind]);
-		wl_doc_finish(&doc);
-		return WL_EXIT_USAGE;
-	}
+	if (optind < argc)
+		return wl_usage_error(&doc, "unexpected argument '%s'", argv[optind]);
 	wl_add_num(doc.params, "threads", nthreads);
 	wl_add_num(doc.params, "duration_s", duration);
 	wl_add_num(doc.params, "hold_ms", (double)hold_ms);
 	wl_add_num(doc.params, "interval_ms", (double)interval_ms);
 	wl_add_str(doc.params, "order", circular ? "circular" : "global");
-	if (wl_install_stop_handlers() < 0) {
-		wl_doc_error(&doc, "cannot install signal handlers");
-		return wl_doc_finish(&doc);
-	}
+	if (wl_install_stop_handlers() < 0)
+		return wl_doc_finish_error(&doc, "cannot install signal handlers");
 
 	pthread_barrier_init(&start_barrier, NULL, (unsigned)nthreads + 1);
 	for (int i = 0; i < nthreads; i++) {
@@ -208,8 +194,7 @@ int main(int argc, char **argv)
 		r = pthread_create(&threads[i].thread, NULL, thread_main, &threads[i]);
 		if (r) {
 			/* Threads already started wait on the barrier forever: report and exit. */
-			wl_doc_error(&doc, "cannot start thread %d: %s", i, strerror(r));
-			return wl_doc_finish(&doc);
+			return wl_doc_finish_error(&doc, "cannot start thread %d: %s", i, strerror(r));
 		}
 		pthread_detach(threads[i].thread);
 		started++;

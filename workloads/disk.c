@@ -272,22 +272,13 @@ static int parse_args(int argc, char **argv, struct disk_opts *o, wl_doc *doc)
 		case OPT_SEED: r = wl_parse_u64("--seed", optarg, 0, UINT64_MAX, &o->seed); break;
 		case OPT_UNLINK: o->unlink_at_end = true; break;
 		case OPT_HELP: wl_help_exit(usage);
-		default:
-			if (optopt)
-				wl_doc_error(doc, "unknown option or missing value for '%s' (see --help)", argv[optind - 1]);
-			else
-				wl_doc_error(doc, "unknown option '%s' (see --help)", argv[optind - 1]);
-			return -EINVAL;
+		default: return wl_opt_unknown(doc, argv);
 		}
-		if (r < 0) {
-			wl_doc_error(doc, "%s", wl_last_error());
-			return r;
-		}
+		if (r < 0)
+			return wl_doc_fail(doc, r, "%s", wl_last_error());
 	}
-	if (optind < argc) {
-		wl_doc_error(doc, "unexpected argument '%s' (see --help)", argv[optind]);
-		return -EINVAL;
-	}
+	if (optind < argc)
+		return wl_doc_fail(doc, -EINVAL, "unexpected argument '%s' (see --help)", argv[optind]);
 	if (!o->file) {
 		wl_doc_error(doc, "option '--file' is required (see --help)");
 		return -EINVAL;
@@ -573,15 +564,11 @@ int main(int argc, char **argv)
 	int i, started = 0, status;
 
 	wl_doc_init(&doc, "disk");
-	if (parse_args(argc, argv, &o, &doc) < 0) {
-		wl_doc_finish(&doc);
-		return WL_EXIT_USAGE;
-	}
+	if (parse_args(argc, argv, &o, &doc) < 0)
+		return wl_doc_finish_usage(&doc);
 	add_params(&doc, &o);
-	if (wl_install_stop_handlers() < 0) {
-		wl_doc_error(&doc, "cannot install the signal handlers");
-		return wl_doc_finish(&doc);
-	}
+	if (wl_install_stop_handlers() < 0)
+		return wl_doc_finish_error(&doc, "cannot install the signal handlers");
 	if (prepare_file(&doc, &o, &laid_out) < 0)
 		goto out;
 	wl_add_bool(doc.params, "laid_out", laid_out);

@@ -56,27 +56,17 @@ int main(int argc, char **argv)
 		case 'F': r = wl_parse_size("--file-size", optarg, 1, 1ull << 44, &file_size); break;
 		case 'k': keep = true; break;
 		case 'h': wl_help_exit(usage);
-		default:
-			wl_doc_error(&doc, "unknown option or missing value: '%s'", argv[optind - 1]);
-			wl_doc_finish(&doc);
-			return WL_EXIT_USAGE;
+		default: return wl_usage_error(&doc, "unknown option or missing value: '%s'", argv[optind - 1]);
 		}
-		if (r < 0) {
-			wl_doc_error(&doc, "%s", wl_last_error());
-			wl_doc_finish(&doc);
-			return WL_EXIT_USAGE;
-		}
+		if (r < 0)
+			return wl_usage_error(&doc, "%s", wl_last_error());
 	}
-	if (optind < argc || !path || !*path || file_size < size) {
-		if (optind < argc)
-			wl_doc_error(&doc, "unexpected argument '%s'", argv[optind]);
-		else if (!path || !*path)
-			wl_doc_error(&doc, "option '--file' is required");
-		else
-			wl_doc_error(&doc, "--file-size must be at least --size");
-		wl_doc_finish(&doc);
-		return WL_EXIT_USAGE;
-	}
+	if (optind < argc)
+		return wl_usage_error(&doc, "unexpected argument '%s'", argv[optind]);
+	if (!path || !*path)
+		return wl_usage_error(&doc, "option '--file' is required");
+	if (file_size < size)
+		return wl_usage_error(&doc, "--file-size must be at least --size");
 	wl_add_str(doc.params, "file", path);
 	wl_add_num(doc.params, "size_bytes", (double)size);
 	wl_add_num(doc.params, "sleep_ms", (double)sleep_ms);
@@ -84,10 +74,8 @@ int main(int argc, char **argv)
 	wl_add_num(doc.params, "cycles", (double)cycles);
 	wl_add_num(doc.params, "file_size_bytes", (double)file_size);
 	wl_add_bool(doc.params, "keep", keep);
-	if (wl_install_stop_handlers() < 0) {
-		wl_doc_error(&doc, "cannot install signal handlers");
-		return wl_doc_finish(&doc);
-	}
+	if (wl_install_stop_handlers() < 0)
+		return wl_doc_finish_error(&doc, "cannot install signal handlers");
 
 	buf = malloc(size);
 	if (!buf) {

@@ -74,36 +74,24 @@ int main(int argc, char **argv)
 		case 'm': r = wl_parse_u64("--step-ms", optarg, 0, 3600000, &step_ms); break;
 		case 'd': r = wl_parse_double("--duration", optarg, 0.001, 1e7, &duration); break;
 		case 'h': wl_help_exit(usage);
-		default:
-			wl_doc_error(&doc, "unknown option or missing value: '%s'", argv[optind - 1]);
-			wl_doc_finish(&doc);
-			return WL_EXIT_USAGE;
+		default: return wl_usage_error(&doc, "unknown option or missing value: '%s'", argv[optind - 1]);
 		}
-		if (r < 0) {
-			wl_doc_error(&doc, "%s", wl_last_error());
-			wl_doc_finish(&doc);
-			return WL_EXIT_USAGE;
-		}
+		if (r < 0)
+			return wl_usage_error(&doc, "%s", wl_last_error());
 	}
-	if (optind < argc || target == 0 || target / step >= MAX_STEPS) {
-		if (optind < argc)
-			wl_doc_error(&doc, "unexpected argument '%s'", argv[optind]);
-		else if (target == 0)
-			wl_doc_error(&doc, "option '--target' is required");
-		else
-			wl_doc_error(&doc, "--target / --step gives more than %d steps: use a larger --step", MAX_STEPS);
-		wl_doc_finish(&doc);
-		return WL_EXIT_USAGE;
-	}
+	if (optind < argc)
+		return wl_usage_error(&doc, "unexpected argument '%s'", argv[optind]);
+	if (target == 0)
+		return wl_usage_error(&doc, "option '--target' is required");
+	if (target / step >= MAX_STEPS)
+		return wl_usage_error(&doc, "--target / --step gives more than %d steps: use a larger --step", MAX_STEPS);
 	wl_add_num(doc.params, "target_bytes", (double)target);
 	wl_add_num(doc.params, "step_bytes", (double)step);
 	wl_add_num(doc.params, "step_ms", (double)step_ms);
 	wl_add_num(doc.params, "duration_s", duration);
 	wl_add_num(doc.params, "page_size", (double)page);
-	if (wl_install_stop_handlers() < 0) {
-		wl_doc_error(&doc, "cannot install signal handlers");
-		return wl_doc_finish(&doc);
-	}
+	if (wl_install_stop_handlers() < 0)
+		return wl_doc_finish_error(&doc, "cannot install signal handlers");
 
 	base_rss = rss_bytes();
 	started_ns = wl_now_ns();

@@ -717,25 +717,16 @@ static int parse_args(int argc, char **argv, struct net_opts *o, wl_doc *doc)
 	bool port_set = false;
 	int c, r = 0, li = 0;
 
-	if (argc >= 2 && !strcmp(argv[1], "--help"))
-		wl_help_exit(usage);
-	if (argc < 2 || (strcmp(argv[1], "server") && strcmp(argv[1], "client"))) {
-		wl_doc_error(doc, "the first argument must be 'server' or 'client' (see --help)");
-		return -EINVAL;
-	}
-	o->server = !strcmp(argv[1], "server");
-	opterr = 0;
-	optind = 2;
+	r = wl_opt_role(doc, argc, argv, usage, &o->server);
+	if (r < 0)
+		return r;
 	while ((c = getopt_long(argc, argv, "", longopts, &li)) != -1) {
 		bool server_only = c == OPT_BIND || c == OPT_TIMEOUT || c == OPT_READY;
 		bool client_only = c == OPT_HOST || c == OPT_MODE || c == OPT_CONNS || c == OPT_DURATION ||
 				   c == OPT_SIZE || c == OPT_CTO;
 
-		if ((o->server && client_only) || (!o->server && server_only)) {
-			wl_doc_error(doc, "option '--%s' is not a %s option (see --help)", longopts[li].name,
-				     o->server ? "server" : "client");
-			return -EINVAL;
-		}
+		if ((o->server && client_only) || (!o->server && server_only))
+			return wl_opt_wrong_role(doc, longopts[li].name, o->server);
 		switch (c) {
 		case OPT_PORT: r = wl_parse_int("--port", optarg, 0, 65535, &o->port); port_set = true; break;
 		case OPT_BIND: o->bind = optarg; break;
@@ -759,22 +750,13 @@ static int parse_args(int argc, char **argv, struct net_opts *o, wl_doc *doc)
 		case OPT_ITO: r = wl_parse_double("--io-timeout", optarg, 0.001, 3600, &o->io_timeout_s); break;
 		case OPT_INTERVAL: r = wl_parse_int("--interval-ms", optarg, 10, 3600000, &o->interval_ms); break;
 		case OPT_HELP: wl_help_exit(usage);
-		default:
-			if (optopt)
-				wl_doc_error(doc, "unknown option or missing value for '%s' (see --help)", argv[optind - 1]);
-			else
-				wl_doc_error(doc, "unknown option '%s' (see --help)", argv[optind - 1]);
-			return -EINVAL;
+		default: return wl_opt_unknown(doc, argv);
 		}
-		if (r < 0) {
-			wl_doc_error(doc, "%s", wl_last_error());
-			return r;
-		}
+		if (r < 0)
+			return wl_doc_fail(doc, r, "%s", wl_last_error());
 	}
-	if (optind < argc) {
-		wl_doc_error(doc, "unexpected argument '%s' (see --help)", argv[optind]);
-		return -EINVAL;
-	}
+	if (optind < argc)
+		return wl_doc_fail(doc, -EINVAL, "unexpected argument '%s' (see --help)", argv[optind]);
 	if (!port_set) {
 		wl_doc_error(doc, "option '--port' is required (see --help)");
 		return -EINVAL;
@@ -820,15 +802,11 @@ int main(int argc, char **argv)
 	wl_doc doc;
 
 	wl_doc_init(&doc, "net");
-	if (parse_args(argc, argv, &o, &doc) < 0) {
-		wl_doc_finish(&doc);
-		return WL_EXIT_USAGE;
-	}
+	if (parse_args(argc, argv, &o, &doc) < 0)
+		return wl_doc_finish_usage(&doc);
 	add_params(&doc, &o);
-	if (wl_install_stop_handlers() < 0) {
-		wl_doc_error(&doc, "cannot install the signal handlers");
-		return wl_doc_finish(&doc);
-	}
+	if (wl_install_stop_handlers() < 0)
+		return wl_doc_finish_error(&doc, "cannot install the signal handlers");
 	if (o.server)
 		run_server(&o, &doc);
 	else

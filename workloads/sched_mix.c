@@ -142,23 +142,15 @@ int main(int argc, char **argv)
 		case 'w': r = wl_parse_u64("--io-work-us", optarg, 0, 10000000, &io_work_us); break;
 		case 'I': r = wl_parse_u64("--interval-ms", optarg, 1, 3600000, &interval_ms); break;
 		case 'h': wl_help_exit(usage);
-		default:
-			wl_doc_error(&doc, "unknown option or missing value: '%s'", argv[optind - 1]);
-			wl_doc_finish(&doc);
-			return WL_EXIT_USAGE;
+		default: return wl_usage_error(&doc, "unknown option or missing value: '%s'", argv[optind - 1]);
 		}
-		if (r < 0) {
-			wl_doc_error(&doc, "%s", wl_last_error());
-			wl_doc_finish(&doc);
-			return WL_EXIT_USAGE;
-		}
+		if (r < 0)
+			return wl_usage_error(&doc, "%s", wl_last_error());
 	}
-	if (optind < argc || ncpu + nio == 0) {
-		wl_doc_error(&doc, optind < argc ? "unexpected argument '%s'" : "no threads: give --cpu-threads or --io-threads",
-			     optind < argc ? argv[optind] : "");
-		wl_doc_finish(&doc);
-		return WL_EXIT_USAGE;
-	}
+	if (optind < argc)
+		return wl_usage_error(&doc, "unexpected argument '%s'", argv[optind]);
+	if (ncpu + nio == 0)
+		return wl_usage_error(&doc, "no threads: give --cpu-threads or --io-threads");
 	n = (int)(ncpu + nio);
 	wl_add_num(doc.params, "cpu_threads", (double)ncpu);
 	wl_add_num(doc.params, "io_threads", (double)nio);
@@ -166,10 +158,8 @@ int main(int argc, char **argv)
 	wl_add_num(doc.params, "io_sleep_us", (double)io_sleep_us);
 	wl_add_num(doc.params, "io_work_us", (double)io_work_us);
 	wl_add_num(doc.params, "interval_ms", (double)interval_ms);
-	if (wl_install_stop_handlers() < 0) {
-		wl_doc_error(&doc, "cannot install signal handlers");
-		return wl_doc_finish(&doc);
-	}
+	if (wl_install_stop_handlers() < 0)
+		return wl_doc_finish_error(&doc, "cannot install signal handlers");
 
 	started_ns = wl_now_ns();
 	for (int i = 0; i < n; i++) {

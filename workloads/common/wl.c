@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <limits.h>
 #include <math.h>
 #include <stdarg.h>
@@ -204,17 +205,87 @@ int wl_doc_init(wl_doc *doc, const char *tool)
 	return 0;
 }
 
-void wl_doc_error(wl_doc *doc, const char *fmt, ...)
+static void doc_verror(wl_doc *doc, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+static void doc_verror(wl_doc *doc, const char *fmt, va_list ap)
 {
 	char msg[512];
-	va_list ap;
 
-	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
 	fprintf(stderr, "%s\n", msg);
 	if (!wl_doc_failed(doc))
 		cJSON_ReplaceItemInObject(doc->root, "error", check_alloc(cJSON_CreateString(msg)));
+}
+
+void wl_doc_error(wl_doc *doc, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	doc_verror(doc, fmt, ap);
+	va_end(ap);
+}
+
+int wl_doc_fail(wl_doc *doc, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	doc_verror(doc, fmt, ap);
+	va_end(ap);
+	return err;
+}
+
+int wl_doc_finish_error(wl_doc *doc, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	doc_verror(doc, fmt, ap);
+	va_end(ap);
+	return wl_doc_finish(doc);
+}
+
+int wl_doc_finish_usage(wl_doc *doc)
+{
+	wl_doc_finish(doc);
+	return WL_EXIT_USAGE;
+}
+
+int wl_usage_error(wl_doc *doc, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	doc_verror(doc, fmt, ap);
+	va_end(ap);
+	return wl_doc_finish_usage(doc);
+}
+
+int wl_opt_unknown(wl_doc *doc, char *const *argv)
+{
+	/* optopt is set for a known option missing its value, 0 for an unknown one. */
+	if (optopt)
+		return wl_doc_fail(doc, -EINVAL, "unknown option or missing value for '%s' (see --help)",
+				   argv[optind - 1]);
+	return wl_doc_fail(doc, -EINVAL, "unknown option '%s' (see --help)", argv[optind - 1]);
+}
+
+int wl_opt_role(wl_doc *doc, int argc, char *const *argv, const char *usage, bool *server)
+{
+	if (argc >= 2 && !strcmp(argv[1], "--help"))
+		wl_help_exit(usage);
+	if (argc < 2 || (strcmp(argv[1], "server") && strcmp(argv[1], "client")))
+		return wl_doc_fail(doc, -EINVAL, "the first argument must be 'server' or 'client' (see --help)");
+	*server = !strcmp(argv[1], "server");
+	opterr = 0;
+	optind = 2;
+	return 0;
+}
+
+int wl_opt_wrong_role(wl_doc *doc, const char *name, bool server)
+{
+	return wl_doc_fail(doc, -EINVAL, "option '--%s' is not a %s option (see --help)", name,
+			   server ? "server" : "client");
 }
 
 bool wl_doc_failed(const wl_doc *doc)

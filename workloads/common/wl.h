@@ -61,9 +61,13 @@ int wl_doc_init(wl_doc *doc, const char *tool);
  * errors only go to stderr. */
 void wl_doc_error(wl_doc *doc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 bool wl_doc_failed(const wl_doc *doc);
+/* wl_doc_error(), then return err: "return wl_doc_fail(doc, -EINVAL, ...)". */
+int wl_doc_fail(wl_doc *doc, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Print the document on stdout (one line), free it and return the exit
  * status: 0 when no error was recorded, 1 otherwise. */
 int wl_doc_finish(wl_doc *doc);
+/* wl_doc_error(), then wl_doc_finish(): "return wl_doc_finish_error(...)". */
+int wl_doc_finish_error(wl_doc *doc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* cJSON helpers that tolerate allocation failure by aborting: a workload
  * that cannot allocate a few bytes of JSON has no result to report. */
@@ -106,5 +110,21 @@ void wl_help_exit(const char *usage) __attribute__((noreturn));
 /* Exit status for a bad command line, after the document with the error is
  * printed: wl_doc_finish() returns 1, a usage error returns this. */
 #define WL_EXIT_USAGE 2
+/* Print the document (its error already recorded) and return WL_EXIT_USAGE. */
+int wl_doc_finish_usage(wl_doc *doc);
+/* wl_doc_error(), then wl_doc_finish_usage(): a bad command line in main(). */
+int wl_usage_error(wl_doc *doc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ---- getopt_long() helpers, for opterr = 0 and the "(see --help)" wording ---- */
+
+/* The default case: records "unknown option '%s' (see --help)", or "unknown
+ * option or missing value for '%s' (see --help)" when optopt is set, for
+ * argv[optind - 1]; returns -EINVAL. */
+int wl_opt_unknown(wl_doc *doc, char *const *argv);
+/* Role programs ("NAME server|client [OPTIONS]"): handles a first --help,
+ * checks argv[1], sets *server and readies getopt_long() for argv[2...]. */
+int wl_opt_role(wl_doc *doc, int argc, char *const *argv, const char *usage, bool *server);
+/* Records that option --NAME does not belong to the role; returns -EINVAL. */
+int wl_opt_wrong_role(wl_doc *doc, const char *name, bool server);
 
 #endif

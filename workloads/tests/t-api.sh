@@ -1,60 +1,25 @@
 #!/bin/bash
 # api: client and server request counts agree; errors are counted by kind;
 # malformed HTTP gets a 400; unreachable servers and bad options fail clearly.
-here=$(cd "$(dirname "$0")" && pwd)
-. "$here/../../ci/tap.sh"
-bin=${WL_BIN:-$here/../../build/bin}/api
-[ -x "$bin" ] || skip_all "api not built ($bin)"
-command -v jq >/dev/null || skip_all "jq not installed (workloads/packages.txt)"
-
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/t-api.XXXXXX")
-pids=
-cleanup() {
-	for p in $pids; do { kill -KILL "$p" && wait "$p"; } 2>/dev/null; done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-jqt() { jq -e "$1" "$2" >/dev/null; }
-
-# wait_bounded PID SECONDS: wait for PID, killing it after SECONDS; returns its status
-wait_bounded() {
-	local pid=$1 ticks=$(($2 * 20))
-	while kill -0 "$pid" 2>/dev/null && [ $ticks -gt 0 ]; do
-		sleep 0.05
-		ticks=$((ticks - 1))
-	done
-	[ $ticks -gt 0 ] || kill -KILL "$pid" 2>/dev/null
-	wait "$pid"
-}
-
-start_server() {
-	rm -f "$tmp/port"
-	"$bin" server --port 0 --timeout 60 --ready-file "$tmp/port" >"$tmp/$1.srv.json" 2>/dev/null &
-	srv_pid=$!
-	pids="$pids $srv_pid"
-	for _ in $(seq 100); do
-		[ -s "$tmp/port" ] && { port=$(cat "$tmp/port"); return 0; }
-		sleep 0.05
-	done
-	return 1
-}
+. "$(dirname "$0")/lib.sh"
+need_bin api
+need jq "jq not installed (workloads/packages.txt)"
 
 ok "--help prints usage and exits 0" sh -c "'$bin' --help | grep -q -- '--concurrency'"
 
 # 1. counts agree: fixed count, then a timed POST run, then SIGTERM
-start_server a
+start_server a 60
 check "server listening" $?
-"$bin" client --url "http://127.0.0.1:$port/api/order" --requests 2000 --concurrency 4 >"$tmp/a1.json"
+"$bin" client --url "http://127.0.0.1:$port/api/order" --requests 2000 --concurrency 4 >"$scratch/a1.json"
 check "GET x2000, 4 connections: exit 0" $?
-ok "GET: exactly 2000 requests, all ok, one rtt each" jqt '.totals.requests == 2000 and .totals.ok == 2000 and .totals.errors == 0 and .totals.rtt_us.count == 2000' "$tmp/a1.json"
+ok "GET: exactly 2000 requests, all ok, one rtt each" jqt '.totals.requests == 2000 and .totals.ok == 2000 and .totals.errors == 0 and .totals.rtt_us.count == 2000' "$scratch/a1.json"
 "$bin" client --url "http://127.0.0.1:$port/api/order" --method POST --body-size 300 \
-	--duration 0.5 --concurrency 2 --interval-ms 100 >"$tmp/a2.json"
+	--duration 0.5 --concurrency 2 --interval-ms 100 >"$scratch/a2.json"
 check "POST for 0.5 s: exit 0" $?
-ok "POST: requests made, no errors, samples add up" jqt '.totals.ok > 0 and .totals.errors == 0 and ([.samples[].ok] | add) == .totals.ok' "$tmp/a2.json"
-"$bin" client --url "http://127.0.0.1:$port/nope" --requests 10 >"$tmp/a3.json" 2>/dev/null
+ok "POST: requests made, no errors, samples add up" jqt '.totals.ok > 0 and .totals.errors == 0 and ([.samples[].ok] | add) == .totals.ok' "$scratch/a2.json"
+"$bin" client --url "http://127.0.0.1:$port/nope" --requests 10 >"$scratch/a3.json" 2>/dev/null
 check "only 404s: exit 1 (no request succeeded)" $(( $? != 1 ))
-ok "only 404s: counted as http_status errors" jqt '.totals.errors_by_kind.http_status == 10 and .totals.status_4xx == 10 and (.error | test("no request succeeded"))' "$tmp/a3.json"
+ok "only 404s: counted as http_status errors" jqt '.totals.errors_by_kind.http_status == 10 and .totals.status_4xx == 10 and (.error | test("no request succeeded"))' "$scratch/a3.json"
 # a malformed request, by hand
 exec 3<>"/dev/tcp/127.0.0.1/$port"
 printf 'garbage\r\n\r\n' >&3
@@ -63,8 +28,8 @@ exec 3<&-
 ok "malformed request: 400" test "${line%%$'\r'}" = "HTTP/1.1 400 Bad Request"
 if command -v curl >/dev/null; then
 	ok "curl GET /health: 200 and JSON" sh -c "curl -sf 'http://127.0.0.1:$port/health' | jq -e '.status == \"ok\"' >/dev/null"
-	head -c 3000 /dev/zero | tr '\0' a >"$tmp/body"
-	ok "curl POST of 3000 bytes (Expect: 100-continue) echoed" sh -c "curl -sf --max-time 5 --data-binary @'$tmp/body' 'http://127.0.0.1:$port/api/echo' | jq -e '.received_bytes == 3000' >/dev/null"
+	head -c 3000 /dev/zero | tr '\0' a >"$scratch/body"
+	ok "curl POST of 3000 bytes (Expect: 100-continue) echoed" sh -c "curl -sf --max-time 5 --data-binary @'$scratch/body' 'http://127.0.0.1:$port/api/echo' | jq -e '.received_bytes == 3000' >/dev/null"
 	curl_n=2
 else
 	skip "curl not installed"
@@ -74,22 +39,22 @@ fi
 kill -TERM "$srv_pid"
 wait_bounded "$srv_pid" 10
 check "server SIGTERM: exit 0" $?
-total=$(jq -s '.[0].totals.requests + .[1].totals.requests + .[2].totals.requests' "$tmp/a1.json" "$tmp/a2.json" "$tmp/a3.json")
-diag "clients: $total requests (+$curl_n curl), server: $(jq .totals.requests "$tmp/a.srv.json")"
-ok "server answered every request (clients, curl, the malformed one)" jqt ".totals.requests == $total + $curl_n + 1 and .totals.status_4xx == 11 and .totals.bad_requests == 1" "$tmp/a.srv.json"
-ok "server: stopped_early, no error" jqt '.stopped_early and .error == null' "$tmp/a.srv.json"
+total=$(jq -s '.[0].totals.requests + .[1].totals.requests + .[2].totals.requests' "$scratch/a1.json" "$scratch/a2.json" "$scratch/a3.json")
+diag "clients: $total requests (+$curl_n curl), server: $(jq .totals.requests "$scratch/a.srv.json")"
+ok "server answered every request (clients, curl, the malformed one)" jqt ".totals.requests == $total + $curl_n + 1 and .totals.status_4xx == 11 and .totals.bad_requests == 1" "$scratch/a.srv.json"
+ok "server: stopped_early, no error" jqt '.stopped_early and .error == null' "$scratch/a.srv.json"
 
 # 2. --stop-server ends the server from the client side
-start_server b
-"$bin" client --url "http://127.0.0.1:$port" --requests 100 --concurrency 3 --stop-server >"$tmp/b.json"
+start_server b 60
+"$bin" client --url "http://127.0.0.1:$port" --requests 100 --concurrency 3 --stop-server >"$scratch/b.json"
 check "client --stop-server: exit 0" $?
 wait_bounded "$srv_pid" 10
 check "server stops on POST /stop: exit 0" $?
-ok "stop: counts agree (the stop request not counted)" sh -c "[ \"\$(jq .totals.ok '$tmp/b.json')\" = 100 ] && jq -e '.totals.requests == 100 and .totals.stopped_by_request' '$tmp/b.srv.json' >/dev/null"
+ok "stop: counts agree (the stop request not counted)" sh -c "[ \"\$(jq .totals.ok '$scratch/b.json')\" = 100 ] && jq -e '.totals.requests == 100 and .totals.stopped_by_request' '$scratch/b.srv.json' >/dev/null"
 
 # 3. SIGTERM to a timed client
-start_server c
-"$bin" client --url "http://127.0.0.1:$port/api/order" --duration 60 >"$tmp/c.json" &
+start_server c 60
+"$bin" client --url "http://127.0.0.1:$port/api/order" --duration 60 >"$scratch/c.json" &
 cp=$!
 pids="$pids $cp"
 sleep 0.3
@@ -98,17 +63,12 @@ wait_bounded $cp 10
 check "client SIGTERM: exit 0" $?
 kill -TERM "$srv_pid"
 wait_bounded "$srv_pid" 10
-ok "client SIGTERM: stopped_early, server counted the same" sh -c "jq -e '.stopped_early and .totals.ok > 0' '$tmp/c.json' >/dev/null && [ \"\$(jq .totals.requests '$tmp/c.json')\" = \"\$(jq .totals.requests '$tmp/c.srv.json')\" ]"
+ok "client SIGTERM: stopped_early, server counted the same" sh -c "jq -e '.stopped_early and .totals.ok > 0' '$scratch/c.json' >/dev/null && [ \"\$(jq .totals.requests '$scratch/c.json')\" = \"\$(jq .totals.requests '$scratch/c.srv.json')\" ]"
 
 # 4. unreachable server and bad options
-"$bin" client --url "http://127.0.0.1:1/api/order" --requests 5 >"$tmp/refused.json" 2>/dev/null
+"$bin" client --url "http://127.0.0.1:1/api/order" --requests 5 >"$scratch/refused.json" 2>/dev/null
 check "refused: exit 1" $(( $? != 1 ))
-ok "refused: error names the address" jqt '.error | test("cannot connect to .127.0.0.1:1.: connection refused")' "$tmp/refused.json"
-bad() {
-	local out st
-	out=$("$bin" "$@" 2>/dev/null); st=$?
-	[ $st -eq 2 ] && printf '%s' "$out" | jq -e '.error | type == "string" and length > 0' >/dev/null
-}
+ok "refused: error names the address" jqt '.error | test("cannot connect to .127.0.0.1:1.: connection refused")' "$scratch/refused.json"
 ok "no role" bad --url http://127.0.0.1:1/
 ok "client without --url" bad client --requests 1
 ok "--url ftp://" bad client --url ftp://127.0.0.1/

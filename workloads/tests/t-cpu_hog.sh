@@ -1,6 +1,7 @@
 #!/bin/bash
 # cpu_hog: the document's shape, counts that add up, strict options, SIGTERM.
 . "$(dirname "$0")/lib.sh"
+need python3 "python3 is needed to read the JSON"
 bin=$WL_BIN/cpu_hog
 plan 10
 

@@ -2,6 +2,7 @@
 # deadlock: a circular wait is recorded in the lock table and the state
 # file; the global lock order makes progress.
 . "$(dirname "$0")/lib.sh"
+need python3 "python3 is needed to read the JSON"
 bin=$WL_BIN/deadlock
 plan 6
 

@@ -1,6 +1,7 @@
 #!/bin/bash
 # io_pulse: bytes written against the file, latencies per cycle, errors.
 . "$(dirname "$0")/lib.sh"
+need python3 "python3 is needed to read the JSON"
 bin=$WL_BIN/io_pulse
 plan 6
 

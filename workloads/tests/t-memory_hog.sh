@@ -1,6 +1,7 @@
 #!/bin/bash
 # memory_hog: resident size against the target, steps, bad sizes.
 . "$(dirname "$0")/lib.sh"
+need python3 "python3 is needed to read the JSON"
 bin=$WL_BIN/memory_hog
 plan 6
 

@@ -1,50 +1,15 @@
 #!/bin/bash
 # net: client and server byte counts agree (loopback, and a veth pair between
 # two network namespaces made here); unreachable servers fail fast; bad options.
-here=$(cd "$(dirname "$0")" && pwd)
-. "$here/../../ci/tap.sh"
-bin=${WL_BIN:-$here/../../build/bin}/net
-[ -x "$bin" ] || skip_all "net not built ($bin)"
-command -v jq >/dev/null || skip_all "jq not installed (workloads/packages.txt)"
+. "$(dirname "$0")/lib.sh"
+need_bin net
+need jq "jq not installed (workloads/packages.txt)"
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/t-net.XXXXXX")
 ns_a=wlnet-$$-a
 ns_b=wlnet-$$-b
-pids=
-cleanup() {
-	for p in $pids; do { kill -KILL "$p" && wait "$p"; } 2>/dev/null; done
+extra_cleanup() {
 	ip netns del "$ns_a" 2>/dev/null
 	ip netns del "$ns_b" 2>/dev/null
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-jqt() { jq -e "$1" "$2" >/dev/null; }
-
-# wait_bounded PID SECONDS: wait for PID, killing it after SECONDS; returns its status
-wait_bounded() {
-	local pid=$1 ticks=$(($2 * 20))
-	while kill -0 "$pid" 2>/dev/null && [ $ticks -gt 0 ]; do
-		sleep 0.05
-		ticks=$((ticks - 1))
-	done
-	[ $ticks -gt 0 ] || kill -KILL "$pid" 2>/dev/null
-	wait "$pid"
-}
-
-# start_server NAME [ip netns exec NS]: server on port 0, port in $tmp/NAME.port
-start_server() {
-	local name=$1; shift
-	rm -f "$tmp/$name.port"
-	"$@" "$bin" server --port 0 --timeout 30 --ready-file "$tmp/$name.port" \
-		>"$tmp/$name.srv.json" 2>"$tmp/$name.srv.err" &
-	srv_pid=$!
-	pids="$pids $srv_pid"
-	for _ in $(seq 100); do
-		[ -s "$tmp/$name.port" ] && { port=$(cat "$tmp/$name.port"); return 0; }
-		sleep 0.05
-	done
-	return 1
 }
 
 # session NAME HOST CLIENT-ARGS... [-- ip netns exec NS for client] : one run
@@ -53,14 +18,14 @@ session() {
 	local cargs=() pre=()
 	while [ $# -gt 0 ] && [ "$1" != -- ]; do cargs+=("$1"); shift; done
 	[ "$1" = -- ] && { shift; pre=("$@"); }
-	"${pre[@]}" "$bin" client --host "$host" --port "$port" "${cargs[@]}" >"$tmp/$name.cli.json" 2>"$tmp/$name.cli.err"
+	"${pre[@]}" "$bin" client --host "$host" --port "$port" "${cargs[@]}" >"$scratch/$name.cli.json" 2>"$scratch/$name.cli.err"
 	cli_st=$?
 	wait_bounded "$srv_pid" 15
 	srv_st=$?
 }
 
 agree_stream() {
-	local c=$tmp/$1.cli.json s=$tmp/$1.srv.json cs ss
+	local c=$scratch/$1.cli.json s=$scratch/$1.srv.json cs ss
 	cs=$(jq -r '"\(.totals.sent_bytes) \(.totals.server_received_bytes)"' "$c")
 	ss=$(jq -r '.totals.received_bytes' "$s")
 	diag "$1: client sent $(echo "$cs" | cut -d' ' -f1), server received $ss"
@@ -68,7 +33,7 @@ agree_stream() {
 }
 
 agree_rr() {
-	local c=$tmp/$1.cli.json s=$tmp/$1.srv.json
+	local c=$scratch/$1.cli.json s=$scratch/$1.srv.json
 	[ "$(jq -r '[.totals.sent_bytes, .totals.received_bytes, .totals.transactions] | map(tostring) | join(" ")' "$c")" = \
 	  "$(jq -r '[.totals.received_bytes, .totals.sent_bytes, .totals.transactions] | map(tostring) | join(" ")' "$s")" ] &&
 	jq -e '.totals.transactions > 0 and .totals.rtt_us.count == .totals.transactions' "$c" >/dev/null
@@ -77,26 +42,26 @@ agree_rr() {
 ok "--help prints usage and exits 0" sh -c "'$bin' --help | grep -q -- '--connections'"
 
 # loopback stream, 3 connections
-start_server lo-stream
+start_server lo-stream 30
 check "loopback: server listening" $?
 session lo-stream 127.0.0.1 --mode stream --connections 3 --duration 1 --interval-ms 200
 check "loopback stream: client exit 0" $cli_st
 check "loopback stream: server exit 0 after the client is done" $srv_st
 ok "loopback stream: client, server and the server's report agree" agree_stream lo-stream
-ok "loopback stream: 3 connections on both sides" jqt '.totals.connections == 3 and (.totals.per_connection | length) == 3' "$tmp/lo-stream.srv.json"
-ok "loopback stream: per-connection counts agree" sh -c "[ \"\$(jq -c '[.totals.per_connection[].sent_bytes]' '$tmp/lo-stream.cli.json')\" = \"\$(jq -c '[.totals.per_connection[].received_bytes]' '$tmp/lo-stream.srv.json')\" ]"
-ok "loopback stream: samples add up" jqt '([.samples[].sent_bytes] | add) == .totals.sent_bytes' "$tmp/lo-stream.cli.json"
+ok "loopback stream: 3 connections on both sides" jqt '.totals.connections == 3 and (.totals.per_connection | length) == 3' "$scratch/lo-stream.srv.json"
+ok "loopback stream: per-connection counts agree" sh -c "[ \"\$(jq -c '[.totals.per_connection[].sent_bytes]' '$scratch/lo-stream.cli.json')\" = \"\$(jq -c '[.totals.per_connection[].received_bytes]' '$scratch/lo-stream.srv.json')\" ]"
+ok "loopback stream: samples add up" jqt '([.samples[].sent_bytes] | add) == .totals.sent_bytes' "$scratch/lo-stream.cli.json"
 
 # loopback request/response, 2 connections, 100-byte messages
-start_server lo-rr
+start_server lo-rr 30
 session lo-rr 127.0.0.1 --mode rr --connections 2 --size 100 --duration 1
 check "loopback rr: client and server exit 0" $((cli_st + srv_st))
 ok "loopback rr: bytes and transactions agree both ways" agree_rr lo-rr
-ok "loopback rr: rtt percentiles ordered" jqt '.totals.rtt_us | .min <= .p50 and .p50 <= .p99 and .p99 <= .max' "$tmp/lo-rr.cli.json"
+ok "loopback rr: rtt percentiles ordered" jqt '.totals.rtt_us | .min <= .p50 and .p50 <= .p99 and .p99 <= .max' "$scratch/lo-rr.cli.json"
 
 # SIGTERM to the client mid-run: results so far, counts still agree
-start_server lo-term
-"$bin" client --host 127.0.0.1 --port "$port" --duration 60 >"$tmp/lo-term.cli.json" 2>/dev/null &
+start_server lo-term 30
+"$bin" client --host 127.0.0.1 --port "$port" --duration 60 >"$scratch/lo-term.cli.json" 2>/dev/null &
 cpid=$!
 pids="$pids $cpid"
 sleep 0.5
@@ -105,13 +70,13 @@ wait_bounded "$cpid" 15
 check "client SIGTERM: exit 0" $?
 wait_bounded "$srv_pid" 15
 check "client SIGTERM: server ends too, exit 0" $?
-ok "client SIGTERM: stopped_early, counts agree" sh -c "jq -e .stopped_early '$tmp/lo-term.cli.json' >/dev/null && [ \"\$(jq .totals.sent_bytes '$tmp/lo-term.cli.json')\" = \"\$(jq .totals.received_bytes '$tmp/lo-term.srv.json')\" ]"
+ok "client SIGTERM: stopped_early, counts agree" sh -c "jq -e .stopped_early '$scratch/lo-term.cli.json' >/dev/null && [ \"\$(jq .totals.sent_bytes '$scratch/lo-term.cli.json')\" = \"\$(jq .totals.received_bytes '$scratch/lo-term.srv.json')\" ]"
 
 # SIGTERM to the server mid-session: it reports without error; the client
 # (asked for 60 s) notices the closed connections and ends with an error
-start_server srv-term
+start_server srv-term 30
 "$bin" client --host 127.0.0.1 --port "$port" --mode rr --connections 4 --duration 60 \
-	>"$tmp/srv-term.cli.json" 2>/dev/null &
+	>"$scratch/srv-term.cli.json" 2>/dev/null &
 cpid=$!
 pids="$pids $cpid"
 sleep 0.5
@@ -121,24 +86,19 @@ check "server SIGTERM mid-session: server exit 0" $?
 wait_bounded "$cpid" 15
 check "server SIGTERM mid-session: client ends by itself, exit 1" $(( $? != 1 ))
 ok "server SIGTERM mid-session: stopped_early server, client error says the peer closed" \
-	sh -c "jq -e '.stopped_early and .error == null' '$tmp/srv-term.srv.json' >/dev/null &&
-	       jq -e '.error | test(\"closed the connection|reset by peer|broken pipe\")' '$tmp/srv-term.cli.json' >/dev/null"
+	sh -c "jq -e '.stopped_early and .error == null' '$scratch/srv-term.srv.json' >/dev/null &&
+	       jq -e '.error | test(\"closed the connection|reset by peer|broken pipe\")' '$scratch/srv-term.cli.json' >/dev/null"
 
 # unreachable, timeouts, bad options
-"$bin" client --host 127.0.0.1 --port 1 --duration 1 >"$tmp/refused.json" 2>/dev/null
+"$bin" client --host 127.0.0.1 --port 1 --duration 1 >"$scratch/refused.json" 2>/dev/null
 check "refused: exit 1" $(( $? != 1 ))
-ok "refused: error names the address" jqt '.error | test("cannot connect to .127.0.0.1:1.: connection refused")' "$tmp/refused.json"
-"$bin" server --port 0 --timeout 0.3 >"$tmp/lonely.json" 2>/dev/null &
+ok "refused: error names the address" jqt '.error | test("cannot connect to .127.0.0.1:1.: connection refused")' "$scratch/refused.json"
+"$bin" server --port 0 --timeout 0.3 >"$scratch/lonely.json" 2>/dev/null &
 lp=$!
 wait_bounded $lp 10
 check "server without a client: exit 1 after --timeout" $(( $? != 1 ))
-ok "server without a client: error says so" jqt '.error | test("no client connected")' "$tmp/lonely.json"
+ok "server without a client: error says so" jqt '.error | test("no client connected")' "$scratch/lonely.json"
 
-bad() {
-	local out st
-	out=$("$bin" "$@" 2>/dev/null); st=$?
-	[ $st -eq 2 ] && printf '%s' "$out" | jq -e '.error | type == "string" and length > 0' >/dev/null
-}
 ok "no role" bad --port 1
 ok "client without --host" bad client --port 1
 ok "--connections 0" bad client --host 127.0.0.1 --port 1 --connections 0
@@ -162,18 +122,18 @@ else
 	ip -n "$ns_a" link set lo up && ip -n "$ns_b" link set lo up &&
 	ip -n "$ns_a" link set "wl$$a" up && ip -n "$ns_b" link set "wl$$b" up
 	check "netns: veth pair $net.1 <-> $net.2 set up" $?
-	start_server ns-stream ip netns exec "$ns_b"
+	start_server ns-stream 30 ip netns exec "$ns_b"
 	session ns-stream "$net.2" --connections 2 --duration 1 -- ip netns exec "$ns_a"
 	check "netns stream: client and server exit 0" $((cli_st + srv_st))
 	ok "netns stream: byte counts agree" agree_stream ns-stream
 	# nobody answers ARP for .3: the connect timeout must end it
 	ip netns exec "$ns_a" "$bin" client --host "$net.3" --port 9 --connect-timeout 0.5 \
-		>"$tmp/ns-timeout.json" 2>/dev/null &
+		>"$scratch/ns-timeout.json" 2>/dev/null &
 	tp=$!
 	wait_bounded $tp 10
 	st=$?
 	ok "netns: silent address fails with exit 1 and a connect error" \
-		sh -c "[ $st -eq 1 ] && jq -e '.error | test(\"cannot connect to .$net.3:9.\")' '$tmp/ns-timeout.json' >/dev/null"
+		sh -c "[ $st -eq 1 ] && jq -e '.error | test(\"cannot connect to .$net.3:9.\")' '$scratch/ns-timeout.json' >/dev/null"
 fi
 
 done_testing

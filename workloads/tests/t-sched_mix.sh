@@ -2,6 +2,7 @@
 # sched_mix: CPU-bound threads mostly running or runnable, I/O-bound mostly
 # sleeping; context switches of the right kind.
 . "$(dirname "$0")/lib.sh"
+need python3 "python3 is needed to read the JSON"
 bin=$WL_BIN/sched_mix
 plan 5
 

@@ -1,6 +1,7 @@
 /* Unit tests of the shared workload helpers: strict option parsing,
- * percentiles, the result document. */
+ * percentiles, the result document, the getopt_long() error helpers. */
 #include <errno.h>
+#include <getopt.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -84,6 +85,57 @@ static void test_doc_error_keeps_first(void **state)
 	cJSON_Delete(doc.root);
 }
 
+static const char *doc_error(const wl_doc *doc)
+{
+	return cJSON_GetObjectItem(doc->root, "error")->valuestring;
+}
+
+/* Runs getopt_long() on {"prog", arg} and checks wl_opt_unknown()'s message. */
+static void expect_unknown(char *arg, const char *msg)
+{
+	static const struct option opts[] = { { "n", required_argument, NULL, 'n' }, { NULL, 0, NULL, 0 } };
+	char *argv[] = { "prog", arg, NULL };
+	wl_doc doc;
+
+	opterr = 0;
+	optind = 0;
+	wl_doc_init(&doc, "t");
+	assert_int_equal(getopt_long(2, argv, "", opts, NULL), '?');
+	assert_int_equal(wl_opt_unknown(&doc, argv), -EINVAL);
+	assert_string_equal(doc_error(&doc), msg);
+	cJSON_Delete(doc.root);
+}
+
+static void test_opt_unknown_wording(void **state)
+{
+	expect_unknown("--bogus", "unknown option '--bogus' (see --help)");
+	expect_unknown("--n", "unknown option or missing value for '--n' (see --help)");
+}
+
+static void test_opt_role(void **state)
+{
+	char *client[] = { "prog", "client", "--x", NULL };
+	char *none[] = { "prog", "--x", NULL };
+	bool server = true;
+	wl_doc doc;
+
+	wl_doc_init(&doc, "t");
+	assert_int_equal(wl_opt_role(&doc, 3, client, "usage", &server), 0);
+	assert_false(server);
+	assert_int_equal(optind, 2);
+	assert_false(wl_doc_failed(&doc));
+	assert_int_equal(wl_opt_role(&doc, 2, none, "usage", &server), -EINVAL);
+	assert_string_equal(doc_error(&doc), "the first argument must be 'server' or 'client' (see --help)");
+	cJSON_Delete(doc.root);
+
+	wl_doc_init(&doc, "t");
+	assert_int_equal(wl_opt_wrong_role(&doc, "url", true), -EINVAL);
+	assert_string_equal(doc_error(&doc), "option '--url' is not a server option (see --help)");
+	assert_int_equal(wl_doc_fail(&doc, -ERANGE, "later"), -ERANGE);
+	assert_string_equal(doc_error(&doc), "option '--url' is not a server option (see --help)");
+	cJSON_Delete(doc.root);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -92,6 +144,8 @@ int main(void)
 		cmocka_unit_test(test_parse_double_and_int),
 		cmocka_unit_test(test_percentile),
 		cmocka_unit_test(test_doc_error_keeps_first),
+		cmocka_unit_test(test_opt_unknown_wording),
+		cmocka_unit_test(test_opt_role),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
