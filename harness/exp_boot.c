@@ -29,5 +29,8 @@ int exp_boot(struct runctx *rc, const struct plan_run *run, cJSON *record, struc
 		}
 		cJSON_AddItemToArray(gl, o);
 	}
+	/* Leave nothing running: the next experiment borrows the standing
+	 * guests when there are any, instead of sharing the CPUs with these. */
+	run_guests_down(rc);
 	return r;
 }

@@ -20,7 +20,7 @@
 static int pin_guest(struct runctx *rc, struct guest *g, int cpu_or_all, struct herr *err)
 {
 	int maplen = VIR_CPU_MAPLEN(rc->host_cpus);
-	unsigned char map[64] = { 0 };
+	cleanup_free unsigned char *map = xcalloc((size_t)maplen, 1);
 
 	for (int c = 0; c < rc->host_cpus; c++)
 		if (cpu_or_all < 0 || c == cpu_or_all)

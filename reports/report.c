@@ -244,7 +244,7 @@ static int plot_bars(const char *tmp, cJSON *groups, char *eps, size_t epslen)
 	fprintf(f, "set terminal postscript eps enhanced color size 6in,3in font 'Helvetica,9'\n"
 		   "set output '%s'\nset title 'Measured host CPU share (mean, 95%% CI) against expected'\n"
 		   "set ylabel 'share of host CPU time'\nset yrange [0:1.05]\nset style fill solid 0.5\n"
-		   "set boxwidth 0.6\nset grid y\nset key top right\nset xtics rotate by -30 noenhanced\n"
+		   "set boxwidth 0.6\nset grid y\nset key outside right top\nset xtics rotate by -30 noenhanced\n"
 		   "plot '%s' using 1:3:xtic(2) with boxes title 'measured', "
 		   "'' using 1:3:4:5 with yerrorbars lc rgb 'black' pt 0 title '95%% CI', "
 		   "'' using 1:6 with points pt 7 ps 1.5 lc rgb 'red' title 'expected'\n", eps, dat);
@@ -300,14 +300,15 @@ int report_build(const char *dir, const char *out_pdf, char *errbuf, size_t errl
 	const char *rid = strrchr(dir, '/');
 	fputs("Results: ", f);
 	roff_text(f, rid && rid[1] ? rid + 1 : dir);
-	fputs("\n.AE\n", f);
+	/* Ragged right: long values in narrow table cells read badly justified. */
+	fputs("\n.AE\n.ad l\n", f);
 	fprintf(f, ".NH\nEnvironment\n.PP\n");
 	fprintf(f, ".B \"Accelerator: %s\"\n.br\n", strcmp(accname, "kvm") == 0 ? "KVM" : "TCG (software emulation)");
 	roff_text(f, jstr(acc, "reason", ""));
 	fputs(".\n", f);
 	if (strcmp(accname, "tcg") == 0)
 		fputs(".PP\n.B \"These numbers measure QEMU's emulation (TCG), not hardware virtualization.\"\n", f);
-	fputs(".TS\nbox;\nlb lw(4.4i).\n", f);
+	fputs(".TS\nbox;\nlb lw(3.9i).\n", f);
 	static const char *const keys[] = { "host_cpu", "host_cpus", "host_mem_mib", "host_kernel", "libvirt_version",
 					    "qemu_version", "libguestfs_version", "libvirt_uri", "guest_payload_digest",
 					    "cpu_weight_mechanism", NULL };
