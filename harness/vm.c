@@ -62,11 +62,18 @@ int vm_up(const char *payload_root, int timeout_s, struct herr *err)
 		virDomainPtr d = virDomainLookupByName(conn, standing[i].name);
 		if (d) {
 			bool alive = virDomainIsActive(d) == 1 && agent_ping(d);
+			struct guest probe = { .dom = d, .dom_name = (char *)standing[i].name };
+			struct herr perr = { 0 };
+
+			/* A guest from an older build runs other binaries: replace it. */
+			bool current = alive && guest_verify_payload(&probe, payload_root, &perr) == 0;
 			virDomainFree(d);
-			if (alive) {
+			if (current) {
 				hinfo("%s is already up", standing[i].name);
 				continue;
 			}
+			if (alive)
+				hinfo("%s: replacing it (%s)", standing[i].name, perr.msg);
 			virt_domain_remove(conn, standing[i].name);
 		}
 		gs[i].def = &standing[i];
