@@ -1,7 +1,6 @@
 #include "compare.h"
 
 #include <cjson/cJSON.h>
-#include <dirent.h>
 #include <errno.h>
 #include <gsl/gsl_cdf.h>
 #include <math.h>
@@ -49,69 +48,14 @@ static const struct metric {
 	{ "qemu_rss_mib", { "qemu_rss_mib", NULL, NULL }, -1 },
 };
 
-struct runset {
-	cJSON **recs;
-	size_t n;
-};
-
-static int load(const char *dir, struct runset *rs, struct herr *err)
-{
-	cleanup_free char *path = xasprintf("%s/runs", dir);
-	DIR *d = opendir(path);
-	struct dirent *e;
-	size_t cap = 0;
-
-	memset(rs, 0, sizeof(*rs));
-	if (d == NULL)
-		return herr_sys(err, errno, "cannot open results '%s'", path);
-	while ((e = readdir(d))) {
-		size_t l = strlen(e->d_name);
-		if (l < 6 || strcmp(e->d_name + l - 5, ".json") != 0)
-			continue;
-		cleanup_free char *p = xasprintf("%s/%s", path, e->d_name);
-		cleanup_free char *text = read_file(p, NULL, NULL);
-		cJSON *j = text ? cJSON_Parse(text) : NULL;
-		if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "ok"))) {
-			cJSON_Delete(j);
-			continue;
-		}
-		if (rs->n == cap) {
-			cap = cap ? cap * 2 : 16;
-			rs->recs = realloc(rs->recs, cap * sizeof(cJSON *));
-		}
-		rs->recs[rs->n++] = j;
-	}
-	closedir(d);
-	if (rs->n == 0)
-		return herr_set(err, ENOENT, "no successful run records in '%s'", path);
-	return 0;
-}
-
-static void unload(struct runset *rs)
-{
-	for (size_t i = 0; i < rs->n; i++)
-		cJSON_Delete(rs->recs[i]);
-	free(rs->recs);
-}
-
-static bool same_group(cJSON *a, cJSON *b)
-{
-	cJSON *ea = cJSON_GetObjectItemCaseSensitive(a, "experiment");
-	cJSON *eb = cJSON_GetObjectItemCaseSensitive(b, "experiment");
-
-	return cJSON_IsString(ea) && cJSON_IsString(eb) && strcmp(ea->valuestring, eb->valuestring) == 0 &&
-	       cJSON_Compare(cJSON_GetObjectItemCaseSensitive(a, "settings"),
-			     cJSON_GetObjectItemCaseSensitive(b, "settings"), 1);
-}
-
 /* Values of a metric for a guest over the runs of one group. */
-static size_t collect(const struct runset *rs, cJSON *like, const char *guest, const struct metric *m, double *out)
+static size_t collect(const struct run_records *rs, cJSON *like, const char *guest, const struct metric *m, double *out)
 {
 	size_t k = 0;
 
 	for (size_t r = 0; r < rs->n; r++) {
 		cJSON *g;
-		if (!same_group(rs->recs[r], like))
+		if (!run_records_same_group(rs->recs[r], like))
 			continue;
 		cJSON_ArrayForEach(g, cJSON_GetObjectItemCaseSensitive(rs->recs[r], "guests")) {
 			cJSON *name = cJSON_GetObjectItemCaseSensitive(g, "name"), *v = g;
@@ -129,14 +73,19 @@ static size_t collect(const struct runset *rs, cJSON *like, const char *guest, c
 int compare_results(const char *base_dir, const char *new_dir, const struct compare_options *opt,
 		    struct herr *err)
 {
-	struct runset a, b;
+	struct run_records a, b;
 	int regressions = 0, compared = 0;
 
-	if (load(base_dir, &a, err) < 0)
+	if (run_records_load(base_dir, &a, err) < 0)
 		return -err->code;
-	if (load(new_dir, &b, err) < 0) {
-		unload(&a);
+	if (run_records_load(new_dir, &b, err) < 0) {
+		run_records_free(&a);
 		return -err->code;
+	}
+	if (a.n == 0 || b.n == 0) {
+		run_records_free(&a);
+		run_records_free(&b);
+		return herr_set(err, ENOENT, "no successful run records in '%s/runs'", a.n ? new_dir : base_dir);
 	}
 	double *xa = xcalloc(a.n, sizeof(double)), *xb = xcalloc(b.n, sizeof(double));
 
@@ -148,7 +97,7 @@ int compare_results(const char *base_dir, const char *new_dir, const struct comp
 
 		/* One line per group: only for its first record in the base. */
 		for (size_t j = 0; j < i && first; j++)
-			first = !same_group(a.recs[j], rec);
+			first = !run_records_same_group(a.recs[j], rec);
 		if (!first)
 			continue;
 		char settings[256] = "";
@@ -198,8 +147,8 @@ int compare_results(const char *base_dir, const char *new_dir, const struct comp
 	}
 	free(xa);
 	free(xb);
-	unload(&a);
-	unload(&b);
+	run_records_free(&a);
+	run_records_free(&b);
 	if (compared == 0)
 		return herr_set(err, ENOENT, "the two runs have no experiment and settings in common");
 	printf("%d regression(s) (significance %.3g, smallest change %.0f%%)\n", regressions, opt->alpha,

@@ -46,16 +46,10 @@ static cJSON *stats_json(const double *x, size_t n)
 }
 
 struct group {
-	char *key;		/* experiment + settings */
 	cJSON *first;		/* a record of the group, for settings and guests */
 	cJSON **recs;
 	size_t n;
 };
-
-static int cmp_names(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
 
 /* Collect one metric of guest gi over a group's runs. */
 static size_t collect(const struct group *g, const char *guest, const char *const *path, double *out)
@@ -78,20 +72,22 @@ static size_t collect(const struct group *g, const char *guest, const char *cons
 	return k;
 }
 
-int stats_summarize(const char *results_dir, struct herr *err)
+static int cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int run_records_load(const char *results_dir, struct run_records *rr, struct herr *err)
 {
 	cleanup_free char *runs = xasprintf("%s/runs", results_dir);
 	DIR *d = opendir(runs);
 	struct dirent *e;
 	char **names = NULL;
 	size_t nnames = 0, cap = 0;
-	struct group *groups = NULL;
-	size_t ngroups = 0;
-	cJSON *summary, *gj;
-	int r;
 
+	memset(rr, 0, sizeof(*rr));
 	if (d == NULL)
-		return herr_sys(err, errno, "cannot open '%s'", runs);
+		return herr_sys(err, errno, "cannot open results '%s'", runs);
 	while ((e = readdir(d))) {
 		size_t l = strlen(e->d_name);
 		if (l < 6 || strcmp(e->d_name + l - 5, ".json") != 0)
@@ -99,40 +95,74 @@ int stats_summarize(const char *results_dir, struct herr *err)
 		if (nnames == cap) {
 			cap = cap ? cap * 2 : 32;
 			names = realloc(names, cap * sizeof(char *));
+			if (names == NULL)
+				abort();
 		}
 		names[nnames++] = xstrdup(e->d_name);
 	}
 	closedir(d);
-	qsort(names, nnames, sizeof(char *), cmp_names);
-	groups = xcalloc(nnames, sizeof(*groups));
+	if (nnames)
+		qsort(names, nnames, sizeof(char *), cmp_names);
+	rr->recs = xcalloc(nnames, sizeof(cJSON *));
 	for (size_t i = 0; i < nnames; i++) {
 		cleanup_free char *path = xasprintf("%s/%s", runs, names[i]);
 		cleanup_free char *text = read_file(path, NULL, NULL);
 		cJSON *rec = text ? cJSON_Parse(text) : NULL;
-		cJSON *exp = cJSON_GetObjectItemCaseSensitive(rec, "experiment");
-		cleanup_free char *settings = NULL;
-		cleanup_free char *key = NULL;
-		struct group *g = NULL;
 
 		free(names[i]);
-		if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rec, "ok")) || !cJSON_IsString(exp)) {
+		if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rec, "ok")) &&
+		    cJSON_IsString(cJSON_GetObjectItemCaseSensitive(rec, "experiment")))
+			rr->recs[rr->n++] = rec;
+		else
 			cJSON_Delete(rec);
-			continue;
-		}
-		settings = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(rec, "settings"));
-		key = xasprintf("%s %s", exp->valuestring, settings ? settings : "{}");
+	}
+	free(names);
+	return 0;
+}
+
+void run_records_free(struct run_records *rr)
+{
+	for (size_t i = 0; i < rr->n; i++)
+		cJSON_Delete(rr->recs[i]);
+	free(rr->recs);
+	memset(rr, 0, sizeof(*rr));
+}
+
+bool run_records_same_group(cJSON *a, cJSON *b)
+{
+	cJSON *ea = cJSON_GetObjectItemCaseSensitive(a, "experiment");
+	cJSON *eb = cJSON_GetObjectItemCaseSensitive(b, "experiment");
+
+	return cJSON_IsString(ea) && cJSON_IsString(eb) && strcmp(ea->valuestring, eb->valuestring) == 0 &&
+	       cJSON_Compare(cJSON_GetObjectItemCaseSensitive(a, "settings"),
+			     cJSON_GetObjectItemCaseSensitive(b, "settings"), 1);
+}
+
+int stats_summarize(const char *results_dir, struct herr *err)
+{
+	struct run_records rr;
+	struct group *groups = NULL;
+	size_t ngroups = 0;
+	cJSON *summary, *gj;
+	int r;
+
+	if (run_records_load(results_dir, &rr, err) < 0)
+		return -err->code;
+	groups = xcalloc(rr.n, sizeof(*groups));
+	for (size_t i = 0; i < rr.n; i++) {
+		cJSON *rec = rr.recs[i];
+		struct group *g = NULL;
+
 		for (size_t k = 0; k < ngroups && !g; k++)
-			if (strcmp(groups[k].key, key) == 0)
+			if (run_records_same_group(groups[k].first, rec))
 				g = &groups[k];
 		if (g == NULL) {
 			g = &groups[ngroups++];
-			g->key = xstrdup(key);
 			g->first = rec;
-			g->recs = xcalloc(nnames, sizeof(cJSON *));
+			g->recs = xcalloc(rr.n, sizeof(cJSON *));
 		}
 		g->recs[g->n++] = rec;
 	}
-	free(names);
 
 	summary = cJSON_CreateObject();
 	cJSON_AddStringToObject(summary, "schema", "harness-summary/1");
@@ -191,12 +221,9 @@ int stats_summarize(const char *results_dir, struct herr *err)
 		r = write_file_atomic(path, text, strlen(text), err);
 	}
 	cJSON_Delete(summary);
-	for (size_t k = 0; k < ngroups; k++) {
-		for (size_t i = 0; i < groups[k].n; i++)
-			cJSON_Delete(groups[k].recs[i]);
+	for (size_t k = 0; k < ngroups; k++)
 		free(groups[k].recs);
-		free(groups[k].key);
-	}
 	free(groups);
+	run_records_free(&rr);
 	return r;
 }

@@ -4,23 +4,9 @@
 # crashing workload reported, everything stopped.
 . "$(dirname "$0")/../../workloads/tests/lib.sh"
 hg=$WL_BIN/harness-guest
-schema=$(dirname "$0")/../schema/output.schema.json
 plan 17
 
-valid() {
-	python3 - "$schema" "$1" <<'PY'
-import json, sys
-import jsonschema
-s = json.load(open(sys.argv[1]))
-d = json.load(open(sys.argv[2]))
-errs = list(jsonschema.Draft202012Validator(s).iter_errors(d))
-for e in errs[:5]:
-    print("# schema: %s at %s" % (e.message, list(e.absolute_path)))
-sys.exit(1 if errs else 0)
-PY
-}
-have_jsonschema=0
-python3 -c 'import jsonschema' 2>/dev/null && have_jsonschema=1
+. "$(dirname "$0")/schema.sh"
 
 # 1. two workloads, pinned and niced
 cat >"$scratch/cpu.json" <<'J'

@@ -11,7 +11,6 @@ top=$(cd "$(dirname "$0")/../../.." && pwd)
 WL_BIN=${WL_BIN:-$top/build/bin}
 hg=$WL_BIN/harness-guest
 R=${HARNESS_RUNTIME:-$top/build/runtime/harness-runtime}
-schema=$top/guest/schema/output.schema.json
 [ "$(id -u)" -eq 0 ] || skip_all "needs root for namespaces"
 [ -x "$hg" ] || skip_all "harness-guest is not built ($hg)"
 [ -x "$R" ] || skip_all "harness-runtime is not built ($R): make -C runtime"
@@ -49,20 +48,7 @@ jtrue() {
 d=json.load(open(sys.argv[1]))
 sys.exit(0 if eval(sys.argv[2]) else 1)' "$1" "$2" 2>/dev/null
 }
-valid() {
-	python3 - "$schema" "$1" <<'PY'
-import json, sys
-import jsonschema
-s = json.load(open(sys.argv[1]))
-d = json.load(open(sys.argv[2]))
-errs = list(jsonschema.Draft202012Validator(s).iter_errors(d))
-for e in errs[:5]:
-    print("# schema: %s at %s" % (e.message, list(e.absolute_path)))
-sys.exit(1 if errs else 0)
-PY
-}
-have_jsonschema=0
-python3 -c 'import jsonschema' 2>/dev/null && have_jsonschema=1
+. "$(dirname "$0")/../schema.sh"
 # Nothing left: an empty TMPDIR, no container init alive, no process (the
 # supervisor runs from a memfd copy) whose command line names the TMPDIR.
 nothing_left() {
