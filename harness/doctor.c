@@ -3,9 +3,12 @@
 
 #include <guestfs.h>
 #include <inttypes.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
+#include <unistd.h>
 
 #include "accel.h"
 #include "image.h"
@@ -24,6 +27,46 @@ static bool have(const char *prog)
 {
 	cleanup_free char *cmd = xasprintf("command -v %s >/dev/null 2>&1", prog);
 	return system(cmd) == 0;
+}
+
+/* What a local libvirt daemon needs before it can answer: the checks that
+ * ci/libvirtd's failures come down to, each with its fix. Only for a local
+ * URI; a remote daemon is the remote host's business. */
+static void check_libvirt_daemon(void)
+{
+	static const char *const qemu_users[] = { "libvirt-qemu", "qemu" };
+	const char *uri = virt_uri();
+	const char *user = NULL;
+	struct stat st;
+	char buf[512];
+
+	if (strncmp(uri, "qemu:///", 8) != 0)
+		return;
+	if (have("libvirtd") || have("virtqemud"))
+		line("ok", "daemon", have("libvirtd") ? "libvirtd installed" : "virtqemud installed");
+	else
+		line("FAIL", "daemon", "no libvirtd or virtqemud: run 'make deps' (libvirt-daemon, libvirt-daemon-driver-qemu)");
+	if (!have("virtlogd"))
+		line("FAIL", "daemon", "no virtlogd: run 'make deps' (libvirt-daemon)");
+	if (stat("/etc/libvirt/qemu.conf", &st) == 0)
+		line("ok", "daemon", "/etc/libvirt/qemu.conf present");
+	else
+		line("FAIL", "daemon", "/etc/libvirt/qemu.conf missing: install libvirt-daemon-system ('make deps' does)");
+	for (size_t i = 0; i < sizeof(qemu_users) / sizeof(qemu_users[0]) && !user; i++)
+		if (getpwnam(qemu_users[i]))
+			user = qemu_users[i];
+	if (user) {
+		snprintf(buf, sizeof(buf), "QEMU user '%s' exists", user);
+		line("ok", "daemon", buf);
+	} else {
+		line("FAIL", "daemon", "no QEMU user 'libvirt-qemu': the QEMU driver will not start; "
+		     "install libvirt-daemon-system ('make deps' does)");
+	}
+	if (stat("/run/libvirt/libvirt-sock", &st) == 0 && S_ISSOCK(st.st_mode))
+		line("ok", "daemon", "socket /run/libvirt/libvirt-sock present");
+	else
+		line("FAIL", "daemon", "no socket /run/libvirt/libvirt-sock: no daemon is running; "
+		     "start one with 'ci/libvirtd start' (or 'systemctl start libvirtd')");
 }
 
 int doctor(const char *payload_root)
@@ -48,6 +91,7 @@ int doctor(const char *payload_root)
 		snprintf(buf, sizeof(buf), "host kernel %s", u.release);
 		line("ok", "host", buf);
 	}
+	check_libvirt_daemon();
 	conn = virt_connect(&err);
 	if (conn == NULL) {
 		line("FAIL", "libvirt", err.msg);
