@@ -1,7 +1,7 @@
 # Every entry point of the project. See README.md.
 #   make            build everything (warnings are errors)
 #   make check      fast unit tests of every component
-#   make test       the whole test suite: deps, build, images, real guests
+#   make test       the whole test suite: deps, build, clean room, images, real guests
 #   make suite      the main job: deps, build, images, default suite, PDF
 #   make vm-up / vm-down, make images, make report RESULTS=results/<id>
 
@@ -15,7 +15,7 @@ IMAGES := general security
 SUITE ?= default
 REPORT ?= $(TOP)/results/report.pdf
 
-.PHONY: all deps build payload kmod-payload images check test integration suite vm-up vm-down report clean \
+.PHONY: all deps build payload kmod-payload images check test integration clean-room suite vm-up vm-down report clean \
 	libvirtd-start libvirtd-stop $(COMPONENTS)
 
 all: deps build payload
@@ -74,11 +74,19 @@ check: deps
 		echo "== $$c: unit tests"; $(MAKE) --no-print-directory -C $$c check || rc=1; done; exit $$rc
 
 integration: images
-	@rc=0; for c in workloads guest runtime kmod harness; do \
+	@rc=0; echo "== ci: integration tests"; prove --exec '' --timer ci/tests/t-*.sh || rc=1; \
+	for c in workloads guest runtime kmod harness; do \
 		echo "== $$c: integration tests"; $(MAKE) --no-print-directory -C $$c integration || rc=1; done; exit $$rc
+
+# A fresh Debian 12 root installs, builds and starts the project from a clean
+# copy of this tree (ci/clean-room; a few minutes, most of it 'make deps').
+clean-room:
+	@echo "== clean room: a fresh Debian 12 machine"
+	@s=$$(date +%s); $(TOP)/ci/clean-room; rc=$$?; echo "== clean room: $$(( $$(date +%s) - s )) s"; exit $$rc
 
 test: deps
 	@$(MAKE) --no-print-directory check
+	@$(MAKE) --no-print-directory clean-room
 	@$(MAKE) --no-print-directory integration
 
 # vm1 and vm2 stay up afterwards (the suite borrows them); make vm-down
