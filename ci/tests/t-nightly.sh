@@ -1,0 +1,60 @@
+#!/bin/bash
+# ci/nightly end to end on real guests with a short suite: a first night has
+# no baseline and exits 0; a second night compares with the first and exits
+# with harness compare's own status; --baseline DIR is used as given; a bad
+# baseline is refused with status 2 before anything runs; the history keeps
+# only --keep nights.
+top=$(cd "$(dirname "$0")/../.." && pwd)
+. "$top/ci/tap.sh"
+H=$top/build/bin/harness
+out=$top/build/test-nightly
+[ "$(id -u)" -eq 0 ] || skip_all "needs root for libvirt's system connection"
+[ -x "$H" ] || skip_all "harness not built"
+rm -rf "$out" && mkdir -p "$out"
+cat >"$out/tiny.yaml" <<'YAML'
+suite: tiny
+repeats: 3
+warmup: 0
+guests:
+  - name: nightly-a
+    image: general
+    vcpus: 1
+    memory_mib: 512
+experiments:
+  - type: cpu-contention
+    duration_s: 3
+    vary:
+      shares: ["1024"]
+      pinning: none
+YAML
+hist=$out/history
+plan 10
+
+"$top/ci/nightly" --suite "$out/tiny.yaml" --baseline "$out/nothing" >"$out/bad.out" 2>&1
+check "a baseline that is not a results directory: status 2" $(($? != 2))
+ok "... and nothing ran" test ! -e "$hist"
+
+"$top/ci/nightly" --suite "$out/tiny.yaml" --history "$hist" --keep 2 >"$out/n1.out" 2>&1
+rc1=$?
+sed 's/^/# /' "$out/n1.out" | tail -n 5
+check "first night: no baseline, status 0" "$rc1"
+n1=$(ls -1d "$hist"/*-tiny | head -n 1)
+ok "first night: records, report and compare.txt" test -f "$n1/report.pdf" -a -f "$n1/compare.txt" -a -d "$n1/runs"
+
+"$top/ci/nightly" --suite "$out/tiny.yaml" --history "$hist" --keep 2 >"$out/n2.out" 2>&1
+rc2=$?
+sed 's/^/# /' "$out/n2.out" | tail -n 8
+n2=$(ls -1d "$hist"/*-tiny | tail -n 1)
+ok "second night: compared with the first" grep -qx "$n1" "$n2/baseline.txt"
+"$H" compare "$n1" "$n2" >/dev/null 2>&1
+check "second night: status is harness compare's ($rc2)" $((rc2 != $?))
+
+"$top/ci/nightly" --suite "$out/tiny.yaml" --history "$hist" --keep 2 --baseline "$n1" >"$out/n3.out" 2>&1
+rc3=$?
+n3=$(ls -1d "$hist"/*-tiny | tail -n 1)
+ok "--baseline: the given directory is the baseline" grep -qx "$n1" "$n3/baseline.txt"
+"$H" compare "$n1" "$n3" >/dev/null 2>&1
+check "--baseline: status is harness compare's ($rc3)" $((rc3 != $?))
+ok "history keeps --keep 2 nights" test "$(ls -1d "$hist"/*/ | wc -l)" -eq 2
+ok "the oldest night went first" test ! -e "$n1"
+done_testing
