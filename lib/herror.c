@@ -32,7 +32,7 @@ int error_vset(struct herror *err, int errnum, bool with_strerror, const char *f
 	if (err == NULL)
 		return -status;
 	if (err->status != 0)
-		return -err->status;
+		return -status;
 	err->status = status;
 	n = vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
 	if (n < 0) {

@@ -23,7 +23,8 @@ struct herror {
  * cause; error_clear() to reuse err): msg is fmt, then ": " and the lowercase
  * strerror(errnum). errnum may be given as errno or as a negative return
  * value; 0 means "no system error" (status EINVAL, no strerror text).
- * Returns -status, for "return error_set(err, errno, ...)". */
+ * Returns -errnum (-EINVAL for 0), recorded or not, for
+ * "return error_set(err, errno, ...)". */
 int error_set(struct herror *err, int errnum, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* The same without the strerror text: the message says it all. */

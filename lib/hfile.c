@@ -264,7 +264,8 @@ static bool is_mount_root(int dfd, const char *name, dev_t top_dev, const struct
 	return false;
 }
 
-/* Remove everything in the directory dfd (path in messages); takes dfd. */
+/* Remove everything in the directory dfd (path in messages); takes dfd.
+ * Goes on past a failure; returns the first one. */
 static int empty_dir(int dfd, const char *path, dev_t top_dev, struct herror *err)
 {
 	cleanup_dir DIR *d = fdopendir(dfd);
@@ -272,7 +273,7 @@ static int empty_dir(int dfd, const char *path, dev_t top_dev, struct herror *er
 	int r = 0;
 
 	if (d == NULL) {
-		r = error_set(err, errno, "cannot list '%s'", path);
+		r = r ? r : error_set(err, errno, "cannot list '%s'", path);
 		close(dfd);
 		return r;
 	}
@@ -284,16 +285,17 @@ static int empty_dir(int dfd, const char *path, dev_t top_dev, struct herror *er
 			continue;
 		if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
 			if (errno != ENOENT)
-				r = error_set(err, errno, "cannot remove '%s/%s'", path, name);
+				r = r ? r : error_set(err, errno, "cannot remove '%s/%s'", path, name);
 			continue;
 		}
 		if (!S_ISDIR(st.st_mode)) {
 			if (unlinkat(dfd, name, 0) < 0 && errno != ENOENT)
-				r = error_set(err, errno, "cannot remove '%s/%s'", path, name);
+				r = r ? r : error_set(err, errno, "cannot remove '%s/%s'", path, name);
 			continue;
 		}
 		if (is_mount_root(dfd, name, top_dev, &st)) {
-			r = error_setx(err, EBUSY, "cannot remove '%s/%s': a file system is mounted there", path, name);
+			r = r ? r : error_setx(err, EBUSY, "cannot remove '%s/%s': a file system is mounted there",
+					       path, name);
 			continue;
 		}
 		{
@@ -304,23 +306,23 @@ static int empty_dir(int dfd, const char *path, dev_t top_dev, struct herror *er
 				sub = NULL;
 				if (sfd >= 0)
 					close(sfd);
-				r = error_set(err, ENOMEM, "cannot remove '%s/%s'", path, name);
+				r = r ? r : error_set(err, ENOMEM, "cannot remove '%s/%s'", path, name);
 				continue;
 			}
 			if (sfd < 0) {
 				if (errno != ENOENT)
-					r = error_set(err, errno, "cannot open '%s'", sub);
+					r = r ? r : error_set(err, errno, "cannot open '%s'", sub);
 				continue;
 			}
 			sr = empty_dir(sfd, sub, top_dev, err);
-			if (sr < 0)
+			if (sr < 0 && r == 0)
 				r = sr;
 			if (unlinkat(dfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
-				r = error_set(err, errno, "cannot remove '%s'", sub);
+				r = r ? r : error_set(err, errno, "cannot remove '%s'", sub);
 		}
 	}
 	if (errno != 0)
-		r = error_set(err, errno, "cannot list '%s'", path);
+		r = r ? r : error_set(err, errno, "cannot list '%s'", path);
 	return r;
 }
 
@@ -341,6 +343,6 @@ int remove_tree(const char *path, struct herror *err)
 		return error_set(err, errno, "cannot open '%s'", path);
 	r = empty_dir(fd, path, st.st_dev, err);
 	if (rmdir(path) < 0 && errno != ENOENT)
-		r = error_set(err, errno, "cannot remove '%s'", path);
+		r = r ? r : error_set(err, errno, "cannot remove '%s'", path);
 	return r;
 }

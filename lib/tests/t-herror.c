@@ -51,7 +51,8 @@ static void test_first_error_wins(void **state)
 	struct herror err = { 0 };
 
 	error_set(&err, ENOSPC, "cannot write 'a'");
-	assert_int_equal(error_set(&err, EBADF, "cannot close 'a'"), -ENOSPC);
+	/* The code returned is this call's; the message stays the first's. */
+	assert_int_equal(error_set(&err, EBADF, "cannot close 'a'"), -EBADF);
 	assert_int_equal(err.status, ENOSPC);
 	assert_string_equal(err.msg, "cannot write 'a': no space left on device");
 	error_clear(&err);
