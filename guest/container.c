@@ -4,6 +4,7 @@
  * the workload: the runtime's log cuts lines at 4096 bytes and merges the
  * two streams, and a workload's document is one line, often longer. */
 #include "container.h"
+#include "hcleanup.h"
 #include "hfile.h"
 
 #include <errno.h>
@@ -101,7 +102,7 @@ int container_start(const struct rt_supervisor *sv, const struct spec *spec, con
 	char bundle[340], path[360];
 	cJSON *cfg, *req, *s, *lim, *resp;
 	const cJSON *p;
-	char *text;
+	cleanup_free char *text = NULL;
 	int r;
 
 	static const char *const subdirs[] = { "bundle", "skel", "skel/bin", "skel/extra", NULL };
@@ -119,7 +120,6 @@ int container_start(const struct rt_supervisor *sv, const struct spec *spec, con
 		abort();
 	snprintf(path, sizeof(path), "%s/config.json", bundle);
 	r = write_file(path, text, strlen(text), 0600, err);
-	free(text);
 	if (r < 0)
 		return r;
 
@@ -173,7 +173,7 @@ int container_start(const struct rt_supervisor *sv, const struct spec *spec, con
 int container_ns_pid(pid_t pid)
 {
 	char path[64], line[256];
-	FILE *f;
+	cleanup_fclose FILE *f = NULL;
 	int ns = -1;
 
 	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
@@ -191,7 +191,6 @@ int container_ns_pid(pid_t pid)
 			break;
 		}
 	}
-	fclose(f);
 	return ns;
 }
 

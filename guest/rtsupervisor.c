@@ -13,6 +13,7 @@
 
 #include "hclock.h"
 #include "hfile.h"
+#include "hproc.h"
 
 #define RT_DEFAULT_SOCKET "/run/harness-runtime/sock"
 
@@ -43,14 +44,9 @@ static void __attribute__((noreturn)) exec_supervisor(const struct rt_supervisor
 	const char *cg = getenv("HARNESS_GUEST_CGROUP_ROOT");
 	const char *argv[] = { "harness-runtime", "supervisor", "--state-dir", sv->state_dir, "--socket",
 			       sv->socket_path, cg && *cg ? "--cgroup-root" : NULL, cg, NULL };
-	sigset_t none;
 	int fd;
 
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	signal(SIGTERM, SIG_DFL);
-	signal(SIGINT, SIG_DFL);
-	signal(SIGPIPE, SIG_DFL);
+	signals_reset_for_exec();
 	/* Its own group: a ^C to the runner is the runner's to handle. */
 	setpgid(0, 0);
 	fd = open("/dev/null", O_RDONLY);

@@ -8,6 +8,7 @@
 #include "waitfor.h"
 #include "hclock.h"
 #include "hfile.h"
+#include "hproc.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -79,14 +80,9 @@ static void __attribute__((noreturn)) child_fail(int fd, const char *what)
 
 static void __attribute__((noreturn)) child_exec(const struct spec_workload *w, struct wl_run *r, int errfd)
 {
-	sigset_t none;
 	int fd;
 
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	signal(SIGTERM, SIG_DFL);
-	signal(SIGINT, SIG_DFL);
-	signal(SIGPIPE, SIG_DFL);
+	signals_reset_for_exec();
 	if (setpgid(0, 0) < 0)
 		child_fail(errfd, "cannot create a process group");
 	fd = open("/dev/null", O_RDONLY);

@@ -1,5 +1,6 @@
 /* netio: TCP helpers of the net and api workloads (see netio.h). */
 #include "netio.h"
+#include "hcleanup.h"
 #include "hfile.h"
 
 #include <arpa/inet.h>
@@ -45,7 +46,7 @@ static void addr_text(netio_addr *a)
 static int hosts_lookup(const char *host, char *out, size_t outlen)
 {
 	char line[512], *save, *tok, *addr;
-	FILE *f = fopen("/etc/hosts", "re");
+	cleanup_fclose FILE *f = fopen("/etc/hosts", "re");
 	int r = -ENOENT;
 
 	if (!f)
@@ -62,7 +63,6 @@ static int hosts_lookup(const char *host, char *out, size_t outlen)
 				break;
 			}
 	}
-	fclose(f);
 	return r;
 }
 

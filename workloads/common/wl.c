@@ -1,5 +1,6 @@
 /* wl: shared helpers of the workload programs (see wl.h). */
 #include "wl.h"
+#include "hcleanup.h"
 #include "hfile.h"
 
 #include <errno.h>
@@ -395,8 +396,8 @@ int wl_state_publish(uint64_t progress, cJSON *extra)
 {
 	const char *path = getenv("WL_STATE_FILE");
 	struct herror err = { 0 };
+	cleanup_free char *text = NULL;
 	cJSON *o, *it;
-	char *text;
 	int r;
 
 	if (!path || !*path)
@@ -414,7 +415,6 @@ int wl_state_publish(uint64_t progress, cJSON *extra)
 	r = write_file_replace(path, text, strlen(text), 0644, &err);
 	if (r < 0)
 		fprintf(stderr, "cannot write state file: %s\n", err.msg);
-	free(text);
 	return r;
 }
 
