@@ -5,44 +5,39 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-ssize_t read_all(int fd, void *buf, size_t len)
+/* read(2) or write(2) until len bytes moved, end of file, or an error. */
+static ssize_t move_all(int fd, char *p, size_t len, bool writing)
 {
-	char *p = buf;
 	size_t done = 0;
 
 	while (done < len) {
-		ssize_t n = read(fd, p + done, len - done);
+		ssize_t n = writing ? write(fd, p + done, len - done) : read(fd, p + done, len - done);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
 			return -errno;
 		if (n == 0)
-			break;
+			return writing ? -EIO : (ssize_t)done;
 		done += (size_t)n;
 	}
 	return (ssize_t)done;
 }
 
+ssize_t read_all(int fd, void *buf, size_t len)
+{
+	return move_all(fd, buf, len, false);
+}
+
 ssize_t write_all(int fd, const void *buf, size_t len)
 {
-	const char *p = buf;
-	size_t done = 0;
-
-	while (done < len) {
-		ssize_t n = write(fd, p + done, len - done);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		done += (size_t)n;
-	}
-	return (ssize_t)done;
+	return move_all(fd, (char *)buf, len, true);
 }
 
 int read_fd(int fd, const char *name, size_t max, char **out, size_t *len, struct herror *err)
@@ -97,27 +92,10 @@ int read_file(const char *path, size_t max, char **out, size_t *len, struct herr
 	return read_fd(fd, path, max, out, len, err);
 }
 
-ssize_t read_file_buf(const char *path, char *buf, size_t size)
+/* read_file_buf and read_file_tail: the head or the tail of a file in buf. */
+static ssize_t read_into(const char *path, char *buf, size_t size, bool tail)
 {
 	cleanup_close int fd = -1;
-	ssize_t n;
-
-	if (size == 0)
-		return -EINVAL;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read_all(fd, buf, size - 1);
-	if (n < 0)
-		return n;
-	buf[n] = '\0';
-	return n;
-}
-
-ssize_t read_file_tail(const char *path, char *buf, size_t size)
-{
-	cleanup_close int fd = -1;
-	off_t end;
 	ssize_t n;
 
 	if (size == 0)
@@ -126,16 +104,27 @@ ssize_t read_file_tail(const char *path, char *buf, size_t size)
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	end = lseek(fd, 0, SEEK_END);
-	if (end < 0)
-		return -errno;
-	if (lseek(fd, end > (off_t)(size - 1) ? end - (off_t)(size - 1) : 0, SEEK_SET) < 0)
-		return -errno;
+	if (tail) {
+		off_t end = lseek(fd, 0, SEEK_END);
+
+		if (end < 0 || lseek(fd, end > (off_t)(size - 1) ? end - (off_t)(size - 1) : 0, SEEK_SET) < 0)
+			return -errno;
+	}
 	n = read_all(fd, buf, size - 1);
 	if (n < 0)
 		return n;
 	buf[n] = '\0';
 	return n;
+}
+
+ssize_t read_file_buf(const char *path, char *buf, size_t size)
+{
+	return read_into(path, buf, size, false);
+}
+
+ssize_t read_file_tail(const char *path, char *buf, size_t size)
+{
+	return read_into(path, buf, size, true);
 }
 
 int write_file(const char *path, const void *data, size_t len, mode_t mode, struct herror *err)

@@ -81,6 +81,11 @@ static void test_read_file_whole(void **state)
 	assert_int_equal(read_file(at("r"), 100, &buf, &len, NULL), 0);
 	assert_string_equal(buf, "hello\nworld\n");
 	assert_int_equal(len, 12);
+	free(buf);
+	put("empty", "");
+	assert_int_equal(read_file(at("empty"), 0, &buf, &len, NULL), 0);
+	assert_string_equal(buf, "");
+	assert_int_equal(len, 0);
 }
 
 static void test_read_file_limit(void **state)
@@ -113,17 +118,6 @@ static void test_read_file_real_errno(void **state)
 	assert_int_equal(read_file(scratch, 10, &buf, NULL, &err), -EISDIR);
 	assert_int_equal(err.status, EISDIR);
 	assert_null(buf);
-}
-
-static void test_read_file_empty(void **state)
-{
-	cleanup_free char *buf = NULL;
-	size_t len = 1;
-
-	put("empty", "");
-	assert_int_equal(read_file(at("empty"), 0, &buf, &len, NULL), 0);
-	assert_string_equal(buf, "");
-	assert_int_equal(len, 0);
 }
 
 static void test_read_fd_pipe(void **state)
@@ -311,7 +305,6 @@ int main(void)
 		cmocka_unit_test(test_read_file_whole),
 		cmocka_unit_test(test_read_file_limit),
 		cmocka_unit_test(test_read_file_real_errno),
-		cmocka_unit_test(test_read_file_empty),
 		cmocka_unit_test(test_read_fd_pipe),
 		cmocka_unit_test(test_read_file_buf_and_tail),
 		cmocka_unit_test(test_write_file_atomic_replaces),
