@@ -9,7 +9,7 @@ SHELL := /bin/bash
 TOP := $(CURDIR)
 HARNESS := $(TOP)/build/bin/harness
 PAYLOAD := $(TOP)/build/guest-root
-COMPONENTS := workloads guest runtime reports harness
+COMPONENTS := lib workloads guest runtime reports harness
 GUEST_COMPONENTS := workloads guest runtime
 IMAGES := general security
 SUITE ?= default
@@ -29,6 +29,8 @@ $(COMPONENTS):
 	@$(MAKE) --no-print-directory -C $@ all
 
 harness: reports
+# lib/ first: the others link build/lib/libhcommon.a (one make at a time in lib/).
+$(filter-out lib,$(COMPONENTS)): lib
 
 # The tree of files that goes into every guest image, with a manifest of
 # their digests (the prepared images are keyed by it).

@@ -4,6 +4,8 @@
  * the workload: the runtime's log cuts lines at 4096 bytes and merges the
  * two streams, and a workload's document is one line, often longer. */
 #include "container.h"
+#include "hcleanup.h"
+#include "hfile.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -79,21 +81,6 @@ static cJSON *bundle_config(const struct spec *spec, const struct spec_workload 
 	return cfg;
 }
 
-static int write_file(const char *path, const char *text, char *err, size_t errlen)
-{
-	size_t len = strlen(text);
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-
-	if (fd < 0 || write(fd, text, len) != (ssize_t)len) {
-		int e = errno;
-		snprintf(err, errlen, "cannot write '%s': %s", path, strerror(e));
-		if (fd >= 0)
-			close(fd);
-		return -e;
-	}
-	return close(fd) < 0 ? -errno : 0;
-}
-
 cJSON *container_limits_json(const struct spec_container *c)
 {
 	static const char *const keys[] = { "cpu_weight", "cpu_max", "cpuset", "memory_max", "memory_high",
@@ -109,24 +96,21 @@ cJSON *container_limits_json(const struct spec_container *c)
 }
 
 int container_start(const struct rt_supervisor *sv, const struct spec *spec, const struct spec_workload *w,
-		    const char *dir, pid_t *pid, char *err, size_t errlen)
+		    const char *dir, pid_t *pid, struct herror *err)
 {
 	const struct spec_container *c = w->container;
 	char bundle[340], path[360];
 	cJSON *cfg, *req, *s, *lim, *resp;
 	const cJSON *p;
-	char *text;
+	cleanup_free char *text = NULL;
 	int r;
 
 	static const char *const subdirs[] = { "bundle", "skel", "skel/bin", "skel/extra", NULL };
 
 	for (const char *const *d = subdirs; *d; d++) {
 		snprintf(path, sizeof(path), "%s/%s", dir, *d);
-		if (mkdir(path, 0755) < 0) {
-			int e = errno;
-			snprintf(err, errlen, "cannot create '%s': %s", path, strerror(e));
-			return -e;
-		}
+		if (mkdir(path, 0755) < 0)
+			return error_set(err, errno, "cannot create '%s'", path);
 	}
 	snprintf(bundle, sizeof(bundle), "%s/bundle", dir);
 	cfg = bundle_config(spec, w, dir);
@@ -135,8 +119,7 @@ int container_start(const struct rt_supervisor *sv, const struct spec *spec, con
 	if (!text)
 		abort();
 	snprintf(path, sizeof(path), "%s/config.json", bundle);
-	r = write_file(path, text, err, errlen);
-	free(text);
+	r = write_file(path, text, strlen(text), 0600, err);
 	if (r < 0)
 		return r;
 
@@ -170,17 +153,17 @@ int container_start(const struct rt_supervisor *sv, const struct spec *spec, con
 		cJSON_AddNumberToObject(k, "hard", (double)c->kmon_hard);
 	}
 	/* Unpacking a tarball root takes a moment: a longer bound than for other requests. */
-	resp = rt_request(sv->socket_path, req, 60, err, errlen);
+	resp = rt_request(sv->socket_path, req, 60, err);
 	cJSON_Delete(req);
 	if (!resp)
 		return -EIO;
 	p = cJSON_GetObjectItemCaseSensitive(resp, "pid");
 	if (!cJSON_IsNumber(p) || p->valuedouble <= 1) {
 		const cJSON *st = cJSON_GetObjectItemCaseSensitive(resp, "state");
-		snprintf(err, errlen, "the runtime started container '%s' but gave no init pid (state %s)", c->name,
-			 cJSON_IsString(st) ? st->valuestring : "unknown");
+		r = error_setx(err, EIO, "the runtime started container '%s' but gave no init pid (state %s)", c->name,
+			       cJSON_IsString(st) ? st->valuestring : "unknown");
 		cJSON_Delete(resp);
-		return -EIO;
+		return r;
 	}
 	*pid = (pid_t)p->valuedouble;
 	cJSON_Delete(resp);
@@ -190,7 +173,7 @@ int container_start(const struct rt_supervisor *sv, const struct spec *spec, con
 int container_ns_pid(pid_t pid)
 {
 	char path[64], line[256];
-	FILE *f;
+	cleanup_fclose FILE *f = NULL;
 	int ns = -1;
 
 	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
@@ -208,7 +191,6 @@ int container_ns_pid(pid_t pid)
 			break;
 		}
 	}
-	fclose(f);
 	return ns;
 }
 
@@ -239,34 +221,33 @@ static void copy_status(const cJSON *resp, cJSON *out, int *exit_code, int *sign
 }
 
 int container_finish(const struct rt_supervisor *sv, const struct spec_workload *w, cJSON *out,
-		     int *exit_code, int *signal, char *err, size_t errlen)
+		     int *exit_code, int *signal, struct herror *err)
 {
 	const char *name = w->container->name;
+	struct herror why = { 0 };
 	cJSON *req, *resp;
-	char why[300];
 
 	cJSON_AddStringToObject(out, "state", "unknown");
 	cJSON_AddNullToObject(out, "reason");
 	cJSON_AddNullToObject(out, "usage");
 	req = name_request("wait", name);
-	resp = rt_request(sv->socket_path, req, REQUEST_TIMEOUT_S, why, sizeof(why));
+	resp = rt_request(sv->socket_path, req, REQUEST_TIMEOUT_S, &why);
 	cJSON_Delete(req);
 	if (!resp) {
 		/* Still running (an init that survived SIGKILL?): the runtime's stop. */
+		error_clear(&why);
 		req = name_request("stop", name);
 		cJSON_AddNumberToObject(req, "grace", 0);
-		resp = rt_request(sv->socket_path, req, REQUEST_TIMEOUT_S, why, sizeof(why));
+		resp = rt_request(sv->socket_path, req, REQUEST_TIMEOUT_S, &why);
 		cJSON_Delete(req);
 	}
-	if (!resp) {
-		snprintf(err, errlen, "cannot learn how container '%s' ended: %s", name, why);
-		return -EIO;
-	}
+	if (!resp)
+		return error_setx(err, why.status, "cannot learn how container '%s' ended: %s", name, why.msg);
 	copy_status(resp, out, exit_code, signal);
 	cJSON_Delete(resp);
 
 	req = name_request("inspect", name);
-	resp = rt_request(sv->socket_path, req, REQUEST_TIMEOUT_S, why, sizeof(why));
+	resp = rt_request(sv->socket_path, req, REQUEST_TIMEOUT_S, NULL);
 	cJSON_Delete(req);
 	if (resp) {
 		cJSON *u = cJSON_DetachItemFromObjectCaseSensitive(resp, "usage");
@@ -276,12 +257,10 @@ int container_finish(const struct rt_supervisor *sv, const struct spec_workload 
 	}
 
 	req = name_request("rm", name);
-	resp = rt_request(sv->socket_path, req, REQUEST_TIMEOUT_S, why, sizeof(why));
+	resp = rt_request(sv->socket_path, req, REQUEST_TIMEOUT_S, err);
 	cJSON_Delete(req);
-	if (!resp) {
-		snprintf(err, errlen, "cannot remove container '%s': %s", name, why);
-		return -EIO;
-	}
+	if (!resp)
+		return error_wrap(err, "cannot remove container '%s'", name);
 	cJSON_Delete(resp);
 	return 0;
 }

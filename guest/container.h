@@ -18,7 +18,7 @@
  * it); *pid is the host pid of its init, which is the workload. The
  * runtime's own message is in err on failure. */
 int container_start(const struct rt_supervisor *sv, const struct spec *spec, const struct spec_workload *w,
-		    const char *dir, pid_t *pid, char *err, size_t errlen);
+		    const char *dir, pid_t *pid, struct herror *err);
 
 /* The pid of a process in its innermost PID namespace (NSpid), -1 if unknown. */
 int container_ns_pid(pid_t pid);
@@ -30,7 +30,7 @@ int container_ns_pid(pid_t pid);
  * failed step in err (the container may then be left to the supervisor's
  * shutdown). */
 int container_finish(const struct rt_supervisor *sv, const struct spec_workload *w, cJSON *out,
-		     int *exit_code, int *signal, char *err, size_t errlen);
+		     int *exit_code, int *signal, struct herror *err);
 
 /* The limits the spec asked for, as an object of the spec's keys. */
 cJSON *container_limits_json(const struct spec_container *c);

@@ -15,6 +15,8 @@
 #include <unistd.h>
 #include <cjson/cJSON.h>
 
+#include "herror.h"
+#include "hfile.h"
 #include "run.h"
 #include "spec.h"
 
@@ -66,42 +68,6 @@ static void on_stop(int sig)
 	run_stop_requested = 1;
 }
 
-static char *read_all(int fd, size_t max, char *err, size_t errlen, const char *name)
-{
-	size_t len = 0, cap = 4096;
-	char *buf = malloc(cap);
-
-	if (!buf)
-		abort();
-	for (;;) {
-		ssize_t n;
-		if (len + 1 == cap) {
-			if (cap >= max) {
-				snprintf(err, errlen, "spec '%s' is larger than %zu bytes", name, max);
-				free(buf);
-				return NULL;
-			}
-			cap *= 2;
-			buf = realloc(buf, cap);
-			if (!buf)
-				abort();
-		}
-		n = read(fd, buf + len, cap - 1 - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			snprintf(err, errlen, "cannot read spec '%s': %s", name, strerror(errno));
-			free(buf);
-			return NULL;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	buf[len] = '\0';
-	return buf;
-}
-
 static cJSON *guest_info(void)
 {
 	cJSON *g = cJSON_CreateObject();
@@ -149,7 +115,8 @@ static int refuse(cJSON *doc, cJSON *errors, const char *msg)
 
 int main(int argc, char **argv)
 {
-	char err[512] = "", self[PATH_MAX], *text, *bindir;
+	char self[PATH_MAX], *text = NULL, *bindir;
+	struct herror err = { 0 };
 	struct sigaction sa = { .sa_handler = on_stop };
 	cJSON *doc, *errors, *spec_json;
 	struct spec spec;
@@ -180,19 +147,20 @@ int main(int argc, char **argv)
 	} else {
 		fd = open(argv[1], O_RDONLY | O_CLOEXEC);
 		if (fd < 0) {
-			snprintf(err, sizeof(err), "cannot open spec '%s': %s", argv[1], strerror(errno));
+			error_set(&err, errno, "cannot open spec '%s'", argv[1]);
 			cJSON_AddNullToObject(doc, "experiment");
 			cJSON_AddNullToObject(doc, "sample_hz");
-			return refuse(doc, errors, err);
+			return refuse(doc, errors, err.msg);
 		}
 	}
-	text = read_all(fd, SPEC_MAX_BYTES, err, sizeof(err), argv[1]);
+	if (read_fd(fd, argv[1], SPEC_MAX_BYTES, &text, NULL, &err) < 0)
+		error_wrap(&err, "spec");
 	if (fd > 0)
 		close(fd);
 	spec_json = text ? cJSON_Parse(text) : NULL;
 	if (text && !spec_json)
-		snprintf(err, sizeof(err), "spec '%s' is not valid JSON (near byte %td)", argv[1],
-			 cJSON_GetErrorPtr() ? cJSON_GetErrorPtr() - text : (ptrdiff_t)0);
+		error_setx(&err, EINVAL, "spec '%s' is not valid JSON (near byte %td)", argv[1],
+			   cJSON_GetErrorPtr() ? cJSON_GetErrorPtr() - text : (ptrdiff_t)0);
 	free(text);
 
 	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
@@ -203,7 +171,7 @@ int main(int argc, char **argv)
 	}
 	bindir = dirname(self);
 
-	if (!spec_json || spec_load(&spec, spec_json, bindir, err, sizeof(err)) < 0) {
+	if (!spec_json || spec_load(&spec, spec_json, bindir, &err) < 0) {
 		const cJSON *e = spec_json ? cJSON_GetObjectItemCaseSensitive(spec_json, "experiment") : NULL;
 		if (cJSON_IsString(e))
 			cJSON_AddStringToObject(doc, "experiment", e->valuestring);
@@ -213,7 +181,7 @@ int main(int argc, char **argv)
 		cJSON_Delete(spec_json);
 		if (spec_json)
 			spec_free(&spec);
-		return refuse(doc, errors, err);
+		return refuse(doc, errors, err.msg);
 	}
 	cJSON_Delete(spec_json);
 	cJSON_AddStringToObject(doc, "experiment", spec.experiment);

@@ -1,6 +1,7 @@
 /* proc: read /proc counters with one read() per file; no stdio, since the
  * runner samples at 10 Hz and its own cost is part of what is measured. */
 #include "proc.h"
+#include "hfile.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -19,32 +20,6 @@ static const char *const meminfo_json[10] = {
 	"anon_kb", "swap_total_kb", "swap_free_kb", "dirty_kb", "writeback_kb",
 };
 enum { MEM_TOTAL, MEM_FREE, MEM_AVAILABLE };
-
-/* Read a whole (small) file into buf, NUL-terminated; returns length or -errno. */
-static ssize_t read_file(const char *path, char *buf, size_t size)
-{
-	size_t len = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return -errno;
-	while (len + 1 < size) {
-		ssize_t n = read(fd, buf + len, size - 1 - len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			int err = -errno;
-			close(fd);
-			return err;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	close(fd);
-	buf[len] = '\0';
-	return (ssize_t)len;
-}
 
 static const char *next_line(const char *p)
 {
@@ -184,17 +159,17 @@ int proc_sys_read(struct sys_snap *s)
 	static char buf[256 * 1024];
 	ssize_t n;
 
-	n = read_file("/proc/stat", buf, sizeof(buf));
+	n = read_file_buf("/proc/stat", buf, sizeof(buf));
 	if (n < 0)
 		return (int)n;
 	read_stat(s, buf);
-	if (read_file("/proc/meminfo", buf, sizeof(buf)) >= 0)
+	if (read_file_buf("/proc/meminfo", buf, sizeof(buf)) >= 0)
 		read_meminfo(s, buf);
 	s->ndisks = 0;
-	if (read_file("/proc/diskstats", buf, sizeof(buf)) >= 0)
+	if (read_file_buf("/proc/diskstats", buf, sizeof(buf)) >= 0)
 		read_diskstats(s, buf);
 	s->nnets = 0;
-	if (read_file("/proc/net/dev", buf, sizeof(buf)) >= 0)
+	if (read_file_buf("/proc/net/dev", buf, sizeof(buf)) >= 0)
 		read_netdev(s, buf);
 	return 0;
 }
@@ -359,7 +334,7 @@ static int read_task(pid_t pid, pid_t tid, struct task_stat *ts)
 	char state;
 
 	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", pid, tid);
-	if (read_file(path, buf, sizeof(buf)) < 0)
+	if (read_file_buf(path, buf, sizeof(buf)) < 0)
 		return -ENOENT;
 	/* comm may hold spaces and parentheses: the last ')' ends it. */
 	open_paren = strchr(buf, '(');
@@ -381,7 +356,7 @@ static int read_task(pid_t pid, pid_t tid, struct task_stat *ts)
 	ts->stime_ticks = st;
 
 	snprintf(path, sizeof(path), "/proc/%d/task/%d/schedstat", pid, tid);
-	if (read_file(path, buf, sizeof(buf)) >= 0) {
+	if (read_file_buf(path, buf, sizeof(buf)) >= 0) {
 		unsigned long long run, wait, slices;
 		if (sscanf(buf, "%llu %llu %llu", &run, &wait, &slices) == 3) {
 			ts->run_ns = run;
@@ -390,7 +365,7 @@ static int read_task(pid_t pid, pid_t tid, struct task_stat *ts)
 		}
 	}
 	snprintf(path, sizeof(path), "/proc/%d/task/%d/status", pid, tid);
-	if (read_file(path, buf, sizeof(buf)) >= 0) {
+	if (read_file_buf(path, buf, sizeof(buf)) >= 0) {
 		p = strstr(buf, "\nvoluntary_ctxt_switches:");
 		if (p)
 			ts->vol_ctxt = strtoull(p + 25, NULL, 10);

@@ -9,6 +9,7 @@
 #include <sys/types.h>
 #include <sys/un.h>
 #include <cjson/cJSON.h>
+#include "herror.h"
 
 struct rt_supervisor {
 	char socket_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
@@ -18,17 +19,17 @@ struct rt_supervisor {
 	bool up;
 };
 
-/* One request, its response within timeout_s. Returns the response object
- * when it says "ok": true; otherwise NULL and the reason in err (the
- * supervisor's own "error" when it sent one). */
-cJSON *rt_request(const char *socket_path, const cJSON *req, double timeout_s, char *err, size_t errlen);
+/* One request, its response within timeout_s (rtclient.c). Returns the
+ * response object when it says "ok": true; otherwise NULL and the reason in
+ * err (the supervisor's own "error" when it sent one). */
+cJSON *rt_request(const char *socket_path, const cJSON *req, double timeout_s, struct herror *err);
 
 /* Use the supervisor on $HARNESS_RUNTIME_SOCKET (default
  * /run/harness-runtime/sock) when one answers there; otherwise start
  * `runtime_bin supervisor` with its state and socket under workdir (and
- * --cgroup-root $HARNESS_GUEST_CGROUP_ROOT when set) and wait for it. */
-int rt_supervisor_up(struct rt_supervisor *sv, const char *runtime_bin, const char *workdir,
-		     char *err, size_t errlen);
+ * --cgroup-root $HARNESS_GUEST_CGROUP_ROOT when set) and wait for it
+ * (rtsupervisor.c). */
+int rt_supervisor_up(struct rt_supervisor *sv, const char *runtime_bin, const char *workdir, struct herror *err);
 
 /* Stop our own supervisor (shutdown, then SIGKILL after a bound); a shared
  * one is left alone. */

@@ -6,10 +6,12 @@
 #include "proc.h"
 #include "rtclient.h"
 #include "waitfor.h"
+#include "hclock.h"
+#include "hfile.h"
+#include "hproc.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -44,7 +46,7 @@ struct wl_run {
 	bool term_sent, kill_sent;
 	double term_t;
 	cJSON *series;
-	char start_error[512];
+	char start_error[HERROR_MSG_MAX];
 	/* In a container: the init is the supervisor's child, watched through a pidfd. */
 	bool in_container;
 	int pidfd;
@@ -52,14 +54,6 @@ struct wl_run {
 	char dir[300];
 	cJSON *container;       /* the output's "container" object */
 };
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static void add_error(cJSON *errors, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void add_error(cJSON *errors, const char *fmt, ...)
@@ -86,14 +80,9 @@ static void __attribute__((noreturn)) child_fail(int fd, const char *what)
 
 static void __attribute__((noreturn)) child_exec(const struct spec_workload *w, struct wl_run *r, int errfd)
 {
-	sigset_t none;
 	int fd;
 
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	signal(SIGTERM, SIG_DFL);
-	signal(SIGINT, SIG_DFL);
-	signal(SIGPIPE, SIG_DFL);
+	signals_reset_for_exec();
 	if (setpgid(0, 0) < 0)
 		child_fail(errfd, "cannot create a process group");
 	fd = open("/dev/null", O_RDONLY);
@@ -142,7 +131,7 @@ static int start_workload(struct wl_run *r)
 	/* Also set it here, so that a signal to the group cannot race the child. */
 	setpgid(pid, pid);
 	r->pid = pid;
-	r->start_t = now_s();
+	r->start_t = mono_s();
 	r->last_progress_t = r->start_t;
 	r->last_indicator = -1;
 	do {
@@ -161,19 +150,22 @@ static int start_workload(struct wl_run *r)
 static int start_container(struct wl_run *r, const struct spec *spec, const struct rt_supervisor *sv,
 			   const char *sv_error)
 {
+	struct herror err = { 0 };
 	pid_t pid = 0;
 	int ret;
 
-	r->start_t = now_s();
+	r->start_t = mono_s();
 	r->last_progress_t = r->start_t;
 	r->last_indicator = -1;
 	if (sv_error) {
 		snprintf(r->start_error, sizeof(r->start_error), "%s", sv_error);
 		return -EIO;
 	}
-	ret = container_start(sv, spec, r->spec, r->dir, &pid, r->start_error, sizeof(r->start_error));
-	if (ret < 0)
+	ret = container_start(sv, spec, r->spec, r->dir, &pid, &err);
+	if (ret < 0) {
+		snprintf(r->start_error, sizeof(r->start_error), "%s", err.msg);
 		return ret;
+	}
 	r->pid = pid;
 	r->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	r->ns_pid = container_ns_pid(pid);
@@ -182,7 +174,7 @@ static int start_container(struct wl_run *r, const struct spec *spec, const stru
 	/* Gone already (ESRCH): it ended before we looked. */
 	if (r->pidfd < 0) {
 		r->running = false;
-		r->end_t = now_s();
+		r->end_t = mono_s();
 	}
 	return 0;
 }
@@ -194,7 +186,7 @@ static void reap_container(struct wl_run *r, int timeout_ms)
 
 	if (poll(&p, 1, timeout_ms) > 0) {
 		r->running = false;
-		r->end_t = now_s();
+		r->end_t = mono_s();
 	}
 }
 
@@ -213,7 +205,7 @@ static void reap(struct wl_run *r, bool block)
 	if (p != r->pid)
 		return;
 	r->running = false;
-	r->end_t = now_s();
+	r->end_t = mono_s();
 	if (WIFEXITED(status))
 		r->exit_code = WEXITSTATUS(status);
 	else if (WIFSIGNALED(status))
@@ -232,32 +224,17 @@ static void signal_group(struct wl_run *r, int sig)
 		kill(-r->pid, sig);
 }
 
+/* A JSON document from a file of at most max bytes; *raw_out (when asked)
+ * is the text read, NULL when the file could not be read. */
 static cJSON *read_json_file(const char *path, size_t max, char **raw_out)
 {
-	struct stat st;
-	char *buf;
+	char *buf = NULL;
 	cJSON *j;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
 
 	if (raw_out)
 		*raw_out = NULL;
-	if (fd < 0)
+	if (read_file(path, max, &buf, NULL, NULL) < 0)
 		return NULL;
-	if (fstat(fd, &st) < 0 || (size_t)st.st_size > max) {
-		close(fd);
-		return NULL;
-	}
-	buf = malloc((size_t)st.st_size + 1);
-	if (!buf) {
-		close(fd);
-		return NULL;
-	}
-	n = read(fd, buf, (size_t)st.st_size);
-	close(fd);
-	if (n < 0)
-		n = 0;
-	buf[n] = '\0';
 	j = cJSON_Parse(buf);
 	if (raw_out)
 		*raw_out = buf;
@@ -270,25 +247,11 @@ static cJSON *read_json_file(const char *path, size_t max, char **raw_out)
 static cJSON *file_tail(const char *path, size_t max)
 {
 	char buf[4096];
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	off_t size;
-	ssize_t n;
 
-	if (fd < 0)
-		return NULL;
 	if (max >= sizeof(buf))
 		max = sizeof(buf) - 1;
-	size = lseek(fd, 0, SEEK_END);
-	if (size <= 0) {
-		close(fd);
+	if (read_file_tail(path, buf, max + 1) <= 0)
 		return NULL;
-	}
-	lseek(fd, size > (off_t)max ? size - (off_t)max : 0, SEEK_SET);
-	n = read(fd, buf, max);
-	close(fd);
-	if (n <= 0)
-		return NULL;
-	buf[n] = '\0';
 	return cJSON_CreateString(buf);
 }
 
@@ -485,12 +448,12 @@ static cJSON *container_json(const struct wl_run *r, const struct rt_supervisor 
 
 static void finish_container(struct wl_run *r, const struct rt_supervisor *sv, cJSON *errors)
 {
-	char err[512];
+	struct herror err = { 0 };
 	int code = -1, sig = 0;
 
 	r->container = container_json(r, sv);
-	if (container_finish(sv, r->spec, r->container, &code, &sig, err, sizeof(err)) < 0)
-		add_error(errors, "workload '%s': %s", r->spec->name, err);
+	if (container_finish(sv, r->spec, r->container, &code, &sig, &err) < 0)
+		add_error(errors, "workload '%s': %s", r->spec->name, err.msg);
 	if (sig)
 		r->signal = sig;
 	else if (code >= 0)
@@ -498,41 +461,15 @@ static void finish_container(struct wl_run *r, const struct rt_supervisor *sv, c
 	if (r->running) {
 		/* The supervisor saw it end, after our last look at the pidfd. */
 		r->running = false;
-		r->end_t = now_s();
+		r->end_t = mono_s();
 	}
-}
-
-static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-	(void)st;
-	(void)ftw;
-	if (type == FTW_DP)
-		return rmdir(path) < 0 && errno != ENOENT ? -1 : 0;
-	return unlink(path) < 0 && errno != ENOENT ? -1 : 0;
-}
-
-/* rm -rf without following symbolic links or crossing mounts. */
-static int remove_tree(const char *dir)
-{
-	return nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
-}
-
-static void sleep_s(double s)
-{
-	struct timespec ts;
-
-	if (s <= 0)
-		return;
-	ts.tv_sec = (time_t)s;
-	ts.tv_nsec = (long)((s - (double)ts.tv_sec) * 1e9);
-	nanosleep(&ts, NULL);
 }
 
 int run_experiment(const struct spec *spec, cJSON *out, cJSON *errors)
 {
 	static struct sys_snap first, prev, cur;
 	struct rt_supervisor sv = { .pid = 0 };
-	char sv_error[512] = "";
+	struct herror sv_err = { 0 }, rm_err = { 0 };
 	struct wl_run *runs;
 	char dir[] = "/tmp/harness-guest.XXXXXX";
 	const char *tmp = getenv("TMPDIR");
@@ -560,7 +497,7 @@ int run_experiment(const struct spec *spec, cJSON *out, cJSON *errors)
 		add_error(errors, "cannot read /proc/stat: %s", strerror(errno));
 	prev = first;
 	mem_min = mem_max = proc_mem_used_kb(&first);
-	t0 = now_s();
+	t0 = mono_s();
 
 	for (size_t i = 0; i < spec->nworkloads; i++) {
 		struct wl_run *r = &runs[i];
@@ -584,11 +521,9 @@ int run_experiment(const struct spec *spec, cJSON *out, cJSON *errors)
 					 strerror(errno));
 				continue;
 			}
-			if (!sv.up && !sv_error[0] &&
-			    rt_supervisor_up(&sv, spec->runtime_bin, dirbuf, sv_error, sizeof(sv_error)) < 0 &&
-			    !sv_error[0])
-				snprintf(sv_error, sizeof(sv_error), "cannot start the runtime supervisor");
-			start_container(r, spec, &sv, sv_error[0] ? sv_error : NULL);
+			if (!sv.up && !sv_err.status)
+				rt_supervisor_up(&sv, spec->runtime_bin, dirbuf, &sv_err);
+			start_container(r, spec, &sv, sv_err.status ? sv_err.msg : NULL);
 			continue;
 		}
 		snprintf(r->out_path, sizeof(r->out_path), "%s/%zu.out", dirbuf, i);
@@ -605,7 +540,7 @@ int run_experiment(const struct spec *spec, cJSON *out, cJSON *errors)
 	hard_end = end + 2 * spec->kill_after_s + 1;
 	tick = t0 + period;
 	for (;;) {
-		double now = now_s();
+		double now = mono_s();
 		bool any = false;
 
 		for (size_t i = 0; i < spec->nworkloads; i++)
@@ -653,7 +588,7 @@ int run_experiment(const struct spec *spec, cJSON *out, cJSON *errors)
 		cJSON_AddItemToObject(out, "summary", proc_sys_summary(&first, &cur, mem_min, mem_max));
 	else
 		cJSON_AddObjectToObject(out, "summary");
-	cJSON_AddNumberToObject(out, "elapsed_s", now_s() - t0);
+	cJSON_AddNumberToObject(out, "elapsed_s", mono_s() - t0);
 
 	for (size_t i = 0; i < spec->nworkloads; i++) {
 		struct wl_run *r = &runs[i];
@@ -680,14 +615,14 @@ int run_experiment(const struct spec *spec, cJSON *out, cJSON *errors)
 		cJSON_Delete(r->container);
 	}
 	/* The runtime's state (unpacked roots) lives here too when it is ours. */
-	if (remove_tree(dirbuf) < 0)
-		add_error(errors, "cannot remove the work directory '%s': %s", dirbuf, strerror(errno));
+	if (remove_tree(dirbuf, &rm_err) < 0)
+		add_error(errors, "cannot remove the work directory '%s': %s", dirbuf, rm_err.msg);
 	free(runs);
 
 	if (getrusage(RUSAGE_SELF, &self) == 0) {
 		cJSON *me = cJSON_AddObjectToObject(out, "runner");
 		double cpu = timeval_s(self.ru_utime) + timeval_s(self.ru_stime);
-		double el = now_s() - t0;
+		double el = mono_s() - t0;
 		cJSON_AddNumberToObject(me, "cpu_s", cpu);
 		cJSON_AddNumberToObject(me, "cpu_pct_of_one_cpu", el > 0 ? 100.0 * cpu / el : 0);
 		cJSON_AddNumberToObject(me, "samples_taken", nsamples);

@@ -1,27 +1,16 @@
 /* spec: validate the experiment description; unknown keys and bad values
  * are refused with a message naming the key, before anything starts. */
 #include "spec.h"
+#include "herror.h"
 
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-static int bad(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int bad(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -EINVAL;
-}
 
 static bool key_known(const char *key, const char *const *known)
 {
@@ -42,16 +31,16 @@ static char *xstrdup(const char *s)
 
 /* Optional number in [min, max]; missing keeps *out. */
 static int get_number(const cJSON *obj, const char *key, const char *where, double min, double max,
-		      double *out, char *err, size_t errlen)
+		      double *out, struct herror *err)
 {
 	const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, key);
 
 	if (!it)
 		return 0;
 	if (!cJSON_IsNumber(it) || !isfinite(it->valuedouble))
-		return bad(err, errlen, "%s'%s' must be a number", where, key);
+		return error_setx(err, EINVAL, "%s'%s' must be a number", where, key);
 	if (it->valuedouble < min || it->valuedouble > max)
-		return bad(err, errlen, "%s'%s' is %g, must be in [%g, %g]", where, key, it->valuedouble, min, max);
+		return error_setx(err, EINVAL, "%s'%s' is %g, must be in [%g, %g]", where, key, it->valuedouble, min, max);
 	*out = it->valuedouble;
 	return 0;
 }
@@ -104,7 +93,7 @@ static bool valid_name(const char *s)
 
 /* A size: a non-negative integer of bytes or a string "512M" (K, M, G, T:
  * powers of 1024). */
-static int get_size(const cJSON *obj, const char *key, const char *where, uint64_t *out, char *err, size_t errlen)
+static int get_size(const cJSON *obj, const char *key, const char *where, uint64_t *out, struct herror *err)
 {
 	const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, key);
 	double v;
@@ -129,28 +118,28 @@ static int get_size(const cJSON *obj, const char *key, const char *where, uint64
 		v = -1;
 	}
 	if (!isfinite(v) || v < 1 || v > 9007199254740992.0 || v != floor(v))
-		return bad(err, errlen, "%s'%s' must be a positive number of bytes or a size such as \"256M\"",
-			   where, key);
+		return error_setx(err, EINVAL, "%s'%s' must be a positive number of bytes or a size such as \"256M\"",
+			          where, key);
 	*out = (uint64_t)v;
 	return 0;
 }
 
 static int get_uint(const cJSON *obj, const char *key, const char *where, double min, double max,
-		    uint64_t *out, char *err, size_t errlen)
+		    uint64_t *out, struct herror *err)
 {
 	double v = -1;
-	int r = get_number(obj, key, where, min, max, &v, err, errlen);
+	int r = get_number(obj, key, where, min, max, &v, err);
 
 	if (r < 0 || v < 0)
 		return r;
 	if (v != floor(v))
-		return bad(err, errlen, "%s'%s' must be an integer", where, key);
+		return error_setx(err, EINVAL, "%s'%s' must be an integer", where, key);
 	*out = (uint64_t)v;
 	return 0;
 }
 
 /* "cpu_max": a number of CPUs (0.5) or "QUOTA/PERIOD" in microseconds. */
-static int get_cpu_max(const cJSON *obj, const char *where, struct spec_container *c, char *err, size_t errlen)
+static int get_cpu_max(const cJSON *obj, const char *where, struct spec_container *c, struct herror *err)
 {
 	const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, "cpu_max");
 	long long q = 0, p = 0;
@@ -170,12 +159,12 @@ static int get_cpu_max(const cJSON *obj, const char *where, struct spec_containe
 		c->cpu_period_us = (uint64_t)p;
 		return 0;
 	}
-	return bad(err, errlen, "%s'cpu_max' must be a number of CPUs in [0.01, 1024] or \"QUOTA/PERIOD\" "
-		   "in microseconds (quota >= 1000, period 1000..1000000)", where);
+	return error_setx(err, EINVAL, "%s'cpu_max' must be a number of CPUs in [0.01, 1024] or \"QUOTA/PERIOD\" "
+		          "in microseconds (quota >= 1000, period 1000..1000000)", where);
 }
 
 static int load_container(struct spec_workload *w, const cJSON *obj, const char *where, const char *bindir,
-			  char *err, size_t errlen)
+			  struct herror *err)
 {
 	static const char *const known[] = { "rootfs", "name", "cpu_weight", "cpu_max", "cpuset", "memory_max",
 					     "memory_high", "pids_max", "kmon_soft", "kmon_hard", NULL };
@@ -187,7 +176,7 @@ static int load_container(struct spec_workload *w, const cJSON *obj, const char 
 
 	snprintf(cwhere, sizeof(cwhere), "%scontainer: ", where);
 	if (!cJSON_IsObject(obj))
-		return bad(err, errlen, "%s'container' must be an object", where);
+		return error_setx(err, EINVAL, "%s'container' must be an object", where);
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		abort();
@@ -195,11 +184,11 @@ static int load_container(struct spec_workload *w, const cJSON *obj, const char 
 	c->asked = cJSON_Duplicate(obj, 1);
 	cJSON_ArrayForEach(it, obj)
 		if (!key_known(it->string, known))
-			return bad(err, errlen, "%sunknown key '%s'", cwhere, it->string);
+			return error_setx(err, EINVAL, "%sunknown key '%s'", cwhere, it->string);
 
 	it = cJSON_GetObjectItemCaseSensitive(obj, "rootfs");
 	if (!cJSON_IsString(it) || !*it->valuestring)
-		return bad(err, errlen, "%s'rootfs' must be \"busybox\" or an absolute path", cwhere);
+		return error_setx(err, EINVAL, "%s'rootfs' must be \"busybox\" or an absolute path", cwhere);
 	c->rootfs_given = xstrdup(it->valuestring);
 	if (it->valuestring[0] == '/') {
 		c->rootfs = xstrdup(it->valuestring);
@@ -220,40 +209,40 @@ static int load_container(struct spec_workload *w, const cJSON *obj, const char 
 			snprintf(c->rootfs, len, "%s/../rootfs/busybox.tar.gz", bindir);
 		}
 	} else {
-		return bad(err, errlen, "%s'rootfs' must be \"busybox\" or an absolute path", cwhere);
+		return error_setx(err, EINVAL, "%s'rootfs' must be \"busybox\" or an absolute path", cwhere);
 	}
 	if (stat(c->rootfs, &st) < 0)
-		return bad(err, errlen, "%s'rootfs': cannot use '%s': %s", cwhere, c->rootfs, strerror(errno));
+		return error_set(err, errno, "%s'rootfs': cannot use '%s'", cwhere, c->rootfs);
 
 	it = cJSON_GetObjectItemCaseSensitive(obj, "name");
 	if (it && (!cJSON_IsString(it) || !valid_name(it->valuestring) || strlen(it->valuestring) > 63))
-		return bad(err, errlen, "%s'name' must be 1 to 63 letters, digits, '_', '-', '.'", cwhere);
+		return error_setx(err, EINVAL, "%s'name' must be 1 to 63 letters, digits, '_', '-', '.'", cwhere);
 	if (!it && strlen(w->name) > 63)
-		return bad(err, errlen, "%sa workload name longer than 63 characters needs a container 'name'",
-			   cwhere);
+		return error_setx(err, EINVAL, "%sa workload name longer than 63 characters needs a container 'name'",
+			          cwhere);
 	c->name = xstrdup(it ? it->valuestring : w->name);
 
-	if ((r = get_uint(obj, "cpu_weight", cwhere, 1, 10000, &c->cpu_weight, err, errlen)) < 0 ||
-	    (r = get_cpu_max(obj, cwhere, c, err, errlen)) < 0 ||
-	    (r = get_size(obj, "memory_max", cwhere, &c->memory_max, err, errlen)) < 0 ||
-	    (r = get_size(obj, "memory_high", cwhere, &c->memory_high, err, errlen)) < 0 ||
-	    (r = get_uint(obj, "pids_max", cwhere, 1, 4194304, &c->pids_max, err, errlen)) < 0 ||
-	    (r = get_size(obj, "kmon_soft", cwhere, &c->kmon_soft, err, errlen)) < 0 ||
-	    (r = get_size(obj, "kmon_hard", cwhere, &c->kmon_hard, err, errlen)) < 0)
+	if ((r = get_uint(obj, "cpu_weight", cwhere, 1, 10000, &c->cpu_weight, err)) < 0 ||
+	    (r = get_cpu_max(obj, cwhere, c, err)) < 0 ||
+	    (r = get_size(obj, "memory_max", cwhere, &c->memory_max, err)) < 0 ||
+	    (r = get_size(obj, "memory_high", cwhere, &c->memory_high, err)) < 0 ||
+	    (r = get_uint(obj, "pids_max", cwhere, 1, 4194304, &c->pids_max, err)) < 0 ||
+	    (r = get_size(obj, "kmon_soft", cwhere, &c->kmon_soft, err)) < 0 ||
+	    (r = get_size(obj, "kmon_hard", cwhere, &c->kmon_hard, err)) < 0)
 		return r;
 	if ((c->memory_max && c->memory_max < 4096) || (c->memory_high && c->memory_high < 4096))
-		return bad(err, errlen, "%smemory limits below one page (4096 bytes) are not usable", cwhere);
+		return error_setx(err, EINVAL, "%smemory limits below one page (4096 bytes) are not usable", cwhere);
 	if (c->memory_max && c->memory_high > c->memory_max)
-		return bad(err, errlen, "%s'memory_high' is above 'memory_max'", cwhere);
+		return error_setx(err, EINVAL, "%s'memory_high' is above 'memory_max'", cwhere);
 	if (c->kmon_soft && !c->kmon_hard)
-		return bad(err, errlen, "%s'kmon_soft' needs 'kmon_hard'", cwhere);
+		return error_setx(err, EINVAL, "%s'kmon_soft' needs 'kmon_hard'", cwhere);
 	if (c->kmon_soft > c->kmon_hard && c->kmon_hard)
-		return bad(err, errlen, "%s'kmon_soft' is above 'kmon_hard'", cwhere);
+		return error_setx(err, EINVAL, "%s'kmon_soft' is above 'kmon_hard'", cwhere);
 	it = cJSON_GetObjectItemCaseSensitive(obj, "cpuset");
 	if (it) {
 		cpu_set_t set;
 		if (!cJSON_IsString(it) || spec_parse_cpulist(it->valuestring, &set) < 0)
-			return bad(err, errlen, "%s'cpuset' must be a cpu list such as \"0-1,3\"", cwhere);
+			return error_setx(err, EINVAL, "%s'cpuset' must be a cpu list such as \"0-1,3\"", cwhere);
 		c->cpuset = xstrdup(it->valuestring);
 	}
 	return 0;
@@ -278,7 +267,7 @@ static void container_program_path(struct spec_workload *w, const char *bindir)
 }
 
 static int load_workload(struct spec_workload *w, const cJSON *obj, size_t idx, const char *bindir,
-			 double stall_timeout_s, char *err, size_t errlen)
+			 double stall_timeout_s, struct herror *err)
 {
 	static const char *const known[] = { "name", "program", "args", "nice", "cpus", "env",
 					     "expect_stall", "stall_timeout_s", "container", NULL };
@@ -290,27 +279,27 @@ static int load_workload(struct spec_workload *w, const cJSON *obj, size_t idx, 
 
 	snprintf(where, sizeof(where), "workloads[%zu]: ", idx);
 	if (!cJSON_IsObject(obj))
-		return bad(err, errlen, "workloads[%zu] must be an object", idx);
+		return error_setx(err, EINVAL, "workloads[%zu] must be an object", idx);
 	cJSON_ArrayForEach(it, obj)
 		if (!key_known(it->string, known))
-			return bad(err, errlen, "%sunknown key '%s'", where, it->string);
+			return error_setx(err, EINVAL, "%sunknown key '%s'", where, it->string);
 
 	it = cJSON_GetObjectItemCaseSensitive(obj, "name");
 	if (!cJSON_IsString(it) || !valid_name(it->valuestring))
-		return bad(err, errlen, "%s'name' must be a string of letters, digits, '_', '-', '.' (1-64)", where);
+		return error_setx(err, EINVAL, "%s'name' must be a string of letters, digits, '_', '-', '.' (1-64)", where);
 	w->name = xstrdup(it->valuestring);
 
 	it = cJSON_GetObjectItemCaseSensitive(obj, "program");
 	if (!cJSON_IsString(it) || !*it->valuestring)
-		return bad(err, errlen, "%s'program' must be a non-empty string", where);
+		return error_setx(err, EINVAL, "%s'program' must be a non-empty string", where);
 	w->program_name = xstrdup(it->valuestring);
 	if (it->valuestring[0] == '/') {
 		w->program = xstrdup(it->valuestring);
 	} else {
 		size_t len;
 		if (!valid_name(it->valuestring))
-			return bad(err, errlen, "%s'program' must be a program name in %s or an absolute path",
-				   where, bindir);
+			return error_setx(err, EINVAL, "%s'program' must be a program name in %s or an absolute path",
+				          where, bindir);
 		len = strlen(bindir) + strlen(it->valuestring) + 2;
 		w->program = malloc(len);
 		if (!w->program)
@@ -318,11 +307,11 @@ static int load_workload(struct spec_workload *w, const cJSON *obj, size_t idx, 
 		snprintf(w->program, len, "%s/%s", bindir, it->valuestring);
 	}
 	if (access(w->program, X_OK) < 0)
-		return bad(err, errlen, "%s'program': cannot execute '%s': %s", where, w->program, strerror(errno));
+		return error_set(err, errno, "%s'program': cannot execute '%s'", where, w->program);
 
 	a = cJSON_GetObjectItemCaseSensitive(obj, "args");
 	if (a && !cJSON_IsArray(a))
-		return bad(err, errlen, "%s'args' must be an array of strings", where);
+		return error_setx(err, EINVAL, "%s'args' must be an array of strings", where);
 	nargs = a ? (size_t)cJSON_GetArraySize(a) : 0;
 	w->argv = calloc(nargs + 2, sizeof(char *));
 	if (!w->argv)
@@ -331,13 +320,13 @@ static int load_workload(struct spec_workload *w, const cJSON *obj, size_t idx, 
 	i = 1;
 	cJSON_ArrayForEach(it, a) {
 		if (!cJSON_IsString(it))
-			return bad(err, errlen, "%s'args[%zu]' must be a string", where, i - 1);
+			return error_setx(err, EINVAL, "%s'args[%zu]' must be a string", where, i - 1);
 		w->argv[i++] = xstrdup(it->valuestring);
 	}
 
 	a = cJSON_GetObjectItemCaseSensitive(obj, "env");
 	if (a && !cJSON_IsObject(a))
-		return bad(err, errlen, "%s'env' must be an object of strings", where);
+		return error_setx(err, EINVAL, "%s'env' must be an object of strings", where);
 	nargs = a ? (size_t)cJSON_GetArraySize(a) : 0;
 	w->envp_extra = calloc(nargs + 1, sizeof(char *));
 	if (!w->envp_extra)
@@ -346,8 +335,8 @@ static int load_workload(struct spec_workload *w, const cJSON *obj, size_t idx, 
 	cJSON_ArrayForEach(it, a) {
 		size_t len;
 		if (!cJSON_IsString(it) || !*it->string || strchr(it->string, '='))
-			return bad(err, errlen, "%s'env.%s' must be a string with a name without '='", where,
-				   it->string);
+			return error_setx(err, EINVAL, "%s'env.%s' must be a string with a name without '='", where,
+				          it->string);
 		len = strlen(it->string) + strlen(it->valuestring) + 2;
 		w->envp_extra[i] = malloc(len);
 		if (!w->envp_extra[i])
@@ -356,40 +345,40 @@ static int load_workload(struct spec_workload *w, const cJSON *obj, size_t idx, 
 		i++;
 	}
 
-	r = get_number(obj, "nice", where, -20, 19, &nice, err, errlen);
+	r = get_number(obj, "nice", where, -20, 19, &nice, err);
 	if (r < 0)
 		return r;
 	if (nice != floor(nice))
-		return bad(err, errlen, "%s'nice' must be an integer", where);
+		return error_setx(err, EINVAL, "%s'nice' must be an integer", where);
 	w->nice = (int)nice;
 
 	it = cJSON_GetObjectItemCaseSensitive(obj, "cpus");
 	if (it) {
 		if (!cJSON_IsString(it) || spec_parse_cpulist(it->valuestring, &w->cpus) < 0)
-			return bad(err, errlen, "%s'cpus' must be a cpu list such as \"0-1,3\"", where);
+			return error_setx(err, EINVAL, "%s'cpus' must be a cpu list such as \"0-1,3\"", where);
 		w->has_cpus = true;
 		w->cpus_text = xstrdup(it->valuestring);
 	}
 
 	it = cJSON_GetObjectItemCaseSensitive(obj, "expect_stall");
 	if (it && !cJSON_IsBool(it))
-		return bad(err, errlen, "%s'expect_stall' must be true or false", where);
+		return error_setx(err, EINVAL, "%s'expect_stall' must be true or false", where);
 	w->expect_stall = cJSON_IsTrue(it);
 	w->stall_timeout_s = stall_timeout_s;
-	r = get_number(obj, "stall_timeout_s", where, 0, 3600, &w->stall_timeout_s, err, errlen);
+	r = get_number(obj, "stall_timeout_s", where, 0, 3600, &w->stall_timeout_s, err);
 	if (r < 0)
 		return r;
 	it = cJSON_GetObjectItemCaseSensitive(obj, "container");
 	if (!it)
 		return 0;
-	if ((r = load_container(w, it, where, bindir, err, errlen)) < 0)
+	if ((r = load_container(w, it, where, bindir, err)) < 0)
 		return r;
 	container_program_path(w, bindir);
 	return 0;
 }
 
 /* The runtime binary, needed only when a workload asks for a container. */
-static int find_runtime(struct spec *spec, char *err, size_t errlen)
+static int find_runtime(struct spec *spec, struct herror *err)
 {
 	const char *env = getenv("HARNESS_RUNTIME");
 	size_t len;
@@ -404,12 +393,12 @@ static int find_runtime(struct spec *spec, char *err, size_t errlen)
 		snprintf(spec->runtime_bin, len, "%s/harness-runtime", spec->bindir);
 	}
 	if (access(spec->runtime_bin, X_OK) < 0)
-		return bad(err, errlen, "a workload asks for a container, but the runtime '%s' cannot be executed: %s",
-			   spec->runtime_bin, strerror(errno));
+		return error_set(err, errno, "a workload asks for a container, but the runtime '%s' cannot be executed",
+				 spec->runtime_bin);
 	return 0;
 }
 
-int spec_load(struct spec *spec, const cJSON *json, const char *bindir, char *err, size_t errlen)
+int spec_load(struct spec *spec, const cJSON *json, const char *bindir, struct herror *err)
 {
 	static const char *const known[] = { "experiment", "duration_s", "sample_hz", "stall_timeout_s",
 					     "grace_s", "kill_after_s", "workloads", NULL };
@@ -424,49 +413,49 @@ int spec_load(struct spec *spec, const cJSON *json, const char *bindir, char *er
 	spec->grace_s = 2;
 	spec->kill_after_s = 2;
 	if (!cJSON_IsObject(json))
-		return bad(err, errlen, "the experiment spec must be a JSON object");
+		return error_setx(err, EINVAL, "the experiment spec must be a JSON object");
 	cJSON_ArrayForEach(it, json)
 		if (!key_known(it->string, known))
-			return bad(err, errlen, "unknown key '%s' in the experiment spec", it->string);
+			return error_setx(err, EINVAL, "unknown key '%s' in the experiment spec", it->string);
 
 	it = cJSON_GetObjectItemCaseSensitive(json, "experiment");
 	if (!cJSON_IsString(it) || !*it->valuestring)
-		return bad(err, errlen, "'experiment' must be a non-empty string");
+		return error_setx(err, EINVAL, "'experiment' must be a non-empty string");
 	spec->experiment = xstrdup(it->valuestring);
 
 	if (!cJSON_GetObjectItemCaseSensitive(json, "duration_s"))
-		return bad(err, errlen, "'duration_s' is required");
-	if ((r = get_number(json, "duration_s", "", 0.001, 86400, &spec->duration_s, err, errlen)) < 0 ||
-	    (r = get_number(json, "sample_hz", "", 0.01, 100, &spec->sample_hz, err, errlen)) < 0 ||
-	    (r = get_number(json, "stall_timeout_s", "", 0.1, 3600, &spec->stall_timeout_s, err, errlen)) < 0 ||
-	    (r = get_number(json, "grace_s", "", 0, 3600, &spec->grace_s, err, errlen)) < 0 ||
-	    (r = get_number(json, "kill_after_s", "", 0.1, 60, &spec->kill_after_s, err, errlen)) < 0)
+		return error_setx(err, EINVAL, "'duration_s' is required");
+	if ((r = get_number(json, "duration_s", "", 0.001, 86400, &spec->duration_s, err)) < 0 ||
+	    (r = get_number(json, "sample_hz", "", 0.01, 100, &spec->sample_hz, err)) < 0 ||
+	    (r = get_number(json, "stall_timeout_s", "", 0.1, 3600, &spec->stall_timeout_s, err)) < 0 ||
+	    (r = get_number(json, "grace_s", "", 0, 3600, &spec->grace_s, err)) < 0 ||
+	    (r = get_number(json, "kill_after_s", "", 0.1, 60, &spec->kill_after_s, err)) < 0)
 		return r;
 
 	wls = cJSON_GetObjectItemCaseSensitive(json, "workloads");
 	if (!cJSON_IsArray(wls) || cJSON_GetArraySize(wls) < 1)
-		return bad(err, errlen, "'workloads' must be a non-empty array");
+		return error_setx(err, EINVAL, "'workloads' must be a non-empty array");
 	if (cJSON_GetArraySize(wls) > SPEC_MAX_WORKLOADS)
-		return bad(err, errlen, "'workloads' has more than %d entries", SPEC_MAX_WORKLOADS);
+		return error_setx(err, EINVAL, "'workloads' has more than %d entries", SPEC_MAX_WORKLOADS);
 	cJSON_ArrayForEach(it, wls) {
 		size_t idx = spec->nworkloads++;
-		r = load_workload(&spec->workloads[idx], it, idx, bindir, spec->stall_timeout_s, err, errlen);
+		r = load_workload(&spec->workloads[idx], it, idx, bindir, spec->stall_timeout_s, err);
 		if (r < 0)
 			return r;
 		for (size_t j = 0; j < idx; j++)
 			if (strcmp(spec->workloads[j].name, spec->workloads[idx].name) == 0)
-				return bad(err, errlen, "workloads[%zu]: 'name' '%s' is used twice", idx,
-					   spec->workloads[idx].name);
+				return error_setx(err, EINVAL, "workloads[%zu]: 'name' '%s' is used twice", idx,
+					          spec->workloads[idx].name);
 		if (!spec->workloads[idx].container)
 			continue;
 		containers = true;
 		for (size_t j = 0; j < idx; j++)
 			if (spec->workloads[j].container &&
 			    strcmp(spec->workloads[j].container->name, spec->workloads[idx].container->name) == 0)
-				return bad(err, errlen, "workloads[%zu]: container name '%s' is used twice", idx,
-					   spec->workloads[idx].container->name);
+				return error_setx(err, EINVAL, "workloads[%zu]: container name '%s' is used twice", idx,
+					          spec->workloads[idx].container->name);
 	}
-	return containers ? find_runtime(spec, err, errlen) : 0;
+	return containers ? find_runtime(spec, err) : 0;
 }
 
 static void free_strv(char **v)

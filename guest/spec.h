@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cjson/cJSON.h>
+#include "herror.h"
 
 #define SPEC_MAX_WORKLOADS 64
 
@@ -57,8 +58,9 @@ struct spec {
 /* Validate and load a parsed spec. bindir resolves plain program names;
  * $HARNESS_RUNTIME (default bindir/harness-runtime) and
  * $HARNESS_GUEST_ROOTFS_DIR (default bindir/../rootfs) serve containers.
- * On failure returns -EINVAL and writes one message naming the key to err. */
-int spec_load(struct spec *spec, const cJSON *json, const char *bindir, char *err, size_t errlen);
+ * On failure returns a negative errno (-EINVAL for a bad value) with one
+ * message naming the key in err. */
+int spec_load(struct spec *spec, const cJSON *json, const char *bindir, struct herror *err);
 void spec_free(struct spec *spec);
 
 /* Parse a Linux cpulist ("0-3,6"); -EINVAL when malformed. */

@@ -27,3 +27,14 @@ CMOCKA_CFLAGS := $(shell pkg-config --cflags cmocka 2>/dev/null)
 CMOCKA_LIBS   := $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
 PROVE         ?= prove
 PROVE_FLAGS   ?= --exec '' --timer
+
+# lib/: the C code more than one component needs (lib/README.md), one
+# archive for host programs and static guest binaries alike. Link it after
+# the program's objects: $(HCOMMON_LIB). Components get it built on demand.
+HCOMMON_LIB := $(TOP)/build/lib/libhcommon.a
+ifndef HCOMMON_BUILDING
+.PHONY: hcommon-always
+hcommon-always:
+$(HCOMMON_LIB): hcommon-always
+	@$(MAKE) --no-print-directory -C $(TOP)/lib all
+endif

@@ -449,10 +449,10 @@ static void server_sample(struct server *s, uint64_t start, uint64_t now, uint64
 static int run_server(const struct api_opts *o, wl_doc *doc)
 {
 	struct server s = { .o = o, .doc = doc, .lock = PTHREAD_MUTEX_INITIALIZER };
-	uint64_t start = wl_now_ns(), interval = (uint64_t)o->interval_ms * 1000000ull;
+	uint64_t start = mono_ns(), interval = (uint64_t)o->interval_ms * 1000000ull;
 	uint64_t deadline = o->timeout_s > 0 ? start + (uint64_t)(o->timeout_s * 1e9) : 0;
 	uint64_t next = start + interval, last_t = start, last_req = 0, end;
-	netio_err err;
+	struct herror err = { 0 };
 	size_t i;
 	int lfd, port, active;
 
@@ -471,7 +471,7 @@ static int run_server(const struct api_opts *o, wl_doc *doc)
 	}
 	while (!wl_stopping() && !s.stop) {
 		struct pollfd pfd = { .fd = lfd, .events = POLLIN };
-		uint64_t now = wl_now_ns(), wake = next;
+		uint64_t now = mono_ns(), wake = next;
 
 		if (deadline && now >= deadline)
 			break;
@@ -503,7 +503,7 @@ static int run_server(const struct api_opts *o, wl_doc *doc)
 			break;
 		usleep(1000);
 	}
-	end = wl_now_ns();
+	end = mono_ns();
 	if (end > last_t)
 		server_sample(&s, start, end, &last_t, &last_req);
 	wl_add_num(doc->totals, "requests", (double)s.st.requests);
@@ -577,15 +577,16 @@ static void *client_worker_main(void *arg)
 	struct client_worker *w = arg;
 	struct client *c = w->c;
 	struct http_msg m;
-	netio_err err;
+	struct herror err = { 0 };
 	char e[64];
 	int fd = -1, r, status;
 	int cto = (int)(c->o->connect_timeout_s * 1000), rto = (int)(c->o->timeout_s * 1000);
 
 	while (claim_request(c)) {
-		uint64_t t0 = wl_now_ns();
+		uint64_t t0 = mono_ns();
 
 		if (fd < 0) {
+			error_clear(&err);
 			fd = netio_connect(&c->addr, cto, &err);
 			if (fd < 0) {
 				client_error(c, fd == -ETIMEDOUT ? ERR_TIMEOUT : ERR_CONNECT, "%s", err.msg);
@@ -610,7 +611,7 @@ static void *client_worker_main(void *arg)
 			fd = -1;
 			continue;
 		}
-		lathist_record(&w->rtt, wl_now_ns() - t0);
+		lathist_record(&w->rtt, mono_ns() - t0);
 		if (sscanf(m.line, "HTTP/1.%*d %d", &status) != 1) {
 			client_error(c, ERR_PROTOCOL, "bad status line from '%s': '%.60s'", c->addr.text, m.line);
 			close(fd);
@@ -685,7 +686,7 @@ static void stop_server(struct client *c, const struct api_opts *o, wl_doc *doc)
 {
 	struct http_conn *hc = calloc(1, sizeof(*hc));
 	struct http_msg m;
-	netio_err err;
+	struct herror err = { 0 };
 	char e[64];
 	int fd, r;
 
@@ -738,7 +739,7 @@ static int run_client(const struct api_opts *o, wl_doc *doc)
 	struct client_worker *ws;
 	uint64_t start, end, interval = (uint64_t)o->interval_ms * 1000000ull, next, deadline = 0;
 	uint64_t last_t, last_ok = 0, last_failed = 0;
-	netio_err err;
+	struct herror err = { 0 };
 	lathist rtt;
 	sigset_t old;
 	cJSON *ej;
@@ -767,7 +768,7 @@ static int run_client(const struct api_opts *o, wl_doc *doc)
 		}
 		close(fd);
 	}
-	start = wl_now_ns();
+	start = mono_ns();
 	pthread_sigmask(SIG_BLOCK, stop_signals(), &old);
 	for (i = 0; i < o->concurrency; i++) {
 		ws[i].c = &c;
@@ -791,7 +792,7 @@ static int run_client(const struct api_opts *o, wl_doc *doc)
 	next = start + interval;
 	last_t = start;
 	for (;;) {
-		uint64_t now = wl_now_ns(), wake;
+		uint64_t now = mono_ns(), wake;
 
 		if (wl_stopping() || (deadline && now >= deadline))
 			run_over = 1;
@@ -814,7 +815,7 @@ static int run_client(const struct api_opts *o, wl_doc *doc)
 	run_over = 1;
 	for (i = 0; i < started; i++)
 		pthread_join(ws[i].thread, NULL);
-	end = wl_now_ns();
+	end = mono_ns();
 	/* the last, partial interval: the samples add up to the totals */
 	if (c.ok + c.failed > last_ok + last_failed)
 		client_sample(doc, &c, start, end, &last_t, &last_ok, &last_failed);
@@ -896,7 +897,7 @@ static int parse_url(struct api_opts *o, wl_doc *doc)
 			goto bad;
 		memcpy(port, port_start, plen);
 		port[plen] = '\0';
-		if (wl_parse_int("--url", port, 1, 65535, &o->url_port) < 0)
+		if (wl_parse_int("--url", port, 1, 65535, &o->url_port, NULL) < 0)
 			goto bad;
 	}
 	snprintf(o->path, sizeof(o->path), "%s", *path ? path : "/api/order");
@@ -910,6 +911,7 @@ bad:
 
 static int parse_args(int argc, char **argv, struct api_opts *o, wl_doc *doc)
 {
+	struct herror opt_err = { 0 };
 	enum { OPT_PORT = 1, OPT_BIND, OPT_TIMEOUT, OPT_READY, OPT_URL, OPT_REQUESTS, OPT_DURATION,
 	       OPT_CONC, OPT_METHOD, OPT_BODY, OPT_CTO, OPT_STOP, OPT_INTERVAL, OPT_HELP };
 	static const struct option longopts[] = {
@@ -943,17 +945,17 @@ static int parse_args(int argc, char **argv, struct api_opts *o, wl_doc *doc)
 		if ((o->server && client_only) || (!o->server && server_only))
 			return wl_opt_wrong_role(doc, longopts[li].name, o->server);
 		switch (c) {
-		case OPT_PORT: r = wl_parse_int("--port", optarg, 0, 65535, &o->port); port_set = true; break;
+		case OPT_PORT: r = wl_parse_int("--port", optarg, 0, 65535, &o->port, &opt_err); port_set = true; break;
 		case OPT_BIND: o->bind = optarg; break;
 		case OPT_TIMEOUT:
-			r = wl_parse_double("--timeout", optarg, 0, 1e7, &o->timeout_s);
+			r = wl_parse_double("--timeout", optarg, 0, 1e7, &o->timeout_s, &opt_err);
 			timeout_set = true;
 			break;
 		case OPT_READY: o->ready_file = optarg; break;
 		case OPT_URL: o->url = optarg; break;
-		case OPT_REQUESTS: r = wl_parse_u64("--requests", optarg, 1, UINT64_MAX / 2, &o->requests); break;
-		case OPT_DURATION: r = wl_parse_double("--duration", optarg, 0.01, 1e7, &o->duration_s); break;
-		case OPT_CONC: r = wl_parse_int("--concurrency", optarg, 1, 1024, &o->concurrency); break;
+		case OPT_REQUESTS: r = wl_parse_u64("--requests", optarg, 1, UINT64_MAX / 2, &o->requests, &opt_err); break;
+		case OPT_DURATION: r = wl_parse_double("--duration", optarg, 0.01, 1e7, &o->duration_s, &opt_err); break;
+		case OPT_CONC: r = wl_parse_int("--concurrency", optarg, 1, 1024, &o->concurrency, &opt_err); break;
 		case OPT_METHOD:
 			if (!strcmp(optarg, "GET")) {
 				o->post = false;
@@ -964,15 +966,15 @@ static int parse_args(int argc, char **argv, struct api_opts *o, wl_doc *doc)
 				return -EINVAL;
 			}
 			break;
-		case OPT_BODY: r = wl_parse_size("--body-size", optarg, 0, MAX_BODY, &o->body_size); break;
-		case OPT_CTO: r = wl_parse_double("--connect-timeout", optarg, 0.001, 3600, &o->connect_timeout_s); break;
+		case OPT_BODY: r = wl_parse_size("--body-size", optarg, 0, MAX_BODY, &o->body_size, &opt_err); break;
+		case OPT_CTO: r = wl_parse_double("--connect-timeout", optarg, 0.001, 3600, &o->connect_timeout_s, &opt_err); break;
 		case OPT_STOP: o->stop_server = true; break;
-		case OPT_INTERVAL: r = wl_parse_int("--interval-ms", optarg, 10, 3600000, &o->interval_ms); break;
+		case OPT_INTERVAL: r = wl_parse_int("--interval-ms", optarg, 10, 3600000, &o->interval_ms, &opt_err); break;
 		case OPT_HELP: wl_help_exit(usage);
 		default: return wl_opt_unknown(doc, argv);
 		}
 		if (r < 0)
-			return wl_doc_fail(doc, r, "%s", wl_last_error());
+			return wl_doc_fail(doc, r, "%s", opt_err.msg);
 	}
 	if (optind < argc)
 		return wl_doc_fail(doc, -EINVAL, "unexpected argument '%s' (see --help)", argv[optind]);

@@ -70,6 +70,7 @@ static double timeval_s(struct timeval tv)
 
 int main(int argc, char **argv)
 {
+	struct herror opt_err = { 0 };
 	static const struct option opts[] = {
 		{ "threads", required_argument, NULL, 't' },
 		{ "duration", required_argument, NULL, 'd' },
@@ -92,15 +93,15 @@ int main(int argc, char **argv)
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
-		case 't': r = wl_parse_u64("--threads", optarg, 1, 4096, &threads); break;
-		case 'd': r = wl_parse_double("--duration", optarg, 0, 1e7, &duration); break;
-		case 'i': r = wl_parse_u64("--interval-ms", optarg, 1, 3600000, &interval_ms); break;
-		case 'u': r = wl_parse_u64("--units", optarg, 0, UINT64_MAX, &units); break;
+		case 't': r = wl_parse_u64("--threads", optarg, 1, 4096, &threads, &opt_err); break;
+		case 'd': r = wl_parse_double("--duration", optarg, 0, 1e7, &duration, &opt_err); break;
+		case 'i': r = wl_parse_u64("--interval-ms", optarg, 1, 3600000, &interval_ms, &opt_err); break;
+		case 'u': r = wl_parse_u64("--units", optarg, 0, UINT64_MAX, &units, &opt_err); break;
 		case 'h': wl_help_exit(usage);
 		default: return wl_usage_error(&doc, "unknown option or missing value: '%s'", argv[optind - 1]);
 		}
 		if (r < 0)
-			return wl_usage_error(&doc, "%s", wl_last_error());
+			return wl_usage_error(&doc, "%s", opt_err.msg);
 	}
 	if (optind < argc)
 		return wl_usage_error(&doc, "unexpected argument '%s'", argv[optind]);
@@ -122,7 +123,7 @@ int main(int argc, char **argv)
 	}
 	memset(workers, 0, sizeof(*workers) * threads);
 
-	started_ns = wl_now_ns();
+	started_ns = mono_ns();
 	end_ns = duration > 0 ? started_ns + (uint64_t)(duration * 1e9) : UINT64_MAX;
 	for (size_t i = 0; i < threads; i++) {
 		workers[i].limit = units;
@@ -145,14 +146,14 @@ int main(int argc, char **argv)
 		double dt;
 
 		wl_sleep_until_ns(wake);
-		now = wl_now_ns();
+		now = mono_ns();
 		if (wl_stopping() || now >= end_ns) {
 			/* Stop and join first, so that the last sample counts every unit. */
 			atomic_store(&run_over, true);
 			for (size_t i = 0; i < nstarted; i++)
 				pthread_join(workers[i].thread, NULL);
 			joined = true;
-			now = wl_now_ns();
+			now = mono_ns();
 		}
 		dt = (double)(now - last_ns) / 1e9;
 		sample = wl_arr_obj(doc.samples);
@@ -183,7 +184,7 @@ int main(int argc, char **argv)
 	for (size_t i = 0; !joined && i < nstarted; i++)
 		pthread_join(workers[i].thread, NULL);
 	{
-		uint64_t now = wl_now_ns(), total = 0;
+		uint64_t now = mono_ns(), total = 0;
 		double elapsed = (double)(now - started_ns) / 1e9;
 		cJSON *per = wl_add_arr(doc.totals, "per_thread_units_per_s");
 		cJSON *per_units = wl_add_arr(doc.totals, "per_thread_units");

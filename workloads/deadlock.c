@@ -83,7 +83,7 @@ static void *thread_main(void *arg)
 		pthread_mutex_lock(&locks[t->first]);
 		table_acquired(t, t->first);
 		/* Holding the first lock long enough makes the circular wait certain. */
-		wl_sleep_until_ns(wl_now_ns() + hold_ms * 1000000ull);
+		wl_sleep_until_ns(mono_ns() + hold_ms * 1000000ull);
 		table_wait(t, t->second);
 		pthread_mutex_lock(&locks[t->second]);
 		table_acquired(t, t->second);
@@ -133,6 +133,7 @@ static cJSON *table_json(uint64_t *total, int *nwaiting)
 
 int main(int argc, char **argv)
 {
+	struct herror opt_err = { 0 };
 	static const struct option opts[] = {
 		{ "threads", required_argument, NULL, 't' },
 		{ "duration", required_argument, NULL, 'd' },
@@ -153,10 +154,10 @@ int main(int argc, char **argv)
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
-		case 't': r = wl_parse_int("--threads", optarg, 2, MAX_THREADS, &nthreads); break;
-		case 'd': r = wl_parse_double("--duration", optarg, 0.001, 1e7, &duration); break;
-		case 'H': r = wl_parse_u64("--hold-ms", optarg, 0, 60000, &hold_ms); break;
-		case 'i': r = wl_parse_u64("--interval-ms", optarg, 1, 60000, &interval_ms); break;
+		case 't': r = wl_parse_int("--threads", optarg, 2, MAX_THREADS, &nthreads, &opt_err); break;
+		case 'd': r = wl_parse_double("--duration", optarg, 0.001, 1e7, &duration, &opt_err); break;
+		case 'H': r = wl_parse_u64("--hold-ms", optarg, 0, 60000, &hold_ms, &opt_err); break;
+		case 'i': r = wl_parse_u64("--interval-ms", optarg, 1, 60000, &interval_ms, &opt_err); break;
 		case 'o':
 			if (strcmp(optarg, "circular") != 0 && strcmp(optarg, "global") != 0)
 				return wl_usage_error(&doc, "invalid value '%s' for option '--order': use circular or global",
@@ -167,7 +168,7 @@ int main(int argc, char **argv)
 		default: return wl_usage_error(&doc, "unknown option or missing value: '%s'", argv[optind - 1]);
 		}
 		if (r < 0)
-			return wl_usage_error(&doc, "%s", wl_last_error());
+			return wl_usage_error(&doc, "%s", opt_err.msg);
 	}
 	if (optind < argc)
 		return wl_usage_error(&doc, "unexpected argument '%s'", argv[optind]);
@@ -201,14 +202,14 @@ int main(int argc, char **argv)
 	}
 	pthread_barrier_wait(&start_barrier);
 
-	started_ns = wl_now_ns();
+	started_ns = mono_ns();
 	end_ns = started_ns + (uint64_t)(duration * 1e9);
 	next_ns = started_ns + interval_ms * 1000000ull;
 	while (!wl_stopping()) {
 		cJSON *state = cJSON_CreateObject(), *sample;
 
 		wl_sleep_until_ns(next_ns < end_ns ? next_ns : end_ns);
-		t = (double)(wl_now_ns() - started_ns) / 1e9;
+		t = (double)(mono_ns() - started_ns) / 1e9;
 		cJSON_AddItemToObject(state, "threads", table_json(&total, &nwaiting));
 		wl_add_num(state, "heartbeat_s", t);
 		/* progress counts work done, not heartbeats: it stops in a deadlock. */
@@ -222,9 +223,9 @@ int main(int argc, char **argv)
 			last_total = total;
 			last_progress_t = t;
 		}
-		if (wl_now_ns() >= end_ns)
+		if (mono_ns() >= end_ns)
 			break;
-		while (next_ns <= wl_now_ns())
+		while (next_ns <= mono_ns())
 			next_ns += interval_ms * 1000000ull;
 	}
 	atomic_store(&run_over, true);

@@ -7,7 +7,6 @@
  * counters per interval and ends the run on --duration, --bytes or SIGTERM.
  */
 #include "lathist.h"
-#include "netio.h"
 #include "wl.h"
 
 #include <errno.h>
@@ -95,7 +94,7 @@ static const char *errstr(int err)
 {
 	static __thread char buf[64];
 
-	return netio_strerror(err < 0 ? err : -err, buf, sizeof(buf));
+	return error_strerror(err, buf, sizeof(buf));
 }
 
 static bool is_write(enum rw_mode m) { return m == RW_WRITE || m == RW_RANDWRITE; }
@@ -174,9 +173,9 @@ static void *worker_main(void *arg)
 			if (++pos == region_blocks)
 				pos = 0;
 		}
-		t0 = wl_now_ns();
+		t0 = mono_ns();
 		r = do_io(w, off);
-		t1 = wl_now_ns();
+		t1 = mono_ns();
 		if (r < 0) {
 			worker_fail(w, r, is_write(o->rw) ? "write" : "read", off);
 			break;
@@ -188,9 +187,9 @@ static void *worker_main(void *arg)
 		__atomic_store_n(&w->done_ops, ops, __ATOMIC_RELAXED);
 		if (o->fsync_every && ++since_sync == o->fsync_every) {
 			since_sync = 0;
-			t0 = wl_now_ns();
+			t0 = mono_ns();
 			r = fsync(w->fd) < 0 ? -errno : 0;
-			t1 = wl_now_ns();
+			t1 = mono_ns();
 			if (r < 0) {
 				worker_fail(w, r, "fsync", off);
 				break;
@@ -199,9 +198,9 @@ static void *worker_main(void *arg)
 		}
 	}
 	if (!w->err && is_write(o->rw) && (o->fsync_end || (o->fsync_every && since_sync))) {
-		t0 = wl_now_ns();
+		t0 = mono_ns();
 		r = fsync(w->fd) < 0 ? -errno : 0;
-		t1 = wl_now_ns();
+		t1 = mono_ns();
 		if (r < 0)
 			worker_fail(w, r, "fsync", 0);
 		else
@@ -214,6 +213,7 @@ static void *worker_main(void *arg)
 
 static int parse_args(int argc, char **argv, struct disk_opts *o, wl_doc *doc)
 {
+	struct herror opt_err = { 0 };
 	enum { OPT_FILE = 1, OPT_RW, OPT_SIZE, OPT_BS, OPT_DIRECT, OPT_FSYNC, OPT_WORKERS, OPT_DURATION,
 	       OPT_BYTES, OPT_INTERVAL, OPT_SEED, OPT_UNLINK, OPT_HELP };
 	static const struct option longopts[] = {
@@ -249,8 +249,8 @@ static int parse_args(int argc, char **argv, struct disk_opts *o, wl_doc *doc)
 			o->rw = (enum rw_mode)i;
 			o->rw_set = true;
 			break;
-		case OPT_SIZE: r = wl_parse_size("--size", optarg, 512, 1ull << 50, &o->size); break;
-		case OPT_BS: r = wl_parse_size("--bs", optarg, 1, 64ull << 20, &o->bs); break;
+		case OPT_SIZE: r = wl_parse_size("--size", optarg, 512, 1ull << 50, &o->size, &opt_err); break;
+		case OPT_BS: r = wl_parse_size("--bs", optarg, 1, 64ull << 20, &o->bs, &opt_err); break;
 		case OPT_DIRECT: o->direct = true; break;
 		case OPT_FSYNC:
 			o->fsync_text = optarg;
@@ -259,23 +259,23 @@ static int parse_args(int argc, char **argv, struct disk_opts *o, wl_doc *doc)
 			if (!strcmp(optarg, "end"))
 				o->fsync_end = true;
 			else if (strcmp(optarg, "never"))
-				r = wl_parse_u64("--fsync", optarg, 1, UINT32_MAX, &o->fsync_every);
+				r = wl_parse_u64("--fsync", optarg, 1, UINT32_MAX, &o->fsync_every, &opt_err);
 			if (r < 0) {
 				wl_doc_error(doc, "invalid value '%s' for option '--fsync': use never, end or a number of writes", optarg);
 				return r;
 			}
 			break;
-		case OPT_WORKERS: r = wl_parse_int("--workers", optarg, 1, 256, &o->workers); break;
-		case OPT_DURATION: r = wl_parse_double("--duration", optarg, 0.001, 1e7, &o->duration_s); break;
-		case OPT_BYTES: r = wl_parse_size("--bytes", optarg, 1, UINT64_MAX, &o->bytes); break;
-		case OPT_INTERVAL: r = wl_parse_int("--interval-ms", optarg, 10, 3600000, &o->interval_ms); break;
-		case OPT_SEED: r = wl_parse_u64("--seed", optarg, 0, UINT64_MAX, &o->seed); break;
+		case OPT_WORKERS: r = wl_parse_int("--workers", optarg, 1, 256, &o->workers, &opt_err); break;
+		case OPT_DURATION: r = wl_parse_double("--duration", optarg, 0.001, 1e7, &o->duration_s, &opt_err); break;
+		case OPT_BYTES: r = wl_parse_size("--bytes", optarg, 1, UINT64_MAX, &o->bytes, &opt_err); break;
+		case OPT_INTERVAL: r = wl_parse_int("--interval-ms", optarg, 10, 3600000, &o->interval_ms, &opt_err); break;
+		case OPT_SEED: r = wl_parse_u64("--seed", optarg, 0, UINT64_MAX, &o->seed, &opt_err); break;
 		case OPT_UNLINK: o->unlink_at_end = true; break;
 		case OPT_HELP: wl_help_exit(usage);
 		default: return wl_opt_unknown(doc, argv);
 		}
 		if (r < 0)
-			return wl_doc_fail(doc, r, "%s", wl_last_error());
+			return wl_doc_fail(doc, r, "%s", opt_err.msg);
 	}
 	if (optind < argc)
 		return wl_doc_fail(doc, -EINVAL, "unexpected argument '%s' (see --help)", argv[optind]);
@@ -485,14 +485,14 @@ static double run_and_sample(wl_doc *doc, const struct disk_opts *o, struct work
 
 		if (deadline && !run_over && deadline < wake)
 			wake = deadline;
-		now = wl_now_ns();
+		now = mono_ns();
 		timeout_ms = wake > now ? (int)((wake - now + 999999) / 1000000) : 0;
 		if (poll(&pfd, 1, timeout_ms) > 0 && read(done_efd, &v, sizeof(v)) == sizeof(v)) {
 			ended += (int)v;
 			if (ended == o->workers)
-				end = wl_now_ns();
+				end = mono_ns();
 		}
-		now = wl_now_ns();
+		now = mono_ns();
 		if (wl_stopping() || (deadline && now >= deadline))
 			run_over = 1;
 		if (now >= next && ended < o->workers) {
@@ -611,7 +611,7 @@ int main(int argc, char **argv)
 	sigaddset(&block, SIGTERM);
 	sigaddset(&block, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &block, &old);
-	start = wl_now_ns();
+	start = mono_ns();
 	for (i = 0; i < o.workers; i++) {
 		/* fewer blocks than workers: the idle ones end at once */
 		if (quota_blocks && !ws[i].quota) {

@@ -23,6 +23,7 @@ static const char usage[] =
 
 int main(int argc, char **argv)
 {
+	struct herror opt_err = { 0 };
 	static const struct option opts[] = {
 		{ "file", required_argument, NULL, 'f' },
 		{ "size", required_argument, NULL, 's' },
@@ -49,17 +50,17 @@ int main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case 'f': path = optarg; break;
-		case 's': r = wl_parse_size("--size", optarg, 1, 1u << 30, &size); break;
-		case 'S': r = wl_parse_u64("--sleep-ms", optarg, 0, 3600000, &sleep_ms); break;
-		case 'd': r = wl_parse_double("--duration", optarg, 0.001, 1e7, &duration); break;
-		case 'c': r = wl_parse_u64("--cycles", optarg, 0, UINT64_MAX, &cycles); break;
-		case 'F': r = wl_parse_size("--file-size", optarg, 1, 1ull << 44, &file_size); break;
+		case 's': r = wl_parse_size("--size", optarg, 1, 1u << 30, &size, &opt_err); break;
+		case 'S': r = wl_parse_u64("--sleep-ms", optarg, 0, 3600000, &sleep_ms, &opt_err); break;
+		case 'd': r = wl_parse_double("--duration", optarg, 0.001, 1e7, &duration, &opt_err); break;
+		case 'c': r = wl_parse_u64("--cycles", optarg, 0, UINT64_MAX, &cycles, &opt_err); break;
+		case 'F': r = wl_parse_size("--file-size", optarg, 1, 1ull << 44, &file_size, &opt_err); break;
 		case 'k': keep = true; break;
 		case 'h': wl_help_exit(usage);
 		default: return wl_usage_error(&doc, "unknown option or missing value: '%s'", argv[optind - 1]);
 		}
 		if (r < 0)
-			return wl_usage_error(&doc, "%s", wl_last_error());
+			return wl_usage_error(&doc, "%s", opt_err.msg);
 	}
 	if (optind < argc)
 		return wl_usage_error(&doc, "unexpected argument '%s'", argv[optind]);
@@ -91,10 +92,10 @@ int main(int argc, char **argv)
 		goto out;
 	}
 
-	started_ns = wl_now_ns();
+	started_ns = mono_ns();
 	end_ns = started_ns + (uint64_t)(duration * 1e9);
-	while (!wl_stopping() && wl_now_ns() < end_ns && (!cycles || done < cycles)) {
-		uint64_t t0 = wl_now_ns(), t1, t2, left = size;
+	while (!wl_stopping() && mono_ns() < end_ns && (!cycles || done < cycles)) {
+		uint64_t t0 = mono_ns(), t1, t2, left = size;
 		cJSON *s;
 
 		if (off + size > file_size)
@@ -110,7 +111,7 @@ int main(int argc, char **argv)
 			}
 			left -= (uint64_t)n;
 		}
-		t1 = wl_now_ns();
+		t1 = mono_ns();
 		while (fsync(fd) < 0) {
 			if (errno == EINTR)
 				continue;
@@ -118,7 +119,7 @@ int main(int argc, char **argv)
 				     path, strerror(errno));
 			goto out;
 		}
-		t2 = wl_now_ns();
+		t2 = mono_ns();
 		off += size;
 		bytes += size;
 		done++;
@@ -139,7 +140,7 @@ int main(int argc, char **argv)
 		}
 	}
 	{
-		double el = (double)(wl_now_ns() - started_ns) / 1e9;
+		double el = (double)(mono_ns() - started_ns) / 1e9;
 		wl_add_num(doc.totals, "cycles", (double)done);
 		wl_add_num(doc.totals, "bytes", (double)bytes);
 		wl_add_num(doc.totals, "elapsed_s", el);

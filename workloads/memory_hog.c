@@ -45,6 +45,7 @@ static long long rss_bytes(void)
 
 int main(int argc, char **argv)
 {
+	struct herror opt_err = { 0 };
 	static const struct option opts[] = {
 		{ "target", required_argument, NULL, 'T' },
 		{ "step", required_argument, NULL, 's' },
@@ -69,15 +70,15 @@ int main(int argc, char **argv)
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
-		case 'T': r = wl_parse_size("--target", optarg, 1, 1ull << 46, &target); break;
-		case 's': r = wl_parse_size("--step", optarg, 4096, 1ull << 40, &step); break;
-		case 'm': r = wl_parse_u64("--step-ms", optarg, 0, 3600000, &step_ms); break;
-		case 'd': r = wl_parse_double("--duration", optarg, 0.001, 1e7, &duration); break;
+		case 'T': r = wl_parse_size("--target", optarg, 1, 1ull << 46, &target, &opt_err); break;
+		case 's': r = wl_parse_size("--step", optarg, 4096, 1ull << 40, &step, &opt_err); break;
+		case 'm': r = wl_parse_u64("--step-ms", optarg, 0, 3600000, &step_ms, &opt_err); break;
+		case 'd': r = wl_parse_double("--duration", optarg, 0.001, 1e7, &duration, &opt_err); break;
 		case 'h': wl_help_exit(usage);
 		default: return wl_usage_error(&doc, "unknown option or missing value: '%s'", argv[optind - 1]);
 		}
 		if (r < 0)
-			return wl_usage_error(&doc, "%s", wl_last_error());
+			return wl_usage_error(&doc, "%s", opt_err.msg);
 	}
 	if (optind < argc)
 		return wl_usage_error(&doc, "unexpected argument '%s'", argv[optind]);
@@ -94,11 +95,11 @@ int main(int argc, char **argv)
 		return wl_doc_finish_error(&doc, "cannot install signal handlers");
 
 	base_rss = rss_bytes();
-	started_ns = wl_now_ns();
+	started_ns = mono_ns();
 	end_ns = started_ns + (uint64_t)(duration * 1e9);
-	while (!wl_stopping() && wl_now_ns() < end_ns && allocated < target) {
+	while (!wl_stopping() && mono_ns() < end_ns && allocated < target) {
 		size_t len = (size_t)(target - allocated < step ? target - allocated : step);
-		uint64_t t_step = wl_now_ns();
+		uint64_t t_step = mono_ns();
 		cJSON *s;
 		char *p;
 
@@ -119,25 +120,25 @@ int main(int argc, char **argv)
 		if (rss > peak)
 			peak = rss;
 		s = wl_arr_obj(doc.samples);
-		wl_add_num(s, "t", (double)(wl_now_ns() - started_ns) / 1e9);
+		wl_add_num(s, "t", (double)(mono_ns() - started_ns) / 1e9);
 		wl_add_num(s, "step", steps);
 		wl_add_num(s, "allocated_bytes", (double)allocated);
 		wl_add_num(s, "rss_bytes", (double)rss);
-		wl_add_num(s, "touch_ms", (double)(wl_now_ns() - t_step) / 1e6);
+		wl_add_num(s, "touch_ms", (double)(mono_ns() - t_step) / 1e6);
 		wl_state_publish(allocated, NULL);
 		if (allocated < target && step_ms)
-			wl_sleep_until_ns(wl_now_ns() + step_ms * 1000000ull);
+			wl_sleep_until_ns(mono_ns() + step_ms * 1000000ull);
 	}
 	if (allocated >= target) {
 		reached = true;
-		reached_t = (double)(wl_now_ns() - started_ns) / 1e9;
+		reached_t = (double)(mono_ns() - started_ns) / 1e9;
 	}
 	/* Hold: keep publishing so that the runner sees a live, idle process. */
-	next_ns = wl_now_ns();
-	while (!wl_stopping() && wl_now_ns() < end_ns && !wl_doc_failed(&doc)) {
+	next_ns = mono_ns();
+	while (!wl_stopping() && mono_ns() < end_ns && !wl_doc_failed(&doc)) {
 		next_ns += 100000000ull;
 		wl_sleep_until_ns(next_ns < end_ns ? next_ns : end_ns);
-		wl_state_publish(allocated + (wl_now_ns() - started_ns) / 100000000ull, NULL);
+		wl_state_publish(allocated + (mono_ns() - started_ns) / 100000000ull, NULL);
 	}
 	rss = rss_bytes();
 	if (rss > peak)
@@ -149,7 +150,7 @@ int main(int argc, char **argv)
 	wl_add_bool(doc.totals, "reached_target", reached);
 	wl_add_num(doc.totals, "reached_target_s", reached_t);
 	wl_add_num(doc.totals, "steps", steps);
-	wl_add_num(doc.totals, "elapsed_s", (double)(wl_now_ns() - started_ns) / 1e9);
+	wl_add_num(doc.totals, "elapsed_s", (double)(mono_ns() - started_ns) / 1e9);
 	for (int i = 0; i < steps; i++)
 		munmap(blocks[i], sizes[i]);
 	return wl_doc_finish(&doc);

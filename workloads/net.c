@@ -281,7 +281,7 @@ static void server_accept(struct server *s, sigset_t *old)
 		s->session = h;
 		s->have_session = true;
 		s->cfd = fd;
-		s->start = wl_now_ns();
+		s->start = mono_ns();
 		s->conns = calloc(h.conns, sizeof(*s->conns));
 		if (!s->conns) {
 			wl_doc_error(s->doc, "cannot allocate %u connections", h.conns);
@@ -352,9 +352,9 @@ static void server_totals(struct server *s, double elapsed)
 static int run_server(const struct net_opts *o, wl_doc *doc)
 {
 	struct server s = { .o = o, .doc = doc, .lfd = -1, .cfd = -1 };
-	uint64_t t0 = wl_now_ns(), deadline, interval, next = 0, last_t = 0, last_rx = 0, last_tx = 0;
+	uint64_t t0 = mono_ns(), deadline, interval, next = 0, last_t = 0, last_rx = 0, last_tx = 0;
 	uint64_t end = 0;
-	netio_err err;
+	struct herror err = { 0 };
 	sigset_t old;
 	int port, i;
 
@@ -375,7 +375,7 @@ static int run_server(const struct net_opts *o, wl_doc *doc)
 	}
 	while (!run_over && !wl_stopping()) {
 		struct pollfd pfd[2] = { { .fd = s.lfd, .events = POLLIN }, { .fd = s.cfd, .events = POLLIN } };
-		uint64_t now = wl_now_ns(), wake = UINT64_MAX;
+		uint64_t now = mono_ns(), wake = UINT64_MAX;
 		int timeout_ms, r;
 
 		if (s.have_session && !next) {
@@ -423,7 +423,7 @@ static int run_server(const struct net_opts *o, wl_doc *doc)
 	for (i = 0; i < s.nconns; i++)
 		if (s.conns[i].running)
 			pthread_join(s.conns[i].thread, NULL);
-	end = wl_now_ns();
+	end = mono_ns();
 	if (s.have_session && end > last_t)
 		server_samples(&s, end, &last_t, &last_rx, &last_tx);
 	server_totals(&s, s.have_session ? (double)(end - s.start) / 1e9 : 0);
@@ -464,7 +464,7 @@ static void *client_conn_main(void *arg)
 			add(&c->sent, (uint64_t)n);
 			continue;
 		}
-		t0 = wl_now_ns();
+		t0 = mono_ns();
 		r = netio_write_full(c->fd, buf, c->size);
 		if (r < 0) {
 			conn_fail(c, r, "send a request");
@@ -478,7 +478,7 @@ static void *client_conn_main(void *arg)
 			conn_fail(c, (int)n, "receive a response");
 			goto out;
 		}
-		lathist_record(&c->rtt, wl_now_ns() - t0);
+		lathist_record(&c->rtt, mono_ns() - t0);
 		add(&c->received, c->size);
 		add(&c->transactions, 1);
 	}
@@ -586,7 +586,7 @@ static int run_client(const struct net_opts *o, wl_doc *doc)
 			   .size = (uint32_t)o->size };
 	struct conn *cs;
 	netio_addr addr;
-	netio_err err;
+	struct herror err = { 0 };
 	sigset_t block, old;
 	uint64_t start, end, deadline, interval, next, last_t, last_tx = 0, last_tr = 0;
 	int cfd, i, started = 0, r;
@@ -608,7 +608,7 @@ static int run_client(const struct net_opts *o, wl_doc *doc)
 		wl_doc_error(doc, "%s", err.msg);
 		goto out;
 	}
-	h.cookie = ((uint64_t)getpid() << 32) ^ wl_now_ns();
+	h.cookie = ((uint64_t)getpid() << 32) ^ mono_ns();
 	netio_set_io_timeout(cfd, ito);
 	if ((r = send_hello(cfd, &h)) < 0) {
 		wl_doc_error(doc, "cannot send the hello to '%s': %s", addr.text, strerror(-r));
@@ -641,7 +641,7 @@ static int run_client(const struct net_opts *o, wl_doc *doc)
 	sigaddset(&block, SIGTERM);
 	sigaddset(&block, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &block, &old);
-	start = wl_now_ns();
+	start = mono_ns();
 	for (i = 0; i < o->conns; i++) {
 		cs[i].running = pthread_create(&cs[i].thread, NULL, client_conn_main, &cs[i]) == 0;
 		if (!cs[i].running) {
@@ -657,7 +657,7 @@ static int run_client(const struct net_opts *o, wl_doc *doc)
 	next = start + interval;
 	last_t = start;
 	while (!run_over && !wl_stopping()) {
-		uint64_t now = wl_now_ns(), wake;
+		uint64_t now = mono_ns(), wake;
 
 		/* every connection failed: nothing left to measure */
 		if (now >= deadline || __atomic_load_n(&conns_ended, __ATOMIC_RELAXED) == started)
@@ -673,7 +673,7 @@ static int run_client(const struct net_opts *o, wl_doc *doc)
 		wl_sleep_until_ns(wake);
 	}
 	run_over = 1;
-	end = wl_now_ns();
+	end = mono_ns();
 	for (i = 0; i < started; i++)
 		pthread_join(cs[i].thread, NULL);
 	/* the last, partial interval, with the writes that were in flight at
@@ -696,6 +696,7 @@ out:
 
 static int parse_args(int argc, char **argv, struct net_opts *o, wl_doc *doc)
 {
+	struct herror opt_err = { 0 };
 	enum { OPT_PORT = 1, OPT_BIND, OPT_TIMEOUT, OPT_READY, OPT_HOST, OPT_MODE, OPT_CONNS,
 	       OPT_DURATION, OPT_SIZE, OPT_CTO, OPT_ITO, OPT_INTERVAL, OPT_HELP };
 	static const struct option longopts[] = {
@@ -728,9 +729,9 @@ static int parse_args(int argc, char **argv, struct net_opts *o, wl_doc *doc)
 		if ((o->server && client_only) || (!o->server && server_only))
 			return wl_opt_wrong_role(doc, longopts[li].name, o->server);
 		switch (c) {
-		case OPT_PORT: r = wl_parse_int("--port", optarg, 0, 65535, &o->port); port_set = true; break;
+		case OPT_PORT: r = wl_parse_int("--port", optarg, 0, 65535, &o->port, &opt_err); port_set = true; break;
 		case OPT_BIND: o->bind = optarg; break;
-		case OPT_TIMEOUT: r = wl_parse_double("--timeout", optarg, 0, 1e7, &o->timeout_s); break;
+		case OPT_TIMEOUT: r = wl_parse_double("--timeout", optarg, 0, 1e7, &o->timeout_s, &opt_err); break;
 		case OPT_READY: o->ready_file = optarg; break;
 		case OPT_HOST: o->host = optarg; break;
 		case OPT_MODE:
@@ -743,17 +744,17 @@ static int parse_args(int argc, char **argv, struct net_opts *o, wl_doc *doc)
 				return -EINVAL;
 			}
 			break;
-		case OPT_CONNS: r = wl_parse_int("--connections", optarg, 1, 1024, &o->conns); break;
-		case OPT_DURATION: r = wl_parse_double("--duration", optarg, 0.01, 1e7, &o->duration_s); break;
-		case OPT_SIZE: r = wl_parse_size("--size", optarg, 1, 64u << 20, &o->size); o->size_set = true; break;
-		case OPT_CTO: r = wl_parse_double("--connect-timeout", optarg, 0.001, 3600, &o->connect_timeout_s); break;
-		case OPT_ITO: r = wl_parse_double("--io-timeout", optarg, 0.001, 3600, &o->io_timeout_s); break;
-		case OPT_INTERVAL: r = wl_parse_int("--interval-ms", optarg, 10, 3600000, &o->interval_ms); break;
+		case OPT_CONNS: r = wl_parse_int("--connections", optarg, 1, 1024, &o->conns, &opt_err); break;
+		case OPT_DURATION: r = wl_parse_double("--duration", optarg, 0.01, 1e7, &o->duration_s, &opt_err); break;
+		case OPT_SIZE: r = wl_parse_size("--size", optarg, 1, 64u << 20, &o->size, &opt_err); o->size_set = true; break;
+		case OPT_CTO: r = wl_parse_double("--connect-timeout", optarg, 0.001, 3600, &o->connect_timeout_s, &opt_err); break;
+		case OPT_ITO: r = wl_parse_double("--io-timeout", optarg, 0.001, 3600, &o->io_timeout_s, &opt_err); break;
+		case OPT_INTERVAL: r = wl_parse_int("--interval-ms", optarg, 10, 3600000, &o->interval_ms, &opt_err); break;
 		case OPT_HELP: wl_help_exit(usage);
 		default: return wl_opt_unknown(doc, argv);
 		}
 		if (r < 0)
-			return wl_doc_fail(doc, r, "%s", wl_last_error());
+			return wl_doc_fail(doc, r, "%s", opt_err.msg);
 	}
 	if (optind < argc)
 		return wl_doc_fail(doc, -EINVAL, "unexpected argument '%s' (see --help)", argv[optind]);

@@ -63,9 +63,9 @@ static void *thread_main(void *arg)
 	prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
 	while (!atomic_load_explicit(&run_over, memory_order_relaxed)) {
 		if (t->io) {
-			uint64_t deadline = wl_now_ns() + io_sleep_us * 1000;
+			uint64_t deadline = mono_ns() + io_sleep_us * 1000;
 			wl_sleep_until_ns(deadline);
-			if (wl_vec_push(&t->wake_us, (double)(wl_now_ns() - deadline) / 1e3) < 0)
+			if (wl_vec_push(&t->wake_us, (double)(mono_ns() - deadline) / 1e3) < 0)
 				t->error = ENOMEM;
 			burn_until(wl_thread_cpu_ns() + io_work_us * 1000);
 		} else {
@@ -116,6 +116,7 @@ static int read_thread(struct mix_thread *t)
 
 int main(int argc, char **argv)
 {
+	struct herror opt_err = { 0 };
 	static const struct option opts[] = {
 		{ "cpu-threads", required_argument, NULL, 'c' },
 		{ "io-threads", required_argument, NULL, 'i' },
@@ -135,17 +136,17 @@ int main(int argc, char **argv)
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
-		case 'c': r = wl_parse_u64("--cpu-threads", optarg, 0, MAX_THREADS / 2, &ncpu); break;
-		case 'i': r = wl_parse_u64("--io-threads", optarg, 0, MAX_THREADS / 2, &nio); break;
-		case 'd': r = wl_parse_double("--duration", optarg, 0.001, 1e7, &duration); break;
-		case 's': r = wl_parse_u64("--io-sleep-us", optarg, 1, 10000000, &io_sleep_us); break;
-		case 'w': r = wl_parse_u64("--io-work-us", optarg, 0, 10000000, &io_work_us); break;
-		case 'I': r = wl_parse_u64("--interval-ms", optarg, 1, 3600000, &interval_ms); break;
+		case 'c': r = wl_parse_u64("--cpu-threads", optarg, 0, MAX_THREADS / 2, &ncpu, &opt_err); break;
+		case 'i': r = wl_parse_u64("--io-threads", optarg, 0, MAX_THREADS / 2, &nio, &opt_err); break;
+		case 'd': r = wl_parse_double("--duration", optarg, 0.001, 1e7, &duration, &opt_err); break;
+		case 's': r = wl_parse_u64("--io-sleep-us", optarg, 1, 10000000, &io_sleep_us, &opt_err); break;
+		case 'w': r = wl_parse_u64("--io-work-us", optarg, 0, 10000000, &io_work_us, &opt_err); break;
+		case 'I': r = wl_parse_u64("--interval-ms", optarg, 1, 3600000, &interval_ms, &opt_err); break;
 		case 'h': wl_help_exit(usage);
 		default: return wl_usage_error(&doc, "unknown option or missing value: '%s'", argv[optind - 1]);
 		}
 		if (r < 0)
-			return wl_usage_error(&doc, "%s", wl_last_error());
+			return wl_usage_error(&doc, "%s", opt_err.msg);
 	}
 	if (optind < argc)
 		return wl_usage_error(&doc, "unexpected argument '%s'", argv[optind]);
@@ -161,7 +162,7 @@ int main(int argc, char **argv)
 	if (wl_install_stop_handlers() < 0)
 		return wl_doc_finish_error(&doc, "cannot install signal handlers");
 
-	started_ns = wl_now_ns();
+	started_ns = mono_ns();
 	for (int i = 0; i < n; i++) {
 		threads[i].idx = i;
 		threads[i].io = i >= (int)ncpu;
@@ -180,7 +181,7 @@ int main(int argc, char **argv)
 		cJSON *s, *share;
 
 		wl_sleep_until_ns(next_ns < end_ns ? next_ns : end_ns);
-		now = wl_now_ns();
+		now = mono_ns();
 		s = wl_arr_obj(doc.samples);
 		wl_add_num(s, "t", (double)(now - started_ns) / 1e9);
 		/* Share of the interval each thread spent on a CPU. */
@@ -200,7 +201,7 @@ int main(int argc, char **argv)
 			next_ns += interval_ms * 1000000ull;
 	}
 	{
-		double elapsed = (double)(wl_now_ns() - started_ns) / 1e9;
+		double elapsed = (double)(mono_ns() - started_ns) / 1e9;
 		cJSON *arr = wl_add_arr(doc.totals, "threads");
 		wl_vec all_wake = { 0 };
 

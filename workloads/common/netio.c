@@ -1,37 +1,27 @@
 /* netio: TCP helpers of the net and api workloads (see netio.h). */
 #include "netio.h"
+#include "hcleanup.h"
+#include "hfile.h"
 
 #include <arpa/inet.h>
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/time.h>
 #include <unistd.h>
 
-static int fail(netio_err *err, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(netio_err *err, int code, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
-	va_end(ap);
-	return code;
-}
-
 const char *netio_strerror(int neg_errno, char *buf, size_t len)
 {
-	snprintf(buf, len, "%s", neg_errno == -ETIMEDOUT ? "timed out" : strerror(-neg_errno));
-	if (buf[0])
-		buf[0] = (char)tolower((unsigned char)buf[0]);
-	return buf;
+	if (neg_errno == -ETIMEDOUT) {
+		snprintf(buf, len, "timed out");
+		return buf;
+	}
+	return error_strerror(neg_errno, buf, len);
 }
 
 static void addr_text(netio_addr *a)
@@ -56,7 +46,7 @@ static void addr_text(netio_addr *a)
 static int hosts_lookup(const char *host, char *out, size_t outlen)
 {
 	char line[512], *save, *tok, *addr;
-	FILE *f = fopen("/etc/hosts", "re");
+	cleanup_fclose FILE *f = fopen("/etc/hosts", "re");
 	int r = -ENOENT;
 
 	if (!f)
@@ -73,11 +63,10 @@ static int hosts_lookup(const char *host, char *out, size_t outlen)
 				break;
 			}
 	}
-	fclose(f);
 	return r;
 }
 
-int netio_resolve(const char *host, uint16_t port, netio_addr *addr, netio_err *err)
+int netio_resolve(const char *host, uint16_t port, netio_addr *addr, struct herror *err)
 {
 	struct sockaddr_in *in = (struct sockaddr_in *)&addr->ss;
 	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&addr->ss;
@@ -86,7 +75,7 @@ int netio_resolve(const char *host, uint16_t port, netio_addr *addr, netio_err *
 
 	memset(addr, 0, sizeof(*addr));
 	if (!host || !*host)
-		return fail(err, -EINVAL, "empty host name");
+		return error_setx(err, -EINVAL, "empty host name");
 	/* No getaddrinfo: in a static binary it needs the libc's NSS modules
 	 * at run time, which a busybox/musl container lacks. Numeric addresses
 	 * and /etc/hosts names cover the guests and the containers. */
@@ -95,7 +84,7 @@ int netio_resolve(const char *host, uint16_t port, netio_addr *addr, netio_err *
 	else if (inet_pton(AF_INET, host, &in->sin_addr) != 1 &&
 		 inet_pton(AF_INET6, host, &in6->sin6_addr) != 1) {
 		if (hosts_lookup(host, found, sizeof(found)) < 0)
-			return fail(err, -ENOENT, "cannot resolve host '%s': not a numeric address nor in /etc/hosts", host);
+			return error_setx(err, -ENOENT, "cannot resolve host '%s': not a numeric address nor in /etc/hosts", host);
 		numeric = found;
 	}
 	memset(&addr->ss, 0, sizeof(addr->ss));
@@ -108,7 +97,7 @@ int netio_resolve(const char *host, uint16_t port, netio_addr *addr, netio_err *
 		in6->sin6_port = htons(port);
 		addr->len = sizeof(*in6);
 	} else {
-		return fail(err, -EINVAL, "cannot resolve host '%s': bad address '%s' in /etc/hosts", host, numeric);
+		return error_setx(err, -EINVAL, "cannot resolve host '%s': bad address '%s' in /etc/hosts", host, numeric);
 	}
 	addr_text(addr);
 	return 0;
@@ -121,7 +110,7 @@ static void set_nodelay(int fd)
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 }
 
-int netio_connect(const netio_addr *addr, int timeout_ms, netio_err *err)
+int netio_connect(const netio_addr *addr, int timeout_ms, struct herror *err)
 {
 	struct pollfd pfd;
 	char e[64];
@@ -130,7 +119,7 @@ int netio_connect(const netio_addr *addr, int timeout_ms, netio_err *err)
 
 	fd = socket(addr->ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
-		return fail(err, -errno, "cannot create a socket for '%s': %s", addr->text,
+		return error_setx(err, -errno, "cannot create a socket for '%s': %s", addr->text,
 			    netio_strerror(-errno, e, sizeof(e)));
 	r = connect(fd, (const struct sockaddr *)&addr->ss, addr->len);
 	if (r < 0 && errno != EINPROGRESS) {
@@ -169,11 +158,11 @@ int netio_connect(const netio_addr *addr, int timeout_ms, netio_err *err)
 fail:
 	close(fd);
 	if (r == -ETIMEDOUT)
-		return fail(err, r, "cannot connect to '%s': no answer within %d ms", addr->text, timeout_ms);
-	return fail(err, r, "cannot connect to '%s': %s", addr->text, netio_strerror(r, e, sizeof(e)));
+		return error_setx(err, r, "cannot connect to '%s': no answer within %d ms", addr->text, timeout_ms);
+	return error_setx(err, r, "cannot connect to '%s': %s", addr->text, netio_strerror(r, e, sizeof(e)));
 }
 
-int netio_listen(const char *bind_host, uint16_t port, netio_err *err)
+int netio_listen(const char *bind_host, uint16_t port, struct herror *err)
 {
 	netio_addr a;
 	char e[64];
@@ -184,18 +173,18 @@ int netio_listen(const char *bind_host, uint16_t port, netio_err *err)
 		return r;
 	fd = socket(a.ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
-		return fail(err, -errno, "cannot create a socket for '%s': %s", a.text,
+		return error_setx(err, -errno, "cannot create a socket for '%s': %s", a.text,
 			    netio_strerror(-errno, e, sizeof(e)));
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (bind(fd, (struct sockaddr *)&a.ss, a.len) < 0) {
 		r = -errno;
 		close(fd);
-		return fail(err, r, "cannot bind to '%s': %s", a.text, netio_strerror(r, e, sizeof(e)));
+		return error_setx(err, r, "cannot bind to '%s': %s", a.text, netio_strerror(r, e, sizeof(e)));
 	}
 	if (listen(fd, 1024) < 0) {
 		r = -errno;
 		close(fd);
-		return fail(err, r, "cannot listen on '%s': %s", a.text, netio_strerror(r, e, sizeof(e)));
+		return error_setx(err, r, "cannot listen on '%s': %s", a.text, netio_strerror(r, e, sizeof(e)));
 	}
 	return fd;
 }
@@ -257,24 +246,12 @@ int netio_write_full(int fd, const void *buf, size_t len)
 	return 0;
 }
 
-int netio_write_ready_file(const char *path, int port, netio_err *err)
+int netio_write_ready_file(const char *path, int port, struct herror *err)
 {
-	char tmp[4096], text[16], e[64];
-	int fd, n, r = 0;
+	char text[16];
+	int n = snprintf(text, sizeof(text), "%d\n", port);
 
-	n = snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	if (n < 0 || (size_t)n >= sizeof(tmp))
-		return fail(err, -ENAMETOOLONG, "ready file name '%s' is too long", path);
-	n = snprintf(text, sizeof(text), "%d\n", port);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return fail(err, -errno, "cannot open ready file '%s': %s", tmp, netio_strerror(-errno, e, sizeof(e)));
-	if (write(fd, text, (size_t)n) != n)
-		r = -EIO;
-	close(fd);
-	if (r == 0 && rename(tmp, path) < 0)
-		r = -errno;
-	if (r < 0)
-		return fail(err, r, "cannot write ready file '%s': %s", path, netio_strerror(r, e, sizeof(e)));
+	if (write_file_replace(path, text, (size_t)n, 0644, err) < 0)
+		return error_wrap(err, "cannot write ready file '%s'", path);
 	return 0;
 }

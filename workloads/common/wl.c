@@ -1,5 +1,7 @@
 /* wl: shared helpers of the workload programs (see wl.h). */
 #include "wl.h"
+#include "hcleanup.h"
+#include "hfile.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -15,86 +17,68 @@
 
 volatile sig_atomic_t wl_stop_requested;
 
-static char last_error[256];
-
-const char *wl_last_error(void)
-{
-	return last_error;
-}
-
-static int fail(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int fail(int err, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(last_error, sizeof(last_error), fmt, ap);
-	va_end(ap);
-	return err;
-}
-
-int wl_parse_u64(const char *opt, const char *s, uint64_t min, uint64_t max, uint64_t *out)
+int wl_parse_u64(const char *opt, const char *s, uint64_t min, uint64_t max, uint64_t *out, struct herror *err)
 {
 	char *end;
 	unsigned long long v;
 
 	if (!s || !*s)
-		return fail(-EINVAL, "option '%s' needs a value", opt);
+		return error_setx(err, EINVAL, "option '%s' needs a value", opt);
 	/* strtoull accepts "-1" and leading blanks: refuse both. */
 	if (*s < '0' || *s > '9')
-		return fail(-EINVAL, "invalid value '%s' for option '%s': not a non-negative integer", s, opt);
+		return error_setx(err, EINVAL, "invalid value '%s' for option '%s': not a non-negative integer", s, opt);
 	errno = 0;
 	v = strtoull(s, &end, 10);
 	if (errno == ERANGE)
-		return fail(-ERANGE, "value '%s' for option '%s' is too large", s, opt);
+		return error_setx(err, ERANGE, "value '%s' for option '%s' is too large", s, opt);
 	if (*end)
-		return fail(-EINVAL, "invalid value '%s' for option '%s': not a non-negative integer", s, opt);
+		return error_setx(err, EINVAL, "invalid value '%s' for option '%s': not a non-negative integer", s, opt);
 	if (v < min || v > max)
-		return fail(-ERANGE, "value '%s' for option '%s' is out of range [%llu, %llu]", s, opt,
+		return error_setx(err, ERANGE, "value '%s' for option '%s' is out of range [%llu, %llu]", s, opt,
 			    (unsigned long long)min, (unsigned long long)max);
 	*out = v;
 	return 0;
 }
 
-int wl_parse_int(const char *opt, const char *s, int min, int max, int *out)
+int wl_parse_int(const char *opt, const char *s, int min, int max, int *out, struct herror *err)
 {
 	char *end;
 	long v;
 
 	if (!s || !*s)
-		return fail(-EINVAL, "option '%s' needs a value", opt);
+		return error_setx(err, EINVAL, "option '%s' needs a value", opt);
 	if (!(*s == '-' || (*s >= '0' && *s <= '9')))
-		return fail(-EINVAL, "invalid value '%s' for option '%s': not an integer", s, opt);
+		return error_setx(err, EINVAL, "invalid value '%s' for option '%s': not an integer", s, opt);
 	errno = 0;
 	v = strtol(s, &end, 10);
 	if (errno == ERANGE || *end)
-		return fail(-EINVAL, "invalid value '%s' for option '%s': not an integer", s, opt);
+		return error_setx(err, EINVAL, "invalid value '%s' for option '%s': not an integer", s, opt);
 	if (v < min || v > max)
-		return fail(-ERANGE, "value '%s' for option '%s' is out of range [%d, %d]", s, opt, min, max);
+		return error_setx(err, ERANGE, "value '%s' for option '%s' is out of range [%d, %d]", s, opt, min, max);
 	*out = (int)v;
 	return 0;
 }
 
-int wl_parse_double(const char *opt, const char *s, double min, double max, double *out)
+int wl_parse_double(const char *opt, const char *s, double min, double max, double *out, struct herror *err)
 {
 	char *end;
 	double v;
 
 	if (!s || !*s)
-		return fail(-EINVAL, "option '%s' needs a value", opt);
+		return error_setx(err, EINVAL, "option '%s' needs a value", opt);
 	if (!(*s == '-' || *s == '.' || (*s >= '0' && *s <= '9')))
-		return fail(-EINVAL, "invalid value '%s' for option '%s': not a number", s, opt);
+		return error_setx(err, EINVAL, "invalid value '%s' for option '%s': not a number", s, opt);
 	errno = 0;
 	v = strtod(s, &end);
 	if (errno == ERANGE || *end || !isfinite(v))
-		return fail(-EINVAL, "invalid value '%s' for option '%s': not a number", s, opt);
+		return error_setx(err, EINVAL, "invalid value '%s' for option '%s': not a number", s, opt);
 	if (v < min || v > max)
-		return fail(-ERANGE, "value '%s' for option '%s' is out of range [%g, %g]", s, opt, min, max);
+		return error_setx(err, ERANGE, "value '%s' for option '%s' is out of range [%g, %g]", s, opt, min, max);
 	*out = v;
 	return 0;
 }
 
-int wl_parse_size(const char *opt, const char *s, uint64_t min, uint64_t max, uint64_t *out)
+int wl_parse_size(const char *opt, const char *s, uint64_t min, uint64_t max, uint64_t *out, struct herror *err)
 {
 	char num[32];
 	size_t len;
@@ -103,10 +87,10 @@ int wl_parse_size(const char *opt, const char *s, uint64_t min, uint64_t max, ui
 	int r;
 
 	if (!s || !*s)
-		return fail(-EINVAL, "option '%s' needs a value", opt);
+		return error_setx(err, EINVAL, "option '%s' needs a value", opt);
 	len = strlen(s);
 	if (len >= sizeof(num))
-		return fail(-EINVAL, "invalid size '%s' for option '%s'", s, opt);
+		return error_setx(err, EINVAL, "invalid size '%s' for option '%s'", s, opt);
 	memcpy(num, s, len + 1);
 	switch (num[len - 1]) {
 	case 'k': case 'K': shift = 10; break;
@@ -116,28 +100,16 @@ int wl_parse_size(const char *opt, const char *s, uint64_t min, uint64_t max, ui
 	}
 	if (shift)
 		num[--len] = '\0';
-	r = wl_parse_u64(opt, num, 0, UINT64_MAX >> shift, &v);
+	/* The number alone, without its message: this one names the size. */
+	r = wl_parse_u64(opt, num, 0, UINT64_MAX >> shift, &v, NULL);
 	if (r < 0)
-		return fail(r, "invalid size '%s' for option '%s': use a number with an optional k, m, g or t suffix", s, opt);
+		return error_setx(err, -r, "invalid size '%s' for option '%s': use a number with an optional k, m, g or t suffix", s, opt);
 	v <<= shift;
 	if (v < min || v > max)
-		return fail(-ERANGE, "size '%s' for option '%s' is out of range [%llu, %llu] bytes", s, opt,
+		return error_setx(err, ERANGE, "size '%s' for option '%s' is out of range [%llu, %llu] bytes", s, opt,
 			    (unsigned long long)min, (unsigned long long)max);
 	*out = v;
 	return 0;
-}
-
-uint64_t wl_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-double wl_now(void)
-{
-	return (double)wl_now_ns() / 1e9;
 }
 
 uint64_t wl_thread_cpu_ns(void)
@@ -423,45 +395,27 @@ bool wl_state_enabled(void)
 int wl_state_publish(uint64_t progress, cJSON *extra)
 {
 	const char *path = getenv("WL_STATE_FILE");
-	char tmp[PATH_MAX];
+	struct herror err = { 0 };
+	cleanup_free char *text = NULL;
 	cJSON *o, *it;
-	char *text;
-	int fd, n, err = 0;
-	size_t len;
+	int r;
 
 	if (!path || !*path)
 		return 0;
-	n = snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	if (n < 0 || (size_t)n >= sizeof(tmp))
-		return -ENAMETOOLONG;
 	o = check_alloc(cJSON_CreateObject());
 	wl_add_num(o, "pid", (double)getpid());
-	wl_add_num(o, "t", wl_now());
+	wl_add_num(o, "t", mono_s());
 	wl_add_num(o, "progress", (double)progress);
 	if (extra)
 		cJSON_ArrayForEach(it, extra)
 			cJSON_AddItemToObject(o, it->string, check_alloc(cJSON_Duplicate(it, 1)));
 	text = check_alloc(cJSON_PrintUnformatted(o));
 	cJSON_Delete(o);
-	len = strlen(text);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		err = -errno;
-		fprintf(stderr, "cannot open state file '%s': %s\n", tmp, strerror(errno));
-		goto out;
-	}
-	if (write(fd, text, len) != (ssize_t)len) {
-		err = -EIO;
-		fprintf(stderr, "cannot write state file '%s'\n", tmp);
-	}
-	close(fd);
-	if (!err && rename(tmp, path) < 0) {
-		err = -errno;
-		fprintf(stderr, "cannot rename '%s' to '%s': %s\n", tmp, path, strerror(errno));
-	}
-out:
-	free(text);
-	return err;
+	/* Replaced many times a second: atomic for the reader, no fsync. */
+	r = write_file_replace(path, text, strlen(text), 0644, &err);
+	if (r < 0)
+		fprintf(stderr, "cannot write state file: %s\n", err.msg);
+	return r;
 }
 
 void wl_help_exit(const char *usage)

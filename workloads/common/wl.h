@@ -1,6 +1,7 @@
 /* wl: what every workload program shares.
  *
- * Option values, monotonic time, the early-stop flag (SIGTERM/SIGINT), the
+ * Option values, sleeping and thread CPU time (the clocks are lib/hclock.h:
+ * mono_ns(), mono_s()), the early-stop flag (SIGTERM/SIGINT), the
  * JSON result document every workload prints on stdout, percentiles, and the
  * optional state file the in-guest runner reads while a workload runs.
  * Functions returning int return 0 or a negative errno-style value and have
@@ -14,24 +15,23 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cjson/cJSON.h>
+#include "hclock.h"
+#include "herror.h"
 
 /* ---- option values: strict, the whole string must parse ----
- * On failure they return -EINVAL or -ERANGE and leave a message naming the
- * option in wl_last_error(), for wl_doc_error(doc, "%s", wl_last_error()). */
-const char *wl_last_error(void);
+ * On failure they return -EINVAL or -ERANGE with a message naming the
+ * option in err, for wl_usage_error(doc, "%s", err.msg). */
 
 /* Parse an unsigned integer in [min, max]; errors name the option. */
-int wl_parse_u64(const char *opt, const char *s, uint64_t min, uint64_t max, uint64_t *out);
-int wl_parse_int(const char *opt, const char *s, int min, int max, int *out);
+int wl_parse_u64(const char *opt, const char *s, uint64_t min, uint64_t max, uint64_t *out, struct herror *err);
+int wl_parse_int(const char *opt, const char *s, int min, int max, int *out, struct herror *err);
 /* Parse a finite decimal number in [min, max]. */
-int wl_parse_double(const char *opt, const char *s, double min, double max, double *out);
+int wl_parse_double(const char *opt, const char *s, double min, double max, double *out, struct herror *err);
 /* Parse a byte size with an optional binary suffix k, m, g, t (4k = 4096). */
-int wl_parse_size(const char *opt, const char *s, uint64_t min, uint64_t max, uint64_t *out);
+int wl_parse_size(const char *opt, const char *s, uint64_t min, uint64_t max, uint64_t *out, struct herror *err);
 
 /* ---- time ---- */
 
-uint64_t wl_now_ns(void);           /* CLOCK_MONOTONIC in nanoseconds */
-double wl_now(void);                /* CLOCK_MONOTONIC in seconds */
 /* Sleep until the monotonic time deadline_ns, waking early when stopping. */
 void wl_sleep_until_ns(uint64_t deadline_ns);
 /* CPU time of the calling thread in nanoseconds. */

@@ -13,32 +13,38 @@
 
 static void test_parse_u64_strict(void **state)
 {
+	struct herror err = { 0 };
 	uint64_t v = 0;
 
-	assert_int_equal(wl_parse_u64("--n", "42", 0, 100, &v), 0);
+	assert_int_equal(wl_parse_u64("--n", "42", 0, 100, &v, NULL), 0);
 	assert_int_equal(v, 42);
-	assert_int_equal(wl_parse_u64("--n", "-1", 0, 100, &v), -EINVAL);
-	assert_non_null(strstr(wl_last_error(), "--n"));
-	assert_int_equal(wl_parse_u64("--n", " 4", 0, 100, &v), -EINVAL);
-	assert_int_equal(wl_parse_u64("--n", "4x", 0, 100, &v), -EINVAL);
-	assert_int_equal(wl_parse_u64("--n", "", 0, 100, &v), -EINVAL);
-	assert_int_equal(wl_parse_u64("--n", "101", 0, 100, &v), -ERANGE);
-	assert_int_equal(wl_parse_u64("--n", "99999999999999999999999", 0, UINT64_MAX, &v), -ERANGE);
+	assert_int_equal(wl_parse_u64("--n", "-1", 0, 100, &v, &err), -EINVAL);
+	assert_int_equal(err.status, EINVAL);
+	assert_non_null(strstr(err.msg, "--n"));
+	assert_int_equal(wl_parse_u64("--n", " 4", 0, 100, &v, NULL), -EINVAL);
+	assert_int_equal(wl_parse_u64("--n", "4x", 0, 100, &v, NULL), -EINVAL);
+	assert_int_equal(wl_parse_u64("--n", "", 0, 100, &v, NULL), -EINVAL);
+	assert_int_equal(wl_parse_u64("--n", "101", 0, 100, &v, NULL), -ERANGE);
+	assert_int_equal(wl_parse_u64("--n", "99999999999999999999999", 0, UINT64_MAX, &v, NULL), -ERANGE);
 }
 
 static void test_parse_size_suffixes(void **state)
 {
+	struct herror err = { 0 };
 	uint64_t v = 0;
 
-	assert_int_equal(wl_parse_size("--s", "4k", 0, UINT64_MAX, &v), 0);
+	assert_int_equal(wl_parse_size("--s", "4k", 0, UINT64_MAX, &v, NULL), 0);
 	assert_int_equal(v, 4096);
-	assert_int_equal(wl_parse_size("--s", "3M", 0, UINT64_MAX, &v), 0);
+	assert_int_equal(wl_parse_size("--s", "3M", 0, UINT64_MAX, &v, NULL), 0);
 	assert_int_equal(v, 3u << 20);
-	assert_int_equal(wl_parse_size("--s", "1g", 0, UINT64_MAX, &v), 0);
+	assert_int_equal(wl_parse_size("--s", "1g", 0, UINT64_MAX, &v, NULL), 0);
 	assert_int_equal(v, 1u << 30);
-	assert_int_equal(wl_parse_size("--s", "12q", 0, UINT64_MAX, &v), -EINVAL);
-	assert_int_equal(wl_parse_size("--s", "k", 0, UINT64_MAX, &v), -EINVAL);
-	assert_int_equal(wl_parse_size("--s", "2k", 4096, UINT64_MAX, &v), -ERANGE);
+	assert_int_equal(wl_parse_size("--s", "12q", 0, UINT64_MAX, &v, NULL), -EINVAL);
+	assert_int_equal(wl_parse_size("--s", "k", 0, UINT64_MAX, &v, NULL), -EINVAL);
+	assert_int_equal(wl_parse_size("--s", "2k", 4096, UINT64_MAX, &v, NULL), -ERANGE);
+	/* The message names the size as given, not the number inside it. */
+	assert_int_equal(wl_parse_size("--s", "12q", 0, UINT64_MAX, &v, &err), -EINVAL);
+	assert_string_equal(err.msg, "invalid size '12q' for option '--s': use a number with an optional k, m, g or t suffix");
 }
 
 static void test_parse_double_and_int(void **state)
@@ -46,14 +52,14 @@ static void test_parse_double_and_int(void **state)
 	double d = 0;
 	int i = 0;
 
-	assert_int_equal(wl_parse_double("--d", "1.5", 0, 10, &d), 0);
+	assert_int_equal(wl_parse_double("--d", "1.5", 0, 10, &d, NULL), 0);
 	assert_true(d == 1.5);
-	assert_int_equal(wl_parse_double("--d", "nan", 0, 10, &d), -EINVAL);
-	assert_int_equal(wl_parse_double("--d", "inf", 0, 10, &d), -EINVAL);
-	assert_int_equal(wl_parse_double("--d", "11", 0, 10, &d), -ERANGE);
-	assert_int_equal(wl_parse_int("--i", "-5", -20, 19, &i), 0);
+	assert_int_equal(wl_parse_double("--d", "nan", 0, 10, &d, NULL), -EINVAL);
+	assert_int_equal(wl_parse_double("--d", "inf", 0, 10, &d, NULL), -EINVAL);
+	assert_int_equal(wl_parse_double("--d", "11", 0, 10, &d, NULL), -ERANGE);
+	assert_int_equal(wl_parse_int("--i", "-5", -20, 19, &i, NULL), 0);
 	assert_int_equal(i, -5);
-	assert_int_equal(wl_parse_int("--i", "20", -20, 19, &i), -ERANGE);
+	assert_int_equal(wl_parse_int("--i", "20", -20, 19, &i, NULL), -ERANGE);
 }
 
 static void test_percentile(void **state)
