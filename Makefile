@@ -29,6 +29,9 @@ $(COMPONENTS):
 	@$(MAKE) --no-print-directory -C $@ all
 
 harness: reports
+
+# lib/ first: the others link build/lib/libhcommon.a (one make at a time in lib/).
+$(filter-out lib,$(COMPONENTS)): lib
 # lib/ first: the others link build/lib/libhcommon.a (one make at a time in lib/).
 $(filter-out lib,$(COMPONENTS)): lib
 

@@ -30,18 +30,18 @@ YAML
 hist=$out/history
 plan 10
 
-"$top/ci/nightly" --suite "$out/tiny.yaml" --baseline "$out/nothing" >"$out/bad.out" 2>&1
+"$top/ci/nightly" --no-build --suite "$out/tiny.yaml" --baseline "$out/nothing" >"$out/bad.out" 2>&1
 check "a baseline that is not a results directory: status 2" $(($? != 2))
 ok "... and nothing ran" test ! -e "$hist"
 
-"$top/ci/nightly" --suite "$out/tiny.yaml" --history "$hist" --keep 2 >"$out/n1.out" 2>&1
+"$top/ci/nightly" --no-build --suite "$out/tiny.yaml" --history "$hist" --keep 2 >"$out/n1.out" 2>&1
 rc1=$?
 sed 's/^/# /' "$out/n1.out" | tail -n 5
 check "first night: no baseline, status 0" "$rc1"
 n1=$(ls -1d "$hist"/*-tiny | head -n 1)
 ok "first night: records, report and compare.txt" test -f "$n1/report.pdf" -a -f "$n1/compare.txt" -a -d "$n1/runs"
 
-"$top/ci/nightly" --suite "$out/tiny.yaml" --history "$hist" --keep 2 >"$out/n2.out" 2>&1
+"$top/ci/nightly" --no-build --suite "$out/tiny.yaml" --history "$hist" --keep 2 >"$out/n2.out" 2>&1
 rc2=$?
 sed 's/^/# /' "$out/n2.out" | tail -n 8
 n2=$(ls -1d "$hist"/*-tiny | tail -n 1)
@@ -49,7 +49,7 @@ ok "second night: compared with the first" grep -qx "$n1" "$n2/baseline.txt"
 "$H" compare "$n1" "$n2" >/dev/null 2>&1
 check "second night: status is harness compare's ($rc2)" $((rc2 != $?))
 
-"$top/ci/nightly" --suite "$out/tiny.yaml" --history "$hist" --keep 2 --baseline "$n1" >"$out/n3.out" 2>&1
+"$top/ci/nightly" --no-build --suite "$out/tiny.yaml" --history "$hist" --keep 2 --baseline "$n1" >"$out/n3.out" 2>&1
 rc3=$?
 n3=$(ls -1d "$hist"/*-tiny | tail -n 1)
 ok "--baseline: the given directory is the baseline" grep -qx "$n1" "$n3/baseline.txt"
