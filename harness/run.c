@@ -1,14 +1,12 @@
 #include "run.h"
 
 #include <errno.h>
-#include <guestfs.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/utsname.h>
 #include <time.h>
 
 #include "experiment.h"
+#include "hostenv.h"
 #include "image.h"
 #include "plan.h"
 #include "progress.h"
@@ -51,80 +49,13 @@ static void save_console_tails(struct runctx *rc, cJSON *record, const char *run
 	}
 }
 
-static cJSON *env_json(struct runctx *rc)
-{
-	cJSON *env = cJSON_CreateObject();
-	cJSON *acc = cJSON_AddObjectToObject(env, "accelerator");
-	cJSON *imgs = cJSON_AddArrayToObject(env, "images");
-	struct utsname u;
-	unsigned long lib = 0, hv = 0;
-	char model[256] = "unknown", line[512];
-	FILE *f = fopen("/proc/cpuinfo", "re");
-	char digest[17] = "";
-
-	while (f && fgets(line, sizeof(line), f))
-		if (sscanf(line, "model name : %255[^\n]", model) == 1)
-			break;
-	if (f)
-		fclose(f);
-	cJSON_AddStringToObject(env, "schema", "harness-env/1");
-	cJSON_AddStringToObject(acc, "name", accel_name(rc->pv.accel.accel));
-	cJSON_AddStringToObject(acc, "reason", rc->pv.accel.reason);
-	cJSON_AddBoolToObject(acc, "forced", rc->pv.accel.forced);
-	cJSON_AddStringToObject(acc, "note", rc->pv.accel.accel == ACCEL_TCG ?
-				"TCG: numbers measure QEMU's emulation, not hardware virtualization" :
-				"KVM: hardware virtualization");
-	cJSON_AddStringToObject(env, "host_cpu", model);
-	cJSON_AddNumberToObject(env, "host_cpus", rc->pv.host_cpus);
-	cJSON_AddNumberToObject(env, "host_mem_mib", (double)sysconf(_SC_PHYS_PAGES) *
-				(double)sysconf(_SC_PAGESIZE) / 1048576.0);
-	if (uname(&u) == 0) {
-		cJSON_AddStringToObject(env, "host_kernel", u.release);
-		cJSON_AddStringToObject(env, "host_name", u.nodename);
-	}
-	virConnectGetLibVersion(rc->pv.conn, &lib);
-	virConnectGetVersion(rc->pv.conn, &hv);
-	char buf[64];
-	snprintf(buf, sizeof(buf), "%lu.%lu.%lu", lib / 1000000, lib / 1000 % 1000, lib % 1000);
-	cJSON_AddStringToObject(env, "libvirt_version", buf);
-	snprintf(buf, sizeof(buf), "%lu.%lu.%lu", hv / 1000000, hv / 1000 % 1000, hv % 1000);
-	cJSON_AddStringToObject(env, "qemu_version", buf);
-	cJSON_AddStringToObject(env, "libvirt_uri", virt_uri());
-	guestfs_h *g = guestfs_create_flags(GUESTFS_CREATE_NO_ENVIRONMENT);
-	if (g) {
-		struct guestfs_version *v = guestfs_version(g);
-		if (v) {
-			snprintf(buf, sizeof(buf), "%" PRIi64 ".%" PRIi64 ".%" PRIi64, v->major, v->minor, v->release);
-			cJSON_AddStringToObject(env, "libguestfs_version", buf);
-			guestfs_free_version(v);
-		}
-		guestfs_close(g);
-	}
-	payload_digest(rc->pv.payload_root, digest, NULL);
-	cJSON_AddStringToObject(env, "guest_payload_digest", digest);
-	for (size_t i = 0; i < rc->pv.nguests; i++) {
-		struct image img;
-		cJSON *o;
-		if (image_find(rc->pv.guests[i].def->image, &img, NULL) < 0) {
-			image_free(&img);
-			continue;
-		}
-		o = cJSON_CreateObject();
-		cJSON_AddStringToObject(o, "guest", rc->pv.guests[i].def->name);
-		cJSON_AddStringToObject(o, "image", img.name);
-		cJSON_AddStringToObject(o, "digest", img.digest ? img.digest : "");
-		cJSON_AddStringToObject(o, "suite", img.suite ? img.suite : "");
-		cJSON_AddStringToObject(o, "kernel", img.kernel_version ? img.kernel_version : "");
-		cJSON_AddItemToArray(imgs, o);
-		image_free(&img);
-	}
-	return env;
-}
-
 static void write_env(struct runctx *rc)
 {
-	cJSON *env = env_json(rc);
+	struct hostenv h;
+	cJSON *env;
 
+	hostenv_probe(&h, rc->pv.conn);
+	env = hostenv_json(&h, &rc->pv.accel, rc->pv.payload_root, rc->suite->guests, rc->suite->nguests);
 	cJSON_AddStringToObject(env, "cpu_weight_mechanism", provision_weights_name(&rc->pv));
 	cJSON_AddStringToObject(env, "cpu_weight_reason", rc->pv.weights_reason);
 	results_write_json(rc->results_dir, "env.json", env, NULL);
