@@ -4,7 +4,6 @@
 #ifndef HARNESS_PROVISION_H
 #define HARNESS_PROVISION_H
 
-#include <cjson/cJSON.h>
 #include <libvirt/libvirt.h>
 #include <stdbool.h>
 
