@@ -110,3 +110,10 @@ report:
 clean:
 	@for c in $(COMPONENTS) kmod; do $(MAKE) --no-print-directory -C $$c clean || true; done
 	rm -rf $(TOP)/build
+
+# make install [PREFIX=/usr/local] [DESTDIR=]: the harness command (a link to
+# build/bin/harness, which finds the tree from its own path), harness(1),
+# harness-suite(5) and the bash completion.
+.PHONY: install
+install: build
+	@$(MAKE) --no-print-directory -C harness install

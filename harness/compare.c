@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "experiments.h"
+#include "records.h"
 #include "stats.h"
 
 int welch_test(const double *a, size_t na, const double *b, size_t nb, struct welch *out)
@@ -34,40 +36,51 @@ int welch_test(const double *a, size_t na, const double *b, size_t nb, struct we
 	return 0;
 }
 
-/* Metrics compared, where they live in a run record's guest entry, and
- * which direction is better (+1 higher, -1 lower, 0 neither). */
-static const struct metric {
-	const char *name;
-	const char *path[3];
-	int better;
-} metrics[] = {
-	{ "units_per_s", { "guest", "units_per_s", NULL }, +1 },
-	{ "measured_share", { "measured_share", NULL, NULL }, 0 },
-	{ "host_cpu_util", { "host_cpu_util", NULL, NULL }, 0 },
-	{ "boot_s", { "boot_s", NULL, NULL }, -1 },
-	{ "qemu_rss_mib", { "qemu_rss_mib", NULL, NULL }, -1 },
-};
-
-/* Values of a metric for a guest over the runs of one group. */
-static size_t collect(const struct run_records *rs, cJSON *like, const char *guest, const struct metric *m, double *out)
+/* One line of the comparison: a metric of one guest (or of the run, guest
+ * NULL) over the runs of rec's group in both results. */
+static int compare_metric(const struct run_records *a, const struct run_records *b, cJSON *rec, const char *guest,
+			  const struct exp_metric *mt, const char *exp, const char *settings,
+			  const struct compare_options *opt, double *xa, double *xb)
 {
-	size_t k = 0;
+	size_t na = records_values(a, rec, guest, mt->path, xa);
+	size_t nb = records_values(b, rec, guest, mt->path, xb);
+	struct summary_stats sa, sb;
+	struct welch w;
+	const char *verdict;
+	int regression = 0;
+	double rel;
 
-	for (size_t r = 0; r < rs->n; r++) {
-		cJSON *g;
-		if (!run_records_same_group(rs->recs[r], like))
-			continue;
-		cJSON_ArrayForEach(g, cJSON_GetObjectItemCaseSensitive(rs->recs[r], "guests")) {
-			cJSON *name = cJSON_GetObjectItemCaseSensitive(g, "name"), *v = g;
-			if (!cJSON_IsString(name) || strcmp(name->valuestring, guest) != 0)
-				continue;
-			for (size_t p = 0; p < 3 && m->path[p] && v; p++)
-				v = cJSON_GetObjectItemCaseSensitive(v, m->path[p]);
-			if (cJSON_IsNumber(v))
-				out[k++] = v->valuedouble;
-		}
+	if (na == 0 || nb == 0)
+		return -ENOENT;
+	stats_describe(xa, na, &sa);
+	stats_describe(xb, nb, &sb);
+	rel = sa.mean != 0 ? (sb.mean - sa.mean) / fabs(sa.mean) : 0;
+	if (welch_test(xa, na, xb, nb, &w) < 0) {
+		verdict = "too few runs (need 2 on each side)";
+		w.p = NAN;
+	} else if (w.p >= opt->alpha || fabs(rel) < opt->threshold) {
+		verdict = "no change";
+	} else if (mt->better == 0) {
+		verdict = "changed";
+	} else if ((rel > 0) == (mt->better > 0)) {
+		verdict = "improvement";
+	} else {
+		verdict = "REGRESSION";
+		regression = 1;
 	}
-	return k;
+	printf("%-14s %-30s %-6s %-15s %11.4g %11.4g %+7.1f%% %8.3g  %s\n", exp, *settings ? settings : "-",
+	       guest ? guest : "-", mt->name, sa.mean, sb.mean, 100 * rel, w.p, verdict);
+	return regression;
+}
+
+/* Room for one value per record and guest entry. */
+static size_t values_room(const struct run_records *rr)
+{
+	size_t n = rr->n + 1;
+
+	for (size_t r = 0; r < rr->n; r++)
+		n += (size_t)cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(rr->recs[r], "guests"));
+	return n;
 }
 
 int compare_results(const char *base_dir, const char *new_dir, const struct compare_options *opt,
@@ -76,18 +89,18 @@ int compare_results(const char *base_dir, const char *new_dir, const struct comp
 	struct run_records a, b;
 	int regressions = 0, compared = 0;
 
-	if (run_records_load(base_dir, &a, err) < 0)
+	if (records_load(base_dir, RECORDS_OK, &a, err) < 0)
 		return -err->code;
-	if (run_records_load(new_dir, &b, err) < 0) {
-		run_records_free(&a);
+	if (records_load(new_dir, RECORDS_OK, &b, err) < 0) {
+		records_free(&a);
 		return -err->code;
 	}
 	if (a.n == 0 || b.n == 0) {
-		run_records_free(&a);
-		run_records_free(&b);
+		records_free(&a);
+		records_free(&b);
 		return herr_set(err, ENOENT, "no successful run records in '%s/runs'", a.n ? new_dir : base_dir);
 	}
-	double *xa = xcalloc(a.n, sizeof(double)), *xb = xcalloc(b.n, sizeof(double));
+	double *xa = xcalloc(values_room(&a), sizeof(double)), *xb = xcalloc(values_room(&b), sizeof(double));
 
 	printf("%-14s %-30s %-6s %-15s %11s %11s %8s %8s  %s\n", "experiment", "settings", "guest", "metric",
 	       "base", "new", "change", "p", "verdict");
@@ -97,7 +110,7 @@ int compare_results(const char *base_dir, const char *new_dir, const struct comp
 
 		/* One line per group: only for its first record in the base. */
 		for (size_t j = 0; j < i && first; j++)
-			first = !run_records_same_group(a.recs[j], rec);
+			first = !records_same_group(a.recs[j], rec);
 		if (!first)
 			continue;
 		char settings[256] = "";
@@ -108,47 +121,45 @@ int compare_results(const char *base_dir, const char *new_dir, const struct comp
 				off += (size_t)snprintf(settings + off, sizeof(settings) - off, "%s%s=%s",
 							off ? "," : "", kv->string, kv->valuestring);
 		const char *exp = cJSON_GetObjectItemCaseSensitive(rec, "experiment")->valuestring;
+		const struct experiment *ops = experiment_find(exp);
+		if (ops == NULL) {
+			hwarn("not comparing '%s': no such experiment in this build", exp);
+			continue;
+		}
 		cJSON_ArrayForEach(g, cJSON_GetObjectItemCaseSensitive(rec, "guests")) {
 			cJSON *name = cJSON_GetObjectItemCaseSensitive(g, "name");
 			if (!cJSON_IsString(name))
 				continue;
-			for (size_t m = 0; m < sizeof(metrics) / sizeof(metrics[0]); m++) {
-				size_t na = collect(&a, rec, name->valuestring, &metrics[m], xa);
-				size_t nb = collect(&b, rec, name->valuestring, &metrics[m], xb);
-				struct summary_stats sa, sb;
-				struct welch w;
-				const char *verdict;
-				double rel;
+			for (size_t m = 0; m < ops->nmetrics; m++) {
+				const struct exp_metric *mt = &ops->metrics[m];
+				int res;
 
-				if (na == 0 || nb == 0)
+				if (mt->scope != METRIC_PER_GUEST || !(mt->use & METRIC_COMPARE))
 					continue;
-				stats_describe(xa, na, &sa);
-				stats_describe(xb, nb, &sb);
-				rel = sa.mean != 0 ? (sb.mean - sa.mean) / fabs(sa.mean) : 0;
-				if (welch_test(xa, na, xb, nb, &w) < 0) {
-					verdict = "too few runs (need 2 on each side)";
-					w.p = NAN;
-				} else if (w.p >= opt->alpha || fabs(rel) < opt->threshold) {
-					verdict = "no change";
-				} else if (metrics[m].better == 0) {
-					verdict = "changed";
-				} else if ((rel > 0) == (metrics[m].better > 0)) {
-					verdict = "improvement";
-				} else {
-					verdict = "REGRESSION";
-					regressions++;
+				res = compare_metric(&a, &b, rec, name->valuestring, mt, exp, settings, opt, xa, xb);
+				if (res >= 0) {
+					compared++;
+					regressions += res;
 				}
+			}
+		}
+		for (size_t m = 0; m < ops->nmetrics; m++) {
+			const struct exp_metric *mt = &ops->metrics[m];
+			int res;
+
+			if (mt->scope != METRIC_PER_RUN || !(mt->use & METRIC_COMPARE))
+				continue;
+			res = compare_metric(&a, &b, rec, NULL, mt, exp, settings, opt, xa, xb);
+			if (res >= 0) {
 				compared++;
-				printf("%-14s %-30s %-6s %-15s %11.4g %11.4g %+7.1f%% %8.3g  %s\n", exp,
-				       *settings ? settings : "-", name->valuestring, metrics[m].name, sa.mean, sb.mean,
-				       100 * rel, w.p, verdict);
+				regressions += res;
 			}
 		}
 	}
 	free(xa);
 	free(xb);
-	run_records_free(&a);
-	run_records_free(&b);
+	records_free(&a);
+	records_free(&b);
 	if (compared == 0)
 		return herr_set(err, ENOENT, "the two runs have no experiment and settings in common");
 	printf("%d regression(s) (significance %.3g, smallest change %.0f%%)\n", regressions, opt->alpha,

@@ -1,16 +1,13 @@
 /* harness doctor: what this host can do, and how to fix what is missing. */
 #include "doctor.h"
 
-#include <guestfs.h>
-#include <inttypes.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/utsname.h>
-#include <unistd.h>
 
 #include "accel.h"
+#include "hostenv.h"
 #include "image.h"
 #include "virt.h"
 
@@ -74,7 +71,7 @@ int doctor(const char *payload_root)
 	struct accel_facts f;
 	struct accel_choice c;
 	struct herr err = { 0 };
-	struct utsname u;
+	struct hostenv h;
 	char buf[512];
 	virConnectPtr conn;
 
@@ -87,36 +84,27 @@ int doctor(const char *payload_root)
 			 c.accel == ACCEL_TCG ? " (results measure emulation; libguestfs is forced onto TCG)" : "");
 		line(c.accel == ACCEL_KVM ? "ok" : "warn", "accelerator", buf);
 	}
-	if (uname(&u) == 0) {
-		snprintf(buf, sizeof(buf), "host kernel %s", u.release);
+	conn = virt_connect(&err);
+	hostenv_probe(&h, conn);
+	if (h.kernel[0]) {
+		snprintf(buf, sizeof(buf), "host kernel %s", h.kernel);
 		line("ok", "host", buf);
 	}
 	check_libvirt_daemon();
-	conn = virt_connect(&err);
 	if (conn == NULL) {
 		line("FAIL", "libvirt", err.msg);
 	} else {
-		unsigned long lib = 0, hv = 0;
-		virConnectGetLibVersion(conn, &lib);
-		virConnectGetVersion(conn, &hv);
-		snprintf(buf, sizeof(buf), "%s answers: libvirt %lu.%lu.%lu, QEMU %lu.%lu.%lu", virt_uri(),
-			 lib / 1000000, lib / 1000 % 1000, lib % 1000, hv / 1000000, hv / 1000 % 1000, hv % 1000);
+		snprintf(buf, sizeof(buf), "%s answers: libvirt %s, QEMU %s", virt_uri(), h.libvirt_version,
+			 h.qemu_version);
 		line("ok", "libvirt", buf);
 		virConnectClose(conn);
 	}
-	{
-		guestfs_h *g = guestfs_create_flags(GUESTFS_CREATE_NO_ENVIRONMENT);
-		struct guestfs_version *v = g ? guestfs_version(g) : NULL;
-		if (v) {
-			snprintf(buf, sizeof(buf), "libguestfs %" PRIi64 ".%" PRIi64 ".%" PRIi64 " (one appliance launch per image preparation)",
-				 v->major, v->minor, v->release);
-			line("ok", "libguestfs", buf);
-			guestfs_free_version(v);
-		} else {
-			line("FAIL", "libguestfs", "libguestfs is not usable; run 'make deps'");
-		}
-		if (g)
-			guestfs_close(g);
+	if (h.libguestfs_version[0]) {
+		snprintf(buf, sizeof(buf), "libguestfs %s (one appliance launch per image preparation)",
+			 h.libguestfs_version);
+		line("ok", "libguestfs", buf);
+	} else {
+		line("FAIL", "libguestfs", "libguestfs is not usable; run 'make deps'");
 	}
 	static const char *const names[] = { "general", "security" };
 	for (size_t i = 0; i < 2; i++) {

@@ -1,21 +1,24 @@
 /* boot: domain start to guest-agent ready, and the QEMU process's resident
  * memory right after, for every guest of the suite. */
-#include <errno.h>
+#include <stdio.h>
 
-#include "run.h"
+#include "doc.h"
+#include "experiment.h"
+#include "provision.h"
 
-int exp_boot(struct runctx *rc, const struct plan_run *run, cJSON *record, struct herr *err)
+static int boot_run(const struct exp_run *x, cJSON *record, struct herr *err)
 {
+	struct provision *pv = x->pv;
 	cJSON *gl;
 	int r;
 
-	(void)run;
-	/* Measure a cold start: fresh overlays, fresh domains. */
-	run_guests_down(rc);
-	r = run_guests_up(rc, true, err);
+	/* Measure a cold start: the core removed the guests; fresh overlays,
+	 * fresh domains. It removes them again afterwards, so that the next
+	 * experiment does not share the CPUs with these. */
+	r = provision_up(pv, true, err);
 	gl = cJSON_AddArrayToObject(record, "guests");
-	for (size_t i = 0; i < rc->nguests; i++) {
-		struct guest *g = &rc->guests[i];
+	for (size_t i = 0; i < pv->nguests; i++) {
+		struct guest *g = &pv->guests[i];
 		cJSON *o = cJSON_CreateObject();
 
 		cJSON_AddStringToObject(o, "name", g->def->name);
@@ -29,8 +32,43 @@ int exp_boot(struct runctx *rc, const struct plan_run *run, cJSON *record, struc
 		}
 		cJSON_AddItemToArray(gl, o);
 	}
-	/* Leave nothing running: the next experiment borrows the standing
-	 * guests when there are any, instead of sharing the CPUs with these. */
-	run_guests_down(rc);
 	return r;
 }
+
+static double boot_estimate_s(const struct experiment_def *def)
+{
+	(void)def;
+	return 90;
+}
+
+static void boot_report_group(struct report_doc *d, cJSON *grp, cJSON *const *runs, size_t nruns)
+{
+	cJSON *g;
+
+	(void)runs;
+	(void)nruns;
+	fputs("\n.TS\nbox;\nc c c\nl n n.\nguest\tstart to agent-ready (s)\tQEMU RSS at idle (MiB)\n", d->f);
+	cJSON_ArrayForEach(g, cJSON_GetObjectItemCaseSensitive(grp, "guests"))
+		fprintf(d->f, "%s\t%.1f \\(+- %.1f\t%.0f\n", doc_jstr(g, "name", "?"), doc_jstat(g, "boot_s", "mean"),
+			doc_jstat(g, "boot_s", "sd"), doc_jstat(g, "qemu_rss_mib", "mean"));
+	fputs(".TE\n", d->f);
+}
+
+static const struct exp_metric boot_metrics[] = {
+	{ .name = "boot_s", .scope = METRIC_PER_GUEST, .path = { "boot_s" }, .unit = "s", .better = -1,
+	  .use = METRIC_SUMMARY | METRIC_COMPARE, .help = "domain start to the guest agent's first answer" },
+	{ .name = "qemu_rss_mib", .scope = METRIC_PER_GUEST, .path = { "qemu_rss_mib" }, .unit = "MiB",
+	  .better = -1, .use = METRIC_SUMMARY | METRIC_COMPARE,
+	  .help = "resident memory of the QEMU process right after boot" },
+};
+
+const struct experiment exp_boot_info = {
+	.name = "boot",
+	.summary = "domain start to guest-agent ready, and QEMU's memory at idle, on fresh guests",
+	.guests = EXP_GUESTS_FRESH,
+	.metrics = boot_metrics,
+	.nmetrics = sizeof(boot_metrics) / sizeof(boot_metrics[0]),
+	.estimate_s = boot_estimate_s,
+	.run = boot_run,
+	.report_group = boot_report_group,
+};

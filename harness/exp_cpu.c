@@ -9,20 +9,24 @@
 #include <dirent.h>
 
 #include "agent.h"
+#include "doc.h"
+#include "experiment.h"
 #include "progress.h"
-#include "run.h"
+#include "provision.h"
 #include "virt.h"
 #include "weights.h"
 
 #define HOST_SAMPLE_S 0.5
 #define RUNNER "/opt/harness/bin/harness-guest"
 
-static int pin_guest(struct runctx *rc, struct guest *g, int cpu_or_all, struct herr *err)
+extern const struct experiment exp_cpu_contention_info;
+
+static int pin_guest(struct provision *pv, struct guest *g, int cpu_or_all, struct herr *err)
 {
-	int maplen = VIR_CPU_MAPLEN(rc->host_cpus);
+	int maplen = VIR_CPU_MAPLEN(pv->host_cpus);
 	cleanup_free unsigned char *map = xcalloc((size_t)maplen, 1);
 
-	for (int c = 0; c < rc->host_cpus; c++)
+	for (int c = 0; c < pv->host_cpus; c++)
 		if (cpu_or_all < 0 || c == cpu_or_all)
 			VIR_USE_CPU(map, c);
 	for (int v = 0; v < g->def->vcpus; v++)
@@ -67,13 +71,13 @@ static int renice_process(int pid, int nice, struct herr *err)
 }
 
 /* Apply one weight per guest; the mechanism was chosen when the guests came up. */
-static int apply_weights(struct runctx *rc, const unsigned long *w, unsigned long *effective,
+static int apply_weights(struct provision *pv, const unsigned long *w, unsigned long *effective,
 			 int *nice_out, struct herr *err)
 {
-	for (size_t i = 0; i < rc->nguests; i++) {
-		struct guest *g = &rc->guests[i];
+	for (size_t i = 0; i < pv->nguests; i++) {
+		struct guest *g = &pv->guests[i];
 
-		if (rc->weights == WEIGHTS_CGROUP) {
+		if (pv->weights == WEIGHTS_CGROUP) {
 			virTypedParameter p = { .type = VIR_TYPED_PARAM_ULLONG };
 			snprintf(p.field, sizeof(p.field), "%s", VIR_DOMAIN_SCHEDULER_CPU_SHARES);
 			p.value.ul = w[i];
@@ -103,7 +107,7 @@ static cJSON *runner_spec(const struct guest *g, double duration)
 	cJSON *args = cJSON_CreateArray();
 	char num[32];
 
-	cJSON_AddStringToObject(spec, "experiment", "cpu-contention");
+	cJSON_AddStringToObject(spec, "experiment", exp_cpu_contention_info.name);
 	cJSON_AddNumberToObject(spec, "duration_s", duration);
 	cJSON_AddNumberToObject(spec, "sample_hz", 10);
 	cJSON_AddStringToObject(wl, "name", "cpu");
@@ -133,24 +137,25 @@ static cJSON *num_or_null(double v)
 	return isfinite(v) ? cJSON_CreateNumber(v) : cJSON_CreateNull();
 }
 
-int exp_cpu_contention(struct runctx *rc, const struct plan_run *run, cJSON *record, struct herr *err)
+static int cpu_contention_run(const struct exp_run *x, cJSON *record, struct herr *err)
 {
-	const struct experiment_def *ex = &rc->suite->exps[run->exp];
-	const char *shares = plan_value(rc->suite, run, "shares");
-	const char *pinning = plan_value(rc->suite, run, "pinning");
-	size_t n = rc->nguests;
+	struct provision *pv = x->pv;
+	const char *shares = exp_setting_value(x, "shares");
+	const char *pinning = exp_setting_value(x, "pinning");
+	size_t n = pv->nguests;
 	unsigned long w[16], eff[16];
 	int nice[16], pids[16];
 	double expected[16], measured[16], cpu_s[16];
 	unsigned long long start_ns[16], prev_ns[16];
-	cJSON *series, *ts, *share_series, *gl;
-	double t0, duration = ex->duration_s;
+	cJSON *series, *ts, *share_series, *gl, *m;
+	double t0, duration = x->def->duration_s;
 	int r = 0;
 
+	m = cJSON_AddObjectToObject(record, "cpu_weights");
+	cJSON_AddStringToObject(m, "mechanism", pv->weights == WEIGHTS_CGROUP ? "cgroup-shares" : "nice");
+	cJSON_AddStringToObject(m, "reason", pv->weights_reason);
 	if (n > 16)
 		return herr_set(err, EINVAL, "cpu-contention supports at most 16 guests");
-	if (!pinning)
-		pinning = "none";
 	for (size_t i = 0; i < n; i++)
 		w[i] = 1024;
 	if (shares && weights_parse(shares, w, n) < 0)
@@ -159,41 +164,41 @@ int exp_cpu_contention(struct runctx *rc, const struct plan_run *run, cJSON *rec
 	/* Pinning: every guest on host CPU 0, one CPU each, or no pinning. */
 	for (size_t i = 0; i < n; i++) {
 		int cpu = strcmp(pinning, "same") == 0 ? 0 :
-			  strcmp(pinning, "different") == 0 ? (int)(i % (size_t)rc->host_cpus) : -1;
-		if (pin_guest(rc, &rc->guests[i], cpu, err) < 0)
+			  strcmp(pinning, "different") == 0 ? (int)(i % (size_t)pv->host_cpus) : -1;
+		if (pin_guest(pv, &pv->guests[i], cpu, err) < 0)
 			return -err->code;
 	}
-	if (apply_weights(rc, w, eff, nice, err) < 0)
+	if (apply_weights(pv, w, eff, nice, err) < 0)
 		return -err->code;
 
 	/* Who competes with whom decides what theory expects. */
 	int total_vcpus = 0;
 	for (size_t i = 0; i < n; i++)
-		total_vcpus += rc->guests[i].def->vcpus;
+		total_vcpus += pv->guests[i].def->vcpus;
 	bool contended = strcmp(pinning, "same") == 0 ||
-			 (strcmp(pinning, "none") == 0 && total_vcpus > rc->host_cpus);
+			 (strcmp(pinning, "none") == 0 && total_vcpus > pv->host_cpus);
 	if (contended) {
 		expected_shares(eff, n, expected);
 	} else {
 		unsigned long v[16];
 		for (size_t i = 0; i < n; i++)
-			v[i] = (unsigned long)rc->guests[i].def->vcpus;
+			v[i] = (unsigned long)pv->guests[i].def->vcpus;
 		expected_shares(v, n, expected);
 	}
 
 	/* Start the runner in every guest, then sample the host side. */
 	for (size_t i = 0; i < n; i++) {
-		cJSON *spec = runner_spec(&rc->guests[i], duration);
+		cJSON *spec = runner_spec(&pv->guests[i], duration);
 		cleanup_free char *text = cJSON_PrintUnformatted(spec);
 		const char *argv[] = { "-", NULL };
 		cJSON_Delete(spec);
-		pids[i] = agent_exec_start(rc->guests[i].dom, RUNNER, argv, text, err);
+		pids[i] = agent_exec_start(pv->guests[i].dom, RUNNER, argv, text, err);
 		if (pids[i] < 0)
 			return pids[i];
 	}
 	t0 = now_mono();
 	for (size_t i = 0; i < n; i++) {
-		if (virt_domain_cpu_ns(rc->guests[i].dom, &start_ns[i], err) < 0)
+		if (virt_domain_cpu_ns(pv->guests[i].dom, &start_ns[i], err) < 0)
 			return -err->code;
 		prev_ns[i] = start_ns[i];
 	}
@@ -201,7 +206,7 @@ int exp_cpu_contention(struct runctx *rc, const struct plan_run *run, cJSON *rec
 	ts = cJSON_AddArrayToObject(series, "t");
 	share_series = cJSON_AddObjectToObject(series, "host_cpu_share");
 	for (size_t i = 0; i < n; i++)
-		cJSON_AddArrayToObject(share_series, rc->guests[i].def->name);
+		cJSON_AddArrayToObject(share_series, pv->guests[i].def->name);
 	while (now_mono() - t0 < duration) {
 		double delta[16], sum = 0;
 		if (!sleep_unless_stopped(HOST_SAMPLE_S))
@@ -209,7 +214,7 @@ int exp_cpu_contention(struct runctx *rc, const struct plan_run *run, cJSON *rec
 		progress_phase("measuring", now_mono() - t0, duration);
 		for (size_t i = 0; i < n; i++) {
 			unsigned long long ns;
-			if (virt_domain_cpu_ns(rc->guests[i].dom, &ns, err) < 0)
+			if (virt_domain_cpu_ns(pv->guests[i].dom, &ns, err) < 0)
 				return -err->code;
 			delta[i] = (double)(ns - prev_ns[i]) / 1e9;
 			prev_ns[i] = ns;
@@ -217,7 +222,7 @@ int exp_cpu_contention(struct runctx *rc, const struct plan_run *run, cJSON *rec
 		}
 		cJSON_AddItemToArray(ts, cJSON_CreateNumber(round((now_mono() - t0) * 1000) / 1000));
 		for (size_t i = 0; i < n; i++)
-			cJSON_AddItemToArray(cJSON_GetObjectItemCaseSensitive(share_series, rc->guests[i].def->name),
+			cJSON_AddItemToArray(cJSON_GetObjectItemCaseSensitive(share_series, pv->guests[i].def->name),
 					     cJSON_CreateNumber(sum > 0 ? delta[i] / sum : 0));
 	}
 	double total = 0, elapsed = now_mono() - t0;
@@ -230,7 +235,7 @@ int exp_cpu_contention(struct runctx *rc, const struct plan_run *run, cJSON *rec
 
 	gl = cJSON_AddArrayToObject(record, "guests");
 	for (size_t i = 0; i < n; i++) {
-		struct guest *g = &rc->guests[i];
+		struct guest *g = &pv->guests[i];
 		struct agent_exec_result res = { 0 };
 		struct herr rerr = { 0 };
 		cJSON *o = cJSON_CreateObject(), *out = NULL, *gs;
@@ -243,7 +248,7 @@ int exp_cpu_contention(struct runctx *rc, const struct plan_run *run, cJSON *rec
 		cJSON_AddNumberToObject(o, "vcpus", g->def->vcpus);
 		cJSON_AddNumberToObject(o, "weight", (double)w[i]);
 		cJSON_AddNumberToObject(o, "effective_weight", (double)eff[i]);
-		if (rc->weights == WEIGHTS_NICE)
+		if (pv->weights == WEIGHTS_NICE)
 			cJSON_AddNumberToObject(o, "nice", nice[i]);
 		cJSON_AddNumberToObject(o, "host_cpu_s", cpu_s[i]);
 		cJSON_AddNumberToObject(o, "host_cpu_util", elapsed > 0 ? cpu_s[i] / elapsed : 0);
@@ -288,8 +293,211 @@ int exp_cpu_contention(struct runctx *rc, const struct plan_run *run, cJSON *rec
 	struct herr ignore = { 0 };
 	for (size_t i = 0; i < n; i++) {
 		w[i] = 1024;
-		pin_guest(rc, &rc->guests[i], -1, &ignore);
+		pin_guest(pv, &pv->guests[i], -1, &ignore);
 	}
-	apply_weights(rc, w, eff, nice, &ignore);
+	apply_weights(pv, w, eff, nice, &ignore);
 	return r;
 }
+
+/* shares: one weight per guest, in the order of the guests section. */
+static int check_shares(const char *v, const struct suite *s, char *why, size_t whylen)
+{
+	cleanup_free char *copy = xstrdup(v);
+	size_t count = 0;
+	char *save = NULL;
+
+	for (char *tok = strtok_r(copy, ":", &save); tok; tok = strtok_r(NULL, ":", &save)) {
+		long w;
+		if (parse_long(tok, 2, 262144, &w) < 0) {
+			snprintf(why, whylen, "'%s' must be weights 2..262144 separated by ':'", v);
+			return -EINVAL;
+		}
+		count++;
+	}
+	if (count != s->nguests) {
+		snprintf(why, whylen, "'%s' gives %zu weights for %zu guests", v, count, s->nguests);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static double cpu_contention_estimate_s(const struct experiment_def *def)
+{
+	return def->duration_s + 10;
+}
+
+/* The first recorded, successful run with these settings, for the time series. */
+static cJSON *first_run_with(cJSON *const *runs, size_t n, cJSON *settings)
+{
+	for (size_t i = 0; i < n; i++)
+		if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(runs[i], "ok")) &&
+		    cJSON_Compare(cJSON_GetObjectItemCaseSensitive(runs[i], "settings"), settings, 1) &&
+		    cJSON_GetObjectItemCaseSensitive(runs[i], "series"))
+			return runs[i];
+	return NULL;
+}
+
+static int plot_series(const char *tmp, int idx, cJSON *run, const char *title, char *eps, size_t epslen)
+{
+	cJSON *series = cJSON_GetObjectItemCaseSensitive(run, "series");
+	cJSON *t = cJSON_GetObjectItemCaseSensitive(series, "t");
+	cJSON *shares = cJSON_GetObjectItemCaseSensitive(series, "host_cpu_share");
+	char dat[4096], gp[4096];
+	FILE *f;
+	cJSON *g;
+	int col = 2;
+
+	snprintf(dat, sizeof(dat), "%s/series%d.dat", tmp, idx);
+	snprintf(gp, sizeof(gp), "%s/series%d.gp", tmp, idx);
+	snprintf(eps, epslen, "%s/series%d.eps", tmp, idx);
+	f = fopen(dat, "w");
+	if (f == NULL)
+		return -1;
+	for (int i = 0; i < cJSON_GetArraySize(t); i++) {
+		fprintf(f, "%g", cJSON_GetArrayItem(t, i)->valuedouble);
+		cJSON_ArrayForEach(g, shares) {
+			cJSON *v = cJSON_GetArrayItem(g, i);
+			fprintf(f, " %g", cJSON_IsNumber(v) ? v->valuedouble : NAN);
+		}
+		fputc('\n', f);
+	}
+	fclose(f);
+	f = fopen(gp, "w");
+	if (f == NULL)
+		return -1;
+	fprintf(f, "set terminal postscript eps enhanced color size 6in,2.6in font 'Helvetica,11'\n"
+		   "set output '%s'\nset title \"Host CPU share over time: %s\" noenhanced\n"
+		   "set xlabel 'time (s)'\nset ylabel 'share of host CPU time'\nset yrange [0:1]\n"
+		   "set key outside right\nset grid\nplot ", eps, title);
+	cJSON_ArrayForEach(g, shares) {
+		fprintf(f, "%s'%s' using 1:%d with linespoints title '%s'", col > 2 ? ", " : "", dat, col, g->string);
+		col++;
+	}
+	fputc('\n', f);
+	fclose(f);
+	return doc_gnuplot(gp);
+}
+
+/* Per settings: weights, expected and measured shares, throughput, steal;
+ * then the host CPU share over time of the first run. */
+static void cpu_contention_report_group(struct report_doc *d, cJSON *grp, cJSON *const *runs, size_t nruns)
+{
+	FILE *f = d->f;
+	char st[512], eps[4200];
+	cJSON *g, *first;
+
+	doc_settings_text(cJSON_GetObjectItemCaseSensitive(grp, "settings"), st, sizeof(st));
+	fprintf(f, " Fairness index (Jain, of measured/expected shares): %.3f.\n",
+		doc_jstat(grp, "fairness_index", "mean"));
+	fputs(".TS\nbox;\nc c c c c c c\nl n n n n n n.\n"
+	      "guest\tweight\texpected share\tmeasured share\t95% CI\twork units/s\tsteal %\n", f);
+	cJSON_ArrayForEach(g, cJSON_GetObjectItemCaseSensitive(grp, "guests")) {
+		fprintf(f, "%s\t%.0f\t%.3f\t%.3f\t%.3f\\(en%.3f\t%.0f\t%.1f\n", doc_jstr(g, "name", "?"),
+			doc_jstat(g, "weight", "mean"), doc_jstat(g, "expected_share", "mean"),
+			doc_jstat(g, "measured_share", "mean"), doc_jstat(g, "measured_share", "ci95_low"),
+			doc_jstat(g, "measured_share", "ci95_high"), doc_jstat(g, "units_per_s", "mean"),
+			doc_jstat(g, "steal_pct", "mean"));
+	}
+	fputs(".TE\n", f);
+	first = first_run_with(runs, nruns, cJSON_GetObjectItemCaseSensitive(grp, "settings"));
+	if (first && plot_series(d->tmp, d->group, first, st, eps, sizeof(eps)) == 0) {
+		fprintf(f, ".PSPIC %s 6i 2.6i\n", eps);
+		d->plots++;
+	}
+}
+
+/* Every setting's measured share (mean, 95% CI) beside the expected one. */
+static void cpu_contention_report_end(struct report_doc *d, cJSON *groups)
+{
+	char dat[4096], gp[4096], eps[4096];
+	FILE *f;
+	cJSON *grp;
+	int row = 0;
+
+	snprintf(dat, sizeof(dat), "%s/bars.dat", d->tmp);
+	snprintf(gp, sizeof(gp), "%s/bars.gp", d->tmp);
+	snprintf(eps, sizeof(eps), "%s/bars.eps", d->tmp);
+	f = fopen(dat, "w");
+	if (f == NULL)
+		return;
+	cJSON_ArrayForEach(grp, groups) {
+		char st[256];
+		cJSON *g;
+		if (strcmp(doc_jstr(grp, "experiment", ""), exp_cpu_contention_info.name) != 0)
+			continue;
+		doc_settings_text(cJSON_GetObjectItemCaseSensitive(grp, "settings"), st, sizeof(st));
+		cJSON_ArrayForEach(g, cJSON_GetObjectItemCaseSensitive(grp, "guests")) {
+			double mean = doc_jstat(g, "measured_share", "mean");
+			double lo = doc_jstat(g, "measured_share", "ci95_low");
+			double hi = doc_jstat(g, "measured_share", "ci95_high");
+			double ex = doc_jstat(g, "expected_share", "mean");
+			for (char *c = st; *c; c++)
+				if (*c == ' ')
+					*c = '_';
+			fprintf(f, "%d \"%s\\n%s\" %g %g %g %g\n", row++, doc_jstr(g, "name", "?"), st, mean, lo, hi, ex);
+		}
+	}
+	fclose(f);
+	if (row == 0)
+		return;
+	f = fopen(gp, "w");
+	if (f == NULL)
+		return;
+	fprintf(f, "set terminal postscript eps enhanced color size 6in,3in font 'Helvetica,9'\n"
+		   "set output '%s'\nset title 'Measured host CPU share (mean, 95%% CI) against expected'\n"
+		   "set ylabel 'share of host CPU time'\nset yrange [0:1.05]\nset style fill solid 0.5\n"
+		   "set boxwidth 0.6\nset grid y\nset key outside right top\nset xtics rotate by -30 noenhanced\n"
+		   "plot '%s' using 1:3:xtic(2) with boxes title 'measured', "
+		   "'' using 1:3:4:5 with yerrorbars lc rgb 'black' pt 0 title '95%% CI', "
+		   "'' using 1:6 with points pt 7 ps 1.5 lc rgb 'red' title 'expected'\n", eps, dat);
+	fclose(f);
+	if (doc_gnuplot(gp) == 0) {
+		fputs(".NH\nMeasured against expected\n.PP\n", d->f);
+		fprintf(d->f, ".PSPIC %s 6i 3i\n", eps);
+		d->plots++;
+	}
+}
+
+static const char *const pinnings[] = { "none", "same", "different", NULL };
+
+static const struct exp_setting cpu_contention_settings[] = {
+	{ .key = "shares", .help = "libvirt CPU shares, one weight per guest in the order of the guests section",
+	  .syntax = "W1:W2:... (2..262144 each)", .def_doc = "1024 for every guest", .check = check_shares },
+	{ .key = "pinning", .help = "vCPUs and emulator threads: all on host CPU 0, one host CPU per guest, or unpinned",
+	  .allowed = pinnings, .def = "none" },
+};
+
+static const struct exp_metric cpu_contention_metrics[] = {
+	{ .name = "units_per_s", .scope = METRIC_PER_GUEST, .path = { "guest", "units_per_s" },
+	  .unit = "work units/s", .better = +1, .use = METRIC_SUMMARY | METRIC_COMPARE,
+	  .help = "cpu_hog's throughput inside the guest" },
+	{ .name = "measured_share", .scope = METRIC_PER_GUEST, .path = { "measured_share" }, .unit = "fraction",
+	  .better = 0, .use = METRIC_SUMMARY | METRIC_COMPARE, .expected = "expected_share",
+	  .help = "the guest's part of the host CPU time all guests used" },
+	{ .name = "expected_share", .scope = METRIC_PER_GUEST, .path = { "expected_share" }, .unit = "fraction",
+	  .better = 0, .use = METRIC_SUMMARY, .help = "the share the weights predict" },
+	{ .name = "steal_pct", .scope = METRIC_PER_GUEST, .path = { "guest", "steal_pct" }, .unit = "%",
+	  .better = -1, .use = METRIC_SUMMARY, .help = "steal time the guest kernel saw" },
+	{ .name = "weight", .scope = METRIC_PER_GUEST, .path = { "weight" }, .unit = "", .better = 0,
+	  .use = METRIC_SUMMARY, .help = "the weight the suite asked for" },
+	{ .name = "host_cpu_util", .scope = METRIC_PER_GUEST, .path = { "host_cpu_util" }, .unit = "CPUs",
+	  .better = 0, .use = METRIC_COMPARE, .help = "host CPU time of the guest per second" },
+	{ .name = "fairness_index", .scope = METRIC_PER_RUN, .path = { "fairness_index" }, .unit = "",
+	  .better = +1, .use = METRIC_SUMMARY, .help = "Jain's index of measured/expected shares (1: all get their due)" },
+};
+
+const struct experiment exp_cpu_contention_info = {
+	.name = "cpu-contention",
+	.summary = "every guest saturates its vCPUs; host CPU share per guest against the weights",
+	.theory = "a guest's share of host CPU time is its weight over the sum of the weights of the guests "
+		  "that compete for the same CPUs (by vCPUs when they do not compete); fairness index 1",
+	.guests = EXP_GUESTS_BORROWED,
+	.settings = cpu_contention_settings,
+	.nsettings = sizeof(cpu_contention_settings) / sizeof(cpu_contention_settings[0]),
+	.metrics = cpu_contention_metrics,
+	.nmetrics = sizeof(cpu_contention_metrics) / sizeof(cpu_contention_metrics[0]),
+	.estimate_s = cpu_contention_estimate_s,
+	.run = cpu_contention_run,
+	.report_group = cpu_contention_report_group,
+	.report_end = cpu_contention_report_end,
+};

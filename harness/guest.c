@@ -7,8 +7,8 @@
 #include "agent.h"
 #include "domxml.h"
 #include "progress.h"
+#include "standing.h"
 #include "virt.h"
-#include "vm.h"
 
 int guest_start(virConnectPtr conn, struct guest *g, const char *prefix, const char *pool_name,
 		const char *pool_dir, const char *payload_root, enum accel accel, struct herr *err)
@@ -124,7 +124,7 @@ static bool same_str(const char *a, const char *b)
 
 bool guest_adopt_standing(virConnectPtr conn, struct guest *g, const char *payload_root)
 {
-	const struct guest_def *sd = vm_standing_def(g->def->name);
+	const struct guest_def *sd = standing_def(g->def->name);
 	struct herr err = { 0 };
 	virDomainPtr d;
 
@@ -152,7 +152,7 @@ bool guest_adopt_standing(virConnectPtr conn, struct guest *g, const char *paylo
 		image_free(&g->img);
 		return false;
 	}
-	g->console_log = vm_console_log(g->def->name);
+	g->console_log = standing_console_log(g->def->name);
 	g->standing = true;
 	g->ready = true;
 	return true;

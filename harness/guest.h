@@ -7,7 +7,7 @@
 
 #include "accel.h"
 #include "image.h"
-#include "suite.h"
+#include "suite_types.h"
 
 struct guest {
 	const struct guest_def *def;

@@ -9,6 +9,7 @@
 #include "accel.h"
 #include "compare.h"
 #include "doctor.h"
+#include "expdoc.h"
 #include "image.h"
 #include "report.h"
 #include "run.h"
@@ -29,6 +30,7 @@ static const char usage[] =
 	"  run --resume RESULTS_DIR    finish an interrupted run, keeping what is done\n"
 	"  report RESULTS_DIR -o FILE  write the PDF report of a run\n"
 	"  compare BASE NEW            statistics and a regression verdict; exit 1 on a regression\n"
+	"  experiments [NAME]          the experiments, their settings, defaults, metrics and units\n"
 	"\n"
 	"environment:\n"
 	"  HARNESS_ACCEL=kvm|tcg       force the accelerator (default: KVM only where it really works)\n"
@@ -261,6 +263,56 @@ static int cmd_compare(int argc, char **argv)
 	return r > 0 ? 1 : 0;
 }
 
+static int cmd_doctor(int argc, char **argv)
+{
+	cleanup_free char *payload = payload_root();
+
+	(void)argc;
+	(void)argv;
+	return doctor(payload);
+}
+
+static int cmd_experiments(int argc, char **argv)
+{
+	struct herr err = { 0 };
+
+	if (argc == 2 && strcmp(argv[1], "--man") == 0) {
+		expdoc_man(stdout);
+		return 0;
+	}
+	if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+		puts("usage: harness experiments [NAME | --man]");
+		return 0;
+	}
+	if (argc > 2) {
+		fputs("usage: harness experiments [NAME | --man]\n", stderr);
+		return 2;
+	}
+	if (argc == 1) {
+		expdoc_list(stdout);
+		return 0;
+	}
+	if (expdoc_show(stdout, argv[1], &err) < 0) {
+		fprintf(stderr, "harness: %s\n", err.msg);
+		return 2;
+	}
+	return 0;
+}
+
+/* One row per verb, as git.c's commands[] and crun's src/crun.c. */
+static const struct command {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+} commands[] = {
+	{ "doctor", cmd_doctor },
+	{ "image", cmd_image },
+	{ "vm", cmd_vm },
+	{ "run", cmd_run },
+	{ "report", cmd_report },
+	{ "compare", cmd_compare },
+	{ "experiments", cmd_experiments },
+};
+
 int main(int argc, char **argv)
 {
 	int i = 1;
@@ -278,20 +330,9 @@ int main(int argc, char **argv)
 	argc -= i;
 	argv += i;
 	optind = 1;
-	if (strcmp(argv[0], "doctor") == 0) {
-		cleanup_free char *payload = payload_root();
-		return doctor(payload);
-	}
-	if (strcmp(argv[0], "image") == 0)
-		return cmd_image(argc, argv);
-	if (strcmp(argv[0], "vm") == 0)
-		return cmd_vm(argc, argv);
-	if (strcmp(argv[0], "run") == 0)
-		return cmd_run(argc, argv);
-	if (strcmp(argv[0], "report") == 0)
-		return cmd_report(argc, argv);
-	if (strcmp(argv[0], "compare") == 0)
-		return cmd_compare(argc, argv);
+	for (size_t c = 0; c < sizeof(commands) / sizeof(commands[0]); c++)
+		if (strcmp(argv[0], commands[c].name) == 0)
+			return commands[c].fn(argc, argv);
 	fprintf(stderr, "harness: unknown command '%s'\n%s", argv[0], usage);
 	return 2;
 }

@@ -1,7 +1,6 @@
 #include "stats.h"
 
 #include <cjson/cJSON.h>
-#include <dirent.h>
 #include <errno.h>
 #include <gsl/gsl_cdf.h>
 #include <gsl/gsl_sort.h>
@@ -9,6 +8,9 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+
+#include "experiments.h"
+#include "records.h"
 
 void stats_describe(const double *x, size_t n, struct summary_stats *o)
 {
@@ -45,120 +47,77 @@ static cJSON *stats_json(const double *x, size_t n)
 	return o;
 }
 
-struct group {
-	cJSON *first;		/* a record of the group, for settings and guests */
-	cJSON **recs;
-	size_t n;
-};
-
-/* Collect one metric of guest gi over a group's runs. */
-static size_t collect(const struct group *g, const char *guest, const char *const *path, double *out)
+/* One group: the records of one experiment with the same settings. */
+static cJSON *group_json(const struct run_records *g)
 {
-	size_t k = 0;
+	cJSON *first = g->recs[0], *o = cJSON_CreateObject(), *gl, *it;
+	cJSON *exp = cJSON_GetObjectItemCaseSensitive(first, "experiment");
+	const struct experiment *ops = experiment_find(exp->valuestring);
+	size_t cap = g->n + 1;
+	double *x;
 
-	for (size_t r = 0; r < g->n; r++) {
-		cJSON *gl = cJSON_GetObjectItemCaseSensitive(g->recs[r], "guests"), *it;
-		cJSON_ArrayForEach(it, gl) {
-			cJSON *name = cJSON_GetObjectItemCaseSensitive(it, "name");
-			if (!cJSON_IsString(name) || strcmp(name->valuestring, guest) != 0)
-				continue;
-			cJSON *v = it;
-			for (size_t p = 0; path[p] && v; p++)
-				v = cJSON_GetObjectItemCaseSensitive(v, path[p]);
-			if (cJSON_IsNumber(v))
-				out[k++] = v->valuedouble;
-		}
-	}
-	return k;
-}
+	/* Room for one value per record and guest entry. */
+	for (size_t r = 0; r < g->n; r++)
+		cap += (size_t)cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(g->recs[r], "guests"));
+	x = xcalloc(cap, sizeof(double));
+	cJSON_AddItemToObject(o, "experiment", cJSON_Duplicate(exp, 1));
+	cJSON_AddItemToObject(o, "settings", cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(first, "settings"), 1));
+	cJSON_AddNumberToObject(o, "runs", (double)g->n);
+	gl = cJSON_AddArrayToObject(o, "guests");
+	cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(first, "guests")) {
+		cJSON *name = cJSON_GetObjectItemCaseSensitive(it, "name");
+		cJSON *go;
 
-static int cmp_names(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-int run_records_load(const char *results_dir, struct run_records *rr, struct herr *err)
-{
-	cleanup_free char *runs = xasprintf("%s/runs", results_dir);
-	DIR *d = opendir(runs);
-	struct dirent *e;
-	char **names = NULL;
-	size_t nnames = 0, cap = 0;
-
-	memset(rr, 0, sizeof(*rr));
-	if (d == NULL)
-		return herr_sys(err, errno, "cannot open results '%s'", runs);
-	while ((e = readdir(d))) {
-		size_t l = strlen(e->d_name);
-		if (l < 6 || strcmp(e->d_name + l - 5, ".json") != 0)
+		if (!cJSON_IsString(name))
 			continue;
-		if (nnames == cap) {
-			cap = cap ? cap * 2 : 32;
-			names = realloc(names, cap * sizeof(char *));
-			if (names == NULL)
-				abort();
+		go = cJSON_CreateObject();
+		cJSON_AddStringToObject(go, "name", name->valuestring);
+		for (size_t m = 0; ops && m < ops->nmetrics; m++) {
+			const struct exp_metric *mt = &ops->metrics[m];
+			size_t n;
+
+			if (mt->scope != METRIC_PER_GUEST || !(mt->use & METRIC_SUMMARY))
+				continue;
+			n = records_values(g, NULL, name->valuestring, mt->path, x);
+			if (n > 0)
+				cJSON_AddItemToObject(go, mt->name, stats_json(x, n));
 		}
-		names[nnames++] = xstrdup(e->d_name);
+		cJSON_AddItemToArray(gl, go);
 	}
-	closedir(d);
-	if (nnames)
-		qsort(names, nnames, sizeof(char *), cmp_names);
-	rr->recs = xcalloc(nnames, sizeof(cJSON *));
-	for (size_t i = 0; i < nnames; i++) {
-		cleanup_free char *path = xasprintf("%s/%s", runs, names[i]);
-		cleanup_free char *text = read_file(path, NULL, NULL);
-		cJSON *rec = text ? cJSON_Parse(text) : NULL;
+	for (size_t m = 0; ops && m < ops->nmetrics; m++) {
+		const struct exp_metric *mt = &ops->metrics[m];
+		size_t n;
 
-		free(names[i]);
-		if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rec, "ok")) &&
-		    cJSON_IsString(cJSON_GetObjectItemCaseSensitive(rec, "experiment")))
-			rr->recs[rr->n++] = rec;
-		else
-			cJSON_Delete(rec);
+		if (mt->scope != METRIC_PER_RUN || !(mt->use & METRIC_SUMMARY))
+			continue;
+		n = records_values(g, NULL, NULL, mt->path, x);
+		if (n > 0)
+			cJSON_AddItemToObject(o, mt->name, stats_json(x, n));
 	}
-	free(names);
-	return 0;
-}
-
-void run_records_free(struct run_records *rr)
-{
-	for (size_t i = 0; i < rr->n; i++)
-		cJSON_Delete(rr->recs[i]);
-	free(rr->recs);
-	memset(rr, 0, sizeof(*rr));
-}
-
-bool run_records_same_group(cJSON *a, cJSON *b)
-{
-	cJSON *ea = cJSON_GetObjectItemCaseSensitive(a, "experiment");
-	cJSON *eb = cJSON_GetObjectItemCaseSensitive(b, "experiment");
-
-	return cJSON_IsString(ea) && cJSON_IsString(eb) && strcmp(ea->valuestring, eb->valuestring) == 0 &&
-	       cJSON_Compare(cJSON_GetObjectItemCaseSensitive(a, "settings"),
-			     cJSON_GetObjectItemCaseSensitive(b, "settings"), 1);
+	free(x);
+	return o;
 }
 
 int stats_summarize(const char *results_dir, struct herr *err)
 {
 	struct run_records rr;
-	struct group *groups = NULL;
+	struct run_records *groups;
 	size_t ngroups = 0;
 	cJSON *summary, *gj;
 	int r;
 
-	if (run_records_load(results_dir, &rr, err) < 0)
+	if (records_load(results_dir, RECORDS_OK, &rr, err) < 0)
 		return -err->code;
-	groups = xcalloc(rr.n, sizeof(*groups));
+	groups = xcalloc(rr.n + 1, sizeof(*groups));
 	for (size_t i = 0; i < rr.n; i++) {
 		cJSON *rec = rr.recs[i];
-		struct group *g = NULL;
+		struct run_records *g = NULL;
 
 		for (size_t k = 0; k < ngroups && !g; k++)
-			if (run_records_same_group(groups[k].first, rec))
+			if (records_same_group(groups[k].recs[0], rec))
 				g = &groups[k];
 		if (g == NULL) {
 			g = &groups[ngroups++];
-			g->first = rec;
 			g->recs = xcalloc(rr.n, sizeof(cJSON *));
 		}
 		g->recs[g->n++] = rec;
@@ -167,63 +126,13 @@ int stats_summarize(const char *results_dir, struct herr *err)
 	summary = cJSON_CreateObject();
 	cJSON_AddStringToObject(summary, "schema", "harness-summary/1");
 	gj = cJSON_AddArrayToObject(summary, "groups");
-	for (size_t k = 0; k < ngroups; k++) {
-		struct group *g = &groups[k];
-		cJSON *o = cJSON_CreateObject(), *gl, *it;
-		double *x = xcalloc(g->n + 1, sizeof(double));
-
-		cJSON_AddItemToObject(o, "experiment",
-				      cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(g->first, "experiment"), 1));
-		cJSON_AddItemToObject(o, "settings",
-				      cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(g->first, "settings"), 1));
-		cJSON_AddNumberToObject(o, "runs", (double)g->n);
-		gl = cJSON_AddArrayToObject(o, "guests");
-		cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(g->first, "guests")) {
-			cJSON *name = cJSON_GetObjectItemCaseSensitive(it, "name");
-			cJSON *go = cJSON_CreateObject();
-			static const char *const ms[] = { "measured_share", NULL };
-			static const char *const es[] = { "expected_share", NULL };
-			static const char *const up[] = { "guest", "units_per_s", NULL };
-			static const char *const st[] = { "guest", "steal_pct", NULL };
-			static const char *const bs[] = { "boot_s", NULL };
-			static const char *const rss[] = { "qemu_rss_mib", NULL };
-			static const char *const wt[] = { "weight", NULL };
-			static const struct { const char *key; const char *const *path; } metrics[] = {
-				{ "measured_share", ms }, { "expected_share", es }, { "units_per_s", up },
-				{ "steal_pct", st }, { "boot_s", bs }, { "qemu_rss_mib", rss }, { "weight", wt },
-			};
-			if (!cJSON_IsString(name)) {
-				cJSON_Delete(go);
-				continue;
-			}
-			cJSON_AddStringToObject(go, "name", name->valuestring);
-			for (size_t m = 0; m < sizeof(metrics) / sizeof(metrics[0]); m++) {
-				size_t n = collect(g, name->valuestring, metrics[m].path, x);
-				if (n > 0)
-					cJSON_AddItemToObject(go, metrics[m].key, stats_json(x, n));
-			}
-			cJSON_AddItemToArray(gl, go);
-		}
-		size_t nf = 0;
-		for (size_t r2 = 0; r2 < g->n; r2++) {
-			cJSON *f = cJSON_GetObjectItemCaseSensitive(g->recs[r2], "fairness_index");
-			if (cJSON_IsNumber(f))
-				x[nf++] = f->valuedouble;
-		}
-		if (nf)
-			cJSON_AddItemToObject(o, "fairness_index", stats_json(x, nf));
-		free(x);
-		cJSON_AddItemToArray(gj, o);
-	}
-	{
-		cleanup_free char *path = xasprintf("%s/summary.json", results_dir);
-		cleanup_free char *text = cJSON_Print(summary);
-		r = write_file_atomic(path, text, strlen(text), err);
-	}
+	for (size_t k = 0; k < ngroups; k++)
+		cJSON_AddItemToArray(gj, group_json(&groups[k]));
+	r = results_write_json(results_dir, "summary.json", summary, err);
 	cJSON_Delete(summary);
 	for (size_t k = 0; k < ngroups; k++)
 		free(groups[k].recs);
 	free(groups);
-	run_records_free(&rr);
+	records_free(&rr);
 	return r;
 }

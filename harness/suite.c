@@ -6,29 +6,7 @@
 #include <string.h>
 #include <yaml.h>
 
-static const char *const cpu_contention_axes[] = { "shares", "pinning", NULL };
-static const char *const boot_axes[] = { NULL };
-
-static const struct {
-	const char *type;
-	const char *const *axes;
-} experiment_types[] = {
-	{ "cpu-contention", cpu_contention_axes },
-	{ "boot", boot_axes },
-};
-
-const char *const *experiment_axes(const char *type)
-{
-	for (size_t i = 0; i < sizeof(experiment_types) / sizeof(experiment_types[0]); i++)
-		if (strcmp(experiment_types[i].type, type) == 0)
-			return experiment_types[i].axes;
-	return NULL;
-}
-
-bool experiment_known(const char *type)
-{
-	return experiment_axes(type) != NULL;
-}
+#include "experiments.h"
 
 struct ctx {
 	const char *file;
@@ -185,30 +163,14 @@ static int parse_guest(struct ctx *c, yaml_node_t *n, struct guest_def *g)
 	return 0;
 }
 
-static int check_axis_value(struct ctx *c, yaml_node_t *n, const struct suite *s, const char *key, const char *v)
+/* Through the experiment's descriptor: the list of values and its check. */
+static int check_axis_value(struct ctx *c, yaml_node_t *n, const struct suite *s, const struct exp_setting *st,
+			    const char *v)
 {
-	if (strcmp(key, "pinning") == 0) {
-		static const char *const pinnings[] = { "none", "same", "different", NULL };
-		return one_of(c, n, key, v, pinnings);
-	}
-	if (strcmp(key, "shares") == 0) {
-		/* One weight per guest, in the order of the guests section. */
-		cleanup_free char *copy = xstrdup(v);
-		size_t count = 0;
-		char *save = NULL;
+	char why[400];
 
-		for (char *tok = strtok_r(copy, ":", &save); tok; tok = strtok_r(NULL, ":", &save)) {
-			long w;
-			if (parse_long(tok, 2, 262144, &w) < 0)
-				return bad(c, n, key, "'%s' must be weights 2..262144 separated by ':'", v);
-			count++;
-		}
-		if (count != s->nguests) {
-			char d[200];
-			snprintf(d, sizeof(d), "'%s' gives %zu weights for %zu guests", v, count, s->nguests);
-			return bad(c, n, key, "%s", d);
-		}
-	}
+	if (exp_setting_check(st, v, s, why, sizeof(why)) < 0)
+		return bad(c, n, st->key, "%s", why);
 	return 0;
 }
 
@@ -231,8 +193,10 @@ static int parse_experiment(struct ctx *c, yaml_node_t *n, const struct suite *s
 		if (strcmp(key, "type") == 0) {
 			if ((r = get_str(c, v, key, &e->type)) < 0)
 				return r;
-			if (!experiment_known(e->type))
-				return bad(c, v, key, "unknown experiment type '%s' (known: cpu-contention, boot)", e->type);
+			e->ops = experiment_find(e->type);
+			if (e->ops == NULL)
+				return bad(c, v, key, "unknown experiment type '%s' (known: %s)", e->type,
+					   experiment_names());
 		} else if (strcmp(key, "duration_s") == 0) {
 			if ((r = get_double(c, v, key, 1, 86400, &e->duration_s)) < 0)
 				return r;
@@ -252,18 +216,17 @@ static int parse_experiment(struct ctx *c, yaml_node_t *n, const struct suite *s
 		yaml_node_t *k = yaml_document_get_node(&c->doc, p->key);
 		yaml_node_t *v = yaml_document_get_node(&c->doc, p->value);
 		const char *key = scalar(k);
-		const char *const *known = experiment_axes(e->type);
-		bool ok = false;
+		const struct exp_setting *st;
 		char list[256] = "";
 
 		if (key == NULL)
 			return bad(c, k, NULL, "a key must be a string");
-		for (size_t i = 0; known[i]; i++) {
-			ok |= strcmp(known[i], key) == 0;
+		st = exp_setting_find(e->ops, key);
+		for (size_t i = 0; i < e->ops->nsettings; i++) {
 			strncat(list, i ? ", " : "", sizeof(list) - strlen(list) - 1);
-			strncat(list, known[i], sizeof(list) - strlen(list) - 1);
+			strncat(list, e->ops->settings[i].key, sizeof(list) - strlen(list) - 1);
 		}
-		if (!ok) {
+		if (st == NULL) {
 			char d[400];
 			snprintf(d, sizeof(d), "unknown setting for %s (known: %s)", e->type, *list ? list : "none");
 			return bad(c, k, key, "%s", d);
@@ -273,7 +236,7 @@ static int parse_experiment(struct ctx *c, yaml_node_t *n, const struct suite *s
 		if (v->type == YAML_SCALAR_NODE) {
 			a->values = xcalloc(1, sizeof(char *));
 			a->values[a->nvalues++] = xstrdup(scalar(v));
-			if ((r = check_axis_value(c, v, s, key, scalar(v))) < 0)
+			if ((r = check_axis_value(c, v, s, st, scalar(v))) < 0)
 				return r;
 			continue;
 		}
@@ -284,7 +247,7 @@ static int parse_experiment(struct ctx *c, yaml_node_t *n, const struct suite *s
 			yaml_node_t *item = yaml_document_get_node(&c->doc, *it);
 			if (scalar(item) == NULL)
 				return bad(c, item, key, "each value must be a scalar");
-			if ((r = check_axis_value(c, item, s, key, scalar(item))) < 0)
+			if ((r = check_axis_value(c, item, s, st, scalar(item))) < 0)
 				return r;
 			a->values[a->nvalues++] = xstrdup(scalar(item));
 		}
@@ -431,79 +394,6 @@ char *suite_resolve(const char *name_or_path, const char *suites_dir)
 	if (strchr(name_or_path, '/') || access(name_or_path, F_OK) == 0)
 		return xstrdup(name_or_path);
 	return xasprintf("%s/%s.yaml", suites_dir, name_or_path);
-}
-
-int plan_build(const struct suite *s, struct plan *p)
-{
-	size_t cap = 0;
-
-	memset(p, 0, sizeof(*p));
-	for (size_t e = 0; e < s->nexps; e++) {
-		size_t combos = 1;
-		for (size_t a = 0; a < s->exps[e].naxes; a++)
-			combos *= s->exps[e].axes[a].nvalues;
-		cap += combos * (size_t)(s->warmup + s->repeats);
-	}
-	p->runs = xcalloc(cap, sizeof(*p->runs));
-	for (size_t e = 0; e < s->nexps; e++) {
-		const struct experiment_def *ex = &s->exps[e];
-		size_t combos = 1;
-
-		for (size_t a = 0; a < ex->naxes; a++)
-			combos *= ex->axes[a].nvalues;
-		for (size_t k = 0; k < combos; k++) {
-			/* Warm-ups run once per combination, before its repeats. */
-			for (int rep = (s->warmup ? -s->warmup + 1 : 1); rep <= s->repeats; rep++) {
-				struct plan_run *r = &p->runs[p->nruns];
-				size_t idx = k;
-				char buf[512];
-				int off;
-
-				r->exp = e;
-				r->repeat = rep > 0 ? rep : 0;
-				r->values = xcalloc(ex->naxes, sizeof(char *));
-				off = snprintf(buf, sizeof(buf), "%03zu-%s", p->nruns + 1, ex->type);
-				for (size_t a = ex->naxes; a-- > 0;) {
-					r->values[a] = ex->axes[a].values[idx % ex->axes[a].nvalues];
-					idx /= ex->axes[a].nvalues;
-				}
-				for (size_t a = 0; a < ex->naxes && off < (int)sizeof(buf); a++)
-					off += snprintf(buf + off, sizeof(buf) - off, "-%s=%s", ex->axes[a].key, r->values[a]);
-				if (off < (int)sizeof(buf)) {
-					if (rep > 0)
-						snprintf(buf + off, sizeof(buf) - off, "-r%d", rep);
-					else
-						snprintf(buf + off, sizeof(buf) - off, "-warmup%d", rep + s->warmup);
-				}
-				for (char *c = buf; *c; c++)
-					if (*c == ':' || *c == '/' || *c == ' ')
-						*c = '_';
-				r->id = xstrdup(buf);
-				p->nruns++;
-			}
-		}
-	}
-	return 0;
-}
-
-void plan_free(struct plan *p)
-{
-	for (size_t i = 0; i < p->nruns; i++) {
-		free(p->runs[i].values);
-		free(p->runs[i].id);
-	}
-	free(p->runs);
-	memset(p, 0, sizeof(*p));
-}
-
-const char *plan_value(const struct suite *s, const struct plan_run *r, const char *key)
-{
-	const struct experiment_def *e = &s->exps[r->exp];
-
-	for (size_t a = 0; a < e->naxes; a++)
-		if (strcmp(e->axes[a].key, key) == 0)
-			return r->values[a];
-	return NULL;
 }
 
 const struct guest_def *suite_guest(const struct suite *s, const char *name)

@@ -10,43 +10,18 @@
 #include "guest.h"
 #include "image.h"
 #include "progress.h"
+#include "standing.h"
 #include "virt.h"
 
 #define VM_POOL "harness-vms"
 
-static const struct guest_def standing[] = {
-	{ .name = "vm1", .image = "general", .vcpus = 1, .memory_mib = 1024, .disk_bus = "virtio",
-	  .disk_cache = "none", .disk_io = "default", .nic_model = "none" },
-	{ .name = "vm2", .image = "security", .vcpus = 1, .memory_mib = 1024, .disk_bus = "virtio",
-	  .disk_cache = "none", .disk_io = "default", .nic_model = "none" },
-};
-#define NSTANDING (sizeof(standing) / sizeof(standing[0]))
-
-static char *vms_dir(void)
-{
-	return xasprintf("%s/vms", state_dir());
-}
-
-const struct guest_def *vm_standing_def(const char *name)
-{
-	for (size_t i = 0; i < NSTANDING; i++)
-		if (strcmp(standing[i].name, name) == 0)
-			return &standing[i];
-	return NULL;
-}
-
-char *vm_console_log(const char *name)
-{
-	return xasprintf("%s/vms/%s.console.log", state_dir(), name);
-}
-
 int vm_up(const char *payload_root, int timeout_s, struct herr *err)
 {
-	struct guest gs[NSTANDING];
+	struct guest gs[STANDING_COUNT];
 	struct accel_facts facts;
 	struct accel_choice acc;
 	virConnectPtr conn;
-	cleanup_free char *dir = vms_dir();
+	cleanup_free char *dir = standing_dir();
 	int r = 0, ready;
 
 	memset(gs, 0, sizeof(gs));
@@ -58,34 +33,34 @@ int vm_up(const char *payload_root, int timeout_s, struct herr *err)
 	conn = virt_connect(err);
 	if (conn == NULL)
 		return -err->code;
-	for (size_t i = 0; i < NSTANDING; i++) {
-		virDomainPtr d = virDomainLookupByName(conn, standing[i].name);
+	for (size_t i = 0; i < STANDING_COUNT; i++) {
+		virDomainPtr d = virDomainLookupByName(conn, standing_guests[i].name);
 		if (d) {
 			bool alive = virDomainIsActive(d) == 1 && agent_ping(d);
-			struct guest probe = { .dom = d, .dom_name = (char *)standing[i].name };
+			struct guest probe = { .dom = d, .dom_name = (char *)standing_guests[i].name };
 			struct herr perr = { 0 };
 
 			/* A guest from an older build runs other binaries: replace it. */
 			bool current = alive && guest_verify_payload(&probe, payload_root, &perr) == 0;
 			virDomainFree(d);
 			if (current) {
-				hinfo("%s is already up", standing[i].name);
+				hinfo("%s is already up", standing_guests[i].name);
 				continue;
 			}
 			if (alive)
-				hinfo("%s: replacing it (%s)", standing[i].name, perr.msg);
-			virt_domain_remove(conn, standing[i].name);
+				hinfo("%s: replacing it (%s)", standing_guests[i].name, perr.msg);
+			virt_domain_remove(conn, standing_guests[i].name);
 		}
-		gs[i].def = &standing[i];
+		gs[i].def = &standing_guests[i];
 		if (guest_start(conn, &gs[i], "", VM_POOL, dir, payload_root, acc.accel, err) < 0) {
 			r = -err->code;
 			goto fail;
 		}
-		hinfo("%s: started from image '%s' (%s)", standing[i].name, standing[i].image, gs[i].overlay);
+		hinfo("%s: started from image '%s' (%s)", standing_guests[i].name, standing_guests[i].image, gs[i].overlay);
 	}
-	ready = guests_wait_ready(gs, NSTANDING, timeout_s);
+	ready = guests_wait_ready(gs, STANDING_COUNT, timeout_s);
 	progress_done();
-	for (size_t i = 0; i < NSTANDING; i++) {
+	for (size_t i = 0; i < STANDING_COUNT; i++) {
 		if (gs[i].def && !gs[i].ready) {
 			cleanup_free char *tail = console_tail(gs[i].console_log, 20);
 			r = herr_set(err, ETIMEDOUT, "%s; console tail:\n%s", gs[i].failure, tail);
@@ -93,12 +68,12 @@ int vm_up(const char *payload_root, int timeout_s, struct herr *err)
 		}
 	}
 	(void)ready;
-	for (size_t i = 0; i < NSTANDING; i++)
+	for (size_t i = 0; i < STANDING_COUNT; i++)
 		guest_free(&gs[i]);
 	virConnectClose(conn);
 	return 0;
 fail:
-	for (size_t i = 0; i < NSTANDING; i++) {
+	for (size_t i = 0; i < STANDING_COUNT; i++) {
 		if (gs[i].def)
 			guest_remove(conn, &gs[i]);
 		guest_free(&gs[i]);
@@ -110,13 +85,13 @@ fail:
 int vm_down(struct herr *err)
 {
 	virConnectPtr conn = virt_connect(err);
-	cleanup_free char *dir = vms_dir();
+	cleanup_free char *dir = standing_dir();
 
 	if (conn == NULL)
 		return -err->code;
-	for (size_t i = 0; i < NSTANDING; i++)
-		if (virt_domain_remove(conn, standing[i].name))
-			hinfo("%s: removed", standing[i].name);
+	for (size_t i = 0; i < STANDING_COUNT; i++)
+		if (virt_domain_remove(conn, standing_guests[i].name))
+			hinfo("%s: removed", standing_guests[i].name);
 	virt_pool_remove(conn, VM_POOL);
 	remove_tree(dir, NULL);
 	virConnectClose(conn);
@@ -132,10 +107,10 @@ int vm_status(struct herr *err)
 	if (conn == NULL)
 		return -err->code;
 	printf("%-28s %-9s %-6s %-9s %s\n", "DOMAIN", "STATE", "VCPUS", "MEM(MiB)", "AGENT");
-	for (size_t i = 0; i < NSTANDING; i++) {
-		virDomainPtr d = virDomainLookupByName(conn, standing[i].name);
+	for (size_t i = 0; i < STANDING_COUNT; i++) {
+		virDomainPtr d = virDomainLookupByName(conn, standing_guests[i].name);
 		if (d == NULL) {
-			printf("%-28s %-9s %-6s %-9s %s\n", standing[i].name, "absent", "-", "-", "-");
+			printf("%-28s %-9s %-6s %-9s %s\n", standing_guests[i].name, "absent", "-", "-", "-");
 			continue;
 		}
 		virDomainFree(d);
@@ -145,8 +120,8 @@ int vm_status(struct herr *err)
 		virDomainInfo info;
 		const char *name = virDomainGetName(doms[i]);
 		bool ours = strncmp(name, "hr-", 3) == 0;
-		for (size_t k = 0; k < NSTANDING; k++)
-			ours |= strcmp(name, standing[k].name) == 0;
+		for (size_t k = 0; k < STANDING_COUNT; k++)
+			ours |= strcmp(name, standing_guests[k].name) == 0;
 		if (ours && virDomainGetInfo(doms[i], &info) == 0) {
 			bool active = info.state == VIR_DOMAIN_RUNNING || info.state == VIR_DOMAIN_PAUSED;
 			printf("%-28s %-9s %-6u %-9lu %s\n", name, active ? "running" : "stopped", info.nrVirtCpu,

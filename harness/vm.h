@@ -4,13 +4,6 @@
 
 #include "util.h"
 
-#include "suite.h"
-
-/* The settings of standing guest NAME (vm1, vm2), or NULL. */
-const struct guest_def *vm_standing_def(const char *name);
-/* Path of a standing guest's console log (malloc'd). */
-char *vm_console_log(const char *name);
-
 /* Boot vm1 (general) and vm2 (security); return when both agents answer. */
 int vm_up(const char *payload_root, int timeout_s, struct herr *err);
 /* Remove both and their overlays. */

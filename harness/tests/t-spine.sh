@@ -6,6 +6,8 @@
 # Needs root and the images ('make images'); takes about 8 minutes under TCG.
 top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/ci/tap.sh"
+. "$top/guest/tests/schema.sh"
+schema=$top/harness/schema/run.schema.json
 H=$top/build/bin/harness
 state=${HARNESS_STATE_DIR:-/var/lib/harness}
 out=$top/build/test-spine
@@ -28,7 +30,7 @@ cleanup() {
 trap cleanup EXIT
 rm -rf "$out" && mkdir -p "$out"
 
-plan 27
+plan 28
 
 # 1. the host
 $H doctor >"$out/doctor.txt" 2>&1
@@ -148,6 +150,14 @@ assert r and not r[0]["ok"] and "did not answer within 10 s" in r[0]["error"], r
 assert r[0]["console_tail"]
 PY
 check "boot timeout: run failed with reason and console tail, domains removed" $?
+
+# Every record these runs wrote, ok or failed, against harness-run/1.
+records_valid() {
+	[ $have_jsonschema = 1 ] || { echo "# python3-jsonschema missing (make deps)"; return 1; }
+	for f in "$@"; do valid "$f" || { echo "# not harness-run/1: $f"; return 1; }; done
+}
+records_valid "$out"/borrow-results/*/runs/*.json "$dir"/runs/*.json "$sdir"/runs/*.json
+check "records of the borrowed, quick and failed runs validate against harness/schema/run.schema.json" $?
 
 # (SIGTERM is last: it leaves nothing to the runs after it.)
 $H run --results "$out/term-results" suite quick >"$out/term.log" 2>&1 &

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "plan.h"
 #include "suite.h"
 
 static const char good[] =

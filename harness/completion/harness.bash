@@ -1,0 +1,60 @@
+# bash completion for harness(1): verbs, suite names, result directories,
+# experiment names. Installed as share/bash-completion/completions/harness.
+_harness_suites_dir()
+{
+	local bin top
+	if [ -n "${HARNESS_TOP:-}" ]; then
+		top=$HARNESS_TOP
+	else
+		bin=$(command -v harness 2>/dev/null) || return
+		bin=$(readlink -f "$bin")
+		top=${bin%/build/bin/harness}
+	fi
+	[ -d "$top/harness/suites" ] && printf '%s\n' "$top/harness/suites"
+}
+
+_harness()
+{
+	local cur prev words cword
+	_init_completion || return
+	local verbs="doctor image vm run report compare experiments help"
+	local i=1
+	[[ ${words[1]} == --quiet || ${words[1]} == -q ]] && i=2
+	if ((cword == i)); then
+		COMPREPLY=($(compgen -W "$verbs --quiet --help" -- "$cur"))
+		return
+	fi
+	case ${words[i]} in
+	image)
+		((cword == i + 1)) && COMPREPLY=($(compgen -W "prepare" -- "$cur")) ||
+			COMPREPLY=($(compgen -W "general security" -- "$cur"))
+		;;
+	vm)
+		((cword == i + 1)) && COMPREPLY=($(compgen -W "up down status exec" -- "$cur"))
+		;;
+	run)
+		case $prev in
+		--resume | --results) _filedir -d; return ;;
+		suite)
+			local dir
+			dir=$(_harness_suites_dir)
+			COMPREPLY=($(compgen -W "$(cd "$dir" 2>/dev/null && ls *.yaml 2>/dev/null | sed 's/\.yaml$//')" -- "$cur"))
+			_filedir yaml
+			return
+			;;
+		esac
+		COMPREPLY=($(compgen -W "suite --resume --results" -- "$cur"))
+		;;
+	report)
+		[[ $prev == -o || $prev == --output ]] && { _filedir pdf; return; }
+		_filedir -d
+		;;
+	compare)
+		[[ $prev == --alpha || $prev == --threshold ]] && return
+		_filedir -d
+		;;
+	experiments)
+		((cword == i + 1)) && COMPREPLY=($(compgen -W "$(harness experiments 2>/dev/null | sed -n 's/^\([a-z0-9][a-z0-9_-]*\)$/\1/p') --man" -- "$cur"))
+		;;
+	esac
+} && complete -F _harness harness

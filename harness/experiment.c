@@ -1,0 +1,44 @@
+#include "experiment.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+const struct exp_setting *exp_setting_find(const struct experiment *e, const char *key)
+{
+	for (size_t i = 0; i < e->nsettings; i++)
+		if (strcmp(e->settings[i].key, key) == 0)
+			return &e->settings[i];
+	return NULL;
+}
+
+const char *exp_setting_value(const struct exp_run *x, const char *key)
+{
+	const struct experiment_def *d = x->def;
+	const struct exp_setting *st;
+
+	for (size_t a = 0; a < d->naxes; a++)
+		if (strcmp(d->axes[a].key, key) == 0)
+			return x->run->values[a];
+	st = d->ops ? exp_setting_find(d->ops, key) : NULL;
+	return st ? st->def : NULL;
+}
+
+int exp_setting_check(const struct exp_setting *st, const char *value, const struct suite *s, char *why,
+		      size_t whylen)
+{
+	if (st->allowed) {
+		bool found = false;
+		size_t off;
+
+		for (size_t i = 0; st->allowed[i] && !found; i++)
+			found = strcmp(value, st->allowed[i]) == 0;
+		if (!found) {
+			off = (size_t)snprintf(why, whylen, "'%s' is not one of: ", value);
+			for (size_t i = 0; st->allowed[i] && off < whylen; i++)
+				off += (size_t)snprintf(why + off, whylen - off, "%s%s", i ? ", " : "", st->allowed[i]);
+			return -EINVAL;
+		}
+	}
+	return st->check ? st->check(value, s, why, whylen) : 0;
+}

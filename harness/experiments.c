@@ -1,0 +1,36 @@
+#include "experiments.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* Each defined in its harness/exp_<name>.c. */
+extern const struct experiment exp_boot_info;
+extern const struct experiment exp_cpu_contention_info;
+
+/* Adding an experiment: its file, one line here, its docs and tests. */
+const struct experiment *const experiments[] = {
+	&exp_boot_info,
+	&exp_cpu_contention_info,
+};
+const size_t experiments_count = sizeof(experiments) / sizeof(experiments[0]);
+
+const struct experiment *experiment_find(const char *name)
+{
+	for (size_t i = 0; i < experiments_count; i++)
+		if (strcmp(experiments[i]->name, name) == 0)
+			return experiments[i];
+	return NULL;
+}
+
+const char *experiment_names(void)
+{
+	static char names[1024];
+	size_t off = 0;
+
+	if (names[0])
+		return names;
+	for (size_t i = 0; i < experiments_count && off < sizeof(names); i++)
+		off += (size_t)snprintf(names + off, sizeof(names) - off, "%s%s", i ? ", " : "",
+					experiments[i]->name);
+	return names;
+}

@@ -1,0 +1,79 @@
+#include "plan.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "util.h"
+
+int plan_build(const struct suite *s, struct plan *p)
+{
+	size_t cap = 0;
+
+	memset(p, 0, sizeof(*p));
+	for (size_t e = 0; e < s->nexps; e++) {
+		size_t combos = 1;
+		for (size_t a = 0; a < s->exps[e].naxes; a++)
+			combos *= s->exps[e].axes[a].nvalues;
+		cap += combos * (size_t)(s->warmup + s->repeats);
+	}
+	p->runs = xcalloc(cap, sizeof(*p->runs));
+	for (size_t e = 0; e < s->nexps; e++) {
+		const struct experiment_def *ex = &s->exps[e];
+		size_t combos = 1;
+
+		for (size_t a = 0; a < ex->naxes; a++)
+			combos *= ex->axes[a].nvalues;
+		for (size_t k = 0; k < combos; k++) {
+			/* Warm-ups run once per combination, before its repeats. */
+			for (int rep = (s->warmup ? -s->warmup + 1 : 1); rep <= s->repeats; rep++) {
+				struct plan_run *r = &p->runs[p->nruns];
+				size_t idx = k;
+				char buf[512];
+				int off;
+
+				r->exp = e;
+				r->repeat = rep > 0 ? rep : 0;
+				r->values = xcalloc(ex->naxes, sizeof(char *));
+				off = snprintf(buf, sizeof(buf), "%03zu-%s", p->nruns + 1, ex->type);
+				for (size_t a = ex->naxes; a-- > 0;) {
+					r->values[a] = ex->axes[a].values[idx % ex->axes[a].nvalues];
+					idx /= ex->axes[a].nvalues;
+				}
+				for (size_t a = 0; a < ex->naxes && off < (int)sizeof(buf); a++)
+					off += snprintf(buf + off, sizeof(buf) - off, "-%s=%s", ex->axes[a].key, r->values[a]);
+				if (off < (int)sizeof(buf)) {
+					if (rep > 0)
+						snprintf(buf + off, sizeof(buf) - off, "-r%d", rep);
+					else
+						snprintf(buf + off, sizeof(buf) - off, "-warmup%d", rep + s->warmup);
+				}
+				for (char *c = buf; *c; c++)
+					if (*c == ':' || *c == '/' || *c == ' ')
+						*c = '_';
+				r->id = xstrdup(buf);
+				p->nruns++;
+			}
+		}
+	}
+	return 0;
+}
+
+void plan_free(struct plan *p)
+{
+	for (size_t i = 0; i < p->nruns; i++) {
+		free(p->runs[i].values);
+		free(p->runs[i].id);
+	}
+	free(p->runs);
+	memset(p, 0, sizeof(*p));
+}
+
+const char *plan_value(const struct suite *s, const struct plan_run *r, const char *key)
+{
+	const struct experiment_def *e = &s->exps[r->exp];
+
+	for (size_t a = 0; a < e->naxes; a++)
+		if (strcmp(e->axes[a].key, key) == 0)
+			return r->values[a];
+	return NULL;
+}

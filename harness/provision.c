@@ -1,0 +1,213 @@
+#include "provision.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "agent.h"
+#include "image.h"
+#include "progress.h"
+#include "virt.h"
+
+#define RUN_PREFIX "hr-"
+
+static char *runs_state_dir(void)
+{
+	return xasprintf("%s/runs", state_dir());
+}
+
+/* Leftovers of runs whose harness process died (kill -9, power loss). */
+void provision_cleanup_stale(virConnectPtr conn)
+{
+	cleanup_free char *dir = runs_state_dir();
+	DIR *d = opendir(dir);
+	struct dirent *e;
+
+	if (d == NULL)
+		return;
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		cleanup_free char *path = xasprintf("%s/%s", dir, e->d_name);
+		cleanup_free char *owner = xasprintf("%s/owner.pid", path);
+		cleanup_free char *text = read_file(owner, NULL, NULL);
+		int pid = text ? atoi(text) : 0;
+
+		if (pid > 0 && kill(pid, 0) == 0)
+			continue;
+		/* Domains are named hr-<run-id>-<guest>; the pool hr-<run-id>. */
+		virDomainPtr *doms = NULL;
+		int nd = virConnectListAllDomains(conn, &doms, 0);
+		cleanup_free char *prefix = xasprintf(RUN_PREFIX "%s-", e->d_name);
+		for (int i = 0; i < nd; i++) {
+			if (strncmp(virDomainGetName(doms[i]), prefix, strlen(prefix)) == 0) {
+				hwarn("removing domain '%s' left by a run that is gone", virDomainGetName(doms[i]));
+				virDomainDestroy(doms[i]);
+			}
+			virDomainFree(doms[i]);
+		}
+		free(doms);
+		cleanup_free char *pool = xasprintf(RUN_PREFIX "%s", e->d_name);
+		virt_pool_remove(conn, pool);
+		remove_tree(path, NULL);
+	}
+	closedir(d);
+}
+
+int provision_init(struct provision *pv, const struct suite *s, const char *payload_root, struct herr *err)
+{
+	pv->suite = s;
+	pv->payload_root = payload_root;
+	pv->host_cpus = (int)sysconf(_SC_NPROCESSORS_ONLN);
+	pv->nguests = s->nguests;
+	pv->guests = xcalloc(pv->nguests, sizeof(*pv->guests));
+	for (size_t i = 0; i < pv->nguests; i++) {
+		struct image img;
+		char *prep;
+
+		pv->guests[i].def = &s->guests[i];
+		if (image_find(pv->guests[i].def->image, &img, err) < 0 ||
+		    (prep = image_prepared_path(&img, payload_root, err)) == NULL) {
+			image_free(&img);
+			return -err->code;
+		}
+		free(prep);
+		image_free(&img);
+	}
+	return 0;
+}
+
+int provision_claim(struct provision *pv, const char *run_id, struct herr *err)
+{
+	cleanup_free char *sd = runs_state_dir();
+	cleanup_free char *owner = NULL;
+	char pid[32];
+
+	pv->state_run_dir = xasprintf("%s/%s", sd, run_id);
+	pv->pool_name = xasprintf(RUN_PREFIX "%s", run_id);
+	if (mkdir_p(pv->state_run_dir, 0755, err) < 0)
+		return -err->code;
+	owner = xasprintf("%s/owner.pid", pv->state_run_dir);
+	snprintf(pid, sizeof(pid), "%d\n", (int)getpid());
+	write_file_atomic(owner, pid, strlen(pid), NULL);
+	return 0;
+}
+
+static void decide_weight_mechanism(struct provision *pv)
+{
+	virTypedParameterPtr params = NULL;
+	int nparams = 0;
+	char *type;
+
+	if (pv->weights != WEIGHTS_UNKNOWN || pv->nguests == 0 || pv->guests[0].dom == NULL)
+		return;
+	/* libvirt applies cpu_shares through the cgroup CPU controller only. */
+	type = virDomainGetSchedulerType(pv->guests[0].dom, &nparams);
+	if (type && nparams > 0) {
+		pv->weights = WEIGHTS_CGROUP;
+		snprintf(pv->weights_reason, sizeof(pv->weights_reason),
+			 "libvirt cpu_shares (cgroup CPU controller, scheduler '%s')", type);
+	} else {
+		pv->weights = WEIGHTS_NICE;
+		snprintf(pv->weights_reason, sizeof(pv->weights_reason),
+			 "libvirt has no cgroup CPU controller here (%s); weights are applied as nice values "
+			 "(autogroup nice where autogroups are on) "
+			 "of the QEMU threads, from the kernel's nice-to-weight table",
+			 type ? "no scheduler parameters" : virt_last_error());
+		hwarn("CPU weights: %s", pv->weights_reason);
+	}
+	free(type);
+	free(params);
+}
+
+const char *provision_weights_name(const struct provision *pv)
+{
+	return pv->weights == WEIGHTS_CGROUP ? "cgroup-shares" : pv->weights == WEIGHTS_NICE ? "nice" : "unknown";
+}
+
+int provision_up(struct provision *pv, bool fresh, struct herr *err)
+{
+	cleanup_free char *prefix = xasprintf("%s-", pv->pool_name);
+	int ready;
+
+	if (pv->guests_up)
+		return 0;
+	/* Give up after three failures; the remaining runs are recorded as failed. */
+	if (pv->boot_failures >= 3)
+		return herr_set(err, EIO, "the guests failed to come up %d times; not trying again",
+				pv->boot_failures);
+	for (size_t i = 0; i < pv->nguests; i++) {
+		struct guest *g = &pv->guests[i];
+		const struct guest_def *def = g->def;
+
+		guest_remove(pv->conn, g);
+		guest_free(g);
+		g->def = def;
+		if (!fresh && guest_adopt_standing(pv->conn, g, pv->payload_root)) {
+			progress_note("%s: using the standing guest (vm up)", g->dom_name);
+			continue;
+		}
+		if (guest_start(pv->conn, g, prefix, pv->pool_name, pv->state_run_dir, pv->payload_root,
+				pv->accel.accel, err) < 0) {
+			provision_down(pv);
+			pv->boot_failures++;
+			return -err->code;
+		}
+	}
+	ready = guests_wait_ready(pv->guests, pv->nguests, pv->suite->boot_timeout_s);
+	if ((size_t)ready != pv->nguests) {
+		for (size_t i = 0; i < pv->nguests; i++)
+			if (pv->guests[i].failure) {
+				herr_set(err, ETIMEDOUT, "%s", pv->guests[i].failure);
+				break;
+			}
+		pv->boot_failures++;
+		return -ETIMEDOUT;
+	}
+	for (size_t i = 0; i < pv->nguests; i++)
+		if (!pv->guests[i].standing && guest_verify_payload(&pv->guests[i], pv->payload_root, err) < 0) {
+			pv->boot_failures++;
+			return -err->code;
+		}
+	pv->guests_up = true;
+	decide_weight_mechanism(pv);
+	return 0;
+}
+
+void provision_down(struct provision *pv)
+{
+	for (size_t i = 0; i < pv->nguests; i++)
+		guest_remove(pv->conn, &pv->guests[i]);
+	pv->guests_up = false;
+}
+
+bool provision_healthy(const struct provision *pv)
+{
+	bool healthy = pv->guests_up;
+
+	for (size_t i = 0; healthy && i < pv->nguests; i++)
+		healthy = pv->guests[i].dom && agent_ping(pv->guests[i].dom);
+	return healthy;
+}
+
+void provision_release(struct provision *pv)
+{
+	if (pv->conn) {
+		provision_down(pv);
+		if (pv->pool_name)
+			virt_pool_remove(pv->conn, pv->pool_name);
+	}
+	if (pv->state_run_dir)
+		remove_tree(pv->state_run_dir, NULL);
+	for (size_t i = 0; i < pv->nguests; i++)
+		guest_free(&pv->guests[i]);
+	free(pv->guests);
+	free(pv->state_run_dir);
+	free(pv->pool_name);
+	pv->guests = NULL;
+	pv->nguests = 0;
+	pv->state_run_dir = NULL;
+	pv->pool_name = NULL;
+}

@@ -1,0 +1,53 @@
+/* The guests of a suite run: booted from fresh overlays or borrowed from the
+ * standing guests, the CPU-weight mechanism they allow, and their removal.
+ * The run loop and the experiments use it; it calls nothing above it. */
+#ifndef HARNESS_PROVISION_H
+#define HARNESS_PROVISION_H
+
+#include <libvirt/libvirt.h>
+#include <stdbool.h>
+
+#include "accel.h"
+#include "guest.h"
+#include "suite_types.h"
+
+/* How CPU weights reach the guests: libvirt cpu_shares where libvirt has the
+ * cgroup CPU controller, else nice values of the QEMU threads. */
+enum weight_mechanism { WEIGHTS_UNKNOWN, WEIGHTS_CGROUP, WEIGHTS_NICE };
+
+struct provision {
+	const struct suite *suite;
+	virConnectPtr conn;
+	struct accel_choice accel;
+	const char *payload_root;
+	struct guest *guests;	/* one per suite guest, in order */
+	size_t nguests;
+	bool guests_up;
+	int boot_failures;
+	int host_cpus;
+	char *state_run_dir;	/* $STATE/runs/<id>: overlays, console logs */
+	char *pool_name;
+	enum weight_mechanism weights;
+	char weights_reason[256];
+};
+
+/* One guest slot per suite guest; checks that every image is prepared for
+ * this build's payload. Nothing is started. */
+int provision_init(struct provision *pv, const struct suite *s, const char *payload_root, struct herr *err);
+/* The run's state directory, storage pool name and owner mark (pid). */
+int provision_claim(struct provision *pv, const char *run_id, struct herr *err);
+/* Provision (or re-provision) the suite's guests; unless fresh, borrow the
+ * standing guests (vm up) that match the suite. */
+int provision_up(struct provision *pv, bool fresh, struct herr *err);
+/* Remove the run's own guests; let go of borrowed ones. */
+void provision_down(struct provision *pv);
+/* Whether every guest is up and its agent answers. */
+bool provision_healthy(const struct provision *pv);
+/* The weight mechanism's name in records: cgroup-shares, nice, unknown. */
+const char *provision_weights_name(const struct provision *pv);
+/* Remove the guests, the pool and the state directory; free the slots. */
+void provision_release(struct provision *pv);
+/* Remove leftovers of runs whose harness process is gone. */
+void provision_cleanup_stale(virConnectPtr conn);
+
+#endif

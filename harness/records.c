@@ -1,0 +1,184 @@
+#include "records.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+/* A record holds the runner's samples: allow a long run's worth. */
+#define RECORD_MAX_BYTES (256u << 20)
+
+int results_create(const char *dir, struct herr *err)
+{
+	cleanup_free char *runs = xasprintf("%s/runs", dir);
+	cleanup_free char *fails = xasprintf("%s/failures", dir);
+
+	if (mkdir_p(runs, 0755, err) < 0 || mkdir_p(fails, 0755, err) < 0)
+		return -err->code;
+	return 0;
+}
+
+int results_write_json(const char *dir, const char *name, const cJSON *j, struct herr *err)
+{
+	cleanup_free char *path = xasprintf("%s/%s", dir, name);
+	cleanup_free char *text = cJSON_Print(j);
+
+	if (text == NULL)
+		return herr_set(err, ENOMEM, "cannot serialize '%s'", path);
+	return write_file_atomic(path, text, strlen(text), err);
+}
+
+static cJSON *read_json(const char *path, struct herr *err)
+{
+	size_t len;
+	cleanup_free char *text = read_file(path, &len, err);
+	cJSON *j;
+
+	if (text == NULL)
+		return NULL;
+	if (len > RECORD_MAX_BYTES) {
+		herr_set(err, EFBIG, "'%s' is larger than %u MiB", path, RECORD_MAX_BYTES >> 20);
+		return NULL;
+	}
+	j = cJSON_ParseWithLength(text, len);
+	if (j == NULL)
+		herr_set(err, EINVAL, "'%s' is not JSON", path);
+	return j;
+}
+
+cJSON *results_read_json(const char *dir, const char *name, struct herr *err)
+{
+	cleanup_free char *path = xasprintf("%s/%s", dir, name);
+
+	return read_json(path, err);
+}
+
+void results_write_failure(const char *dir, const char *run_id, const char *guest, const char *text)
+{
+	cleanup_free char *path = xasprintf("%s/failures/%s.%s.console.txt", dir, run_id, guest);
+
+	write_file_atomic(path, text, strlen(text), NULL);
+}
+
+int record_write(const char *dir, const char *run_id, const cJSON *rec, struct herr *err)
+{
+	cleanup_free char *path = xasprintf("%s/runs/%s.json", dir, run_id);
+	cleanup_free char *text = cJSON_PrintUnformatted(rec);
+
+	if (text == NULL)
+		return herr_set(err, ENOMEM, "cannot serialize the record of run '%s'", run_id);
+	return write_file_atomic(path, text, strlen(text), err);
+}
+
+bool record_done(const char *dir, const char *run_id)
+{
+	cleanup_free char *path = xasprintf("%s/runs/%s.json", dir, run_id);
+	cJSON *j = read_json(path, NULL);
+	bool ok = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "ok"));
+
+	cJSON_Delete(j);
+	return ok;
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int records_load(const char *dir, unsigned flags, struct run_records *rr, struct herr *err)
+{
+	cleanup_free char *runs = xasprintf("%s/runs", dir);
+	DIR *d = opendir(runs);
+	struct dirent *e;
+	char **names = NULL;
+	size_t nnames = 0, cap = 0;
+
+	memset(rr, 0, sizeof(*rr));
+	if (d == NULL)
+		return herr_sys(err, errno, "cannot open results '%s'", runs);
+	while ((e = readdir(d))) {
+		size_t l = strlen(e->d_name);
+		if (l < 6 || strcmp(e->d_name + l - 5, ".json") != 0)
+			continue;
+		if (nnames == cap) {
+			cap = cap ? cap * 2 : 32;
+			names = realloc(names, cap * sizeof(char *));
+			if (names == NULL)
+				abort();
+		}
+		names[nnames++] = xstrdup(e->d_name);
+	}
+	closedir(d);
+	if (nnames)
+		qsort(names, nnames, sizeof(char *), cmp_names);
+	rr->recs = xcalloc(nnames + 1, sizeof(cJSON *));
+	for (size_t i = 0; i < nnames; i++) {
+		cleanup_free char *path = xasprintf("%s/%s", runs, names[i]);
+		cJSON *rec = read_json(path, NULL);
+
+		free(names[i]);
+		if (rec == NULL)
+			continue;
+		if ((flags & RECORDS_OK) && !(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rec, "ok")) &&
+					     cJSON_IsString(cJSON_GetObjectItemCaseSensitive(rec, "experiment")))) {
+			cJSON_Delete(rec);
+			continue;
+		}
+		rr->recs[rr->n++] = rec;
+	}
+	free(names);
+	return 0;
+}
+
+void records_free(struct run_records *rr)
+{
+	for (size_t i = 0; i < rr->n; i++)
+		cJSON_Delete(rr->recs[i]);
+	free(rr->recs);
+	memset(rr, 0, sizeof(*rr));
+}
+
+bool records_same_group(cJSON *a, cJSON *b)
+{
+	cJSON *ea = cJSON_GetObjectItemCaseSensitive(a, "experiment");
+	cJSON *eb = cJSON_GetObjectItemCaseSensitive(b, "experiment");
+
+	return cJSON_IsString(ea) && cJSON_IsString(eb) && strcmp(ea->valuestring, eb->valuestring) == 0 &&
+	       cJSON_Compare(cJSON_GetObjectItemCaseSensitive(a, "settings"),
+			     cJSON_GetObjectItemCaseSensitive(b, "settings"), 1);
+}
+
+static cJSON *at_path(cJSON *v, const char *const *path)
+{
+	for (size_t p = 0; path[p] && v; p++)
+		v = cJSON_GetObjectItemCaseSensitive(v, path[p]);
+	return v;
+}
+
+size_t records_values(const struct run_records *rr, cJSON *like, const char *guest, const char *const *path,
+		      double *out)
+{
+	size_t k = 0;
+
+	for (size_t r = 0; r < rr->n; r++) {
+		cJSON *g, *v;
+
+		if (like && !records_same_group(rr->recs[r], like))
+			continue;
+		if (guest == NULL) {
+			v = at_path(rr->recs[r], path);
+			if (cJSON_IsNumber(v))
+				out[k++] = v->valuedouble;
+			continue;
+		}
+		cJSON_ArrayForEach(g, cJSON_GetObjectItemCaseSensitive(rr->recs[r], "guests")) {
+			cJSON *name = cJSON_GetObjectItemCaseSensitive(g, "name");
+			if (!cJSON_IsString(name) || strcmp(name->valuestring, guest) != 0)
+				continue;
+			v = at_path(g, path);
+			if (cJSON_IsNumber(v))
+				out[k++] = v->valuedouble;
+		}
+	}
+	return k;
+}

@@ -1,0 +1,56 @@
+/* Run records (harness-run/1, harness/schema/run.schema.json) and the
+ * results directory that holds them: the one module that reads and writes
+ * them, for the run, statistics, compare and the report.
+ *
+ *   results/<run-id>/suite.yaml         the suite as run
+ *   results/<run-id>/env.json           the host (harness-env/1)
+ *   results/<run-id>/runs/<run>.json    one record per recorded run, compact
+ *   results/<run-id>/failures/          console tails of failed runs
+ *   results/<run-id>/summary.json       statistics (harness-summary/1)
+ */
+#ifndef HARNESS_RECORDS_H
+#define HARNESS_RECORDS_H
+
+#include <cjson/cJSON.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "util.h"
+
+#define RECORD_SCHEMA "harness-run/1"
+
+/* Create dir/runs and dir/failures. */
+int results_create(const char *dir, struct herr *err);
+/* Write dir/name atomically, indented for people (env.json, summary.json). */
+int results_write_json(const char *dir, const char *name, const cJSON *j, struct herr *err);
+/* Read and parse dir/name; NULL and err when absent or not JSON. */
+cJSON *results_read_json(const char *dir, const char *name, struct herr *err);
+/* Keep a failed run's console tail of one guest in dir/failures/. */
+void results_write_failure(const char *dir, const char *run_id, const char *guest, const char *text);
+
+/* Write dir/runs/<run_id>.json atomically, compact (no indentation). */
+int record_write(const char *dir, const char *run_id, const cJSON *rec, struct herr *err);
+/* Whether dir/runs/<run_id>.json exists and says ok. */
+bool record_done(const char *dir, const char *run_id);
+
+struct run_records {
+	cJSON **recs;
+	size_t n;
+};
+
+#define RECORDS_ALL 0
+#define RECORDS_OK 1	/* only successful runs with an experiment: what statistics pool */
+
+/* The records of dir/runs/, sorted by name; unreadable files are skipped. */
+int records_load(const char *dir, unsigned flags, struct run_records *rr, struct herr *err);
+void records_free(struct run_records *rr);
+/* Same experiment and same settings: runs that statistics may pool. */
+bool records_same_group(cJSON *a, cJSON *b);
+/* The numbers at path over the records of like's group (all records when
+ * like is NULL): in the entry of guest in "guests", or at the top of the
+ * record when guest is NULL. Returns how many were written to out (room
+ * for one per record and guest entry). */
+size_t records_values(const struct run_records *rr, cJSON *like, const char *guest, const char *const *path,
+		      double *out);
+
+#endif

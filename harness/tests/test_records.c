@@ -1,0 +1,150 @@
+/* The run-record module: compact atomic records, loading in name order with
+ * or without failed runs, groups, metric values, untrusted files. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "records.h"
+
+static char tmpdir[] = "/tmp/harness-test-records.XXXXXX";
+
+static int setup(void **state)
+{
+	(void)state;
+	return mkdtemp(tmpdir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	return remove_tree(tmpdir, NULL);
+}
+
+static cJSON *record(const char *id, const char *shares, bool ok, double share, double fairness)
+{
+	cJSON *r = cJSON_CreateObject(), *s, *gl, *g;
+
+	cJSON_AddStringToObject(r, "schema", RECORD_SCHEMA);
+	cJSON_AddStringToObject(r, "run_id", id);
+	cJSON_AddStringToObject(r, "experiment", "cpu-contention");
+	s = cJSON_AddObjectToObject(r, "settings");
+	cJSON_AddStringToObject(s, "shares", shares);
+	cJSON_AddBoolToObject(r, "ok", ok);
+	gl = cJSON_AddArrayToObject(r, "guests");
+	for (int i = 0; i < 2; i++) {
+		g = cJSON_CreateObject();
+		cJSON_AddStringToObject(g, "name", i ? "vm2" : "vm1");
+		cJSON_AddNumberToObject(g, "measured_share", i ? 1 - share : share);
+		cJSON_AddItemToObject(g, "guest", cJSON_CreateObject());
+		cJSON_AddNumberToObject(cJSON_GetObjectItem(g, "guest"), "units_per_s", 100 * (i + 1));
+		cJSON_AddItemToArray(gl, g);
+	}
+	cJSON_AddNumberToObject(r, "fairness_index", fairness);
+	return r;
+}
+
+static void write_record(const char *id, const char *shares, bool ok, double share, double fairness)
+{
+	struct herr err = { 0 };
+	cJSON *r = record(id, shares, ok, share, fairness);
+
+	if (record_write(tmpdir, id, r, &err) < 0)
+		fail_msg("%s", err.msg);
+	cJSON_Delete(r);
+}
+
+static void test_write_compact(void **state)
+{
+	struct herr err = { 0 };
+	char *path, *text;
+	cJSON *back, *r = record("001-x-r1", "1024:1024", true, 0.5, 1);
+
+	(void)state;
+	assert_int_equal(results_create(tmpdir, &err), 0);
+	assert_int_equal(record_write(tmpdir, "001-x-r1", r, &err), 0);
+	path = xasprintf("%s/runs/001-x-r1.json", tmpdir);
+	text = read_file(path, NULL, &err);
+	assert_non_null(text);
+	/* Compact: no indentation, no line breaks; the same document. */
+	assert_null(strchr(text, '\n'));
+	assert_null(strchr(text, '\t'));
+	back = cJSON_Parse(text);
+	assert_true(cJSON_Compare(back, r, 1));
+	assert_true(record_done(tmpdir, "001-x-r1"));
+	assert_false(record_done(tmpdir, "002-absent-r1"));
+	cJSON_Delete(back);
+	cJSON_Delete(r);
+	free(text);
+	free(path);
+}
+
+static void test_load_and_groups(void **state)
+{
+	struct herr err = { 0 };
+	struct run_records all, ok;
+	double x[16];
+	char *junk;
+
+	(void)state;
+	write_record("003-b-r1", "2048:1024", true, 0.7, 0.9);
+	write_record("002-a-r2", "1024:1024", true, 0.6, 0.8);
+	write_record("004-b-r2", "2048:1024", false, 0.1, 0.1);
+	/* Files that are not records are data, never trusted: skipped. */
+	junk = xasprintf("%s/runs/005-junk.json", tmpdir);
+	write_file_atomic(junk, "{not json", 9, NULL);
+	free(junk);
+	assert_int_equal(records_load(tmpdir, RECORDS_ALL, &all, &err), 0);
+	assert_int_equal(all.n, 4);
+	assert_string_equal(cJSON_GetObjectItem(all.recs[0], "run_id")->valuestring, "001-x-r1");
+	assert_string_equal(cJSON_GetObjectItem(all.recs[3], "run_id")->valuestring, "004-b-r2");
+	assert_int_equal(records_load(tmpdir, RECORDS_OK, &ok, &err), 0);
+	assert_int_equal(ok.n, 3);
+	assert_true(records_same_group(ok.recs[0], ok.recs[1]));
+	assert_false(records_same_group(ok.recs[1], ok.recs[2]));
+	/* Per guest, over one group. */
+	assert_int_equal(records_values(&ok, ok.recs[0], "vm1", (const char *const[]){ "measured_share", NULL }, x),
+			 2);
+	assert_float_equal(x[0] + x[1], 1.1, 1e-12);
+	assert_int_equal(records_values(&ok, ok.recs[2], "vm2",
+					(const char *const[]){ "guest", "units_per_s", NULL }, x), 1);
+	assert_float_equal(x[0], 200, 1e-12);
+	/* Per run, over every record. */
+	assert_int_equal(records_values(&ok, NULL, NULL, (const char *const[]){ "fairness_index", NULL }, x), 3);
+	assert_int_equal(records_values(&ok, NULL, "vm9", (const char *const[]){ "measured_share", NULL }, x), 0);
+	records_free(&all);
+	records_free(&ok);
+	herr_clear(&err);
+	assert_true(records_load("/nonexistent", RECORDS_ALL, &all, &err) < 0);
+	assert_non_null(strstr(err.msg, "cannot open results '/nonexistent/runs'"));
+}
+
+static void test_results_json(void **state)
+{
+	struct herr err = { 0 };
+	cJSON *env = cJSON_CreateObject(), *back;
+
+	(void)state;
+	cJSON_AddStringToObject(env, "schema", "harness-env/1");
+	assert_int_equal(results_write_json(tmpdir, "env.json", env, &err), 0);
+	back = results_read_json(tmpdir, "env.json", &err);
+	assert_true(cJSON_Compare(back, env, 1));
+	assert_null(results_read_json(tmpdir, "absent.json", &err));
+	assert_non_null(strstr(err.msg, "absent.json"));
+	cJSON_Delete(back);
+	cJSON_Delete(env);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_write_compact),
+		cmocka_unit_test(test_load_and_groups),
+		cmocka_unit_test(test_results_json),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
