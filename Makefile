@@ -6,6 +6,9 @@
 #   make vm-up / vm-down, make images, make report RESULTS=results/<id>
 
 SHELL := /bin/bash
+# Debian's own tools first (python3 with python3-jsonschema and python3-yaml
+# from the package lists), whatever else a machine puts on PATH.
+export PATH := /usr/sbin:/usr/bin:/sbin:/bin:$(PATH)
 TOP := $(CURDIR)
 HARNESS := $(TOP)/build/bin/harness
 PAYLOAD := $(TOP)/build/guest-root

@@ -1,6 +1,9 @@
 # Build settings shared by every component's Makefile.
 
 .DEFAULT_GOAL := all
+# Debian's own tools first (python3 with python3-jsonschema and python3-yaml
+# from the package lists), whatever else a machine puts on PATH.
+export PATH := /usr/sbin:/usr/bin:/sbin:/bin:$(PATH)
 # Include with:  TOP := $(abspath ..)   include $(TOP)/lib/common.mk
 
 CC      ?= cc
