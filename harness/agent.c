@@ -12,7 +12,7 @@
 /* Per-command timeout for the agent itself (not for the guest program). */
 #define AGENT_CMD_TIMEOUT_S 30
 
-static cJSON *agent_call(virDomainPtr dom, cJSON *cmd, int timeout_s, struct herr *err)
+static cJSON *agent_call(virDomainPtr dom, cJSON *cmd, int timeout_s, struct herror *err)
 {
 	cleanup_free char *text = cJSON_PrintUnformatted(cmd);
 	char *reply;
@@ -20,7 +20,7 @@ static cJSON *agent_call(virDomainPtr dom, cJSON *cmd, int timeout_s, struct her
 
 	reply = virDomainQemuAgentCommand(dom, text, timeout_s, 0);
 	if (reply == NULL) {
-		herr_set(err, EIO, "guest agent of '%s' did not answer: %s", virDomainGetName(dom),
+		error_setx(err, EIO, "guest agent of '%s' did not answer: %s", virDomainGetName(dom),
 			 virt_last_error());
 		return NULL;
 	}
@@ -30,7 +30,7 @@ static cJSON *agent_call(virDomainPtr dom, cJSON *cmd, int timeout_s, struct her
 	if (ret == NULL) {
 		cJSON *e = cJSON_GetObjectItemCaseSensitive(j, "error");
 		cJSON *desc = cJSON_GetObjectItemCaseSensitive(e, "desc");
-		herr_set(err, EIO, "guest agent of '%s' refused the command: %s", virDomainGetName(dom),
+		error_setx(err, EIO, "guest agent of '%s' refused the command: %s", virDomainGetName(dom),
 			 cJSON_IsString(desc) ? desc->valuestring : "malformed reply");
 	}
 	cJSON_Delete(j);
@@ -50,7 +50,7 @@ bool agent_ping(virDomainPtr dom)
 }
 
 int agent_exec_start(virDomainPtr dom, const char *path, const char *const *argv,
-		     const char *input, struct herr *err)
+		     const char *input, struct herror *err)
 {
 	cJSON *cmd = cJSON_CreateObject();
 	cJSON *args = cJSON_AddObjectToObject(cmd, "arguments");
@@ -74,7 +74,7 @@ int agent_exec_start(virDomainPtr dom, const char *path, const char *const *argv
 		return -EIO;
 	pid = cJSON_GetObjectItemCaseSensitive(ret, "pid");
 	r = cJSON_IsNumber(pid) ? pid->valueint
-				: herr_set(err, EIO, "guest agent of '%s' gave no pid for '%s'",
+				: error_setx(err, EIO, "guest agent of '%s' gave no pid for '%s'",
 					   virDomainGetName(dom), path);
 	cJSON_Delete(ret);
 	return r;
@@ -98,7 +98,7 @@ static char *decode_b64(cJSON *item, size_t *len)
 	return s;
 }
 
-int agent_exec_status(virDomainPtr dom, int pid, struct agent_exec_result *res, struct herr *err)
+int agent_exec_status(virDomainPtr dom, int pid, struct agent_exec_result *res, struct herror *err)
 {
 	cJSON *cmd = cJSON_CreateObject();
 	cJSON *args = cJSON_AddObjectToObject(cmd, "arguments");
@@ -125,22 +125,22 @@ int agent_exec_status(virDomainPtr dom, int pid, struct agent_exec_result *res, 
 }
 
 int agent_exec_wait(virDomainPtr dom, int pid, double timeout_s, struct agent_exec_result *res,
-		    struct herr *err)
+		    struct herror *err)
 {
-	double deadline = now_mono() + timeout_s;
+	double deadline = mono_s() + timeout_s;
 	double delay = 0.05;
 
 	for (;;) {
 		if (agent_exec_status(dom, pid, res, err) < 0)
-			return -err->code;
+			return -err->status;
 		if (res->exited)
 			return 0;
 		agent_exec_result_free(res);
-		if (now_mono() > deadline)
-			return herr_set(err, ETIMEDOUT, "guest program (pid %d) in '%s' still running after %.0f s",
+		if (mono_s() > deadline)
+			return error_setx(err, ETIMEDOUT, "guest program (pid %d) in '%s' still running after %.0f s",
 					pid, virDomainGetName(dom), timeout_s);
 		if (!sleep_unless_stopped(delay))
-			return herr_set(err, EINTR, "interrupted while waiting for '%s'", virDomainGetName(dom));
+			return error_setx(err, EINTR, "interrupted while waiting for '%s'", virDomainGetName(dom));
 		if (delay < 1.0)
 			delay *= 2;
 	}
@@ -154,7 +154,7 @@ void agent_exec_result_free(struct agent_exec_result *res)
 }
 
 int agent_run(virDomainPtr dom, const char *path, const char *const *argv, const char *input,
-	      double timeout_s, struct agent_exec_result *res, struct herr *err)
+	      double timeout_s, struct agent_exec_result *res, struct herror *err)
 {
 	int pid = agent_exec_start(dom, path, argv, input, err);
 
@@ -163,7 +163,7 @@ int agent_run(virDomainPtr dom, const char *path, const char *const *argv, const
 	return agent_exec_wait(dom, pid, timeout_s, res, err);
 }
 
-char *agent_file_read(virDomainPtr dom, const char *path, size_t max, struct herr *err)
+char *agent_file_read(virDomainPtr dom, const char *path, size_t max, struct herror *err)
 {
 	cJSON *cmd = cJSON_CreateObject();
 	cJSON *args = cJSON_AddObjectToObject(cmd, "arguments");
@@ -179,7 +179,7 @@ char *agent_file_read(virDomainPtr dom, const char *path, size_t max, struct her
 	cJSON_Delete(cmd);
 	if (ret == NULL || !cJSON_IsNumber(ret)) {
 		cJSON_Delete(ret);
-		herr_set(err, EIO, "cannot open '%s' in '%s'", path, virDomainGetName(dom));
+		error_setx(err, EIO, "cannot open '%s' in '%s'", path, virDomainGetName(dom));
 		return NULL;
 	}
 	handle = (long long)ret->valuedouble;

@@ -14,7 +14,7 @@ bool agent_ping(virDomainPtr dom);
 /* Start a program in the guest; stdin gets input (may be NULL). Returns the
  * guest pid or a negative error. */
 int agent_exec_start(virDomainPtr dom, const char *path, const char *const *argv,
-		     const char *input, struct herr *err);
+		     const char *input, struct herror *err);
 
 struct agent_exec_result {
 	bool exited;
@@ -27,17 +27,17 @@ struct agent_exec_result {
 };
 
 /* Poll once. */
-int agent_exec_status(virDomainPtr dom, int pid, struct agent_exec_result *res, struct herr *err);
+int agent_exec_status(virDomainPtr dom, int pid, struct agent_exec_result *res, struct herror *err);
 /* Poll until the program exits or timeout_s passes (then it is an error). */
 int agent_exec_wait(virDomainPtr dom, int pid, double timeout_s, struct agent_exec_result *res,
-		    struct herr *err);
+		    struct herror *err);
 void agent_exec_result_free(struct agent_exec_result *res);
 
 /* Run to completion: start + wait. */
 int agent_run(virDomainPtr dom, const char *path, const char *const *argv, const char *input,
-	      double timeout_s, struct agent_exec_result *res, struct herr *err);
+	      double timeout_s, struct agent_exec_result *res, struct herror *err);
 
 /* Read a small file from the guest (guest-file-open/read/close). */
-char *agent_file_read(virDomainPtr dom, const char *path, size_t max, struct herr *err);
+char *agent_file_read(virDomainPtr dom, const char *path, size_t max, struct herror *err);
 
 #endif

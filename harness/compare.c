@@ -84,21 +84,21 @@ static size_t values_room(const struct run_records *rr)
 }
 
 int compare_results(const char *base_dir, const char *new_dir, const struct compare_options *opt,
-		    struct herr *err)
+		    struct herror *err)
 {
 	struct run_records a, b;
 	int regressions = 0, compared = 0;
 
 	if (records_load(base_dir, RECORDS_OK, &a, err) < 0)
-		return -err->code;
+		return -err->status;
 	if (records_load(new_dir, RECORDS_OK, &b, err) < 0) {
 		records_free(&a);
-		return -err->code;
+		return -err->status;
 	}
 	if (a.n == 0 || b.n == 0) {
 		records_free(&a);
 		records_free(&b);
-		return herr_set(err, ENOENT, "no successful run records in '%s/runs'", a.n ? new_dir : base_dir);
+		return error_setx(err, ENOENT, "no successful run records in '%s/runs'", a.n ? new_dir : base_dir);
 	}
 	double *xa = xcalloc(values_room(&a), sizeof(double)), *xb = xcalloc(values_room(&b), sizeof(double));
 
@@ -161,7 +161,7 @@ int compare_results(const char *base_dir, const char *new_dir, const struct comp
 	records_free(&a);
 	records_free(&b);
 	if (compared == 0)
-		return herr_set(err, ENOENT, "the two runs have no experiment and settings in common");
+		return error_setx(err, ENOENT, "the two runs have no experiment and settings in common");
 	printf("%d regression(s) (significance %.3g, smallest change %.0f%%)\n", regressions, opt->alpha,
 	       100 * opt->threshold);
 	return regressions;

@@ -24,6 +24,6 @@ struct compare_options {
 /* Print the comparison; returns the number of regressions, or a negative
  * error. */
 int compare_results(const char *base_dir, const char *new_dir, const struct compare_options *opt,
-		    struct herr *err);
+		    struct herror *err);
 
 #endif

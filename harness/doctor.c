@@ -70,7 +70,7 @@ int doctor(const char *payload_root)
 {
 	struct accel_facts f;
 	struct accel_choice c;
-	struct herr err = { 0 };
+	struct herror err = { 0 };
 	struct hostenv h;
 	char buf[512];
 	virConnectPtr conn;
@@ -109,7 +109,7 @@ int doctor(const char *payload_root)
 	static const char *const names[] = { "general", "security" };
 	for (size_t i = 0; i < 2; i++) {
 		struct image img;
-		herr_clear(&err);
+		error_clear(&err);
 		if (image_find(names[i], &img, &err) < 0) {
 			line("FAIL", "image", err.msg);
 		} else {

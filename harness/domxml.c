@@ -31,7 +31,7 @@ static const char *disk_target(const char *bus)
 	return strcmp(bus, "virtio") == 0 ? "vda" : "sda";
 }
 
-char *domxml_build(const struct domain_spec *s, struct herr *err)
+char *domxml_build(const struct domain_spec *s, struct herror *err)
 {
 	xmlBufferPtr buf = xmlBufferCreate();
 	xmlTextWriterPtr w = NULL;
@@ -190,6 +190,6 @@ fail:
 		xmlFreeTextWriter(w);
 	if (buf)
 		xmlBufferFree(buf);
-	herr_set(err, ENOMEM, "cannot write the domain XML for '%s'", s->name);
+	error_setx(err, ENOMEM, "cannot write the domain XML for '%s'", s->name);
 	return NULL;
 }

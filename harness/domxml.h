@@ -24,6 +24,6 @@ struct domain_spec {
 };
 
 /* Returns a malloc'd XML document, or NULL with err set. */
-char *domxml_build(const struct domain_spec *spec, struct herr *err);
+char *domxml_build(const struct domain_spec *spec, struct herror *err);
 
 #endif

@@ -6,7 +6,7 @@
 #include "experiment.h"
 #include "provision.h"
 
-static int boot_run(const struct exp_run *x, cJSON *record, struct herr *err)
+static int boot_run(const struct exp_run *x, cJSON *record, struct herror *err)
 {
 	struct provision *pv = x->pv;
 	cJSON *gl;

@@ -21,7 +21,7 @@
 
 extern const struct experiment exp_cpu_contention_info;
 
-static int pin_guest(struct provision *pv, struct guest *g, int cpu_or_all, struct herr *err)
+static int pin_guest(struct provision *pv, struct guest *g, int cpu_or_all, struct herror *err)
 {
 	int maplen = VIR_CPU_MAPLEN(pv->host_cpus);
 	cleanup_free unsigned char *map = xcalloc((size_t)maplen, 1);
@@ -31,13 +31,13 @@ static int pin_guest(struct provision *pv, struct guest *g, int cpu_or_all, stru
 			VIR_USE_CPU(map, c);
 	for (int v = 0; v < g->def->vcpus; v++)
 		if (virDomainPinVcpuFlags(g->dom, (unsigned)v, map, maplen, VIR_DOMAIN_AFFECT_LIVE) < 0)
-			return herr_set(err, EIO, "cannot pin vCPU %d of '%s': %s", v, g->dom_name, virt_last_error());
+			return error_setx(err, EIO, "cannot pin vCPU %d of '%s': %s", v, g->dom_name, virt_last_error());
 	if (virDomainPinEmulator(g->dom, map, maplen, VIR_DOMAIN_AFFECT_LIVE) < 0)
-		return herr_set(err, EIO, "cannot pin the emulator of '%s': %s", g->dom_name, virt_last_error());
+		return error_setx(err, EIO, "cannot pin the emulator of '%s': %s", g->dom_name, virt_last_error());
 	return 0;
 }
 
-static int renice_process(int pid, int nice, struct herr *err)
+static int renice_process(int pid, int nice, struct herror *err)
 {
 	char path[64];
 	DIR *d;
@@ -47,7 +47,7 @@ static int renice_process(int pid, int nice, struct herr *err)
 	snprintf(path, sizeof(path), "/proc/%d/task", pid);
 	d = opendir(path);
 	if (d == NULL)
-		return herr_sys(err, errno, "cannot list the threads of QEMU process %d", pid);
+		return error_set(err, errno, "cannot list the threads of QEMU process %d", pid);
 	while ((e = readdir(d))) {
 		int tid = atoi(e->d_name);
 		if (tid > 0 && setpriority(PRIO_PROCESS, (id_t)tid, nice) == 0)
@@ -55,24 +55,24 @@ static int renice_process(int pid, int nice, struct herr *err)
 	}
 	closedir(d);
 	if (n == 0)
-		return herr_set(err, EPERM, "cannot renice QEMU process %d", pid);
+		return error_setx(err, EPERM, "cannot renice QEMU process %d", pid);
 	/* libvirt starts each QEMU in its own session, so with autogroups on
 	 * every guest is its own scheduling group and thread nice values only
 	 * weigh inside it; the group's weight is the autogroup's nice (sched(7)). */
-	cleanup_free char *ag = read_file("/proc/sys/kernel/sched_autogroup_enabled", NULL, NULL);
+	cleanup_free char *ag = read_text("/proc/sys/kernel/sched_autogroup_enabled", NULL, NULL);
 	if (ag && atoi(ag) == 1) {
 		char val[16];
 		cleanup_free char *agpath = xasprintf("/proc/%d/autogroup", pid);
 		snprintf(val, sizeof(val), "%d\n", nice);
-		if (write_file_plain(agpath, val, err) < 0)
-			return -err->code;
+		if (write_file(agpath, val, strlen(val), 0644, err) < 0)
+			return -err->status;
 	}
 	return 0;
 }
 
 /* Apply one weight per guest; the mechanism was chosen when the guests came up. */
 static int apply_weights(struct provision *pv, const unsigned long *w, unsigned long *effective,
-			 int *nice_out, struct herr *err)
+			 int *nice_out, struct herror *err)
 {
 	for (size_t i = 0; i < pv->nguests; i++) {
 		struct guest *g = &pv->guests[i];
@@ -82,7 +82,7 @@ static int apply_weights(struct provision *pv, const unsigned long *w, unsigned 
 			snprintf(p.field, sizeof(p.field), "%s", VIR_DOMAIN_SCHEDULER_CPU_SHARES);
 			p.value.ul = w[i];
 			if (virDomainSetSchedulerParametersFlags(g->dom, &p, 1, VIR_DOMAIN_AFFECT_LIVE) < 0)
-				return herr_set(err, EIO, "cannot set cpu_shares of '%s': %s", g->dom_name,
+				return error_setx(err, EIO, "cannot set cpu_shares of '%s': %s", g->dom_name,
 						virt_last_error());
 			effective[i] = w[i];
 			nice_out[i] = 0;
@@ -90,7 +90,7 @@ static int apply_weights(struct provision *pv, const unsigned long *w, unsigned 
 			int pid = virt_domain_qemu_pid(g->dom, err);
 			int nice = weight_to_nice(w[i]);
 			if (pid < 0 || renice_process(pid, nice, err) < 0)
-				return -err->code;
+				return -err->status;
 			/* Each busy vCPU thread carries the weight of its nice value. */
 			effective[i] = nice_to_weight(nice) * (unsigned long)g->def->vcpus;
 			nice_out[i] = nice;
@@ -137,7 +137,7 @@ static cJSON *num_or_null(double v)
 	return isfinite(v) ? cJSON_CreateNumber(v) : cJSON_CreateNull();
 }
 
-static int cpu_contention_run(const struct exp_run *x, cJSON *record, struct herr *err)
+static int cpu_contention_run(const struct exp_run *x, cJSON *record, struct herror *err)
 {
 	struct provision *pv = x->pv;
 	const char *shares = exp_setting_value(x, "shares");
@@ -155,21 +155,21 @@ static int cpu_contention_run(const struct exp_run *x, cJSON *record, struct her
 	cJSON_AddStringToObject(m, "mechanism", pv->weights == WEIGHTS_CGROUP ? "cgroup-shares" : "nice");
 	cJSON_AddStringToObject(m, "reason", pv->weights_reason);
 	if (n > 16)
-		return herr_set(err, EINVAL, "cpu-contention supports at most 16 guests");
+		return error_setx(err, EINVAL, "cpu-contention supports at most 16 guests");
 	for (size_t i = 0; i < n; i++)
 		w[i] = 1024;
 	if (shares && weights_parse(shares, w, n) < 0)
-		return herr_set(err, EINVAL, "bad shares '%s'", shares);
+		return error_setx(err, EINVAL, "bad shares '%s'", shares);
 
 	/* Pinning: every guest on host CPU 0, one CPU each, or no pinning. */
 	for (size_t i = 0; i < n; i++) {
 		int cpu = strcmp(pinning, "same") == 0 ? 0 :
 			  strcmp(pinning, "different") == 0 ? (int)(i % (size_t)pv->host_cpus) : -1;
 		if (pin_guest(pv, &pv->guests[i], cpu, err) < 0)
-			return -err->code;
+			return -err->status;
 	}
 	if (apply_weights(pv, w, eff, nice, err) < 0)
-		return -err->code;
+		return -err->status;
 
 	/* Who competes with whom decides what theory expects. */
 	int total_vcpus = 0;
@@ -196,10 +196,10 @@ static int cpu_contention_run(const struct exp_run *x, cJSON *record, struct her
 		if (pids[i] < 0)
 			return pids[i];
 	}
-	t0 = now_mono();
+	t0 = mono_s();
 	for (size_t i = 0; i < n; i++) {
 		if (virt_domain_cpu_ns(pv->guests[i].dom, &start_ns[i], err) < 0)
-			return -err->code;
+			return -err->status;
 		prev_ns[i] = start_ns[i];
 	}
 	series = cJSON_AddObjectToObject(record, "series");
@@ -207,25 +207,25 @@ static int cpu_contention_run(const struct exp_run *x, cJSON *record, struct her
 	share_series = cJSON_AddObjectToObject(series, "host_cpu_share");
 	for (size_t i = 0; i < n; i++)
 		cJSON_AddArrayToObject(share_series, pv->guests[i].def->name);
-	while (now_mono() - t0 < duration) {
+	while (mono_s() - t0 < duration) {
 		double delta[16], sum = 0;
 		if (!sleep_unless_stopped(HOST_SAMPLE_S))
-			return herr_set(err, EINTR, "interrupted while measuring");
-		progress_phase("measuring", now_mono() - t0, duration);
+			return error_setx(err, EINTR, "interrupted while measuring");
+		progress_phase("measuring", mono_s() - t0, duration);
 		for (size_t i = 0; i < n; i++) {
 			unsigned long long ns;
 			if (virt_domain_cpu_ns(pv->guests[i].dom, &ns, err) < 0)
-				return -err->code;
+				return -err->status;
 			delta[i] = (double)(ns - prev_ns[i]) / 1e9;
 			prev_ns[i] = ns;
 			sum += delta[i];
 		}
-		cJSON_AddItemToArray(ts, cJSON_CreateNumber(round((now_mono() - t0) * 1000) / 1000));
+		cJSON_AddItemToArray(ts, cJSON_CreateNumber(round((mono_s() - t0) * 1000) / 1000));
 		for (size_t i = 0; i < n; i++)
 			cJSON_AddItemToArray(cJSON_GetObjectItemCaseSensitive(share_series, pv->guests[i].def->name),
 					     cJSON_CreateNumber(sum > 0 ? delta[i] / sum : 0));
 	}
-	double total = 0, elapsed = now_mono() - t0;
+	double total = 0, elapsed = mono_s() - t0;
 	for (size_t i = 0; i < n; i++) {
 		cpu_s[i] = (double)(prev_ns[i] - start_ns[i]) / 1e9;
 		total += cpu_s[i];
@@ -237,10 +237,10 @@ static int cpu_contention_run(const struct exp_run *x, cJSON *record, struct her
 	for (size_t i = 0; i < n; i++) {
 		struct guest *g = &pv->guests[i];
 		struct agent_exec_result res = { 0 };
-		struct herr rerr = { 0 };
+		struct herror rerr = { 0 };
 		cJSON *o = cJSON_CreateObject(), *out = NULL, *gs;
 
-		progress_phase("collecting guest results", now_mono() - t0, duration);
+		progress_phase("collecting guest results", mono_s() - t0, duration);
 		cJSON_AddStringToObject(o, "name", g->def->name);
 		cJSON_AddStringToObject(o, "domain", g->dom_name);
 		cJSON_AddStringToObject(o, "image", g->img.name);
@@ -257,11 +257,11 @@ static int cpu_contention_run(const struct exp_run *x, cJSON *record, struct her
 		gs = cJSON_AddObjectToObject(o, "guest");
 		if (agent_exec_wait(g->dom, pids[i], duration + 180, &res, &rerr) < 0) {
 			cJSON_AddStringToObject(gs, "error", rerr.msg);
-			r = herr_set(err, rerr.code, "%s", rerr.msg);
+			r = error_setx(err, rerr.status, "%s", rerr.msg);
 		} else {
 			out = res.out ? cJSON_Parse(res.out) : NULL;
 			if (out == NULL) {
-				r = herr_set(err, EIO, "the runner in '%s' printed no JSON (exit %d): %.300s",
+				r = error_setx(err, EIO, "the runner in '%s' printed no JSON (exit %d): %.300s",
 					     g->dom_name, res.exit_code, res.err_text ? res.err_text : "");
 				cJSON_AddStringToObject(gs, "error", err->msg);
 			} else {
@@ -277,7 +277,7 @@ static int cpu_contention_run(const struct exp_run *x, cJSON *record, struct her
 				cJSON_AddItemToObject(gs, "busy_pct", num_or_null(json_num(out, busy)));
 				cJSON_AddBoolToObject(gs, "runner_ok", cJSON_IsTrue(ok));
 				if (!cJSON_IsTrue(ok) && r == 0)
-					r = herr_set(err, EIO, "the runner in '%s' reported failure: %.300s", g->dom_name,
+					r = error_setx(err, EIO, "the runner in '%s' reported failure: %.300s", g->dom_name,
 						     res.out);
 				/* The runner's whole document, for the report and later analysis. */
 				cJSON_AddItemToObject(gs, "runner", out);
@@ -290,7 +290,7 @@ static int cpu_contention_run(const struct exp_run *x, cJSON *record, struct her
 	cJSON_AddBoolToObject(record, "contended", contended);
 	cJSON_AddNumberToObject(record, "measured_s", elapsed);
 	/* Leave the guests unpinned and at equal weight for the next run. */
-	struct herr ignore = { 0 };
+	struct herror ignore = { 0 };
 	for (size_t i = 0; i < n; i++) {
 		w[i] = 1024;
 		pin_guest(pv, &pv->guests[i], -1, &ignore);

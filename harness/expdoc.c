@@ -75,14 +75,14 @@ void expdoc_list(FILE *f)
 	}
 }
 
-int expdoc_show(FILE *f, const char *name, struct herr *err)
+int expdoc_show(FILE *f, const char *name, struct herror *err)
 {
 	const struct experiment *e = experiment_find(name);
 	struct experiment_def def = { .duration_s = DEFAULT_DURATION_S };
 	char values[256], use[32];
 
 	if (e == NULL)
-		return herr_set(err, ENOENT, "unknown experiment '%s' (known: %s)", name, experiment_names());
+		return error_setx(err, ENOENT, "unknown experiment '%s' (known: %s)", name, experiment_names());
 	def.type = (char *)e->name;
 	def.ops = e;
 	fprintf(f, "%s: %s\n\n", e->name, e->summary);

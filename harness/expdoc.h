@@ -11,7 +11,7 @@
  * with their units. */
 void expdoc_list(FILE *f);
 /* One experiment in full; -ENOENT (err names the known ones) when unknown. */
-int expdoc_show(FILE *f, const char *name, struct herr *err);
+int expdoc_show(FILE *f, const char *name, struct herror *err);
 /* The EXPERIMENTS section of harness-suite(5), in man(7) roff. */
 void expdoc_man(FILE *f);
 

@@ -79,7 +79,7 @@ struct experiment {
 	/* Seconds one run takes, for the progress line's estimate. */
 	double (*estimate_s)(const struct experiment_def *def);
 	/* Add the experiment's fields to record; a returned error fails the run. */
-	int (*run)(const struct exp_run *x, cJSON *record, struct herr *err);
+	int (*run)(const struct exp_run *x, cJSON *record, struct herror *err);
 	/* The report: after the heading of each group of runs with the same
 	 * settings (group is its summary.json entry, runs every record), and once
 	 * after every group (groups is summary.json's list). NULL: nothing. */

@@ -11,7 +11,7 @@
 #include "virt.h"
 
 int guest_start(virConnectPtr conn, struct guest *g, const char *prefix, const char *pool_name,
-		const char *pool_dir, const char *payload_root, enum accel accel, struct herr *err)
+		const char *pool_dir, const char *payload_root, enum accel accel, struct herror *err)
 {
 	virStoragePoolPtr pool;
 	cleanup_free char *prepared = NULL;
@@ -20,10 +20,10 @@ int guest_start(virConnectPtr conn, struct guest *g, const char *prefix, const c
 	struct domain_spec spec;
 
 	if (image_find(g->def->image, &g->img, err) < 0)
-		return -err->code;
+		return -err->status;
 	prepared = image_prepared_path(&g->img, payload_root, err);
 	if (prepared == NULL)
-		return -err->code;
+		return -err->status;
 	g->dom_name = xasprintf("%s%s", prefix, g->def->name);
 	g->pool_name = xstrdup(pool_name);
 	g->console_log = xasprintf("%s/%s.console.log", pool_dir, g->def->name);
@@ -32,11 +32,11 @@ int guest_start(virConnectPtr conn, struct guest *g, const char *prefix, const c
 		hwarn("removed a stale domain '%s'", g->dom_name);
 	pool = virt_pool_create(conn, pool_name, pool_dir, err);
 	if (pool == NULL)
-		return -err->code;
+		return -err->status;
 	vol = xasprintf("%s.qcow2", g->def->name);
 	if (virt_overlay_create(pool, vol, prepared, &g->overlay, err) < 0) {
 		virStoragePoolFree(pool);
-		return -err->code;
+		return -err->status;
 	}
 	virStoragePoolFree(pool);
 
@@ -58,17 +58,17 @@ int guest_start(virConnectPtr conn, struct guest *g, const char *prefix, const c
 	};
 	xml = domxml_build(&spec, err);
 	if (xml == NULL)
-		return -err->code;
-	g->started_at = now_mono();
+		return -err->status;
+	g->started_at = mono_s();
 	g->dom = virt_domain_start(conn, xml, err);
 	if (g->dom == NULL)
-		return -err->code;
+		return -err->status;
 	return 0;
 }
 
 int guests_wait_ready(struct guest *gs, size_t n, double timeout_s)
 {
-	double start = now_mono();
+	double start = mono_s();
 	size_t ready = 0, pending = 0;
 
 	for (size_t i = 0; i < n; i++)
@@ -88,7 +88,7 @@ int guests_wait_ready(struct guest *gs, size_t n, double timeout_s)
 				pending--;
 			} else if (agent_ping(g->dom)) {
 				g->ready = true;
-				g->boot_s = now_mono() - g->started_at;
+				g->boot_s = mono_s() - g->started_at;
 				virt_domain_rss_kib(g->dom, &g->qemu_rss_kib);
 				progress_note("%s: guest agent ready after %.1f s", g->dom_name, g->boot_s);
 				pending--;
@@ -96,7 +96,7 @@ int guests_wait_ready(struct guest *gs, size_t n, double timeout_s)
 		}
 		if (pending == 0)
 			break;
-		double waited = now_mono() - start;
+		double waited = mono_s() - start;
 		if (waited > timeout_s) {
 			for (size_t i = 0; i < n; i++)
 				if (gs[i].dom && !gs[i].ready && !gs[i].failure)
@@ -125,7 +125,7 @@ static bool same_str(const char *a, const char *b)
 bool guest_adopt_standing(virConnectPtr conn, struct guest *g, const char *payload_root)
 {
 	const struct guest_def *sd = standing_def(g->def->name);
-	struct herr err = { 0 };
+	struct herror err = { 0 };
 	virDomainPtr d;
 
 	if (sd == NULL || !same_str(sd->image, g->def->image) || sd->vcpus != g->def->vcpus ||
@@ -202,8 +202,8 @@ void guest_free(struct guest *g)
 char *console_tail(const char *path, int lines)
 {
 	size_t len;
-	struct herr err = { 0 };
-	cleanup_free char *text = read_file(path, &len, &err);
+	struct herror err = { 0 };
+	cleanup_free char *text = read_text(path, &len, &err);
 	size_t i;
 	int seen = 0;
 
@@ -215,19 +215,19 @@ char *console_tail(const char *path, int lines)
 	return xstrdup(text + i);
 }
 
-int guest_verify_payload(struct guest *g, const char *payload_root, struct herr *err)
+int guest_verify_payload(struct guest *g, const char *payload_root, struct herror *err)
 {
 	cleanup_free char *local_path = xasprintf("%s/opt/harness/MANIFEST.sha256", payload_root);
-	cleanup_free char *local = read_file(local_path, NULL, err);
+	cleanup_free char *local = read_text(local_path, NULL, err);
 	cleanup_free char *remote = NULL;
 
 	if (local == NULL)
-		return -err->code;
+		return -err->status;
 	remote = agent_file_read(g->dom, "/opt/harness/MANIFEST.sha256", 1 << 20, err);
 	if (remote == NULL)
-		return herr_set(err, EIO, "cannot read the binaries' manifest in '%s': %s", g->dom_name, err->msg);
+		return error_setx(err, EIO, "cannot read the binaries' manifest in '%s': %s", g->dom_name, err->msg);
 	if (strcmp(local, remote) != 0)
-		return herr_set(err, EINVAL, "'%s' runs guest binaries that differ from this build's manifest",
+		return error_setx(err, EINVAL, "'%s' runs guest binaries that differ from this build's manifest",
 				g->dom_name);
 	return 0;
 }

@@ -27,7 +27,7 @@ struct guest {
 
 /* Create the overlay and start the domain (does not wait). */
 int guest_start(virConnectPtr conn, struct guest *g, const char *prefix, const char *pool_name,
-		const char *pool_dir, const char *payload_root, enum accel accel, struct herr *err);
+		const char *pool_dir, const char *payload_root, enum accel accel, struct herror *err);
 /* Borrow the running standing guest of the same name (vm up) when its
  * settings equal the suite's and it runs this build's binaries; returns true
  * when it did. */
@@ -36,7 +36,7 @@ bool guest_adopt_standing(virConnectPtr conn, struct guest *g, const char *paylo
  * that fail get ->failure. Shows progress. Returns the number ready. */
 int guests_wait_ready(struct guest *gs, size_t n, double timeout_s);
 /* Compare the manifest inside the guest with this build's payload. */
-int guest_verify_payload(struct guest *g, const char *payload_root, struct herr *err);
+int guest_verify_payload(struct guest *g, const char *payload_root, struct herror *err);
 /* Destroy the domain and delete the overlay. */
 void guest_remove(virConnectPtr conn, struct guest *g);
 void guest_free(struct guest *g);

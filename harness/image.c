@@ -23,7 +23,7 @@ static char *json_str(cJSON *j, const char *key)
 	return cJSON_IsString(v) ? xstrdup(v->valuestring) : NULL;
 }
 
-int image_find(const char *name, struct image *img, struct herr *err)
+int image_find(const char *name, struct image *img, struct herror *err)
 {
 	cleanup_free char *link = xasprintf("%s/images/%s", state_dir(), name);
 	cleanup_free char *meta = NULL;
@@ -34,15 +34,15 @@ int image_find(const char *name, struct image *img, struct herr *err)
 	memset(img, 0, sizeof(*img));
 	real = realpath(link, NULL);
 	if (real == NULL)
-		return herr_set(err, ENOENT, "image '%s' is not built (no %s); build it with 'make images'", name, link);
+		return error_setx(err, ENOENT, "image '%s' is not built (no %s); build it with 'make images'", name, link);
 	img->dir = real;
 	meta = xasprintf("%s/image.json", real);
-	text = read_file(meta, NULL, err);
+	text = read_text(meta, NULL, err);
 	if (text == NULL)
-		return -err->code;
+		return -err->status;
 	j = cJSON_Parse(text);
 	if (j == NULL)
-		return herr_set(err, EINVAL, "'%s' is not valid JSON", meta);
+		return error_setx(err, EINVAL, "'%s' is not valid JSON", meta);
 	img->name = xstrdup(name);
 	img->digest = json_str(j, "digest");
 	img->suite = json_str(j, "suite");
@@ -52,7 +52,7 @@ int image_find(const char *name, struct image *img, struct herr *err)
 	img->kernel = xasprintf("%s/vmlinuz", real);
 	img->initrd = xasprintf("%s/initrd.img", real);
 	if (access(img->base, R_OK) < 0 || access(img->kernel, R_OK) < 0)
-		return herr_set(err, ENOENT, "image '%s' in '%s' is incomplete; rebuild it with 'make images'", name, real);
+		return error_setx(err, ENOENT, "image '%s' in '%s' is incomplete; rebuild it with 'make images'", name, real);
 	return 0;
 }
 
@@ -63,22 +63,22 @@ void image_free(struct image *img)
 	memset(img, 0, sizeof(*img));
 }
 
-int payload_digest(const char *payload_root, char out[17], struct herr *err)
+int payload_digest(const char *payload_root, char out[17], struct herror *err)
 {
 	cleanup_free char *manifest = xasprintf("%s/opt/harness/MANIFEST.sha256", payload_root);
 	size_t len;
-	cleanup_free char *text = read_file(manifest, &len, err);
+	cleanup_free char *text = read_text(manifest, &len, err);
 	gchar *sum;
 
 	if (text == NULL)
-		return herr_set(err, ENOENT, "no guest payload manifest '%s'; build it with 'make'", manifest);
+		return error_setx(err, ENOENT, "no guest payload manifest '%s'; build it with 'make'", manifest);
 	sum = g_compute_checksum_for_data(G_CHECKSUM_SHA256, (const guchar *)text, len);
 	snprintf(out, 17, "%.16s", sum);
 	g_free(sum);
 	return 0;
 }
 
-char *image_prepared_path(const struct image *img, const char *payload_root, struct herr *err)
+char *image_prepared_path(const struct image *img, const char *payload_root, struct herror *err)
 {
 	char digest[17];
 	char *path;
@@ -87,7 +87,7 @@ char *image_prepared_path(const struct image *img, const char *payload_root, str
 		return NULL;
 	path = xasprintf("%s/prepared-%s.qcow2", img->dir, digest);
 	if (access(path, R_OK) < 0) {
-		herr_set(err, ENOENT, "image '%s' has no prepared copy with this build's guest binaries (%s); "
+		error_setx(err, ENOENT, "image '%s' has no prepared copy with this build's guest binaries (%s); "
 			 "run 'make images'", img->name, path);
 		free(path);
 		return NULL;
@@ -95,9 +95,9 @@ char *image_prepared_path(const struct image *img, const char *payload_root, str
 	return path;
 }
 
-static int gfs_fail(guestfs_h *g, struct herr *err, const char *what, const char *img)
+static int gfs_fail(guestfs_h *g, struct herror *err, const char *what, const char *img)
 {
-	return herr_set(err, EIO, "libguestfs: cannot %s for image '%s': %s", what, img,
+	return error_setx(err, EIO, "libguestfs: cannot %s for image '%s': %s", what, img,
 			guestfs_last_error(g) ? guestfs_last_error(g) : "unknown error");
 }
 
@@ -120,7 +120,7 @@ static void prune_prepared(const char *dir, const char *keep)
 }
 
 int image_prepare(const struct image *img, const char *payload_root, enum accel accel,
-		  char **prepared, bool *created, struct herr *err)
+		  char **prepared, bool *created, struct herror *err)
 {
 	char digest[17];
 	cleanup_free char *path = NULL;
@@ -131,7 +131,7 @@ int image_prepare(const struct image *img, const char *payload_root, enum accel 
 
 	*created = false;
 	if (payload_digest(payload_root, digest, err) < 0)
-		return -err->code;
+		return -err->status;
 	path = xasprintf("%s/prepared-%s.qcow2", img->dir, digest);
 	if (access(path, R_OK) == 0) {
 		*prepared = xstrdup(path);
@@ -145,7 +145,7 @@ int image_prepare(const struct image *img, const char *payload_root, enum accel 
 	tmp = xasprintf("%s.tmp.%d", path, (int)getpid());
 	g = guestfs_create();
 	if (g == NULL)
-		return herr_set(err, EIO, "cannot create a libguestfs handle");
+		return error_setx(err, EIO, "cannot create a libguestfs handle");
 	guestfs_set_error_handler(g, NULL, NULL);
 	if (guestfs_disk_create(g, tmp, "qcow2", -1,
 				GUESTFS_DISK_CREATE_BACKINGFILE, img->base,
@@ -177,7 +177,7 @@ int image_prepare(const struct image *img, const char *payload_root, enum accel 
 		goto out;
 	}
 	if (rename(tmp, path) < 0) {
-		herr_sys(err, errno, "cannot rename '%s'", tmp);
+		error_set(err, errno, "cannot rename '%s'", tmp);
 		goto out;
 	}
 	*prepared = xstrdup(path);

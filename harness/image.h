@@ -22,17 +22,17 @@ struct image {
 const char *state_dir(void);
 
 /* Find the current build of a recipe; the error says how to build it. */
-int image_find(const char *name, struct image *img, struct herr *err);
+int image_find(const char *name, struct image *img, struct herror *err);
 void image_free(struct image *img);
 
 /* Digest of a guest payload tree: sha256 of its opt/harness/MANIFEST.sha256. */
-int payload_digest(const char *payload_root, char out[17], struct herr *err);
+int payload_digest(const char *payload_root, char out[17], struct herror *err);
 
 /* Path of the prepared image for this payload, creating it if needed (one
  * libguestfs launch, forced onto TCG unless accel is KVM). */
 int image_prepare(const struct image *img, const char *payload_root, enum accel accel,
-		  char **prepared, bool *created, struct herr *err);
+		  char **prepared, bool *created, struct herror *err);
 /* Path of the prepared image if it exists, else NULL with err set. */
-char *image_prepared_path(const struct image *img, const char *payload_root, struct herr *err);
+char *image_prepared_path(const struct image *img, const char *payload_root, struct herror *err);
 
 #endif

@@ -63,7 +63,7 @@ static char *payload_root(void)
 	return xasprintf("%s/build/guest-root", top_dir);
 }
 
-static int fail(const struct herr *err)
+static int fail(const struct herror *err)
 {
 	fprintf(stderr, "harness: %s\n", err->msg[0] ? err->msg : "failed");
 	return 1;
@@ -86,10 +86,10 @@ static int cmd_image(int argc, char **argv)
 	}
 	for (int i = 2; i < argc; i++) {
 		struct image img;
-		struct herr err = { 0 };
+		struct herror err = { 0 };
 		char *prepared = NULL;
 		bool created;
-		double t0 = now_mono();
+		double t0 = mono_s();
 
 		if (image_find(argv[i], &img, &err) < 0 ||
 		    image_prepare(&img, payload, c.accel, &prepared, &created, &err) < 0) {
@@ -97,7 +97,7 @@ static int cmd_image(int argc, char **argv)
 			return fail(&err);
 		}
 		if (created)
-			hinfo("image %s: prepared %s in %.1f s", argv[i], prepared, now_mono() - t0);
+			hinfo("image %s: prepared %s in %.1f s", argv[i], prepared, mono_s() - t0);
 		else
 			hinfo("image %s: %s is up to date", argv[i], prepared);
 		free(prepared);
@@ -108,7 +108,7 @@ static int cmd_image(int argc, char **argv)
 
 static int cmd_vm(int argc, char **argv)
 {
-	struct herr err = { 0 };
+	struct herror err = { 0 };
 	cleanup_free char *payload = payload_root();
 	int r;
 
@@ -153,7 +153,7 @@ static int cmd_run(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct run_options o = { 0 };
-	struct herr err = { 0 };
+	struct herror err = { 0 };
 	cleanup_free char *suites = xasprintf("%s/harness/suites", top_dir);
 	cleanup_free char *results = xasprintf("%s/results", top_dir);
 	cleanup_free char *payload = payload_root();
@@ -224,7 +224,7 @@ static int cmd_compare(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct compare_options o = { .alpha = 0.05, .threshold = 0.05 };
-	struct herr err = { 0 };
+	struct herror err = { 0 };
 	int c, r;
 
 	while ((c = getopt_long(argc, argv, "a:t:h", opts, NULL)) != -1) {
@@ -274,7 +274,7 @@ static int cmd_doctor(int argc, char **argv)
 
 static int cmd_experiments(int argc, char **argv)
 {
-	struct herr err = { 0 };
+	struct herror err = { 0 };
 
 	if (argc == 2 && strcmp(argv[1], "--man") == 0) {
 		expdoc_man(stdout);

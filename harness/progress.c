@@ -37,7 +37,7 @@ static void clear_line(void)
 
 void progress_phase(const char *phase, double elapsed, double expected)
 {
-	double now = now_mono();
+	double now = mono_s();
 	char left[64] = "";
 
 	if (hquiet)

@@ -32,7 +32,7 @@ void provision_cleanup_stale(virConnectPtr conn)
 			continue;
 		cleanup_free char *path = xasprintf("%s/%s", dir, e->d_name);
 		cleanup_free char *owner = xasprintf("%s/owner.pid", path);
-		cleanup_free char *text = read_file(owner, NULL, NULL);
+		cleanup_free char *text = read_text(owner, NULL, NULL);
 		int pid = text ? atoi(text) : 0;
 
 		if (pid > 0 && kill(pid, 0) == 0)
@@ -56,7 +56,7 @@ void provision_cleanup_stale(virConnectPtr conn)
 	closedir(d);
 }
 
-int provision_init(struct provision *pv, const struct suite *s, const char *payload_root, struct herr *err)
+int provision_init(struct provision *pv, const struct suite *s, const char *payload_root, struct herror *err)
 {
 	pv->suite = s;
 	pv->payload_root = payload_root;
@@ -71,7 +71,7 @@ int provision_init(struct provision *pv, const struct suite *s, const char *payl
 		if (image_find(pv->guests[i].def->image, &img, err) < 0 ||
 		    (prep = image_prepared_path(&img, payload_root, err)) == NULL) {
 			image_free(&img);
-			return -err->code;
+			return -err->status;
 		}
 		free(prep);
 		image_free(&img);
@@ -79,7 +79,7 @@ int provision_init(struct provision *pv, const struct suite *s, const char *payl
 	return 0;
 }
 
-int provision_claim(struct provision *pv, const char *run_id, struct herr *err)
+int provision_claim(struct provision *pv, const char *run_id, struct herror *err)
 {
 	cleanup_free char *sd = runs_state_dir();
 	cleanup_free char *owner = NULL;
@@ -88,10 +88,10 @@ int provision_claim(struct provision *pv, const char *run_id, struct herr *err)
 	pv->state_run_dir = xasprintf("%s/%s", sd, run_id);
 	pv->pool_name = xasprintf(RUN_PREFIX "%s", run_id);
 	if (mkdir_p(pv->state_run_dir, 0755, err) < 0)
-		return -err->code;
+		return -err->status;
 	owner = xasprintf("%s/owner.pid", pv->state_run_dir);
 	snprintf(pid, sizeof(pid), "%d\n", (int)getpid());
-	write_file_atomic(owner, pid, strlen(pid), NULL);
+	write_file_atomic(owner, pid, strlen(pid), 0644, NULL);
 	return 0;
 }
 
@@ -127,7 +127,7 @@ const char *provision_weights_name(const struct provision *pv)
 	return pv->weights == WEIGHTS_CGROUP ? "cgroup-shares" : pv->weights == WEIGHTS_NICE ? "nice" : "unknown";
 }
 
-int provision_up(struct provision *pv, bool fresh, struct herr *err)
+int provision_up(struct provision *pv, bool fresh, struct herror *err)
 {
 	cleanup_free char *prefix = xasprintf("%s-", pv->pool_name);
 	int ready;
@@ -136,7 +136,7 @@ int provision_up(struct provision *pv, bool fresh, struct herr *err)
 		return 0;
 	/* Give up after three failures; the remaining runs are recorded as failed. */
 	if (pv->boot_failures >= 3)
-		return herr_set(err, EIO, "the guests failed to come up %d times; not trying again",
+		return error_setx(err, EIO, "the guests failed to come up %d times; not trying again",
 				pv->boot_failures);
 	for (size_t i = 0; i < pv->nguests; i++) {
 		struct guest *g = &pv->guests[i];
@@ -153,14 +153,14 @@ int provision_up(struct provision *pv, bool fresh, struct herr *err)
 				pv->accel.accel, err) < 0) {
 			provision_down(pv);
 			pv->boot_failures++;
-			return -err->code;
+			return -err->status;
 		}
 	}
 	ready = guests_wait_ready(pv->guests, pv->nguests, pv->suite->boot_timeout_s);
 	if ((size_t)ready != pv->nguests) {
 		for (size_t i = 0; i < pv->nguests; i++)
 			if (pv->guests[i].failure) {
-				herr_set(err, ETIMEDOUT, "%s", pv->guests[i].failure);
+				error_setx(err, ETIMEDOUT, "%s", pv->guests[i].failure);
 				break;
 			}
 		pv->boot_failures++;
@@ -169,7 +169,7 @@ int provision_up(struct provision *pv, bool fresh, struct herr *err)
 	for (size_t i = 0; i < pv->nguests; i++)
 		if (!pv->guests[i].standing && guest_verify_payload(&pv->guests[i], pv->payload_root, err) < 0) {
 			pv->boot_failures++;
-			return -err->code;
+			return -err->status;
 		}
 	pv->guests_up = true;
 	decide_weight_mechanism(pv);

@@ -33,12 +33,12 @@ struct provision {
 
 /* One guest slot per suite guest; checks that every image is prepared for
  * this build's payload. Nothing is started. */
-int provision_init(struct provision *pv, const struct suite *s, const char *payload_root, struct herr *err);
+int provision_init(struct provision *pv, const struct suite *s, const char *payload_root, struct herror *err);
 /* The run's state directory, storage pool name and owner mark (pid). */
-int provision_claim(struct provision *pv, const char *run_id, struct herr *err);
+int provision_claim(struct provision *pv, const char *run_id, struct herror *err);
 /* Provision (or re-provision) the suite's guests; unless fresh, borrow the
  * standing guests (vm up) that match the suite. */
-int provision_up(struct provision *pv, bool fresh, struct herr *err);
+int provision_up(struct provision *pv, bool fresh, struct herror *err);
 /* Remove the run's own guests; let go of borrowed ones. */
 void provision_down(struct provision *pv);
 /* Whether every guest is up and its agent answers. */

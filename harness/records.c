@@ -8,45 +8,45 @@
 /* A record holds the runner's samples: allow a long run's worth. */
 #define RECORD_MAX_BYTES (256u << 20)
 
-int results_create(const char *dir, struct herr *err)
+int results_create(const char *dir, struct herror *err)
 {
 	cleanup_free char *runs = xasprintf("%s/runs", dir);
 	cleanup_free char *fails = xasprintf("%s/failures", dir);
 
 	if (mkdir_p(runs, 0755, err) < 0 || mkdir_p(fails, 0755, err) < 0)
-		return -err->code;
+		return -err->status;
 	return 0;
 }
 
-int results_write_json(const char *dir, const char *name, const cJSON *j, struct herr *err)
+int results_write_json(const char *dir, const char *name, const cJSON *j, struct herror *err)
 {
 	cleanup_free char *path = xasprintf("%s/%s", dir, name);
 	cleanup_free char *text = cJSON_Print(j);
 
 	if (text == NULL)
-		return herr_set(err, ENOMEM, "cannot serialize '%s'", path);
-	return write_file_atomic(path, text, strlen(text), err);
+		return error_setx(err, ENOMEM, "cannot serialize '%s'", path);
+	return write_file_atomic(path, text, strlen(text), 0644, err);
 }
 
-static cJSON *read_json(const char *path, struct herr *err)
+static cJSON *read_json(const char *path, struct herror *err)
 {
 	size_t len;
-	cleanup_free char *text = read_file(path, &len, err);
+	cleanup_free char *text = read_text(path, &len, err);
 	cJSON *j;
 
 	if (text == NULL)
 		return NULL;
 	if (len > RECORD_MAX_BYTES) {
-		herr_set(err, EFBIG, "'%s' is larger than %u MiB", path, RECORD_MAX_BYTES >> 20);
+		error_setx(err, EFBIG, "'%s' is larger than %u MiB", path, RECORD_MAX_BYTES >> 20);
 		return NULL;
 	}
 	j = cJSON_ParseWithLength(text, len);
 	if (j == NULL)
-		herr_set(err, EINVAL, "'%s' is not JSON", path);
+		error_setx(err, EINVAL, "'%s' is not JSON", path);
 	return j;
 }
 
-cJSON *results_read_json(const char *dir, const char *name, struct herr *err)
+cJSON *results_read_json(const char *dir, const char *name, struct herror *err)
 {
 	cleanup_free char *path = xasprintf("%s/%s", dir, name);
 
@@ -57,17 +57,17 @@ void results_write_failure(const char *dir, const char *run_id, const char *gues
 {
 	cleanup_free char *path = xasprintf("%s/failures/%s.%s.console.txt", dir, run_id, guest);
 
-	write_file_atomic(path, text, strlen(text), NULL);
+	write_file_atomic(path, text, strlen(text), 0644, NULL);
 }
 
-int record_write(const char *dir, const char *run_id, const cJSON *rec, struct herr *err)
+int record_write(const char *dir, const char *run_id, const cJSON *rec, struct herror *err)
 {
 	cleanup_free char *path = xasprintf("%s/runs/%s.json", dir, run_id);
 	cleanup_free char *text = cJSON_PrintUnformatted(rec);
 
 	if (text == NULL)
-		return herr_set(err, ENOMEM, "cannot serialize the record of run '%s'", run_id);
-	return write_file_atomic(path, text, strlen(text), err);
+		return error_setx(err, ENOMEM, "cannot serialize the record of run '%s'", run_id);
+	return write_file_atomic(path, text, strlen(text), 0644, err);
 }
 
 bool record_done(const char *dir, const char *run_id)
@@ -85,7 +85,7 @@ static int cmp_names(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-int records_load(const char *dir, unsigned flags, struct run_records *rr, struct herr *err)
+int records_load(const char *dir, unsigned flags, struct run_records *rr, struct herror *err)
 {
 	cleanup_free char *runs = xasprintf("%s/runs", dir);
 	DIR *d = opendir(runs);
@@ -95,7 +95,7 @@ int records_load(const char *dir, unsigned flags, struct run_records *rr, struct
 
 	memset(rr, 0, sizeof(*rr));
 	if (d == NULL)
-		return herr_sys(err, errno, "cannot open results '%s'", runs);
+		return error_set(err, errno, "cannot open results '%s'", runs);
 	while ((e = readdir(d))) {
 		size_t l = strlen(e->d_name);
 		if (l < 6 || strcmp(e->d_name + l - 5, ".json") != 0)

@@ -20,16 +20,16 @@
 #define RECORD_SCHEMA "harness-run/1"
 
 /* Create dir/runs and dir/failures. */
-int results_create(const char *dir, struct herr *err);
+int results_create(const char *dir, struct herror *err);
 /* Write dir/name atomically, indented for people (env.json, summary.json). */
-int results_write_json(const char *dir, const char *name, const cJSON *j, struct herr *err);
+int results_write_json(const char *dir, const char *name, const cJSON *j, struct herror *err);
 /* Read and parse dir/name; NULL and err when absent or not JSON. */
-cJSON *results_read_json(const char *dir, const char *name, struct herr *err);
+cJSON *results_read_json(const char *dir, const char *name, struct herror *err);
 /* Keep a failed run's console tail of one guest in dir/failures/. */
 void results_write_failure(const char *dir, const char *run_id, const char *guest, const char *text);
 
 /* Write dir/runs/<run_id>.json atomically, compact (no indentation). */
-int record_write(const char *dir, const char *run_id, const cJSON *rec, struct herr *err);
+int record_write(const char *dir, const char *run_id, const cJSON *rec, struct herror *err);
 /* Whether dir/runs/<run_id>.json exists and says ok. */
 bool record_done(const char *dir, const char *run_id);
 
@@ -42,7 +42,7 @@ struct run_records {
 #define RECORDS_OK 1	/* only successful runs with an experiment: what statistics pool */
 
 /* The records of dir/runs/, sorted by name; unreadable files are skipped. */
-int records_load(const char *dir, unsigned flags, struct run_records *rr, struct herr *err);
+int records_load(const char *dir, unsigned flags, struct run_records *rr, struct herror *err);
 void records_free(struct run_records *rr);
 /* Same experiment and same settings: runs that statistics may pool. */
 bool records_same_group(cJSON *a, cJSON *b);

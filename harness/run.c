@@ -71,14 +71,14 @@ static void add_settings(struct runctx *rc, const struct plan_run *r, cJSON *rec
 		cJSON_AddStringToObject(s, ex->axes[a].key, r->values[a]);
 }
 
-static int run_one(struct runctx *rc, const struct plan_run *r, struct herr *err)
+static int run_one(struct runctx *rc, const struct plan_run *r, struct herror *err)
 {
 	const struct experiment_def *ex = &rc->suite->exps[r->exp];
 	const struct experiment *ops = ex->ops;
 	struct exp_run x = { .pv = &rc->pv, .suite = rc->suite, .def = ex, .run = r };
 	cJSON *rec = cJSON_CreateObject();
 	cJSON *acc;
-	struct herr rerr = { 0 };
+	struct herror rerr = { 0 };
 	int res = 0;
 
 	cJSON_AddStringToObject(rec, "schema", RECORD_SCHEMA);
@@ -92,7 +92,7 @@ static int run_one(struct runctx *rc, const struct plan_run *r, struct herr *err
 	acc = cJSON_AddObjectToObject(rec, "accelerator");
 	cJSON_AddStringToObject(acc, "name", accel_name(rc->pv.accel.accel));
 	cJSON_AddStringToObject(acc, "reason", rc->pv.accel.reason);
-	cJSON_AddNumberToObject(rec, "started", now_wall());
+	cJSON_AddNumberToObject(rec, "started", wall_s());
 
 	/* The guests the experiment needs, then the experiment. */
 	if (ops->guests == EXP_GUESTS_BORROWED)
@@ -103,7 +103,7 @@ static int run_one(struct runctx *rc, const struct plan_run *r, struct herr *err
 		res = ops->run(&x, rec, &rerr);
 	if (ops->guests == EXP_GUESTS_FRESH)
 		provision_down(&rc->pv);
-	cJSON_AddNumberToObject(rec, "finished", now_wall());
+	cJSON_AddNumberToObject(rec, "finished", wall_s());
 	cJSON_AddBoolToObject(rec, "ok", res == 0);
 	if (res < 0) {
 		cJSON_AddStringToObject(rec, "error", rerr.msg);
@@ -120,7 +120,7 @@ static int run_one(struct runctx *rc, const struct plan_run *r, struct herr *err
 		return res;
 	}
 	if (record_write(rc->results_dir, r->id, rec, err) < 0)
-		res = -err->code;
+		res = -err->status;
 	cJSON_Delete(rec);
 	return res;
 }
@@ -132,7 +132,7 @@ static double run_estimate_s(const struct runctx *rc, const struct plan_run *r)
 	return ex->ops->estimate_s ? ex->ops->estimate_s(ex) : ex->duration_s;
 }
 
-int run_suite(const struct run_options *opt, struct herr *err)
+int run_suite(const struct run_options *opt, struct herror *err)
 {
 	struct runctx rc = { 0 };
 	struct accel_facts facts;
@@ -147,26 +147,26 @@ int run_suite(const struct run_options *opt, struct herr *err)
 	} else {
 		suite_path = suite_resolve(opt->suite, opt->suites_dir);
 	}
-	suite_text = read_file(suite_path, &suite_len, err);
+	suite_text = read_text(suite_path, &suite_len, err);
 	if (suite_text == NULL)
-		return herr_set(err, ENOENT, "cannot read suite '%s': %s", suite_path, err->msg);
+		return error_setx(err, ENOENT, "cannot read suite '%s': %s", suite_path, err->msg);
 	if (suite_parse(suite_path, suite_text, suite_len, &rc.suite, err) < 0)
-		return -err->code;
+		return -err->status;
 	plan_build(rc.suite, &rc.plan);
 	accel_probe(&facts);
 	if (accel_decide(&facts, &rc.pv.accel) < 0) {
-		r = herr_set(err, EINVAL, "%s", rc.pv.accel.reason);
+		r = error_setx(err, EINVAL, "%s", rc.pv.accel.reason);
 		goto out;
 	}
 	if (rc.pv.accel.accel == ACCEL_TCG)
 		hwarn("using TCG (software emulation): %s", rc.pv.accel.reason);
 	if (provision_init(&rc.pv, rc.suite, opt->payload_root, err) < 0) {
-		r = -err->code;
+		r = -err->status;
 		goto out;
 	}
 	rc.pv.conn = virt_connect(err);
 	if (rc.pv.conn == NULL) {
-		r = -err->code;
+		r = -err->status;
 		goto out;
 	}
 	provision_cleanup_stale(rc.pv.conn);
@@ -180,18 +180,18 @@ int run_suite(const struct run_options *opt, struct herr *err)
 		rc.results_dir = xasprintf("%s/%s", opt->results_root, rc.run_id);
 	}
 	if (results_create(rc.results_dir, err) < 0) {
-		r = -err->code;
+		r = -err->status;
 		goto out;
 	}
 	if (!opt->resume_dir) {
 		cleanup_free char *copy = xasprintf("%s/suite.yaml", rc.results_dir);
-		if (write_file_atomic(copy, suite_text, suite_len, err) < 0) {
-			r = -err->code;
+		if (write_file_atomic(copy, suite_text, suite_len, 0644, err) < 0) {
+			r = -err->status;
 			goto out;
 		}
 	}
 	if (provision_claim(&rc.pv, rc.run_id, err) < 0) {
-		r = -err->code;
+		r = -err->status;
 		goto out;
 	}
 	hinfo("results: %s", rc.results_dir);
@@ -204,7 +204,7 @@ int run_suite(const struct run_options *opt, struct herr *err)
 		eta += run_estimate_s(&rc, &rc.plan.runs[i]);
 	for (size_t i = 0; i < rc.plan.nruns && !stop_requested; i++) {
 		const struct plan_run *pr = &rc.plan.runs[i];
-		struct herr rerr = { 0 };
+		struct herror rerr = { 0 };
 
 		eta -= run_estimate_s(&rc, pr);
 		if (pr->repeat > 0 && record_done(rc.results_dir, pr->id)) {
@@ -225,15 +225,15 @@ int run_suite(const struct run_options *opt, struct herr *err)
 		hwarn("interrupted: removing this run's guests; finished results stay in %s", rc.results_dir);
 	write_env(&rc);
 	{
-		struct herr serr = { 0 };
+		struct herror serr = { 0 };
 		if (stats_summarize(rc.results_dir, &serr) < 0)
 			hwarn("%s", serr.msg);
 	}
 	hinfo("%d run(s) recorded, %d failed; results in %s", done, failed, rc.results_dir);
 	if (stop_requested)
-		r = herr_set(err, EINTR, "interrupted");
+		r = error_setx(err, EINTR, "interrupted");
 	else if (failed)
-		r = herr_set(err, EIO, "%d run(s) failed; see %s/failures", failed, rc.results_dir);
+		r = error_setx(err, EIO, "%d run(s) failed; see %s/failures", failed, rc.results_dir);
 out:
 	provision_release(&rc.pv);
 	if (rc.pv.conn)

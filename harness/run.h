@@ -14,6 +14,6 @@ struct run_options {
 };
 
 /* harness run suite NAME|FILE */
-int run_suite(const struct run_options *opt, struct herr *err);
+int run_suite(const struct run_options *opt, struct herror *err);
 
 #endif

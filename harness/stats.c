@@ -98,7 +98,7 @@ static cJSON *group_json(const struct run_records *g)
 	return o;
 }
 
-int stats_summarize(const char *results_dir, struct herr *err)
+int stats_summarize(const char *results_dir, struct herror *err)
 {
 	struct run_records rr;
 	struct run_records *groups;
@@ -107,7 +107,7 @@ int stats_summarize(const char *results_dir, struct herr *err)
 	int r;
 
 	if (records_load(results_dir, RECORDS_OK, &rr, err) < 0)
-		return -err->code;
+		return -err->status;
 	groups = xcalloc(rr.n + 1, sizeof(*groups));
 	for (size_t i = 0; i < rr.n; i++) {
 		cJSON *rec = rr.recs[i];

@@ -17,6 +17,6 @@ void stats_describe(const double *x, size_t n, struct summary_stats *out);
 
 /* Read results_dir/runs/ *.json, group the recorded runs by experiment and
  * settings, write results_dir/summary.json. */
-int stats_summarize(const char *results_dir, struct herr *err);
+int stats_summarize(const char *results_dir, struct herror *err);
 
 #endif

@@ -11,7 +11,7 @@
 struct ctx {
 	const char *file;
 	yaml_document_t doc;
-	struct herr *err;
+	struct herror *err;
 };
 
 static int line_of(yaml_node_t *n)
@@ -29,7 +29,7 @@ static int bad(struct ctx *c, yaml_node_t *n, const char *key, const char *fmt, 
 	va_start(ap, fmt);
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
-	return herr_set(c->err, EINVAL, "%s:%d: %s%s%s", c->file, line_of(n),
+	return error_setx(c->err, EINVAL, "%s:%d: %s%s%s", c->file, line_of(n),
 			key ? key : "", key ? ": " : "", what);
 }
 
@@ -262,7 +262,7 @@ static int parse_root(struct ctx *c, struct suite *s)
 	int r;
 
 	if (root == NULL)
-		return herr_set(c->err, EINVAL, "%s: empty suite file", c->file);
+		return error_setx(c->err, EINVAL, "%s: empty suite file", c->file);
 	if (root->type != YAML_MAPPING_NODE)
 		return bad(c, root, NULL, "a suite file is a mapping (suite, repeats, guests, experiments)");
 	s->repeats = 3;
@@ -322,7 +322,7 @@ static int parse_root(struct ctx *c, struct suite *s)
 	return 0;
 }
 
-int suite_parse(const char *name, const char *text, size_t len, struct suite **out, struct herr *err)
+int suite_parse(const char *name, const char *text, size_t len, struct suite **out, struct herror *err)
 {
 	yaml_parser_t parser;
 	struct ctx c = { .file = name, .err = err };
@@ -331,10 +331,10 @@ int suite_parse(const char *name, const char *text, size_t len, struct suite **o
 
 	*out = NULL;
 	if (!yaml_parser_initialize(&parser))
-		return herr_set(err, ENOMEM, "cannot initialize the YAML parser");
+		return error_setx(err, ENOMEM, "cannot initialize the YAML parser");
 	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
 	if (!yaml_parser_load(&parser, &c.doc)) {
-		r = herr_set(err, EINVAL, "%s:%zu: %s%s%s", name, parser.problem_mark.line + 1,
+		r = error_setx(err, EINVAL, "%s:%zu: %s%s%s", name, parser.problem_mark.line + 1,
 			     parser.problem ? parser.problem : "malformed YAML",
 			     parser.context ? " " : "", parser.context ? parser.context : "");
 		yaml_parser_delete(&parser);
@@ -353,13 +353,13 @@ int suite_parse(const char *name, const char *text, size_t len, struct suite **o
 	return 0;
 }
 
-int suite_load(const char *path, struct suite **out, struct herr *err)
+int suite_load(const char *path, struct suite **out, struct herror *err)
 {
 	size_t len;
-	cleanup_free char *text = read_file(path, &len, err);
+	cleanup_free char *text = read_text(path, &len, err);
 
 	if (text == NULL)
-		return -err->code;
+		return -err->status;
 	return suite_parse(path, text, len, out, err);
 }
 

@@ -9,9 +9,9 @@
 #include "util.h"
 
 /* Parse and validate a suite file; on error, err names file, line and key. */
-int suite_load(const char *path, struct suite **out, struct herr *err);
+int suite_load(const char *path, struct suite **out, struct herror *err);
 /* Parse from memory (tests); name stands for the file in messages. */
-int suite_parse(const char *name, const char *text, size_t len, struct suite **out, struct herr *err);
+int suite_parse(const char *name, const char *text, size_t len, struct suite **out, struct herror *err);
 void suite_free(struct suite *s);
 /* Find a suite: an existing path, or NAME in the suites directory. */
 char *suite_resolve(const char *name_or_path, const char *suites_dir);

@@ -29,20 +29,20 @@ const char *virt_last_error(void)
 	return m ? m : "unknown libvirt error";
 }
 
-virConnectPtr virt_connect(struct herr *err)
+virConnectPtr virt_connect(struct herror *err)
 {
 	virConnectPtr c;
 
 	virSetErrorFunc(NULL, quiet_errors);
 	c = virConnectOpen(virt_uri());
 	if (c == NULL)
-		herr_set(err, ECONNREFUSED,
+		error_setx(err, ECONNREFUSED,
 			 "cannot connect to libvirt at %s: %s; start the daemon with 'ci/libvirtd start' "
 			 "(or 'systemctl start libvirtd' on a systemd host)", virt_uri(), virt_last_error());
 	return c;
 }
 
-virStoragePoolPtr virt_pool_create(virConnectPtr conn, const char *name, const char *dir, struct herr *err)
+virStoragePoolPtr virt_pool_create(virConnectPtr conn, const char *name, const char *dir, struct herror *err)
 {
 	cleanup_free char *xml = xasprintf("<pool type='dir'><name>%s</name><target><path>%s</path></target></pool>",
 					   name, dir);
@@ -55,34 +55,34 @@ virStoragePoolPtr virt_pool_create(virConnectPtr conn, const char *name, const c
 		return p;
 	p = virStoragePoolCreateXML(conn, xml, 0);
 	if (p == NULL)
-		herr_set(err, EIO, "cannot create the storage pool '%s' at '%s': %s", name, dir, virt_last_error());
+		error_setx(err, EIO, "cannot create the storage pool '%s' at '%s': %s", name, dir, virt_last_error());
 	return p;
 }
 
-int qcow2_virtual_size(const char *path, unsigned long long *size, struct herr *err)
+int qcow2_virtual_size(const char *path, unsigned long long *size, struct herror *err)
 {
 	unsigned char hdr[32];
 	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
 	uint64_t be;
 
 	if (fd < 0)
-		return herr_sys(err, errno, "cannot open disk image '%s'", path);
+		return error_set(err, errno, "cannot open disk image '%s'", path);
 	if (read(fd, hdr, sizeof(hdr)) != (ssize_t)sizeof(hdr) || memcmp(hdr, "QFI\xfb", 4) != 0)
-		return herr_set(err, EINVAL, "disk image '%s' is not a qcow2 image", path);
+		return error_setx(err, EINVAL, "disk image '%s' is not a qcow2 image", path);
 	memcpy(&be, hdr + 24, sizeof(be));
 	*size = be64toh(be);
 	return 0;
 }
 
 int virt_overlay_create(virStoragePoolPtr pool, const char *vol_name, const char *backing,
-			char **path_out, struct herr *err)
+			char **path_out, struct herror *err)
 {
 	unsigned long long cap;
 	virStorageVolPtr v;
 	cleanup_free char *xml = NULL;
 
 	if (qcow2_virtual_size(backing, &cap, err) < 0)
-		return -err->code;
+		return -err->status;
 	v = virStorageVolLookupByName(pool, vol_name);
 	if (v) {
 		virStorageVolDelete(v, 0);
@@ -94,7 +94,7 @@ int virt_overlay_create(virStoragePoolPtr pool, const char *vol_name, const char
 			vol_name, cap, backing);
 	v = virStorageVolCreateXML(pool, xml, 0);
 	if (v == NULL)
-		return herr_set(err, EIO, "cannot create the overlay '%s' on '%s': %s", vol_name, backing,
+		return error_setx(err, EIO, "cannot create the overlay '%s' on '%s': %s", vol_name, backing,
 				virt_last_error());
 	*path_out = virStorageVolGetPath(v);
 	virStorageVolFree(v);
@@ -120,12 +120,12 @@ void virt_pool_remove(virConnectPtr conn, const char *name)
 	virStoragePoolFree(p);
 }
 
-virDomainPtr virt_domain_start(virConnectPtr conn, const char *xml, struct herr *err)
+virDomainPtr virt_domain_start(virConnectPtr conn, const char *xml, struct herror *err)
 {
 	virDomainPtr d = virDomainCreateXML(conn, xml, 0);
 
 	if (d == NULL)
-		herr_set(err, EIO, "cannot start the domain: %s", virt_last_error());
+		error_setx(err, EIO, "cannot start the domain: %s", virt_last_error());
 	return d;
 }
 
@@ -144,25 +144,25 @@ bool virt_domain_remove(virConnectPtr conn, const char *name)
 	return removed;
 }
 
-int virt_domain_cpu_ns(virDomainPtr dom, unsigned long long *ns, struct herr *err)
+int virt_domain_cpu_ns(virDomainPtr dom, unsigned long long *ns, struct herror *err)
 {
 	virDomainInfo info;
 
 	if (virDomainGetInfo(dom, &info) < 0)
-		return herr_set(err, EIO, "cannot read the CPU time of '%s': %s", virDomainGetName(dom),
+		return error_setx(err, EIO, "cannot read the CPU time of '%s': %s", virDomainGetName(dom),
 				virt_last_error());
 	*ns = info.cpuTime;
 	return 0;
 }
 
-int virt_domain_vcpu_tids(virDomainPtr dom, int *tids, int max, struct herr *err)
+int virt_domain_vcpu_tids(virDomainPtr dom, int *tids, int max, struct herror *err)
 {
 	char *reply = NULL;
 	cJSON *j, *ret, *cpu;
 	int n = 0;
 
 	if (virDomainQemuMonitorCommand(dom, "{\"execute\":\"query-cpus-fast\"}", &reply, 0) < 0)
-		return herr_set(err, EIO, "cannot query the vCPU threads of '%s': %s", virDomainGetName(dom),
+		return error_setx(err, EIO, "cannot query the vCPU threads of '%s': %s", virDomainGetName(dom),
 				virt_last_error());
 	j = cJSON_Parse(reply);
 	free(reply);
@@ -174,7 +174,7 @@ int virt_domain_vcpu_tids(virDomainPtr dom, int *tids, int max, struct herr *err
 	}
 	cJSON_Delete(j);
 	if (n == 0)
-		return herr_set(err, EIO, "QEMU reported no vCPU threads for '%s'", virDomainGetName(dom));
+		return error_setx(err, EIO, "QEMU reported no vCPU threads for '%s'", virDomainGetName(dom));
 	return n;
 }
 
@@ -195,21 +195,21 @@ static int tgid_of(int tid)
 	return tgid;
 }
 
-int virt_domain_qemu_pid(virDomainPtr dom, struct herr *err)
+int virt_domain_qemu_pid(virDomainPtr dom, struct herror *err)
 {
 	int tid, pid;
 
 	if (virt_domain_vcpu_tids(dom, &tid, 1, err) < 0)
-		return -err->code;
+		return -err->status;
 	pid = tgid_of(tid);
 	if (pid <= 0)
-		return herr_set(err, ESRCH, "cannot find the QEMU process of '%s'", virDomainGetName(dom));
+		return error_setx(err, ESRCH, "cannot find the QEMU process of '%s'", virDomainGetName(dom));
 	return pid;
 }
 
 int virt_domain_rss_kib(virDomainPtr dom, unsigned long long *kib)
 {
-	struct herr err = { 0 };
+	struct herror err = { 0 };
 	int pid = virt_domain_qemu_pid(dom, &err);
 	char path[64], line[256];
 	FILE *f;

@@ -10,34 +10,34 @@
 
 /* Connect to HARNESS_LIBVIRT_URI (default qemu:///system); the error says
  * how to start the daemon. */
-virConnectPtr virt_connect(struct herr *err);
+virConnectPtr virt_connect(struct herror *err);
 const char *virt_uri(void);
 /* The last libvirt error message (never NULL). */
 const char *virt_last_error(void);
 
 /* A transient directory pool at dir, named name; overlays live in it. */
-virStoragePoolPtr virt_pool_create(virConnectPtr conn, const char *name, const char *dir, struct herr *err);
+virStoragePoolPtr virt_pool_create(virConnectPtr conn, const char *name, const char *dir, struct herror *err);
 /* A qcow2 overlay vol_name in the pool on top of backing (qcow2). */
 int virt_overlay_create(virStoragePoolPtr pool, const char *vol_name, const char *backing,
-			char **path_out, struct herr *err);
+			char **path_out, struct herror *err);
 /* Delete every volume of the pool, then the pool. Missing is fine. */
 void virt_pool_remove(virConnectPtr conn, const char *name);
 
 /* Create and start a transient domain from XML. */
-virDomainPtr virt_domain_start(virConnectPtr conn, const char *xml, struct herr *err);
+virDomainPtr virt_domain_start(virConnectPtr conn, const char *xml, struct herror *err);
 /* Destroy a domain by name if it exists; returns true if one was removed. */
 bool virt_domain_remove(virConnectPtr conn, const char *name);
 
 /* Total CPU time of the domain's QEMU process in nanoseconds. */
-int virt_domain_cpu_ns(virDomainPtr dom, unsigned long long *ns, struct herr *err);
+int virt_domain_cpu_ns(virDomainPtr dom, unsigned long long *ns, struct herror *err);
 /* Resident memory of the domain's QEMU process (KiB), from its thread ids. */
 int virt_domain_rss_kib(virDomainPtr dom, unsigned long long *kib);
 /* Thread ids of the domain's vCPUs (from QEMU's query-cpus-fast). */
-int virt_domain_vcpu_tids(virDomainPtr dom, int *tids, int max, struct herr *err);
+int virt_domain_vcpu_tids(virDomainPtr dom, int *tids, int max, struct herror *err);
 /* Process id of the domain's QEMU. */
-int virt_domain_qemu_pid(virDomainPtr dom, struct herr *err);
+int virt_domain_qemu_pid(virDomainPtr dom, struct herror *err);
 
 /* Read the virtual size of a qcow2 image from its header. */
-int qcow2_virtual_size(const char *path, unsigned long long *size, struct herr *err);
+int qcow2_virtual_size(const char *path, unsigned long long *size, struct herror *err);
 
 #endif

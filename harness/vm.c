@@ -15,7 +15,7 @@
 
 #define VM_POOL "harness-vms"
 
-int vm_up(const char *payload_root, int timeout_s, struct herr *err)
+int vm_up(const char *payload_root, int timeout_s, struct herror *err)
 {
 	struct guest gs[STANDING_COUNT];
 	struct accel_facts facts;
@@ -27,18 +27,18 @@ int vm_up(const char *payload_root, int timeout_s, struct herr *err)
 	memset(gs, 0, sizeof(gs));
 	accel_probe(&facts);
 	if (accel_decide(&facts, &acc) < 0)
-		return herr_set(err, EINVAL, "%s", acc.reason);
+		return error_setx(err, EINVAL, "%s", acc.reason);
 	if (acc.accel == ACCEL_TCG)
 		hwarn("using TCG (software emulation): %s", acc.reason);
 	conn = virt_connect(err);
 	if (conn == NULL)
-		return -err->code;
+		return -err->status;
 	for (size_t i = 0; i < STANDING_COUNT; i++) {
 		virDomainPtr d = virDomainLookupByName(conn, standing_guests[i].name);
 		if (d) {
 			bool alive = virDomainIsActive(d) == 1 && agent_ping(d);
 			struct guest probe = { .dom = d, .dom_name = (char *)standing_guests[i].name };
-			struct herr perr = { 0 };
+			struct herror perr = { 0 };
 
 			/* A guest from an older build runs other binaries: replace it. */
 			bool current = alive && guest_verify_payload(&probe, payload_root, &perr) == 0;
@@ -53,7 +53,7 @@ int vm_up(const char *payload_root, int timeout_s, struct herr *err)
 		}
 		gs[i].def = &standing_guests[i];
 		if (guest_start(conn, &gs[i], "", VM_POOL, dir, payload_root, acc.accel, err) < 0) {
-			r = -err->code;
+			r = -err->status;
 			goto fail;
 		}
 		hinfo("%s: started from image '%s' (%s)", standing_guests[i].name, standing_guests[i].image, gs[i].overlay);
@@ -63,7 +63,7 @@ int vm_up(const char *payload_root, int timeout_s, struct herr *err)
 	for (size_t i = 0; i < STANDING_COUNT; i++) {
 		if (gs[i].def && !gs[i].ready) {
 			cleanup_free char *tail = console_tail(gs[i].console_log, 20);
-			r = herr_set(err, ETIMEDOUT, "%s; console tail:\n%s", gs[i].failure, tail);
+			r = error_setx(err, ETIMEDOUT, "%s; console tail:\n%s", gs[i].failure, tail);
 			goto fail;
 		}
 	}
@@ -82,13 +82,13 @@ fail:
 	return r;
 }
 
-int vm_down(struct herr *err)
+int vm_down(struct herror *err)
 {
 	virConnectPtr conn = virt_connect(err);
 	cleanup_free char *dir = standing_dir();
 
 	if (conn == NULL)
-		return -err->code;
+		return -err->status;
 	for (size_t i = 0; i < STANDING_COUNT; i++)
 		if (virt_domain_remove(conn, standing_guests[i].name))
 			hinfo("%s: removed", standing_guests[i].name);
@@ -98,14 +98,14 @@ int vm_down(struct herr *err)
 	return 0;
 }
 
-int vm_status(struct herr *err)
+int vm_status(struct herror *err)
 {
 	virConnectPtr conn = virt_connect(err);
 	virDomainPtr *doms = NULL;
 	int n;
 
 	if (conn == NULL)
-		return -err->code;
+		return -err->status;
 	printf("%-28s %-9s %-6s %-9s %s\n", "DOMAIN", "STATE", "VCPUS", "MEM(MiB)", "AGENT");
 	for (size_t i = 0; i < STANDING_COUNT; i++) {
 		virDomainPtr d = virDomainLookupByName(conn, standing_guests[i].name);
@@ -134,7 +134,7 @@ int vm_status(struct herr *err)
 	return 0;
 }
 
-int vm_exec(const char *name, char *const *argv, double timeout_s, struct herr *err)
+int vm_exec(const char *name, char *const *argv, double timeout_s, struct herror *err)
 {
 	virConnectPtr conn = virt_connect(err);
 	virDomainPtr d;
@@ -142,11 +142,11 @@ int vm_exec(const char *name, char *const *argv, double timeout_s, struct herr *
 	int r;
 
 	if (conn == NULL)
-		return -err->code;
+		return -err->status;
 	d = virDomainLookupByName(conn, name);
 	if (d == NULL) {
 		virConnectClose(conn);
-		return herr_set(err, ENOENT, "no domain '%s' (see 'harness vm status')", name);
+		return error_setx(err, ENOENT, "no domain '%s' (see 'harness vm status')", name);
 	}
 	r = agent_run(d, argv[0], (const char *const *)argv + 1, NULL, timeout_s, &res, err);
 	if (r == 0) {

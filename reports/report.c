@@ -28,7 +28,7 @@ int report_build(const char *dir, const char *out_pdf, char *errbuf, size_t errl
 	cJSON *env, *summary, *groups, *grp, **runs;
 	struct run_records rr = { 0 };
 	struct report_doc doc = { 0 };
-	struct herr err = { 0 };
+	struct herror err = { 0 };
 	size_t nruns, nok = 0, nfail = 0;
 	FILE *f;
 	int r = -1;

@@ -39,7 +39,7 @@ static void write_dir(const char *dir, const double *ups, size_t n)
 		snprintf(text, sizeof(text),
 			 "{\"ok\":true,\"experiment\":\"cpu-contention\",\"settings\":{\"shares\":\"1024:1024\"},"
 			 "\"guests\":[{\"name\":\"vm1\",\"measured_share\":0.5,\"guest\":{\"units_per_s\":%g}}]}", ups[i]);
-		assert_int_equal(write_file_atomic(path, text, strlen(text), NULL), 0);
+		assert_int_equal(write_file_atomic(path, text, strlen(text), 0644, NULL), 0);
 	}
 }
 
@@ -49,7 +49,7 @@ static void test_verdicts(void **state)
 	double base[] = { 1000, 1010, 990, 1005 }, slower[] = { 800, 810, 790, 805 },
 	       noisy[] = { 1000, 1030, 970, 1012 }, faster[] = { 1200, 1210, 1190, 1205 };
 	struct compare_options o = { .alpha = 0.05, .threshold = 0.05 };
-	struct herr err = { 0 };
+	struct herror err = { 0 };
 	char a[600], b[600], c[600], d[600];
 	FILE *saved = stdout;
 

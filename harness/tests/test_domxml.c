@@ -49,7 +49,7 @@ static void check(const char *xml, const char *expr, const char *want)
 static void test_tcg_defaults(void **state)
 {
 	struct domain_spec s = base();
-	struct herr err = { 0 };
+	struct herror err = { 0 };
 	char *xml = domxml_build(&s, &err);
 
 	(void)state;
@@ -77,7 +77,7 @@ static void test_tcg_defaults(void **state)
 static void test_settings(void **state)
 {
 	struct domain_spec s = base();
-	struct herr err = { 0 };
+	struct herror err = { 0 };
 	char *xml;
 
 	(void)state;
@@ -106,7 +106,7 @@ static void test_settings(void **state)
 static void test_escaping(void **state)
 {
 	struct domain_spec s = base();
-	struct herr err = { 0 };
+	struct herror err = { 0 };
 	char *xml;
 
 	(void)state;

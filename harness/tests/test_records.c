@@ -50,7 +50,7 @@ static cJSON *record(const char *id, const char *shares, bool ok, double share, 
 
 static void write_record(const char *id, const char *shares, bool ok, double share, double fairness)
 {
-	struct herr err = { 0 };
+	struct herror err = { 0 };
 	cJSON *r = record(id, shares, ok, share, fairness);
 
 	if (record_write(tmpdir, id, r, &err) < 0)
@@ -60,7 +60,7 @@ static void write_record(const char *id, const char *shares, bool ok, double sha
 
 static void test_write_compact(void **state)
 {
-	struct herr err = { 0 };
+	struct herror err = { 0 };
 	char *path, *text;
 	cJSON *back, *r = record("001-x-r1", "1024:1024", true, 0.5, 1);
 
@@ -68,7 +68,7 @@ static void test_write_compact(void **state)
 	assert_int_equal(results_create(tmpdir, &err), 0);
 	assert_int_equal(record_write(tmpdir, "001-x-r1", r, &err), 0);
 	path = xasprintf("%s/runs/001-x-r1.json", tmpdir);
-	text = read_file(path, NULL, &err);
+	text = read_text(path, NULL, &err);
 	assert_non_null(text);
 	/* Compact: no indentation, no line breaks; the same document. */
 	assert_null(strchr(text, '\n'));
@@ -85,7 +85,7 @@ static void test_write_compact(void **state)
 
 static void test_load_and_groups(void **state)
 {
-	struct herr err = { 0 };
+	struct herror err = { 0 };
 	struct run_records all, ok;
 	double x[16];
 	char *junk;
@@ -96,7 +96,7 @@ static void test_load_and_groups(void **state)
 	write_record("004-b-r2", "2048:1024", false, 0.1, 0.1);
 	/* Files that are not records are data, never trusted: skipped. */
 	junk = xasprintf("%s/runs/005-junk.json", tmpdir);
-	write_file_atomic(junk, "{not json", 9, NULL);
+	write_file_atomic(junk, "{not json", 9, 0644, NULL);
 	free(junk);
 	assert_int_equal(records_load(tmpdir, RECORDS_ALL, &all, &err), 0);
 	assert_int_equal(all.n, 4);
@@ -118,14 +118,14 @@ static void test_load_and_groups(void **state)
 	assert_int_equal(records_values(&ok, NULL, "vm9", (const char *const[]){ "measured_share", NULL }, x), 0);
 	records_free(&all);
 	records_free(&ok);
-	herr_clear(&err);
+	error_clear(&err);
 	assert_true(records_load("/nonexistent", RECORDS_ALL, &all, &err) < 0);
 	assert_non_null(strstr(err.msg, "cannot open results '/nonexistent/runs'"));
 }
 
 static void test_results_json(void **state)
 {
-	struct herr err = { 0 };
+	struct herror err = { 0 };
 	cJSON *env = cJSON_CreateObject(), *back;
 
 	(void)state;

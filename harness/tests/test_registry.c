@@ -20,7 +20,7 @@ static const char two_guests[] =
 static struct suite *parse_ok(const char *text)
 {
 	struct suite *s = NULL;
-	struct herr err = { 0 };
+	struct herror err = { 0 };
 
 	if (suite_parse("t.yaml", text, strlen(text), &s, &err) < 0)
 		fail_msg("suite refused: %s", err.msg);
@@ -30,7 +30,7 @@ static struct suite *parse_ok(const char *text)
 static void expect_refused(const char *text, const char *fragment)
 {
 	struct suite *s = NULL;
-	struct herr err = { 0 };
+	struct herror err = { 0 };
 
 	assert_true(suite_parse("t.yaml", text, strlen(text), &s, &err) < 0);
 	assert_null(s);
@@ -179,7 +179,7 @@ static void test_docs_from_descriptors(void **state)
 	char *list = NULL, *one = NULL, *man = NULL;
 	size_t len;
 	FILE *f;
-	struct herr err = { 0 };
+	struct herror err = { 0 };
 
 	(void)state;
 	f = open_memstream(&list, &len);

@@ -29,16 +29,16 @@ static int teardown(void **state)
 
 static void test_atomic_write(void **state)
 {
-	struct herr err = { 0 };
+	struct herror err = { 0 };
 	char *path = xasprintf("%s/a.json", tmpdir), *text;
 	DIR *d;
 	struct dirent *e;
 	int files = 0;
 
 	(void)state;
-	assert_int_equal(write_file_atomic(path, "one", 3, &err), 0);
-	assert_int_equal(write_file_atomic(path, "second", 6, &err), 0);
-	text = read_file(path, NULL, &err);
+	assert_int_equal(write_file_atomic(path, "one", 3, 0644, &err), 0);
+	assert_int_equal(write_file_atomic(path, "second", 6, 0644, &err), 0);
+	text = read_text(path, NULL, &err);
 	assert_string_equal(text, "second");
 	/* No temporary file is left beside it. */
 	d = opendir(tmpdir);
@@ -48,8 +48,8 @@ static void test_atomic_write(void **state)
 	assert_int_equal(files, 1);
 	free(text);
 	free(path);
-	herr_clear(&err);
-	assert_true(write_file_atomic("/nonexistent-dir/x", "x", 1, &err) < 0);
+	error_clear(&err);
+	assert_true(write_file_atomic("/nonexistent-dir/x", "x", 1, 0644, &err) < 0);
 	assert_non_null(strstr(err.msg, "cannot create '/nonexistent-dir/x.tmp"));
 }
 
@@ -79,14 +79,14 @@ static void write_run(const char *name, const char *shares, double m1, int ok)
 			       "{\"name\":\"vm2\",\"measured_share\":%g,\"expected_share\":0.5}]}",
 			       ok ? "true" : "false", shares, m1, 1 - m1);
 
-	assert_int_equal(write_file_atomic(path, text, strlen(text), NULL), 0);
+	assert_int_equal(write_file_atomic(path, text, strlen(text), 0644, NULL), 0);
 	free(path);
 	free(text);
 }
 
 static void test_summary(void **state)
 {
-	struct herr err = { 0 };
+	struct herror err = { 0 };
 	char *runs = xasprintf("%s/runs", tmpdir), *path, *text;
 	cJSON *j, *groups, *g0, *vm1;
 
@@ -98,7 +98,7 @@ static void test_summary(void **state)
 	write_run("004-b-r2", "2048:1024", 0.1, 0);	/* failed: not counted */
 	assert_int_equal(stats_summarize(tmpdir, &err), 0);
 	path = xasprintf("%s/summary.json", tmpdir);
-	text = read_file(path, NULL, &err);
+	text = read_text(path, NULL, &err);
 	j = cJSON_Parse(text);
 	groups = cJSON_GetObjectItem(j, "groups");
 	assert_int_equal(cJSON_GetArraySize(groups), 2);

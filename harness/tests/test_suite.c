@@ -28,16 +28,16 @@ static const char good[] =
 	"      shares: [\"1024:1024\", \"2048:1024\"]\n"
 	"      pinning: [same, different]\n";
 
-static int parse(const char *text, struct suite **s, struct herr *err)
+static int parse(const char *text, struct suite **s, struct herror *err)
 {
-	herr_clear(err);
+	error_clear(err);
 	return suite_parse("t.yaml", text, strlen(text), s, err);
 }
 
 static void test_good_suite(void **state)
 {
 	struct suite *s;
-	struct herr err = { 0 };
+	struct herror err = { 0 };
 	struct plan p;
 
 	(void)state;
@@ -64,7 +64,7 @@ static void test_good_suite(void **state)
 static void expect_error(const char *text, const char *fragment)
 {
 	struct suite *s = NULL;
-	struct herr err = { 0 };
+	struct herror err = { 0 };
 
 	assert_true(parse(text, &s, &err) < 0);
 	assert_null(s);
@@ -136,7 +136,7 @@ static void test_shipped_suites_parse(void **state)
 		skip();
 	for (size_t i = 0; i < 2; i++) {
 		struct suite *s = NULL;
-		struct herr err = { 0 };
+		struct herror err = { 0 };
 		char *path = suite_resolve(names[i], dir);
 		if (suite_load(path, &s, &err) < 0)
 			fail_msg("%s: %s", path, err.msg);
