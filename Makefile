@@ -116,7 +116,10 @@ clean:
 
 # make install [PREFIX=/usr/local] [DESTDIR=]: the harness command (a link to
 # build/bin/harness, which finds the tree from its own path), harness(1),
-# harness-suite(5) and the bash completion.
+# harness-suite(5), harness-runtime(8) and the bash completion.
+PREFIX ?= /usr/local
 .PHONY: install
 install: build
 	@$(MAKE) --no-print-directory -C harness install
+	@install -d $(DESTDIR)$(PREFIX)/share/man/man8
+	@install -m 0644 runtime/man/harness-runtime.8 $(DESTDIR)$(PREFIX)/share/man/man8/harness-runtime.8

@@ -13,11 +13,14 @@ command -v groff >/dev/null || skip_all "groff missing (make deps)"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-plan 6
+plan 7
 for p in harness.1 harness-suite.5; do
 	groff -man -ww -z "$man/$p" 2>"$tmp/$p.warn"
 	check "$p renders without warnings" $(( $? || $(wc -c <"$tmp/$p.warn") ))
 done
+
+groff -man -ww -z "$top/runtime/man/harness-runtime.8" 2>"$tmp/rt.warn"
+check "harness-runtime.8 renders without warnings" $(( $? || $(wc -c <"$tmp/rt.warn") ))
 
 groff -man -Tutf8 -P-cbou "$man/harness-suite.5" 2>/dev/null >"$tmp/suite.txt"
 "$H" experiments >"$tmp/list.txt"
