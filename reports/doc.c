@@ -106,7 +106,7 @@ void doc_settings_text(cJSON *settings, char *buf, size_t len)
 
 	buf[0] = '\0';
 	cJSON_ArrayForEach(it, settings) {
-		if (cJSON_IsString(it))
+		if (cJSON_IsString(it) && it->string)
 			off += (size_t)snprintf(buf + off, off < len ? len - off : 0, "%s%s=%s", off ? ", " : "",
 						it->string, it->valuestring);
 	}

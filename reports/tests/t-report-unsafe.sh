@@ -46,7 +46,8 @@ json.dump({"schema": "harness-summary/1", "groups": [
     {"experiment": "cpu-contention", "settings": settings, "runs": 2, "fairness_index": {"n": 2, "mean": 0.99},
      "guests": guests},
     {"experiment": "boot", "settings": settings, "runs": 1, "guests": guests},
-    {"experiment": g1, "settings": {g1: g2}, "runs": 1}]}, open(d + "/summary.json", "w"))
+    {"experiment": g1, "settings": {g1: g2}, "runs": 1},
+    {"experiment": "boot", "settings": [g1, 3], "runs": "x", "guests": {"a": 1}}]}, open(d + "/summary.json", "w"))
 PY
 
 plan 5
