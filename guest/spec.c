@@ -82,7 +82,8 @@ int spec_parse_cpulist(const char *text, cpu_set_t *set)
 
 static bool valid_name(const char *s)
 {
-	if (!*s || strlen(s) > 64)
+	/* Names become file names: "." and ".." would be directories. */
+	if (!*s || strlen(s) > 64 || strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
 		return false;
 	for (; *s; s++)
 		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
@@ -306,6 +307,14 @@ static int load_workload(struct spec_workload *w, const cJSON *obj, size_t idx, 
 			abort();
 		snprintf(w->program, len, "%s/%s", bindir, it->valuestring);
 	}
+	{
+		struct stat st;
+
+		if (stat(w->program, &st) < 0)
+			return error_set(err, errno, "%s'program': cannot execute '%s'", where, w->program);
+		if (!S_ISREG(st.st_mode))
+			return error_setx(err, EINVAL, "%s'program': '%s' is not a regular file", where, w->program);
+	}
 	if (access(w->program, X_OK) < 0)
 		return error_set(err, errno, "%s'program': cannot execute '%s'", where, w->program);
 
@@ -398,6 +407,47 @@ static int find_runtime(struct spec *spec, struct herror *err)
 	return 0;
 }
 
+static int cmp_keys(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* cJSON keeps both of two equal keys and finds the first: a spec that says
+ * a thing twice is refused, in every object of it. */
+static int check_duplicate_keys(const cJSON *j, const char *where, struct herror *err)
+{
+	const cJSON *it;
+	size_t n = 0, i = 0;
+	const char **keys;
+	int r = 0;
+
+	cJSON_ArrayForEach(it, j) {
+		if (cJSON_IsObject(it) || cJSON_IsArray(it)) {
+			char sub[128];
+			if (it->string)
+				snprintf(sub, sizeof(sub), "%s%s%s", where, *where ? "." : "", it->string);
+			else
+				snprintf(sub, sizeof(sub), "%s[%zu]", where, n);
+			if ((r = check_duplicate_keys(it, sub, err)) < 0)
+				return r;
+		}
+		n++;
+	}
+	if (!cJSON_IsObject(j) || n < 2)
+		return 0;
+	keys = calloc(n, sizeof(*keys));
+	if (keys == NULL)
+		abort();
+	cJSON_ArrayForEach(it, j)
+		keys[i++] = it->string ? it->string : "";
+	qsort(keys, n, sizeof(*keys), cmp_keys);
+	for (i = 1; i < n && r == 0; i++)
+		if (strcmp(keys[i - 1], keys[i]) == 0)
+			r = error_setx(err, EINVAL, "%s%skey '%s' given twice", where, *where ? ": " : "", keys[i]);
+	free(keys);
+	return r;
+}
+
 int spec_load(struct spec *spec, const cJSON *json, const char *bindir, struct herror *err)
 {
 	static const char *const known[] = { "experiment", "duration_s", "sample_hz", "stall_timeout_s",
@@ -414,6 +464,8 @@ int spec_load(struct spec *spec, const cJSON *json, const char *bindir, struct h
 	spec->kill_after_s = 2;
 	if (!cJSON_IsObject(json))
 		return error_setx(err, EINVAL, "the experiment spec must be a JSON object");
+	if ((r = check_duplicate_keys(json, "", err)) < 0)
+		return r;
 	cJSON_ArrayForEach(it, json)
 		if (!key_known(it->string, known))
 			return error_setx(err, EINVAL, "unknown key '%s' in the experiment spec", it->string);

@@ -49,8 +49,11 @@ static void boot_report_group(struct report_doc *d, cJSON *grp, cJSON *const *ru
 	(void)nruns;
 	fputs("\n.TS\nbox;\nc c c\nl n n.\nguest\tstart to agent-ready (s)\tQEMU RSS at idle (MiB)\n", d->f);
 	cJSON_ArrayForEach(g, cJSON_GetObjectItemCaseSensitive(grp, "guests"))
-		fprintf(d->f, "%s\t%.1f \\(+- %.1f\t%.0f\n", doc_jstr(g, "name", "?"), doc_jstat(g, "boot_s", "mean"),
-			doc_jstat(g, "boot_s", "sd"), doc_jstat(g, "qemu_rss_mib", "mean"));
+	{
+		doc_text(d->f, doc_jstr(g, "name", "?"));
+		fprintf(d->f, "\t%.1f \\(+- %.1f\t%.0f\n", doc_jstat(g, "boot_s", "mean"), doc_jstat(g, "boot_s", "sd"),
+			doc_jstat(g, "qemu_rss_mib", "mean"));
+	}
 	fputs(".TE\n", d->f);
 }
 

@@ -365,12 +365,20 @@ static int plot_series(const char *tmp, int idx, cJSON *run, const char *title, 
 	f = fopen(gp, "w");
 	if (f == NULL)
 		return -1;
+	/* Titles come from the results: gnuplot string literals, never code. */
 	fprintf(f, "set terminal postscript eps enhanced color size 6in,2.6in font 'Helvetica,11'\n"
-		   "set output '%s'\nset title \"Host CPU share over time: %s\" noenhanced\n"
-		   "set xlabel 'time (s)'\nset ylabel 'share of host CPU time'\nset yrange [0:1]\n"
-		   "set key outside right\nset grid\nplot ", eps, title);
+		   "set output '%s'\nset title ", eps);
+	{
+		cleanup_free char *full = xasprintf("Host CPU share over time: %s", title);
+		doc_gp_string(f, full);
+	}
+	fputs(" noenhanced\n"
+	      "set xlabel 'time (s)'\nset ylabel 'share of host CPU time'\nset yrange [0:1]\n"
+	      "set key outside right\nset grid\nplot ", f);
 	cJSON_ArrayForEach(g, shares) {
-		fprintf(f, "%s'%s' using 1:%d with linespoints title '%s'", col > 2 ? ", " : "", dat, col, g->string);
+		fprintf(f, "%s'%s' using 1:%d with linespoints title ", col > 2 ? ", " : "", dat, col);
+		doc_gp_string(f, g->string ? g->string : "?");
+		fputs(" noenhanced", f);
 		col++;
 	}
 	fputc('\n', f);
@@ -392,7 +400,8 @@ static void cpu_contention_report_group(struct report_doc *d, cJSON *grp, cJSON 
 	fputs(".TS\nbox;\nc c c c c c c\nl n n n n n n.\n"
 	      "guest\tweight\texpected share\tmeasured share\t95% CI\twork units/s\tsteal %\n", f);
 	cJSON_ArrayForEach(g, cJSON_GetObjectItemCaseSensitive(grp, "guests")) {
-		fprintf(f, "%s\t%.0f\t%.3f\t%.3f\t%.3f\\(en%.3f\t%.0f\t%.1f\n", doc_jstr(g, "name", "?"),
+		doc_text(f, doc_jstr(g, "name", "?"));
+		fprintf(f, "\t%.0f\t%.3f\t%.3f\t%.3f\\(en%.3f\t%.0f\t%.1f\n",
 			doc_jstat(g, "weight", "mean"), doc_jstat(g, "expected_share", "mean"),
 			doc_jstat(g, "measured_share", "mean"), doc_jstat(g, "measured_share", "ci95_low"),
 			doc_jstat(g, "measured_share", "ci95_high"), doc_jstat(g, "units_per_s", "mean"),
@@ -431,10 +440,13 @@ static void cpu_contention_report_end(struct report_doc *d, cJSON *groups)
 			double lo = doc_jstat(g, "measured_share", "ci95_low");
 			double hi = doc_jstat(g, "measured_share", "ci95_high");
 			double ex = doc_jstat(g, "expected_share", "mean");
-			for (char *c = st; *c; c++)
-				if (*c == ' ')
-					*c = '_';
-			fprintf(f, "%d \"%s\\n%s\" %g %g %g %g\n", row++, doc_jstr(g, "name", "?"), st, mean, lo, hi, ex);
+			/* A data file: its strings are data, cleaned of what would
+			 * end the field or the line. */
+			fprintf(f, "%d \"", row++);
+			doc_gp_datum(f, doc_jstr(g, "name", "?"));
+			fputs("\\n", f);
+			doc_gp_datum(f, st);
+			fprintf(f, "\" %g %g %g %g\n", mean, lo, hi, ex);
 		}
 	}
 	fclose(f);

@@ -2,11 +2,15 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
-/* A record holds the runner's samples: allow a long run's worth. */
-#define RECORD_MAX_BYTES (256u << 20)
+/* A record holds the runner's samples: allow a long run's worth (no more
+ * than the harness reads of any file). */
+#define RECORD_MAX_BYTES HARNESS_FILE_MAX
 
 int results_create(const char *dir, struct herror *err)
 {
@@ -28,18 +32,35 @@ int results_write_json(const char *dir, const char *name, const cJSON *j, struct
 	return write_file_atomic(path, text, strlen(text), 0644, err);
 }
 
+/* Results directories are shared: any file there is untrusted. Only a
+ * regular file of a bounded size is read (a FIFO named x.json would block,
+ * a device would never end). */
 static cJSON *read_json(const char *path, struct herror *err)
 {
+	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	cleanup_free char *text = NULL;
+	struct stat st;
 	size_t len;
-	cleanup_free char *text = read_text(path, &len, err);
 	cJSON *j;
 
-	if (text == NULL)
+	if (fd < 0) {
+		error_set(err, errno, "cannot open '%s'", path);
 		return NULL;
-	if (len > RECORD_MAX_BYTES) {
+	}
+	if (fstat(fd, &st) < 0) {
+		error_set(err, errno, "cannot stat '%s'", path);
+		return NULL;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		error_setx(err, EINVAL, "'%s' is not a regular file", path);
+		return NULL;
+	}
+	if ((uint64_t)st.st_size > RECORD_MAX_BYTES) {
 		error_setx(err, EFBIG, "'%s' is larger than %u MiB", path, RECORD_MAX_BYTES >> 20);
 		return NULL;
 	}
+	if (read_fd(fd, path, RECORD_MAX_BYTES, &text, &len, err) < 0)
+		return NULL;
 	j = cJSON_ParseWithLength(text, len);
 	if (j == NULL)
 		error_setx(err, EINVAL, "'%s' is not JSON", path);

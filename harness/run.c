@@ -35,6 +35,36 @@ static char *make_run_id(const char *suite)
 	return xasprintf("%s-%s", stamp, suite);
 }
 
+bool run_id_valid(const char *id)
+{
+	size_t n = strlen(id);
+
+	if (n == 0 || n > RUN_ID_MAX || strcmp(id, ".") == 0 || strcmp(id, "..") == 0)
+		return false;
+	return strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") == n;
+}
+
+int run_id_of_dir(const char *dir, char **id_out, char **dir_out, struct herror *err)
+{
+	cleanup_free char *real = realpath(dir, NULL);
+	const char *base;
+
+	*id_out = NULL;
+	*dir_out = NULL;
+	if (real == NULL)
+		return error_set(err, errno, "cannot resolve results directory '%s'", dir);
+	base = strrchr(real, '/');
+	base = base ? base + 1 : real;
+	if (!run_id_valid(base))
+		return error_setx(err, EINVAL,
+				  "results directory '%s': '%s' is not a run id (A-Z, a-z, 0-9, '.', '_', '-')", dir,
+				  base);
+	*id_out = xstrdup(base);
+	*dir_out = real;
+	real = NULL;
+	return 0;
+}
+
 static void save_console_tails(struct runctx *rc, cJSON *record, const char *run_id)
 {
 	cJSON *tails = cJSON_AddObjectToObject(record, "console_tail");
@@ -147,12 +177,27 @@ int run_suite(const struct run_options *opt, struct herror *err)
 	} else {
 		suite_path = suite_resolve(opt->suite, opt->suites_dir);
 	}
-	suite_text = read_text(suite_path, &suite_len, err);
+	suite_text = suite_read(suite_path, &suite_len, err);
 	if (suite_text == NULL)
-		return error_setx(err, ENOENT, "cannot read suite '%s': %s", suite_path, err->msg);
+		return -err->status;
 	if (suite_parse(suite_path, suite_text, suite_len, &rc.suite, err) < 0)
 		return -err->status;
 	plan_build(rc.suite, &rc.plan);
+	if (opt->resume_dir) {
+		if (run_id_of_dir(opt->resume_dir, &rc.run_id, &rc.results_dir, err) < 0) {
+			r = -err->status;
+			goto out;
+		}
+	} else {
+		rc.run_id = make_run_id(rc.suite->name);
+		rc.results_dir = xasprintf("%s/%s", opt->results_root, rc.run_id);
+	}
+	/* The run id names this run's state directory, the only one its
+	 * clean-up removes: never empty, never a path. */
+	if (!run_id_valid(rc.run_id)) {
+		r = error_setx(err, EINVAL, "'%s' is not a valid run id", rc.run_id);
+		goto out;
+	}
 	accel_probe(&facts);
 	if (accel_decide(&facts, &rc.pv.accel) < 0) {
 		r = error_setx(err, EINVAL, "%s", rc.pv.accel.reason);
@@ -171,14 +216,6 @@ int run_suite(const struct run_options *opt, struct herror *err)
 	}
 	provision_cleanup_stale(rc.pv.conn);
 
-	if (opt->resume_dir) {
-		const char *base = strrchr(opt->resume_dir, '/');
-		rc.results_dir = realpath(opt->resume_dir, NULL);
-		rc.run_id = xstrdup(base ? base + 1 : opt->resume_dir);
-	} else {
-		rc.run_id = make_run_id(rc.suite->name);
-		rc.results_dir = xasprintf("%s/%s", opt->results_root, rc.run_id);
-	}
 	if (results_create(rc.results_dir, err) < 0) {
 		r = -err->status;
 		goto out;

@@ -3,6 +3,8 @@
 #ifndef HARNESS_RUN_H
 #define HARNESS_RUN_H
 
+#include <stdbool.h>
+
 #include "util.h"
 
 struct run_options {
@@ -12,6 +14,17 @@ struct run_options {
 	const char *resume_dir;		/* results/<id> to resume, or NULL */
 	const char *payload_root;	/* build/guest-root */
 };
+
+/* Whether id may name a run: [A-Za-z0-9._-], not empty, not "." or "..",
+ * at most RUN_ID_MAX characters. It becomes a directory under the state
+ * directory and part of domain and pool names. */
+#define RUN_ID_MAX 128
+bool run_id_valid(const char *id);
+/* The run id of a results directory given on the command line (trailing
+ * slashes, "./", symlinks as shell completion writes them): the last
+ * component of its real path, checked with run_id_valid. *dir_out gets
+ * the real path. */
+int run_id_of_dir(const char *dir, char **id_out, char **dir_out, struct herror *err);
 
 /* harness run suite NAME|FILE */
 int run_suite(const struct run_options *opt, struct herror *err);

@@ -1,9 +1,13 @@
 #include "suite.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <yaml.h>
 
 #include "experiments.h"
@@ -98,6 +102,18 @@ static int one_of(struct ctx *c, yaml_node_t *n, const char *key, const char *v,
 	return bad(c, n, key, "%s", d);
 }
 
+/* Names become parts of run ids, domain names and paths. */
+static int check_name(struct ctx *c, yaml_node_t *n, const char *key, const char *name)
+{
+	size_t len = strlen(name);
+
+	if (len > SUITE_NAME_MAX)
+		return bad(c, n, key, "a name has at most %d characters (this one has %zu)", SUITE_NAME_MAX, len);
+	if (strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789_-") != len)
+		return bad(c, n, key, "'%s' may hold only a-z, 0-9, '-' and '_'", name);
+	return 0;
+}
+
 #define FOR_PAIRS(doc, map, p) \
 	for (yaml_node_pair_t *p = (map)->data.mapping.pairs.start; p < (map)->data.mapping.pairs.top; p++)
 #define FOR_ITEMS(doc, seq, it) \
@@ -152,9 +168,8 @@ static int parse_guest(struct ctx *c, yaml_node_t *n, struct guest_def *g)
 	}
 	if (g->name == NULL)
 		return bad(c, n, "guests", "a guest needs a name");
-	for (const char *s = g->name; *s; s++)
-		if (!(*s == '-' || *s == '_' || (*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9')))
-			return bad(c, name_node, "name", "'%s' may hold only a-z, 0-9, '-' and '_'", g->name);
+	if ((r = check_name(c, name_node, "name", g->name)) < 0)
+		return r;
 	if (g->image == NULL)
 		return bad(c, n, "guests", "guest '%s' needs an image", g->name);
 	if (strcmp(g->disk_io, "native") == 0 && strcmp(g->disk_cache, "none") != 0 &&
@@ -231,6 +246,9 @@ static int parse_experiment(struct ctx *c, yaml_node_t *n, const struct suite *s
 			snprintf(d, sizeof(d), "unknown setting for %s (known: %s)", e->type, *list ? list : "none");
 			return bad(c, k, key, "%s", d);
 		}
+		for (size_t i = 0; i < e->naxes; i++)
+			if (strcmp(e->axes[i].key, key) == 0)
+				return bad(c, k, key, "setting varied twice in one experiment");
 		struct axis *a = &e->axes[e->naxes++];
 		a->key = xstrdup(key);
 		if (v->type == YAML_SCALAR_NODE) {
@@ -255,16 +273,69 @@ static int parse_experiment(struct ctx *c, yaml_node_t *n, const struct suite *s
 	return 0;
 }
 
+/* Each experiment runs every combination of its settings' values, warm-ups
+ * and repeats included: bounded, computed without wrapping around. */
+static int check_plan_size(struct ctx *c, const struct suite *s)
+{
+	uint64_t total = 0;
+
+	for (size_t e = 0; e < s->nexps; e++) {
+		const struct experiment_def *ex = &s->exps[e];
+		uint64_t runs = (uint64_t)s->warmup + (uint64_t)s->repeats;
+
+		for (size_t a = 0; a < ex->naxes; a++) {
+			if (ex->axes[a].nvalues > SUITE_MAX_RUNS || runs > SUITE_MAX_RUNS)
+				runs = SUITE_MAX_RUNS + 1;
+			else
+				runs *= ex->axes[a].nvalues;
+		}
+		total += runs;
+		if (total > SUITE_MAX_RUNS) {
+			yaml_node_t fake = { .start_mark.line = (size_t)ex->line - 1 };
+			return bad(c, &fake, "experiments",
+				   "the suite has more than %d runs (combinations of settings x (warmup + repeats)); split it",
+				   SUITE_MAX_RUNS);
+		}
+	}
+	return 0;
+}
+
+/* libyaml keeps every pair of a mapping: a key given twice would silently
+ * mean its last value here. Refused in every mapping of the document. */
+static int check_duplicate_keys(struct ctx *c)
+{
+	for (yaml_node_t *n = c->doc.nodes.start; n < c->doc.nodes.top; n++) {
+		if (n->type != YAML_MAPPING_NODE)
+			continue;
+		FOR_PAIRS(&c->doc, n, p) {
+			yaml_node_t *k = yaml_document_get_node(&c->doc, p->key);
+			const char *key = scalar(k);
+
+			if (key == NULL)
+				continue;
+			for (yaml_node_pair_t *q = n->data.mapping.pairs.start; q < p; q++) {
+				const char *prev = scalar(yaml_document_get_node(&c->doc, q->key));
+				if (prev && strcmp(prev, key) == 0)
+					return bad(c, k, key, "duplicate key (first on line %d)",
+						   line_of(yaml_document_get_node(&c->doc, q->key)));
+			}
+		}
+	}
+	return 0;
+}
+
 static int parse_root(struct ctx *c, struct suite *s)
 {
 	yaml_node_t *root = yaml_document_get_root_node(&c->doc);
-	yaml_node_t *guests = NULL, *exps = NULL;
+	yaml_node_t *guests = NULL, *exps = NULL, *suite_name = NULL;
 	int r;
 
 	if (root == NULL)
 		return error_setx(c->err, EINVAL, "%s: empty suite file", c->file);
 	if (root->type != YAML_MAPPING_NODE)
 		return bad(c, root, NULL, "a suite file is a mapping (suite, repeats, guests, experiments)");
+	if ((r = check_duplicate_keys(c)) < 0)
+		return r;
 	s->repeats = 3;
 	s->warmup = 1;
 	s->boot_timeout_s = 600;
@@ -275,8 +346,10 @@ static int parse_root(struct ctx *c, struct suite *s)
 
 		if (key == NULL)
 			return bad(c, k, NULL, "a key must be a string");
-		if (strcmp(key, "suite") == 0)
+		if (strcmp(key, "suite") == 0) {
 			r = get_str(c, v, key, &s->name);
+			suite_name = v;
+		}
 		else if (strcmp(key, "repeats") == 0)
 			r = get_int(c, v, key, 1, 1000, &s->repeats);
 		else if (strcmp(key, "warmup") == 0)
@@ -309,6 +382,8 @@ static int parse_root(struct ctx *c, struct suite *s)
 	}
 	if (s->name == NULL)
 		return bad(c, root, "suite", "the suite needs a name (suite: NAME)");
+	if ((r = check_name(c, suite_name, "suite", s->name)) < 0)
+		return r;
 	if (s->nguests == 0)
 		return bad(c, root, "guests", "the suite needs at least one guest");
 	if (exps == NULL || exps->data.sequence.items.top == exps->data.sequence.items.start)
@@ -319,7 +394,7 @@ static int parse_root(struct ctx *c, struct suite *s)
 		if ((r = parse_experiment(c, en, s, &s->exps[s->nexps++])) < 0)
 			return r;
 	}
-	return 0;
+	return check_plan_size(c, s);
 }
 
 int suite_parse(const char *name, const char *text, size_t len, struct suite **out, struct herror *err)
@@ -340,6 +415,29 @@ int suite_parse(const char *name, const char *text, size_t len, struct suite **o
 		yaml_parser_delete(&parser);
 		return r;
 	}
+	/* One document: what follows a "---" would be ignored. */
+	{
+		yaml_document_t extra;
+		bool more;
+
+		if (!yaml_parser_load(&parser, &extra)) {
+			r = error_setx(err, EINVAL, "%s:%zu: %s", name, parser.problem_mark.line + 1,
+				       parser.problem ? parser.problem : "malformed YAML");
+			yaml_document_delete(&c.doc);
+			yaml_parser_delete(&parser);
+			return r;
+		}
+		more = yaml_document_get_root_node(&extra) != NULL;
+		if (more) {
+			r = error_setx(err, EINVAL, "%s:%d: a suite file holds one YAML document", name,
+				       (int)extra.start_mark.line + 1);
+			yaml_document_delete(&extra);
+			yaml_document_delete(&c.doc);
+			yaml_parser_delete(&parser);
+			return r;
+		}
+		yaml_document_delete(&extra);
+	}
 	s = xcalloc(1, sizeof(*s));
 	s->path = xstrdup(name);
 	r = parse_root(&c, s);
@@ -353,11 +451,62 @@ int suite_parse(const char *name, const char *text, size_t len, struct suite **o
 	return 0;
 }
 
+char *suite_read(const char *path, size_t *len_out, struct herror *err)
+{
+	struct stat st;
+	cleanup_close int fd = -1;
+	cleanup_free char *text = NULL;
+	size_t len = 0;
+
+	/* O_NONBLOCK: opening a FIFO does not wait for a writer. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	if (fd < 0) {
+		error_set(err, errno, "cannot open suite '%s'", path);
+		return NULL;
+	}
+	if (fstat(fd, &st) < 0) {
+		error_set(err, errno, "cannot stat suite '%s'", path);
+		return NULL;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		error_setx(err, EINVAL, "suite '%s' is not a regular file", path);
+		return NULL;
+	}
+	if (st.st_size > SUITE_MAX_BYTES) {
+		error_setx(err, EFBIG, "suite '%s' is larger than %d KiB", path, SUITE_MAX_BYTES >> 10);
+		return NULL;
+	}
+	text = xcalloc((size_t)st.st_size + 2, 1);
+	/* The file may grow while it is read: at most one byte more is taken,
+	 * which tells that it is over the limit. */
+	while (len < (size_t)st.st_size + 1) {
+		ssize_t n = read(fd, text + len, (size_t)st.st_size + 1 - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			error_set(err, errno, "cannot read suite '%s'", path);
+			return NULL;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	if (len > (size_t)st.st_size) {
+		error_setx(err, EFBIG, "suite '%s' changed while it was read", path);
+		return NULL;
+	}
+	text[len] = '\0';
+	if (len_out)
+		*len_out = len;
+	return steal_pointer(&text);
+}
+
 int suite_load(const char *path, struct suite **out, struct herror *err)
 {
 	size_t len;
-	cleanup_free char *text = read_text(path, &len, err);
+	cleanup_free char *text = suite_read(path, &len, err);
 
+	*out = NULL;
 	if (text == NULL)
 		return -err->status;
 	return suite_parse(path, text, len, out, err);

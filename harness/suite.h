@@ -8,6 +8,15 @@
 #include "suite_types.h"
 #include "util.h"
 
+/* Limits: a suite file's size, a name's length (suite, guests), the runs
+ * of its plan. */
+#define SUITE_MAX_BYTES (1 << 20)
+#define SUITE_NAME_MAX 64
+#define SUITE_MAX_RUNS 10000
+
+/* The text of a suite file: a regular file of at most SUITE_MAX_BYTES
+ * (a FIFO, a device or a directory is refused before it is read). */
+char *suite_read(const char *path, size_t *len, struct herror *err);
 /* Parse and validate a suite file; on error, err names file, line and key. */
 int suite_load(const char *path, struct suite **out, struct herror *err);
 /* Parse from memory (tests); name stands for the file in messages. */

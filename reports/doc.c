@@ -38,15 +38,45 @@ int doc_gnuplot(const char *script)
 
 void doc_text(FILE *f, const char *s)
 {
-	if (*s == '.' || *s == '\'')
-		fputs("\\&", f);
+	/* \& first: the text never starts a request or a control line (".sy",
+	 * "'sy"), nor ends a table's text block ("T}"). */
+	fputs("\\&", f);
 	for (; *s; s++) {
-		if (*s == '\\')
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '\\')
 			fputs("\\e", f);
-		else if (*s == '\n')
+		else if (c < 0x20 || c == 0x7f)
+			fputc(' ', f);	/* newlines and tabs would end a line or a table cell */
+		else
+			fputc(c, f);
+	}
+}
+
+void doc_gp_string(FILE *f, const char *s)
+{
+	/* gnuplot runs `command` inside double quotes only; in single quotes
+	 * nothing is substituted and '' is a quote. */
+	fputc('\'', f);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '\'')
+			fputs("''", f);
+		else if (c < 0x20 || c == 0x7f)
 			fputc(' ', f);
 		else
-			fputc(*s, f);
+			fputc(c, f);
+	}
+	fputc('\'', f);
+}
+
+void doc_gp_datum(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		fputc(c <= 0x20 || c == 0x7f || c == '"' || c == '\\' || c == '#' ? '_' : c, f);
 	}
 }
 
@@ -76,7 +106,7 @@ void doc_settings_text(cJSON *settings, char *buf, size_t len)
 
 	buf[0] = '\0';
 	cJSON_ArrayForEach(it, settings) {
-		if (cJSON_IsString(it))
+		if (cJSON_IsString(it) && it->string)
 			off += (size_t)snprintf(buf + off, off < len ? len - off : 0, "%s%s=%s", off ? ", " : "",
 						it->string, it->valuestring);
 	}

@@ -16,8 +16,16 @@ struct report_doc {
 	int plots;		/* figures placed so far */
 };
 
-/* Text for groff: no leading '.' or '\'', backslashes escaped. */
+/* Text for groff from untrusted data: it starts with \& (so never a
+ * request such as ".sy", nor "T}"), backslashes are escaped, control
+ * characters (newlines, tabs) become spaces. */
 void doc_text(FILE *f, const char *s);
+/* A gnuplot string literal from untrusted data: single-quoted (no `command`
+ * substitution), quotes doubled, control characters as spaces. */
+void doc_gp_string(FILE *f, const char *s);
+/* A word of a gnuplot data file (inside "..."): quotes, backslashes, '#',
+ * blanks and control characters become '_'. */
+void doc_gp_datum(FILE *f, const char *s);
 /* Run argv with stdout to out_path (or inherited); 0 when it exits 0. */
 int doc_run(char *const argv[], const char *out_path);
 /* Run gnuplot on a script; 0 when it succeeds. */

@@ -95,7 +95,9 @@ int report_build(const char *dir, const char *out_pdf, char *errbuf, size_t errl
 	}
 	cJSON *img;
 	cJSON_ArrayForEach(img, cJSON_GetObjectItemCaseSensitive(env, "images")) {
-		fprintf(f, "image %s\tT{\n", doc_jstr(img, "guest", "?"));
+		fputs("image ", f);
+		doc_text(f, doc_jstr(img, "guest", "?"));
+		fputs("\tT{\n", f);
 		char line[512];
 		snprintf(line, sizeof(line), "%s: Debian %s, kernel %s, digest %s", doc_jstr(img, "image", "?"),
 			 doc_jstr(img, "suite", "?"), doc_jstr(img, "kernel", "?"), doc_jstr(img, "digest", "?"));
@@ -151,7 +153,8 @@ int report_build(const char *dir, const char *out_pdf, char *errbuf, size_t errl
 	}
 	fclose(f);
 	{
-		char *argv[] = { "groff", "-ms", "-t", "-Tps", "-U", ms, NULL };
+		/* Safer mode (no -U): no .sy, .pi, .pso, .open in any case. */
+		char *argv[] = { "groff", "-ms", "-t", "-Tps", "-S", ms, NULL };
 		if (doc_run(argv, ps) < 0) {
 			r = fail(errbuf, errlen, "groff could not lay out the report (%s)", ms);
 			goto out_tmp;

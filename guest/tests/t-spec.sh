@@ -3,7 +3,7 @@
 # ok false, the error names the key, exit status 2.
 . "$(dirname "$0")/../../workloads/tests/lib.sh"
 hg=$WL_BIN/harness-guest
-plan 20
+plan 24
 
 # refused SPEC NEEDLE: exit 2, ok false, nothing run, an error containing NEEDLE.
 refused() {
@@ -24,6 +24,10 @@ ok "nice out of range" refused '{"experiment":"x","duration_s":1,"workloads":[{"
 ok "malformed cpu list" refused '{"experiment":"x","duration_s":1,"workloads":[{"name":"c","program":"cpu_hog","cpus":"0-"}]}' "'cpus'"
 ok "program not found" refused '{"experiment":"x","duration_s":1,"workloads":[{"name":"c","program":"no_such_prog"}]}' "no_such_prog"
 ok "duplicate names" refused '{"experiment":"x","duration_s":1,"workloads":[{"name":"c","program":"cpu_hog"},{"name":"c","program":"cpu_hog"}]}' "used twice"
+ok "program '..' (a directory)" refused '{"experiment":"x","duration_s":1,"workloads":[{"name":"c","program":".."}]}' "'program'"
+ok "program an absolute directory" refused '{"experiment":"x","duration_s":1,"workloads":[{"name":"c","program":"/tmp"}]}' "'/tmp' is not a regular file"
+ok "duplicate top-level key" refused "{\"experiment\":\"x\",\"duration_s\":1,\"duration_s\":2,$W}" "key 'duration_s' given twice"
+ok "duplicate key in a workload" refused '{"experiment":"x","duration_s":1,"workloads":[{"name":"c","program":"cpu_hog","name":"d"}]}' "workloads[0]: key 'name' given twice"
 ok "not JSON" refused '{"experiment": ' "not valid JSON"
 
 # Container keys are checked like the others, before any runtime is asked.

@@ -6,6 +6,8 @@
 #include <cmocka.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "plan.h"
 #include "suite.h"
@@ -145,6 +147,122 @@ static void test_shipped_suites_parse(void **state)
 	}
 }
 
+static const char head2[] = "suite: t\nguests:\n  - name: a\n    image: g\n  - name: b\n    image: g\nexperiments:\n";
+
+/* A key given twice, at any level, is refused: libyaml keeps both and the
+ * parser used to take the last. */
+static void test_duplicate_keys(void **state)
+{
+	char buf[1024];
+
+	(void)state;
+	expect_error("suite: t\nrepeats: 2\nrepeats: 3\n", "t.yaml:3: repeats: duplicate key (first on line 2)");
+	expect_error("suite: t\nguests:\n  - name: a\n    image: g\n    name: b\n", "t.yaml:5: name: duplicate key");
+	snprintf(buf, sizeof(buf), "%s  - type: cpu-contention\n    duration_s: 5\n    duration_s: 6\n", head2);
+	expect_error(buf, "t.yaml:10: duration_s: duplicate key");
+}
+
+/* 20 duplicate axes aborted, 63 grew memory until killed (the plan's run
+ * count wrapped around). */
+static void test_duplicate_axes(void **state)
+{
+	char buf[8192];
+	int off;
+
+	(void)state;
+	snprintf(buf, sizeof(buf), "%s  - type: cpu-contention\n    vary:\n      pinning: [same]\n      pinning: [none]\n",
+		 head2);
+	expect_error(buf, "t.yaml:11: pinning: duplicate key");
+	/* Through an alias-free spelling that libyaml cannot merge: the same
+	 * key quoted and plain. */
+	snprintf(buf, sizeof(buf), "%s  - type: cpu-contention\n    vary:\n      pinning: [same]\n      \"pinning\": [none]\n",
+		 head2);
+	expect_error(buf, "t.yaml:11: pinning: duplicate key");
+	off = snprintf(buf, sizeof(buf), "%s  - type: cpu-contention\n    vary:\n", head2);
+	for (int i = 0; i < 63; i++)
+		off += snprintf(buf + off, sizeof(buf) - (size_t)off, "      pinning: [none, same, different]\n");
+	expect_error(buf, "t.yaml:11: pinning: duplicate key");
+}
+
+static void test_second_document(void **state)
+{
+	char buf[1024];
+
+	(void)state;
+	snprintf(buf, sizeof(buf), "%s  - type: boot\n---\nsuite: other\n", head2);
+	expect_error(buf, "t.yaml:9: a suite file holds one YAML document");
+}
+
+static void test_names(void **state)
+{
+	char buf[2048];
+
+	(void)state;
+	expect_error("suite: ../../etc\n", "t.yaml:1: suite: '../../etc' may hold only a-z, 0-9, '-' and '_'");
+	expect_error("suite: Quick\n", "t.yaml:1: suite: 'Quick' may hold only");
+	snprintf(buf, sizeof(buf), "suite: %0100d\n", 0);
+	expect_error(buf, "t.yaml:1: suite: a name has at most 64 characters (this one has 100)");
+	snprintf(buf, sizeof(buf), "suite: t\nguests:\n  - name: %070d\n    image: g\n", 0);
+	expect_error(buf, "t.yaml:3: name: a name has at most 64 characters");
+}
+
+/* The number of runs is bounded and computed without wrapping. */
+static void test_plan_size(void **state)
+{
+	char buf[8192];
+	int off;
+
+	(void)state;
+	/* 1000 repeats x 11 combinations: 11011 runs. */
+	off = snprintf(buf, sizeof(buf), "suite: t\nrepeats: 1000\nguests:\n  - name: a\n    image: g\n"
+		       "  - name: b\n    image: g\nexperiments:\n  - type: cpu-contention\n    vary:\n      shares: [");
+	for (int i = 0; i < 11; i++)
+		off += snprintf(buf + off, sizeof(buf) - (size_t)off, "%s\"%d:1024\"", i ? ", " : "", 1024 + i);
+	snprintf(buf + off, sizeof(buf) - (size_t)off, "]\n");
+	expect_error(buf, "t.yaml:9: experiments: the suite has more than 10000 runs");
+}
+
+/* Only a regular file of at most 1 MiB is read: a FIFO hung, /dev/zero
+ * aborted, a directory gave "Input/output error". */
+static void test_file_kinds(void **state)
+{
+	char dir[] = "/tmp/harness-test-suite.XXXXXX";
+	struct suite *s = NULL;
+	struct herror err = { 0 };
+	char path[128];
+	FILE *f;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/fifo.yaml", dir);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	assert_true(suite_load(path, &s, &err) < 0);
+	assert_null(s);
+	assert_non_null(strstr(err.msg, "is not a regular file"));
+	unlink(path);
+
+	error_clear(&err);
+	assert_true(suite_load("/dev/zero", &s, &err) < 0);
+	assert_non_null(strstr(err.msg, "suite '/dev/zero' is not a regular file"));
+
+	error_clear(&err);
+	assert_true(suite_load(dir, &s, &err) < 0);
+	assert_non_null(strstr(err.msg, "is not a regular file"));
+
+	error_clear(&err);
+	snprintf(path, sizeof(path), "%s/big.yaml", dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fprintf(f, "suite: t\n");
+	for (int i = 0; i < (1 << 20) / 8; i++)
+		fputs("# pad..\n", f);
+	fclose(f);
+	assert_true(suite_load(path, &s, &err) < 0);
+	assert_non_null(strstr(err.msg, "is larger than 1024 KiB"));
+	unlink(path);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -155,6 +273,12 @@ int main(void)
 		cmocka_unit_test(test_bad_experiments),
 		cmocka_unit_test(test_missing_parts),
 		cmocka_unit_test(test_shipped_suites_parse),
+		cmocka_unit_test(test_duplicate_keys),
+		cmocka_unit_test(test_duplicate_axes),
+		cmocka_unit_test(test_second_document),
+		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_plan_size),
+		cmocka_unit_test(test_file_kinds),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,62 @@
+#!/bin/bash
+# A report is safe to make from any results directory: names and settings
+# are data for groff and gnuplot, never requests or commands. groff used to
+# run with -U (".sy" in a guest name ran a command) and a settings value
+# went into a double-quoted gnuplot title (`...` ran a command).
+top=$(cd "$(dirname "$0")/../.." && pwd)
+. "$top/ci/tap.sh"
+H=$top/build/bin/harness
+[ -x "$H" ] || skip_all "harness not built"
+command -v gnuplot >/dev/null && command -v groff >/dev/null && command -v ps2pdf >/dev/null ||
+	skip_all "gnuplot, groff or ps2pdf missing (make deps)"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+d=$tmp/20260101-000000-t
+mkdir -p "$d/runs"
+P=$tmp/PWNED
+# The names as an attacker writes them: a groff request, a groff request
+# after a newline, gnuplot backticks, a quote that ends a single-quoted
+# gnuplot string, a table's end of text block.
+g1=".sy touch $P"
+g2="'sy touch ${P}3"
+g3="vm'.system('touch ${P}4').'"
+st="\`touch ${P}2\`"
+export g1 g2 g3 st d
+python3 - <<'PY'
+import json, os
+d, g1, g2, g3, st = (os.environ[k] for k in ("d", "g1", "g2", "g3", "st"))
+settings = {"shares": st, "pinning": "x\n.sy touch " + st}
+json.dump({"schema": "harness-env/1", "accelerator": {"name": "tcg", "reason": "\n.sy touch /nonexistent/x"},
+           "host_cpu": ".sy true", "host_cpus": 2, "cpu_weight_mechanism": "T}",
+           "cpu_weight_reason": "\\\\X'ps: exec'", "images": [{"guest": g1, "image": g2, "suite": st,
+           "kernel": "6.12", "digest": "abc"}]}, open(d + "/env.json", "w"))
+for r in (1, 2):
+    json.dump({"schema": "harness-run/1", "run_id": "00%d-cpu-contention-r%d" % (r, r), "experiment": "cpu-contention",
+               "ok": True, "settings": settings, "fairness_index": 0.99,
+               "series": {"t": [0.5, 1.0, 1.5], "host_cpu_share": {g1: [0.6, 0.7, 0.65], g3: [0.4, 0.3, 0.35],
+                                                                    st: [0.1, 0.1, 0.1]}},
+               "guests": [{"name": g1, "measured_share": 0.6}, {"name": g3, "measured_share": 0.4}]},
+              open(d + "/runs/00%d-cpu-contention-r%d.json" % (r, r), "w"))
+json.dump({"schema": "harness-run/1", "run_id": g2, "experiment": "boot", "ok": False, "settings": settings,
+           "error": "\n.sy touch " + st}, open(d + "/runs/003-boot-r1.json", "w"))
+ms = {"n": 2, "mean": 0.5, "ci95_low": 0.4, "ci95_high": 0.6}
+guests = [{"name": n, "weight": {"mean": 1024}, "expected_share": {"mean": 0.5}, "measured_share": ms,
+           "units_per_s": {"mean": 1}, "steal_pct": {"mean": 0}, "boot_s": {"mean": 1, "sd": 0}} for n in (g1, g2, g3)]
+json.dump({"schema": "harness-summary/1", "groups": [
+    {"experiment": "cpu-contention", "settings": settings, "runs": 2, "fairness_index": {"n": 2, "mean": 0.99},
+     "guests": guests},
+    {"experiment": "boot", "settings": settings, "runs": 1, "guests": guests},
+    {"experiment": g1, "settings": {g1: g2}, "runs": 1},
+    {"experiment": "boot", "settings": [g1, 3], "runs": "x", "guests": {"a": 1}}]}, open(d + "/summary.json", "w"))
+PY
+
+plan 5
+(cd "$tmp" && HARNESS_KEEP_REPORT_TMP=1 "$H" report "$d" -o "$tmp/r.pdf" >/dev/null 2>"$tmp/err")
+check "a PDF is written from hostile names and settings" $?
+ok "it is a PDF" sh -c "head -c 5 '$tmp/r.pdf' | grep -q '%PDF-'"
+ok "no groff request ran (.sy and 'sy in names)" sh -c "[ ! -e '$P' ] && [ ! -e '${P}3' ]"
+ok "no gnuplot backticks or system() ran (settings, series names)" sh -c "[ ! -e '${P}2' ] && [ ! -e '${P}4' ]"
+pdftotext -layout "$tmp/r.pdf" "$tmp/all.txt"
+ok "the hostile names are printed as text, the plots drawn" \
+	sh -c "grep -qF '.sy touch $P' '$tmp/all.txt' && grep -q 'Host CPU share over time' '$tmp/all.txt' && grep -q 'Measured host CPU share' '$tmp/all.txt'"
+done_testing
