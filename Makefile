@@ -18,7 +18,7 @@ IMAGES := general security
 SUITE ?= default
 REPORT ?= $(TOP)/results/report.pdf
 
-.PHONY: all deps build payload kmod-payload images check test integration clean-room suite vm-up vm-down report clean \
+.PHONY: all deps build payload kmod-payload images check fuzz fuzz-run test integration clean-room suite vm-up vm-down report clean \
 	libvirtd-start libvirtd-stop $(COMPONENTS)
 
 all: deps build payload
@@ -79,7 +79,17 @@ vm-down:
 check: deps
 	@$(MAKE) --no-print-directory build
 	@rc=0; for c in $(COMPONENTS) kmod; do \
-		echo "== $$c: unit tests"; $(MAKE) --no-print-directory -C $$c check || rc=1; done; exit $$rc
+		echo "== $$c: unit tests"; $(MAKE) --no-print-directory -C $$c check || rc=1; done; \
+	for c in lib workloads guest harness; do \
+		echo "== $$c: unit tests under ASan+UBSan"; $(MAKE) --no-print-directory -C $$c check-asan || rc=1; done; exit $$rc
+
+# libFuzzer targets (suite parser, run records, the runner's spec): build,
+# and a short bounded run of each (FUZZ_SECONDS, default 20) on the corpus
+# kept in the tree.
+fuzz:
+	@for c in harness guest; do $(MAKE) --no-print-directory -C $$c fuzz || exit 1; done
+fuzz-run:
+	@for c in harness guest; do $(MAKE) --no-print-directory -C $$c fuzz-run || exit 1; done
 
 integration: images
 	@rc=0; echo "== ci: integration tests"; prove --exec '' --timer ci/tests/t-*.sh || rc=1; \
@@ -94,6 +104,7 @@ clean-room:
 
 test: deps
 	@$(MAKE) --no-print-directory check
+	@$(MAKE) --no-print-directory fuzz-run
 	@$(MAKE) --no-print-directory clean-room
 	@$(MAKE) --no-print-directory integration
 
