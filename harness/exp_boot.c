@@ -1,6 +1,8 @@
 /* boot: domain start to guest-agent ready, and the QEMU process's resident
  * memory right after, for every guest of the suite. */
 #include <stdio.h>
+#include <math.h>
+#include <string.h>
 
 #include "doc.h"
 #include "experiment.h"
@@ -43,18 +45,67 @@ static double boot_estimate_s(const struct experiment_def *def)
 
 static void boot_report_group(struct report_doc *d, cJSON *grp, cJSON *const *runs, size_t nruns)
 {
+	char mean[32], ci[64];
 	cJSON *g;
 
 	(void)runs;
 	(void)nruns;
-	fputs("\n.TS\nbox;\nc c c\nl n n.\nguest\tstart to agent-ready (s)\tQEMU RSS at idle (MiB)\n", d->f);
+	fputs("\n.TS\nbox;\nc c c c\nl n n n.\n"
+	      "guest\tstart to agent-ready (s)\t95% CI (s)\tQEMU RSS at idle (MiB)\n", d->f);
 	cJSON_ArrayForEach(g, cJSON_GetObjectItemCaseSensitive(grp, "guests"))
 	{
+		double n = doc_jstat(g, "boot_s", "n");
+
 		doc_text(d->f, doc_jstr(g, "name", "?"));
-		fprintf(d->f, "\t%.1f \\(+- %.1f\t%.0f\n", doc_jstat(g, "boot_s", "mean"), doc_jstat(g, "boot_s", "sd"),
-			doc_jstat(g, "qemu_rss_mib", "mean"));
+		snprintf(mean, sizeof(mean), "%.1f", doc_jstat(g, "boot_s", "mean"));
+		/* One repeat has no interval: say so rather than print a width of 0. */
+		if (n >= 2)
+			snprintf(ci, sizeof(ci), "%.1f\\(en%.1f", doc_jstat(g, "boot_s", "ci95_low"),
+				 doc_jstat(g, "boot_s", "ci95_high"));
+		else
+			snprintf(ci, sizeof(ci), "\\(em (one run)");
+		fprintf(d->f, "\t%s\t%s\t%.0f\n", mean, ci, doc_jstat(g, "qemu_rss_mib", "mean"));
 	}
 	fputs(".TE\n", d->f);
+}
+
+/* Boot time and QEMU memory of every guest and setting, with error bars. */
+static void boot_report_end(struct report_doc *d, cJSON *groups)
+{
+	struct doc_bar boot[64], rss[64];
+	char labels[64][160];
+	size_t n = 0;
+	cJSON *grp, *g;
+
+	cJSON_ArrayForEach(grp, groups) {
+		char st[128];
+
+		if (strcmp(doc_jstr(grp, "experiment", ""), "boot") != 0)
+			continue;
+		doc_settings_text(cJSON_GetObjectItemCaseSensitive(grp, "settings"), st, sizeof(st));
+		cJSON_ArrayForEach(g, cJSON_GetObjectItemCaseSensitive(grp, "guests")) {
+			if (n == sizeof(boot) / sizeof(boot[0]))
+				break;
+			snprintf(labels[n], sizeof(labels[n]), "%s%s%s", doc_jstr(g, "name", "?"),
+				 strcmp(st, "defaults") ? " " : "", strcmp(st, "defaults") ? st : "");
+			boot[n] = (struct doc_bar){ labels[n], doc_jstat(g, "boot_s", "mean"),
+						    doc_jstat(g, "boot_s", "ci95_low"), doc_jstat(g, "boot_s", "ci95_high"),
+						    NAN };
+			rss[n] = (struct doc_bar){ labels[n], doc_jstat(g, "qemu_rss_mib", "mean"),
+						   doc_jstat(g, "qemu_rss_mib", "ci95_low"),
+						   doc_jstat(g, "qemu_rss_mib", "ci95_high"), NAN };
+			n++;
+		}
+	}
+	if (n == 0)
+		return;
+	doc_heading(d, 2, "Boot time and memory, all guests", 3.6);
+	doc_plot_bars(d, "boot", "Domain start to guest-agent ready (mean, 95% CI)", "seconds", boot, n,
+		      "bars: mean time from starting the domain to the guest agent's first answer; error bars: "
+		      "95% confidence interval of the mean (none with a single repeat). Shorter is better.");
+	doc_plot_bars(d, "rss", "QEMU resident memory right after boot (mean, 95% CI)", "MiB", rss, n,
+		      "bars: resident memory of each guest's QEMU process once the guest is idle, which includes "
+		      "the guest RAM it has touched; lower is better.");
 }
 
 static const struct exp_metric boot_metrics[] = {
@@ -74,4 +125,10 @@ const struct experiment exp_boot_info = {
 	.estimate_s = boot_estimate_s,
 	.run = boot_run,
 	.report_group = boot_report_group,
+	.report_end = boot_report_end,
+	.explain = "Each run starts every guest afresh (a new copy-on-write overlay, a cold boot) and times the "
+		   "span from starting the domain to the first answer of the guest agent inside it, then reads "
+		   "the resident memory of the guest's QEMU process at idle. Theory gives no value here: read "
+		   "the bars as a baseline and compare runs with each other (harness compare). Error bars are "
+		   "95% confidence intervals of the mean and need at least two repeats.",
 };

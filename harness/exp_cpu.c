@@ -366,17 +366,19 @@ static int plot_series(const char *tmp, int idx, cJSON *run, const char *title, 
 	if (f == NULL)
 		return -1;
 	/* Titles come from the results: gnuplot string literals, never code. */
-	fprintf(f, "set terminal postscript eps enhanced color size 6in,2.6in font 'Helvetica,11'\n"
-		   "set output '%s'\nset title ", eps);
+	doc_gp_terminal(f, eps, 6, 2.6);
+	fputs("set title ", f);
 	{
-		cleanup_free char *full = xasprintf("Host CPU share over time: %s", title);
+		cleanup_free char *full = xasprintf("Host CPU share over time (first repeat): %s", title);
 		doc_gp_string(f, full);
 	}
+	/* The legend under the plot: a share line may be anywhere in [0, 1]. */
 	fputs(" noenhanced\n"
-	      "set xlabel 'time (s)'\nset ylabel 'share of host CPU time'\nset yrange [0:1]\n"
-	      "set key outside right\nset grid\nplot ", f);
+	      "set xlabel 'time since the start of the measurement (s)'\nset ylabel 'share of host CPU'\n"
+	      "set yrange [0:1]\nset ytics 0.25\nset key below horizontal\nset grid\nplot ", f);
 	cJSON_ArrayForEach(g, shares) {
-		fprintf(f, "%s'%s' using 1:%d with linespoints title ", col > 2 ? ", " : "", dat, col);
+		fprintf(f, "%s'%s' using 1:%d with linespoints lw 2 pt %d title ", col > 2 ? ", " : "", dat, col,
+			col == 2 ? 7 : 5);
 		doc_gp_string(f, g->string ? g->string : "?");
 		fputs(" noenhanced", f);
 		col++;
@@ -409,65 +411,79 @@ static void cpu_contention_report_group(struct report_doc *d, cJSON *grp, cJSON 
 	}
 	fputs(".TE\n", f);
 	first = first_run_with(runs, nruns, cJSON_GetObjectItemCaseSensitive(grp, "settings"));
-	if (first && plot_series(d->tmp, d->group, first, st, eps, sizeof(eps)) == 0) {
-		fprintf(f, ".PSPIC %s 6i 2.6i\n", eps);
-		d->plots++;
+	if (first && plot_series(d->tmp, d->group, first, st, eps, sizeof(eps)) == 0)
+		doc_figure(d, eps, 6, 2.6,
+			   "each guest's share of the host CPU time used by all guests, sampled every half second "
+			   "in the first repeat; the lines should stay near the expected shares in the table.");
+}
+
+/* A short label per group: only the settings that differ between groups. */
+static void varying_settings_text(cJSON *groups, cJSON *grp, char *buf, size_t len)
+{
+	cJSON *kv, *other;
+	size_t off = 0;
+
+	buf[0] = '\0';
+	cJSON_ArrayForEach(kv, cJSON_GetObjectItemCaseSensitive(grp, "settings")) {
+		bool varies = false;
+
+		if (!cJSON_IsString(kv) || kv->string == NULL)
+			continue;
+		cJSON_ArrayForEach(other, groups) {
+			const char *v;
+
+			if (strcmp(doc_jstr(other, "experiment", ""), exp_cpu_contention_info.name) != 0)
+				continue;
+			v = doc_jstr(cJSON_GetObjectItemCaseSensitive(other, "settings"), kv->string, "");
+			varies |= strcmp(v, kv->valuestring) != 0;
+		}
+		if (varies)
+			off += (size_t)snprintf(buf + off, off < len ? len - off : 0, "%s%s", off ? " " : "",
+						kv->valuestring);
 	}
 }
 
-/* Every setting's measured share (mean, 95% CI) beside the expected one. */
+/* Every setting's measured share (mean, 95% CI) beside the expected one,
+ * and the guests' throughput. */
 static void cpu_contention_report_end(struct report_doc *d, cJSON *groups)
 {
-	char dat[4096], gp[4096], eps[4096];
-	FILE *f;
+	struct doc_bar share[64], tput[64];
+	char labels[64][160];
+	size_t n = 0;
 	cJSON *grp;
-	int row = 0;
 
-	snprintf(dat, sizeof(dat), "%s/bars.dat", d->tmp);
-	snprintf(gp, sizeof(gp), "%s/bars.gp", d->tmp);
-	snprintf(eps, sizeof(eps), "%s/bars.eps", d->tmp);
-	f = fopen(dat, "w");
-	if (f == NULL)
-		return;
 	cJSON_ArrayForEach(grp, groups) {
-		char st[256];
+		char st[128];
 		cJSON *g;
+
 		if (strcmp(doc_jstr(grp, "experiment", ""), exp_cpu_contention_info.name) != 0)
 			continue;
-		doc_settings_text(cJSON_GetObjectItemCaseSensitive(grp, "settings"), st, sizeof(st));
+		varying_settings_text(groups, grp, st, sizeof(st));
 		cJSON_ArrayForEach(g, cJSON_GetObjectItemCaseSensitive(grp, "guests")) {
-			double mean = doc_jstat(g, "measured_share", "mean");
-			double lo = doc_jstat(g, "measured_share", "ci95_low");
-			double hi = doc_jstat(g, "measured_share", "ci95_high");
-			double ex = doc_jstat(g, "expected_share", "mean");
-			/* A data file: its strings are data, cleaned of what would
-			 * end the field or the line. */
-			fprintf(f, "%d \"", row++);
-			doc_gp_datum(f, doc_jstr(g, "name", "?"));
-			fputs("\\n", f);
-			doc_gp_datum(f, st);
-			fprintf(f, "\" %g %g %g %g\n", mean, lo, hi, ex);
+			if (n == sizeof(share) / sizeof(share[0]))
+				break;
+			snprintf(labels[n], sizeof(labels[n]), "%s%s%s", doc_jstr(g, "name", "?"), *st ? " " : "", st);
+			share[n] = (struct doc_bar){ labels[n], doc_jstat(g, "measured_share", "mean"),
+						     doc_jstat(g, "measured_share", "ci95_low"),
+						     doc_jstat(g, "measured_share", "ci95_high"),
+						     doc_jstat(g, "expected_share", "mean") };
+			tput[n] = (struct doc_bar){ labels[n], doc_jstat(g, "units_per_s", "mean"),
+						    doc_jstat(g, "units_per_s", "ci95_low"),
+						    doc_jstat(g, "units_per_s", "ci95_high"), NAN };
+			n++;
 		}
 	}
-	fclose(f);
-	if (row == 0)
+	if (n == 0)
 		return;
-	f = fopen(gp, "w");
-	if (f == NULL)
-		return;
-	fprintf(f, "set terminal postscript eps enhanced color size 6in,3in font 'Helvetica,9'\n"
-		   "set output '%s'\nset title 'Measured host CPU share (mean, 95%% CI) against expected'\n"
-		   "set ylabel 'share of host CPU time'\nset yrange [0:1.05]\nset style fill solid 0.5\n"
-		   "set boxwidth 0.6\nset grid y\nset key outside right top\nset xtics rotate by -30 noenhanced\n"
-		   "plot '%s' using 1:3:xtic(2) with boxes title 'measured', "
-		   "'' using 1:3:4:5 with yerrorbars lc rgb 'black' pt 0 title '95%% CI', "
-		   "'' using 1:6 with points pt 7 ps 1.5 lc rgb 'red' title 'expected'\n", eps, dat);
-	fclose(f);
-	if (doc_gnuplot(gp) == 0) {
-		fputs(".NH\nMeasured against expected\n.PP\n", d->f);
-		fprintf(d->f, ".PSPIC %s 6i 3i\n", eps);
-		d->plots++;
-	}
+	doc_heading(d, 2, "Measured against expected, all settings", 3.6);
+	doc_para(d, "One bar per guest and setting. A red dot inside the black error bar means the measurement "
+		    "agrees with the weights; a wide error bar means too few repeats to tell.");
+	doc_plot_bars(d, "share", "Measured host CPU share (mean, 95% CI) against expected", "share of host CPU",
+		      share, n, "bars: measured share of host CPU time, mean over the repeats; error bars: "
+				"95% confidence interval of the mean; red dots: the share the weights predict.");
+	doc_plot_bars(d, "units", "Guest throughput (mean, 95% CI)", "work units per second", tput, n,
+		      "work units per second that the CPU-bound program completed inside each guest; they "
+		      "follow the CPU share when both guests run the same program on the same vCPU shape.");
 }
 
 static const char *const pinnings[] = { "none", "same", "different", NULL };
@@ -485,7 +501,7 @@ static const struct exp_metric cpu_contention_metrics[] = {
 	  .help = "cpu_hog's throughput inside the guest" },
 	{ .name = "measured_share", .scope = METRIC_PER_GUEST, .path = { "measured_share" }, .unit = "fraction",
 	  .better = 0, .use = METRIC_SUMMARY | METRIC_COMPARE, .expected = "expected_share",
-	  .help = "the guest's part of the host CPU time all guests used" },
+	  .help = "the guest's part of the host CPU time all guests used", .tolerance = 0.05 },
 	{ .name = "expected_share", .scope = METRIC_PER_GUEST, .path = { "expected_share" }, .unit = "fraction",
 	  .better = 0, .use = METRIC_SUMMARY, .help = "the share the weights predict" },
 	{ .name = "steal_pct", .scope = METRIC_PER_GUEST, .path = { "guest", "steal_pct" }, .unit = "%",
@@ -512,4 +528,10 @@ const struct experiment exp_cpu_contention_info = {
 	.run = cpu_contention_run,
 	.report_group = cpu_contention_report_group,
 	.report_end = cpu_contention_report_end,
+	.explain = "Both guests run a CPU-bound program on every vCPU for the whole run, so the host must split "
+		   "its CPU time between them, and the weights (libvirt CPU shares) say how. Each table sets a "
+		   "guest's measured share of host CPU time beside the share its weight predicts; Jain's "
+		   "fairness index is 1 when every guest gets exactly its due. The time series shows whether "
+		   "the split holds from second to second, and the bar chart at the end sets every setting's "
+		   "measured share, with its 95% confidence interval, beside theory's value (red dot).",
 };

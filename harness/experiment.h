@@ -50,6 +50,9 @@ struct exp_metric {
 	unsigned use;			/* METRIC_SUMMARY | METRIC_COMPARE */
 	const char *expected;		/* metric holding theory's value for this one, or NULL */
 	const char *help;
+	/* The largest |measured - expected| (in unit) that still agrees with
+	 * theory: the report's pass/fail for a metric with expected; 0: none. */
+	double tolerance;
 };
 
 /* What the guests of a run must be when run is called. */
@@ -85,6 +88,9 @@ struct experiment {
 	 * after every group (groups is summary.json's list). NULL: nothing. */
 	void (*report_group)(struct report_doc *d, cJSON *group, cJSON *const *runs, size_t nruns);
 	void (*report_end)(struct report_doc *d, cJSON *groups);
+	/* For the report's reader (students too): two or three sentences on
+	 * what the experiment shows and how to read its plots, or NULL. */
+	const char *explain;
 };
 
 /* The value of setting key in a run: the axis value when the experiment

@@ -1,8 +1,12 @@
 #include "doc.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -36,12 +40,12 @@ int doc_gnuplot(const char *script)
 	return doc_run(argv, NULL);
 }
 
-void doc_text(FILE *f, const char *s)
+static void doc_text_n(FILE *f, const char *s, size_t n)
 {
 	/* \& first: the text never starts a request or a control line (".sy",
 	 * "'sy"), nor ends a table's text block ("T}"). */
 	fputs("\\&", f);
-	for (; *s; s++) {
+	for (; n && *s; s++, n--) {
 		unsigned char c = (unsigned char)*s;
 
 		if (c == '\\')
@@ -51,6 +55,11 @@ void doc_text(FILE *f, const char *s)
 		else
 			fputc(c, f);
 	}
+}
+
+void doc_text(FILE *f, const char *s)
+{
+	doc_text_n(f, s, (size_t)-1);
 }
 
 void doc_gp_string(FILE *f, const char *s)
@@ -112,4 +121,160 @@ void doc_settings_text(cJSON *settings, char *buf, size_t len)
 	}
 	if (off == 0)
 		snprintf(buf, len, "defaults");
+}
+
+void doc_heading(struct report_doc *d, int level, const char *title, double need_in)
+{
+	/* .ne: the heading moves to the next page with what must follow it. */
+	fprintf(d->f, ".ne %.2fi\n.NH %d\n", need_in + 0.4, level < 1 ? 1 : level > 2 ? 2 : level);
+	doc_text(d->f, title);
+	fputc('\n', d->f);
+}
+
+void doc_para(struct report_doc *d, const char *text)
+{
+	fputs(".PP\n", d->f);
+	doc_text(d->f, text);
+	fputc('\n', d->f);
+}
+
+void doc_gp_terminal(FILE *gp, const char *eps, double w_in, double h_in)
+{
+	/* The postscript terminal draws an EPS's text at half the size asked
+	 * for: twice DOC_FONT_PT prints at DOC_FONT_PT. */
+	fprintf(gp, "set terminal postscript eps enhanced color size %.2fin,%.2fin font 'Helvetica,%d'\n", w_in,
+		h_in, 2 * DOC_FONT_PT);
+	fputs("set output ", gp);
+	doc_gp_string(gp, eps);
+	fputc('\n', gp);
+}
+
+void doc_figure(struct report_doc *d, const char *eps, double w_in, double h_in, const char *caption)
+{
+	fprintf(d->f, ".ne %.2fi\n.PSPIC %s %.2fi %.2fi\n", h_in + (caption ? 0.5 : 0.2), eps, w_in, h_in);
+	if (caption) {
+		fputs(".LP\n.ps 9\n.vs 11\n\\fIFigure.\\fP\n", d->f);
+		doc_text(d->f, caption);
+		fputs("\n.br\n.ps\n.vs\n", d->f);
+	}
+	d->plots++;
+}
+
+void doc_verbatim(FILE *f, const char *text, size_t max_lines)
+{
+	/* Courier at 9 pt: 80 characters fill the 6.5 in of a text line. */
+	const size_t width = 80;
+	size_t lines = 0;
+
+	fputs(".LP\n.nf\n.ft C\n.ps 9\n.vs 11\n", f);
+	while (*text && lines < max_lines) {
+		size_t n = strcspn(text, "\n");
+		const char *p = text;
+
+		do {
+			size_t k = n - (size_t)(p - text) > width ? width : n - (size_t)(p - text);
+			doc_text_n(f, p, k);
+			fputc('\n', f);
+			p += k;
+			lines++;
+		} while (p < text + n && lines < max_lines);
+		text += n;
+		if (*text == '\n')
+			text++;
+	}
+	if (*text)
+		fputs("\\&[...]\n", f);
+	fputs(".ps\n.vs\n.ft\n.fi\n", f);
+}
+
+char *doc_read_file(const char *dir, const char *name, size_t max)
+{
+	char path[4200];
+	struct stat st;
+	char *buf;
+	ssize_t got;
+	size_t len = 0;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	/* O_NONBLOCK: a FIFO planted in a results directory must not hang us. */
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (size_t)st.st_size > max) {
+		close(fd);
+		return NULL;
+	}
+	buf = malloc(max + 1);
+	if (buf == NULL) {
+		close(fd);
+		return NULL;
+	}
+	while (len < max && ((got = read(fd, buf + len, max - len)) > 0 || (got < 0 && errno == EINTR)))
+		if (got > 0)
+			len += (size_t)got;
+	close(fd);
+	buf[len] = '\0';
+	return buf;
+}
+
+int doc_plot_bars(struct report_doc *d, const char *name, const char *title, const char *ylabel,
+		  const struct doc_bar *bars, size_t n, const char *caption)
+{
+	char dat[4096], gp[4096], eps[4096];
+	bool any_expected = false;
+	double top = 0;
+	FILE *f;
+
+	if (n == 0)
+		return -1;
+	snprintf(dat, sizeof(dat), "%s/bars-%s-%d.dat", d->tmp, name, d->plots);
+	snprintf(gp, sizeof(gp), "%s/bars-%s-%d.gp", d->tmp, name, d->plots);
+	snprintf(eps, sizeof(eps), "%s/bars-%s-%d.eps", d->tmp, name, d->plots);
+	f = fopen(dat, "w");
+	if (f == NULL)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		const struct doc_bar *b = &bars[i];
+
+		fprintf(f, "%zu \"", i);
+		/* A quoted label may hold blanks; nothing that ends it. */
+		for (const char *c = b->label ? b->label : "?"; *c; c++) {
+			char one[2] = { *c, '\0' };
+
+			if (*c == ' ')
+				fputc(' ', f);
+			else
+				doc_gp_datum(f, one);
+		}
+		fprintf(f, "\" %g %g %g %g\n", b->mean, isfinite(b->lo) ? b->lo : b->mean,
+			isfinite(b->hi) ? b->hi : b->mean, b->expected);
+		any_expected |= isfinite(b->expected);
+		top = fmax(top, fmax(isfinite(b->hi) ? b->hi : 0, fmax(isfinite(b->mean) ? b->mean : 0,
+									  isfinite(b->expected) ? b->expected : 0)));
+	}
+	fclose(f);
+	f = fopen(gp, "w");
+	if (f == NULL)
+		return -1;
+	doc_gp_terminal(f, eps, 6, 3);
+	fputs("set title ", f);
+	doc_gp_string(f, title);
+	fputs(" noenhanced\nset ylabel ", f);
+	doc_gp_string(f, ylabel);
+	/* Headroom above the tallest bar; the legend under the plot, never on it. */
+	fprintf(f, " noenhanced\nset yrange [0:%g]\nset xrange [-0.6:%zu.6]\nset style fill solid 0.5 border -1\n"
+		   "set boxwidth 0.6\nset grid y\nset key below horizontal\nset xtics %s noenhanced\nplot ",
+		top > 0 ? top * 1.15 : 1, n - 1, n > 4 ? "rotate by -25" : "");
+	fprintf(f, "'%s' using 1:3:xtic(2) with boxes lc rgb '#4a7ebb' title 'measured (mean)', "
+		   "'' using 1:3:4:5 with yerrorbars lc rgb 'black' lw 2 pt 0 title '95%% confidence interval'",
+		dat);
+	if (any_expected)
+		fputs(", '' using 1:6 with points pt 7 ps 2 lc rgb '#d62728' title 'expected (theory)'", f);
+	fputc('\n', f);
+	fclose(f);
+	if (doc_gnuplot(gp) < 0)
+		return -1;
+	doc_figure(d, eps, 6, 3, caption);
+	return 0;
 }

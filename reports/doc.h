@@ -38,4 +38,36 @@ double doc_jstat(cJSON *o, const char *key, const char *field);
 /* "k=v, k=v" of a settings object, or "defaults". */
 void doc_settings_text(cJSON *settings, char *buf, size_t len);
 
+/* Layout for print. Figures are drawn for their size on paper: fonts of
+ * DOC_FONT_PT (at least 8 pt), legends outside the plot area. */
+#define DOC_FONT_PT 9
+
+/* A numbered heading (level 1 or 2, title untrusted), kept on the page of
+ * at least need_in inches of what follows (never alone at a page's foot). */
+void doc_heading(struct report_doc *d, int level, const char *title, double need_in);
+/* Plain text from the project (never from results): a paragraph. */
+void doc_para(struct report_doc *d, const char *text);
+/* A gnuplot "set terminal ... set output" for an EPS of w x h inches whose
+ * fonts print at DOC_FONT_PT. */
+void doc_gp_terminal(FILE *gp, const char *eps, double w_in, double h_in);
+/* Place an EPS figure w x h inches, moved whole to the next page when the
+ * rest of this one is too short; caption (project text) may be NULL. */
+void doc_figure(struct report_doc *d, const char *eps, double w_in, double h_in, const char *caption);
+/* Untrusted text shown as it is (monospace, one output line per line,
+ * escaped like doc_text), at most max_lines lines. */
+void doc_verbatim(FILE *f, const char *text, size_t max_lines);
+/* A regular file of at most max bytes from a results directory into a new
+ * NUL-terminated buffer; NULL when absent, not a regular file or too big. */
+char *doc_read_file(const char *dir, const char *name, size_t max);
+
+/* A bar with its 95% confidence interval and, when not NaN, theory's value. */
+struct doc_bar {
+	const char *label;	/* untrusted: written as cleaned data */
+	double mean, lo, hi, expected;
+};
+/* Bars with error bars (and expected points when any bar has one) as a
+ * figure of the report; name makes the files unique. 0 when placed. */
+int doc_plot_bars(struct report_doc *d, const char *name, const char *title, const char *ylabel,
+		  const struct doc_bar *bars, size_t n, const char *caption);
+
 #endif

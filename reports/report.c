@@ -2,14 +2,24 @@
 
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "doc.h"
 #include "experiments.h"
 #include "records.h"
+
+/* What the report reads: every part of it is untrusted data. */
+struct report_in {
+	const char *dir;
+	cJSON *env, *summary, *groups;
+	struct run_records rr;
+	size_t nok, nfail, nwarm;
+};
 
 static int fail(char *errbuf, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static int fail(char *errbuf, size_t errlen, const char *fmt, ...)
@@ -22,37 +32,571 @@ static int fail(char *errbuf, size_t errlen, const char *fmt, ...)
 	return -1;
 }
 
+/* A number for a table: three significant places where that is readable. */
+static void fmt_num(char *buf, size_t len, double v)
+{
+	if (!isfinite(v))
+		snprintf(buf, len, "?");
+	else if (fabs(v) < 10)
+		snprintf(buf, len, "%.3f", v);
+	else if (fabs(v) < 1000)
+		snprintf(buf, len, "%.1f", v);
+	else
+		snprintf(buf, len, "%.0f", v);
+}
+
+/* The run's name: the last component of dir, trailing slashes ignored. */
+static void run_dir_name(const char *dir, char *buf, size_t len)
+{
+	size_t n = strlen(dir), b;
+
+	while (n > 1 && dir[n - 1] == '/')
+		n--;
+	b = n;
+	while (b > 0 && dir[b - 1] != '/')
+		b--;
+	snprintf(buf, len, "%.*s", (int)(n - b), dir + b);
+}
+
+static bool rec_ok(cJSON *rec)
+{
+	return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rec, "ok"));
+}
+
+/* Distinct values of each settings key over an experiment's groups:
+ * "shares 1024:1024, 2048:1024; pinning same". */
+static void settings_values(cJSON *groups, const char *exp, char *buf, size_t len)
+{
+	cJSON *seen = cJSON_CreateObject(), *grp, *kv, *vals;
+	size_t off = 0;
+
+	buf[0] = '\0';
+	cJSON_ArrayForEach(grp, groups) {
+		if (strcmp(doc_jstr(grp, "experiment", ""), exp) != 0)
+			continue;
+		cJSON_ArrayForEach(kv, cJSON_GetObjectItemCaseSensitive(grp, "settings")) {
+			bool dup = false;
+			cJSON *v;
+
+			if (!cJSON_IsString(kv) || kv->string == NULL)
+				continue;
+			vals = cJSON_GetObjectItemCaseSensitive(seen, kv->string);
+			if (vals == NULL)
+				vals = cJSON_AddArrayToObject(seen, kv->string);
+			cJSON_ArrayForEach(v, vals)
+				dup |= strcmp(v->valuestring, kv->valuestring) == 0;
+			if (!dup)
+				cJSON_AddItemToArray(vals, cJSON_CreateString(kv->valuestring));
+		}
+	}
+	cJSON_ArrayForEach(vals, seen) {
+		cJSON *v;
+		bool first = true;
+
+		off += (size_t)snprintf(buf + off, off < len ? len - off : 0, "%s%s ", off ? "; " : "", vals->string);
+		cJSON_ArrayForEach(v, vals) {
+			off += (size_t)snprintf(buf + off, off < len ? len - off : 0, "%s%s", first ? "" : ", ",
+						v->valuestring);
+			first = false;
+		}
+	}
+	if (off == 0)
+		snprintf(buf, len, "defaults only");
+	cJSON_Delete(seen);
+}
+
+/* The experiments of the run, each once, in the order of summary.json. */
+static size_t run_experiment_names(cJSON *groups, const char **names, size_t max)
+{
+	size_t n = 0;
+	cJSON *grp;
+
+	cJSON_ArrayForEach(grp, groups) {
+		const char *e = doc_jstr(grp, "experiment", "?");
+		bool dup = false;
+
+		for (size_t i = 0; i < n; i++)
+			dup |= strcmp(names[i], e) == 0;
+		if (!dup && n < max)
+			names[n++] = e;
+	}
+	return n;
+}
+
+/* The "suite:" line of the suite file as run, into buf ("" when none). */
+static void suite_name(const char *dir, char *buf, size_t len)
+{
+	char *text = doc_read_file(dir, "suite.yaml", 1 << 20), *p;
+
+	buf[0] = '\0';
+	for (p = text; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
+		if (strncmp(p, "suite:", 6) == 0) {
+			p += 6;
+			p += strspn(p, " \t\"'");
+			snprintf(buf, len, "%.*s", (int)strcspn(p, "\"'\r\n #"), p);
+			break;
+		}
+	}
+	free(text);
+}
+
+static void write_title(FILE *f, const struct report_in *in)
+{
+	double first = NAN, last = NAN;
+	char when[128] = "?", name[256];
+	char suite[128];
+
+	for (size_t i = 0; i < in->rr.n; i++) {
+		double s = doc_jnum(in->rr.recs[i], "started"), e = doc_jnum(in->rr.recs[i], "finished");
+
+		if (isfinite(s) && !(s >= first))
+			first = s;
+		if (isfinite(e) && !(e <= last))
+			last = e;
+	}
+	if (isfinite(first) && first > 0 && first < 1e11) {
+		time_t t = (time_t)first;
+		struct tm tm;
+
+		if (gmtime_r(&t, &tm))
+			strftime(when, sizeof(when), "%Y-%m-%d %H:%M UTC", &tm);
+	}
+	/* Ragged right: long values in narrow table cells read badly justified. */
+	fputs(".nr PS 10\n.nr VS 12\n.nr PO 1i\n.nr LL 6.5i\n.ll 6.5i\n.nr HY 0\n.hy 0\n.ds CH\n.ds CF Page %\n.ad l\n.TL\nHypervisor benchmark report\n.LP\n.ce 1\n", f);
+	run_dir_name(in->dir, name, sizeof(name));
+	doc_text(f, name);
+	fputs("\n.sp 0.5\n", f);
+	fputs(".NH 1\nWhat was run\n.PP\n", f);
+	fprintf(f, "%zu recorded run(s), %zu succeeded, %zu failed", in->rr.n, in->nok, in->nfail);
+	if (in->nwarm)
+		fprintf(f, " (%zu warm-up runs, not in the statistics)", in->nwarm);
+	fputs(", started ", f);
+	doc_text(f, when);
+	if (isfinite(first) && isfinite(last) && last >= first)
+		fprintf(f, " and lasting %.0f min", (last - first) / 60);
+	suite_name(in->dir, suite, sizeof(suite));
+	fputs(". Suite ", f);
+	doc_text(f, *suite ? suite : "?");
+	fputs(" (its exact file and the commands to repeat it are in the appendix).\n", f);
+
+	const char *names[64];
+	size_t ne = run_experiment_names(in->groups, names, 64);
+	fputs(".TS\nbox;\nlb | lb | lb | lb\nl | lw(2.2i) | lw(1.8i) | n.\n"
+	      "experiment\twhat it measures\tsettings varied\tgroups\n_\n", f);
+	for (size_t e = 0; e < ne; e++) {
+		const struct experiment *ops = experiment_find(names[e]);
+		char vals[1024];
+		size_t ngroups = 0;
+		cJSON *grp;
+
+		cJSON_ArrayForEach(grp, in->groups)
+			ngroups += strcmp(doc_jstr(grp, "experiment", ""), names[e]) == 0;
+		settings_values(in->groups, names[e], vals, sizeof(vals));
+		doc_text(f, names[e]);
+		fputs("\tT{\n", f);
+		doc_text(f, ops && ops->summary ? ops->summary : "not an experiment this harness knows");
+		fputs("\nT}\tT{\n", f);
+		doc_text(f, vals);
+		fprintf(f, "\nT}\t%zu\n", ngroups);
+	}
+	fputs(".TE\n", f);
+}
+
+static void write_environment_short(FILE *f, const struct report_in *in)
+{
+	cJSON *acc = cJSON_GetObjectItemCaseSensitive(in->env, "accelerator");
+	const char *accname = doc_jstr(acc, "name", "unknown");
+	bool kvm = strcmp(accname, "kvm") == 0;
+	char line[1024];
+
+	fputs(".ne 2i\n.NH 1\nEnvironment\n.LP\n", f);
+	/* The warning a reader must not miss, boxed, before any number. */
+	fputs(".TS\nbox center;\nlw(6i).\nT{\n", f);
+	if (kvm) {
+		fputs("\\fBAccelerator: KVM (hardware virtualization).\\fP\n", f);
+	} else {
+		fprintf(f, "\\fBAccelerator: %s\\fP\n",
+			strcmp(accname, "tcg") == 0 ? "TCG (software emulation)." : "unknown.");
+		fputs("\\fBThese numbers measure QEMU's emulation (TCG), not hardware virtualization:\\fP\n"
+		      "compare them only with other TCG runs, never with KVM numbers.\n", f);
+	}
+	fputs(".br\n", f);
+	doc_text(f, doc_jstr(acc, "reason", ""));
+	fputs("\nT}\n.TE\n.PP\n", f);
+	snprintf(line, sizeof(line), "Host: %s, %.0f CPUs, %.0f MiB; kernel %s; QEMU %s, libvirt %s.",
+		 doc_jstr(in->env, "host_cpu", "?"), doc_jnum(in->env, "host_cpus"), doc_jnum(in->env, "host_mem_mib"),
+		 doc_jstr(in->env, "host_kernel", "?"), doc_jstr(in->env, "qemu_version", "?"),
+		 doc_jstr(in->env, "libvirt_version", "?"));
+	doc_text(f, line);
+	fputs("\nCPU weights applied through: ", f);
+	doc_text(f, doc_jstr(in->env, "cpu_weight_mechanism", "?"));
+	fputs(". The whole environment is in the appendix.\n", f);
+}
+
+/* One row of the verdict table per guest and metric that theory predicts:
+ * measured mean and 95% CI beside expected, pass when within tolerance. */
+static void verdict_rows(FILE *f, cJSON *grp, const struct experiment *ops, size_t *npass, size_t *nfail_checks)
+{
+	char st[512], ex[32], me[32], lo[32], hi[32], tol[32];
+	bool any = false;
+	cJSON *g;
+
+	doc_settings_text(cJSON_GetObjectItemCaseSensitive(grp, "settings"), st, sizeof(st));
+	for (size_t m = 0; ops && m < ops->nmetrics; m++) {
+		const struct exp_metric *mt = &ops->metrics[m];
+		/* Per guest: each entry of "guests"; per run: the group itself. */
+		bool per_run = mt->scope == METRIC_PER_RUN;
+		cJSON *holders = per_run ? NULL : cJSON_GetObjectItemCaseSensitive(grp, "guests");
+
+		if (mt->expected == NULL || (!per_run && holders == NULL))
+			continue;
+		for (g = per_run ? grp : holders->child; g; g = per_run ? NULL : g->next) {
+			double mean = doc_jstat(g, mt->name, "mean"), e = doc_jstat(g, mt->expected, "mean");
+			bool pass = fabs(mean - e) <= mt->tolerance;
+
+			if (!isfinite(mean) && !isfinite(e))
+				continue;
+			fmt_num(ex, sizeof(ex), e);
+			fmt_num(me, sizeof(me), mean);
+			fmt_num(lo, sizeof(lo), doc_jstat(g, mt->name, "ci95_low"));
+			fmt_num(hi, sizeof(hi), doc_jstat(g, mt->name, "ci95_high"));
+			snprintf(tol, sizeof(tol), "\\(+-%g", mt->tolerance);
+			fputs("T{\n", f);
+			doc_text(f, ops->name);
+			fputs(":\n", f);
+			doc_text(f, st);
+			fputs("\nT}\t", f);
+			doc_text(f, per_run ? "all" : doc_jstr(g, "name", "?"));
+			fprintf(f, "\t%s\t%s\t%s (%s\\(en%s)\t%s\t", mt->name, ex, me, lo, hi,
+				mt->tolerance > 0 ? tol : "\\(em");
+			if (mt->tolerance <= 0 || !isfinite(mean) || !isfinite(e)) {
+				fputs("\\(em\n", f);
+			} else if (pass) {
+				fputs("pass\n", f);
+				(*npass)++;
+			} else {
+				fputs("\\fBFAIL\\fP\n", f);
+				(*nfail_checks)++;
+			}
+			any = true;
+		}
+	}
+	if (!any) {
+		fputs("T{\n", f);
+		doc_text(f, ops ? ops->name : doc_jstr(grp, "experiment", "?"));
+		fputs(":\n", f);
+		doc_text(f, st);
+		fprintf(f, "\nT}\tall\t\\(em\t\\(em\tT{\n%s\nT}\t\\(em\t\\(em\n",
+			ops ? "measured only (no theoretical value)" : "unknown experiment");
+	}
+}
+
+static void write_verdicts(FILE *f, const struct report_in *in)
+{
+	size_t npass = 0, nbad = 0;
+	cJSON *grp;
+	FILE *rows = tmpfile();
+	char *buf = NULL;
+	long len;
+
+	if (rows == NULL)
+		return;
+	cJSON_ArrayForEach(grp, in->groups)
+		verdict_rows(rows, grp, experiment_find(doc_jstr(grp, "experiment", "?")), &npass, &nbad);
+	len = ftell(rows);
+	if (len >= 0 && (buf = calloc(1, (size_t)len + 1)) != NULL) {
+		rewind(rows);
+		if (fread(buf, 1, (size_t)len, rows) != (size_t)len)
+			buf[0] = '\0';
+	}
+	fclose(rows);
+
+	fputs(".ne 2.5i\n.NH 1\nVerdict\n.PP\n", f);
+	if (in->nfail == 0 && nbad == 0)
+		fprintf(f, "\\fBAll %zu run(s) succeeded; %zu of %zu check(s) against theory pass.\\fP", in->nok, npass,
+			npass + nbad);
+	else
+		fprintf(f, "\\fB%zu run(s) failed; %zu check(s) against theory fail, %zu pass.\\fP", in->nfail, nbad,
+			npass);
+	fputs(" A check passes when the measured mean is within the experiment's tolerance of theory's value; "
+	      "the 95% confidence interval says how much the mean itself could move between runs.\n", f);
+	fputs(".ps 9\n.vs 11\n.TS H\nbox;\nlb | lb | lb | lb | lb | lb | lb\n"
+	      "lw(1.6i) | l | l | n | lw(1.1i) | l | l.\n"
+	      "experiment: settings\tguest\tmetric\texpected\tmeasured (95% CI)\ttol.\tverdict\n_\n.TH\n", f);
+	if (buf)
+		fputs(buf, f);
+	free(buf);
+	fputs(".TE\n.ps\n.vs\n", f);
+
+	/* Regressions: only a comparison with a baseline can say. */
+	cJSON *cmp = results_read_json(in->dir, "compare.json", &(struct herror){ 0 });
+	char *ctxt = doc_read_file(in->dir, "compare.txt", 1 << 20);
+	fputs(".PP\nRegressions: ", f);
+	if (cmp) {
+		cJSON *reg = cJSON_GetObjectItemCaseSensitive(cmp, "regressions");
+		const char *v = doc_jstr(cmp, "verdict", NULL);
+
+		if (v) {
+			doc_text(f, v);
+			fputs(". ", f);
+		}
+		if (cJSON_IsNumber(reg))
+			fprintf(f, "%.0f regression(s) against the baseline. ", reg->valuedouble);
+		else if (cJSON_IsArray(reg))
+			fprintf(f, "%d regression(s) against the baseline. ", cJSON_GetArraySize(reg));
+		fputs("The comparison's section gives the details.\n", f);
+	} else if (ctxt) {
+		fputs("this run was compared with a baseline; see the comparison's section.\n", f);
+	} else {
+		fputs("not compared with a baseline (harness compare BASE THIS, or ci/nightly, which keeps "
+		      "compare.txt or compare.json in the results directory).\n", f);
+	}
+	cJSON_Delete(cmp);
+	free(ctxt);
+
+	if (in->nfail) {
+		fputs(".PP\nFailed runs:\n", f);
+		for (size_t i = 0; i < in->rr.n; i++) {
+			if (rec_ok(in->rr.recs[i]))
+				continue;
+			fputs(".IP \\(bu 2\n", f);
+			doc_text(f, doc_jstr(in->rr.recs[i], "run_id", "?"));
+			fputs(": ", f);
+			doc_text(f, doc_jstr(in->rr.recs[i], "error", "failed"));
+			fputc('\n', f);
+		}
+	}
+}
+
+/* One section per experiment: what it shows, then its groups, then the
+ * plots over all of them. */
+static void write_sections(struct report_doc *doc, const struct report_in *in, cJSON *const *runs)
+{
+	FILE *f = doc->f;
+	const char *names[64];
+	size_t ne = run_experiment_names(in->groups, names, 64);
+
+	for (size_t e = 0; e < ne; e++) {
+		const struct experiment *ops = experiment_find(names[e]);
+		cJSON *grp;
+
+		doc_heading(doc, 1, names[e], 1.5);
+		if (ops && ops->explain)
+			doc_para(doc, ops->explain);
+		else if (ops && ops->summary)
+			doc_para(doc, ops->summary);
+		else
+			doc_para(doc, "Not an experiment this harness knows: its groups are listed without plots.");
+		if (ops && ops->theory) {
+			fputs(".PP\n\\fITheory:\\fP ", f);
+			doc_text(f, ops->theory);
+			fputs(".\n", f);
+		}
+		cJSON_ArrayForEach(grp, in->groups) {
+			char st[512];
+
+			if (strcmp(doc_jstr(grp, "experiment", "?"), names[e]) != 0)
+				continue;
+			doc_settings_text(cJSON_GetObjectItemCaseSensitive(grp, "settings"), st, sizeof(st));
+			doc_heading(doc, 2, st, 1.2);
+			fprintf(f, ".PP\n%.0f recorded run(s).", doc_jnum(grp, "runs"));
+			if (ops && ops->report_group)
+				ops->report_group(doc, grp, runs, in->rr.n);
+			else
+				fputs("\n", f);
+			doc->group++;
+		}
+		if (ops && ops->report_end)
+			ops->report_end(doc, in->groups);
+	}
+}
+
+static void write_comparison(struct report_doc *doc, const struct report_in *in)
+{
+	char *txt = doc_read_file(in->dir, "compare.txt", 1 << 20);
+	cJSON *cmp = NULL;
+
+	if (txt == NULL) {
+		cmp = results_read_json(in->dir, "compare.json", &(struct herror){ 0 });
+		if (cmp)
+			txt = cJSON_Print(cmp);
+	}
+	if (txt) {
+		doc_heading(doc, 1, "Comparison with a baseline", 1.5);
+		doc_para(doc, "The output of harness compare for this run against its baseline, as it was written to "
+			      "the results directory.");
+		doc_verbatim(doc->f, txt, 400);
+	}
+	free(txt);
+	cJSON_Delete(cmp);
+}
+
+static void env_row(FILE *f, const char *key, cJSON *v)
+{
+	fprintf(f, "%s\tT{\n", key);
+	if (cJSON_IsString(v))
+		doc_text(f, v->valuestring);
+	else if (cJSON_IsNumber(v))
+		fprintf(f, "%.0f", v->valuedouble);
+	else
+		doc_text(f, "?");
+	fputs("\nT}\n", f);
+}
+
+/* Domain XML digests where the records carry them (a guest's string field
+ * named like "domain_xml_digest"); 0 when none. */
+static size_t xml_digest_rows(FILE *f, const struct report_in *in)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < in->rr.n; i++) {
+		cJSON *g, *kv;
+
+		cJSON_ArrayForEach(g, cJSON_GetObjectItemCaseSensitive(in->rr.recs[i], "guests")) {
+			cJSON_ArrayForEach(kv, g) {
+				if (!cJSON_IsString(kv) || kv->string == NULL || strstr(kv->string, "xml") == NULL ||
+				    (strstr(kv->string, "digest") == NULL && strstr(kv->string, "sha") == NULL))
+					continue;
+				if (n++ == 0)
+					fputs(".ps 9\n.vs 11\n.TS H\nbox;\nlb | lb | lb\nlw(2.9i) | l | lw(2i).\n"
+					      "run\tguest\tdomain XML digest\n_\n.TH\n", f);
+				fputs("T{\n", f);
+				doc_text(f, doc_jstr(in->rr.recs[i], "run_id", "?"));
+				fputs("\nT}\t", f);
+				doc_text(f, doc_jstr(g, "name", "?"));
+				fputs("\tT{\n", f);
+				doc_text(f, kv->valuestring);
+				fputs("\nT}\n", f);
+			}
+		}
+	}
+	if (n)
+		fputs(".TE\n.ps\n.vs\n", f);
+	return n;
+}
+
+static void write_appendix(struct report_doc *doc, const struct report_in *in)
+{
+	FILE *f = doc->f;
+	char *suite = doc_read_file(in->dir, "suite.yaml", 1 << 20);
+	cJSON *img;
+
+	fputs(".bp\n", f);
+	doc_heading(doc, 1, "Appendix: settings, digests and how to reproduce", 2);
+	doc_heading(doc, 2, "Commands to reproduce", 1.2);
+	doc_para(doc, "The suite file as run is kept in the results directory. Run it again on a host with the "
+		      "same accelerator (HARNESS_ACCEL=kvm or tcg forces one), then make this report for the new "
+		      "run and compare the two:");
+	{
+		cleanup_free char *cmds = xasprintf("harness run suite %s/suite.yaml\n"
+						    "harness report results/<new-run-id> -o report.pdf\n"
+						    "harness compare %s results/<new-run-id>",
+						    in->dir, in->dir);
+		doc_verbatim(f, cmds, 10);
+	}
+	if (suite) {
+		doc_heading(doc, 2, "The suite as run (suite.yaml)", 1.5);
+		doc_verbatim(f, suite, 300);
+	}
+
+	doc_heading(doc, 2, "Every recorded run and its settings", 1.2);
+	fputs(".LP\n.ps 9\n.vs 11\n.TS H\nbox;\nlb | lb | lb\nlw(3.1i) | lw(2.2i) | l.\nrun\tsettings\tresult\n_\n.TH\n", f);
+	for (size_t i = 0; i < in->rr.n; i++) {
+		char st[512];
+		cJSON *rec = in->rr.recs[i];
+
+		doc_settings_text(cJSON_GetObjectItemCaseSensitive(rec, "settings"), st, sizeof(st));
+		fputs("T{\n", f);
+		doc_text(f, doc_jstr(rec, "run_id", "?"));
+		fputs("\nT}\tT{\n", f);
+		doc_text(f, st);
+		fprintf(f, "\nT}\t%s%s\n", rec_ok(rec) ? "ok" : "failed",
+			cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rec, "warmup")) ? " (warm-up)" : "");
+	}
+	fputs(".TE\n.ps\n.vs\n", f);
+
+	doc_heading(doc, 2, "Environment", 2);
+	fputs(".LP\n.ps 9\n.vs 11\n.TS\nbox;\nlb lw(4.2i).\n", f);
+	static const char *const keys[] = { "host_cpu", "host_cpus", "host_mem_mib", "host_kernel", "libvirt_version",
+					    "qemu_version", "libguestfs_version", "libvirt_uri", "cpu_weight_mechanism",
+					    NULL };
+	env_row(f, "accelerator", cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(in->env,
+											      "accelerator"),
+								     "name"));
+	for (size_t k = 0; keys[k]; k++)
+		env_row(f, keys[k], cJSON_GetObjectItemCaseSensitive(in->env, keys[k]));
+	fputs(".TE\n.ps\n.vs\n", f);
+	const char *ar = doc_jstr(cJSON_GetObjectItemCaseSensitive(in->env, "accelerator"), "reason", "");
+	if (*ar) {
+		fputs(".PP\nAccelerator: ", f);
+		doc_text(f, ar);
+		fputs(".\n", f);
+	}
+	const char *wr = doc_jstr(in->env, "cpu_weight_reason", "");
+	if (*wr) {
+		fputs(".PP\nCPU weights: ", f);
+		doc_text(f, wr);
+		fputs(".\n", f);
+	}
+
+	doc_heading(doc, 2, "Digests", 1.5);
+	fputs(".PP\n", f);
+	if (xml_digest_rows(f, in) == 0)
+		fputs("The records carry no domain XML digests; the guests are identified by their images' and "
+		      "the guest payload's digests:\n", f);
+	else
+		fputs(".PP\nThe images and the guest payload:\n", f);
+	fputs(".ps 9\n.vs 11\n.TS\nbox;\nlb | lb | lb | lb\nl | l | lw(2.4i) | l.\n"
+	      "guest\timage\tDebian suite, kernel\tdigest\n_\n", f);
+	cJSON_ArrayForEach(img, cJSON_GetObjectItemCaseSensitive(in->env, "images")) {
+		char line[512];
+
+		doc_text(f, doc_jstr(img, "guest", "?"));
+		fputc('\t', f);
+		doc_text(f, doc_jstr(img, "image", "?"));
+		fputs("\tT{\n", f);
+		snprintf(line, sizeof(line), "%s, %s", doc_jstr(img, "suite", "?"), doc_jstr(img, "kernel", "?"));
+		doc_text(f, line);
+		fputs("\nT}\t", f);
+		doc_text(f, doc_jstr(img, "digest", "?"));
+		fputc('\n', f);
+	}
+	fputs("guest payload\t\\(em\tT{\nthe project's binaries put into every image\nT}\t", f);
+	doc_text(f, doc_jstr(in->env, "guest_payload_digest", "?"));
+	fputs("\n.TE\n.ps\n.vs\n", f);
+	free(suite);
+}
+
 int report_build(const char *dir, const char *out_pdf, char *errbuf, size_t errlen)
 {
 	char tmp[] = "/tmp/harness-report.XXXXXX", ms[4200], ps[4200];
-	cJSON *env, *summary, *groups, *grp, **runs;
-	struct run_records rr = { 0 };
+	struct report_in in = { .dir = dir };
 	struct report_doc doc = { 0 };
 	struct herror err = { 0 };
-	size_t nruns, nok = 0, nfail = 0;
 	FILE *f;
 	int r = -1;
 
-	env = results_read_json(dir, "env.json", &err);
-	if (env == NULL)
+	in.env = results_read_json(dir, "env.json", &err);
+	if (in.env == NULL)
 		return fail(errbuf, errlen, "cannot read '%s/env.json': not a results directory of a finished run", dir);
-	summary = results_read_json(dir, "summary.json", &err);
-	if (summary == NULL) {
-		cJSON_Delete(env);
+	in.summary = results_read_json(dir, "summary.json", &err);
+	if (in.summary == NULL) {
+		cJSON_Delete(in.env);
 		return fail(errbuf, errlen, "cannot read '%s/summary.json'", dir);
 	}
-	groups = cJSON_GetObjectItemCaseSensitive(summary, "groups");
-	if (records_load(dir, RECORDS_ALL, &rr, &err) < 0) {
+	in.groups = cJSON_GetObjectItemCaseSensitive(in.summary, "groups");
+	if (!cJSON_IsArray(in.groups))
+		in.groups = NULL;
+	if (records_load(dir, RECORDS_ALL, &in.rr, &err) < 0) {
 		r = fail(errbuf, errlen, "%s", err.msg);
 		goto out_json;
 	}
-	runs = rr.recs;
-	nruns = rr.n;
-	for (size_t i = 0; i < nruns; i++) {
-		if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(runs[i], "ok")))
-			nok++;
+	for (size_t i = 0; i < in.rr.n; i++) {
+		if (rec_ok(in.rr.recs[i]))
+			in.nok++;
 		else
-			nfail++;
+			in.nfail++;
+		in.nwarm += cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(in.rr.recs[i], "warmup"));
 	}
 	if (mkdtemp(tmp) == NULL) {
 		r = fail(errbuf, errlen, "cannot create a temporary directory: %s", strerror(errno));
@@ -65,92 +609,18 @@ int report_build(const char *dir, const char *out_pdf, char *errbuf, size_t errl
 		r = fail(errbuf, errlen, "cannot write '%s'", ms);
 		goto out_tmp;
 	}
-
-	cJSON *acc = cJSON_GetObjectItemCaseSensitive(env, "accelerator");
-	const char *accname = doc_jstr(acc, "name", "unknown");
-	fprintf(f, ".nr PS 10\n.nr VS 12\n.ds CH\n.ds CF Page %%\n.TL\nHypervisor benchmark report\n.AB no\n");
-	const char *rid = strrchr(dir, '/');
-	fputs("Results: ", f);
-	doc_text(f, rid && rid[1] ? rid + 1 : dir);
-	/* Ragged right: long values in narrow table cells read badly justified. */
-	fputs("\n.AE\n.ad l\n", f);
-	fprintf(f, ".NH\nEnvironment\n.PP\n");
-	fprintf(f, ".B \"Accelerator: %s\"\n.br\n", strcmp(accname, "kvm") == 0 ? "KVM" : "TCG (software emulation)");
-	doc_text(f, doc_jstr(acc, "reason", ""));
-	fputs(".\n", f);
-	if (strcmp(accname, "tcg") == 0)
-		fputs(".PP\n.B \"These numbers measure QEMU's emulation (TCG), not hardware virtualization.\"\n", f);
-	fputs(".TS\nbox;\nlb lw(3.9i).\n", f);
-	static const char *const keys[] = { "host_cpu", "host_cpus", "host_mem_mib", "host_kernel", "libvirt_version",
-					    "qemu_version", "libguestfs_version", "libvirt_uri", "guest_payload_digest",
-					    "cpu_weight_mechanism", NULL };
-	for (size_t k = 0; keys[k]; k++) {
-		cJSON *v = cJSON_GetObjectItemCaseSensitive(env, keys[k]);
-		fprintf(f, "%s\tT{\n", keys[k]);
-		if (cJSON_IsString(v))
-			doc_text(f, v->valuestring);
-		else if (cJSON_IsNumber(v))
-			fprintf(f, "%.0f", v->valuedouble);
-		fputs("\nT}\n", f);
-	}
-	cJSON *img;
-	cJSON_ArrayForEach(img, cJSON_GetObjectItemCaseSensitive(env, "images")) {
-		fputs("image ", f);
-		doc_text(f, doc_jstr(img, "guest", "?"));
-		fputs("\tT{\n", f);
-		char line[512];
-		snprintf(line, sizeof(line), "%s: Debian %s, kernel %s, digest %s", doc_jstr(img, "image", "?"),
-			 doc_jstr(img, "suite", "?"), doc_jstr(img, "kernel", "?"), doc_jstr(img, "digest", "?"));
-		doc_text(f, line);
-		fputs("\nT}\n", f);
-	}
-	fputs(".TE\n", f);
-	const char *wr = doc_jstr(env, "cpu_weight_reason", "");
-	if (*wr) {
-		fputs(".PP\nCPU weights: ", f);
-		doc_text(f, wr);
-		fputs(".\n", f);
-	}
-	fprintf(f, ".NH\nVerdict\n.PP\n%zu run(s) recorded: %zu succeeded, %zu failed.\n", nruns, nok, nfail);
-	for (size_t i = 0; i < nruns; i++) {
-		if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(runs[i], "ok")))
-			continue;
-		fputs(".IP \\(bu 2\n", f);
-		doc_text(f, doc_jstr(runs[i], "run_id", "?"));
-		fputs(": ", f);
-		doc_text(f, doc_jstr(runs[i], "error", "failed"));
-		fputc('\n', f);
-	}
-
-	/* Per experiment and settings: what the experiment's report section says. */
 	doc.f = f;
 	doc.tmp = tmp;
-	cJSON_ArrayForEach(grp, groups) {
-		char st[512];
-		const char *exp = doc_jstr(grp, "experiment", "?");
-		const struct experiment *ops = experiment_find(exp);
 
-		doc_settings_text(cJSON_GetObjectItemCaseSensitive(grp, "settings"), st, sizeof(st));
-		fputs(".NH\n", f);
-		doc_text(f, exp);
-		fputs(": ", f);
-		doc_text(f, st);
-		fprintf(f, "\n.PP\n%.0f recorded run(s).", doc_jnum(grp, "runs"));
-		if (ops && ops->report_group)
-			ops->report_group(&doc, grp, runs, nruns);
-		else
-			fputs("\n", f);
-		doc.group++;
-	}
-	/* Then once per experiment that ran: its sections over all settings. */
-	for (size_t e = 0; e < experiments_count; e++) {
-		bool ran = false;
-
-		cJSON_ArrayForEach(grp, groups)
-			ran |= strcmp(doc_jstr(grp, "experiment", ""), experiments[e]->name) == 0;
-		if (ran && experiments[e]->report_end)
-			experiments[e]->report_end(&doc, groups);
-	}
+	/* Page 1: what ran, where, and whether it agrees with theory. */
+	write_title(f, &in);
+	write_environment_short(f, &in);
+	write_verdicts(f, &in);
+	/* Then one section per experiment, the comparison, the appendix. */
+	fputs(".bp\n", f);
+	write_sections(&doc, &in, in.rr.recs);
+	write_comparison(&doc, &in);
+	write_appendix(&doc, &in);
 	fclose(f);
 	{
 		/* Safer mode (no -U): no .sy, .pi, .pso, .open in any case. */
@@ -174,8 +644,8 @@ out_tmp:
 		doc_run(argv, NULL);
 	}
 out_json:
-	records_free(&rr);
-	cJSON_Delete(env);
-	cJSON_Delete(summary);
+	records_free(&in.rr);
+	cJSON_Delete(in.env);
+	cJSON_Delete(in.summary);
 	return r;
 }
