@@ -87,7 +87,7 @@ static void boot_report_end(struct report_doc *d, cJSON *groups)
 			if (n == sizeof(boot) / sizeof(boot[0]))
 				break;
 			snprintf(labels[n], sizeof(labels[n]), "%s%s%s", doc_jstr(g, "name", "?"),
-				 strcmp(st, "defaults") ? " " : "", strcmp(st, "defaults") ? st : "");
+				 strcmp(st, "defaults") ? "\n" : "", strcmp(st, "defaults") ? st : "");
 			boot[n] = (struct doc_bar){ labels[n], doc_jstat(g, "boot_s", "mean"),
 						    doc_jstat(g, "boot_s", "ci95_low"), doc_jstat(g, "boot_s", "ci95_high"),
 						    NAN };
@@ -99,7 +99,7 @@ static void boot_report_end(struct report_doc *d, cJSON *groups)
 	}
 	if (n == 0)
 		return;
-	doc_heading(d, 2, "Boot time and memory, all guests", 3.6);
+	doc_heading(d, 2, "Boot time and memory, all guests", 3.2);
 	doc_plot_bars(d, "boot", "Domain start to guest-agent ready (mean, 95% CI)", "seconds", boot, n,
 		      "bars: mean time from starting the domain to the guest agent's first answer; error bars: "
 		      "95% confidence interval of the mean (none with a single repeat). Shorter is better.");

@@ -462,7 +462,7 @@ static void cpu_contention_report_end(struct report_doc *d, cJSON *groups)
 		cJSON_ArrayForEach(g, cJSON_GetObjectItemCaseSensitive(grp, "guests")) {
 			if (n == sizeof(share) / sizeof(share[0]))
 				break;
-			snprintf(labels[n], sizeof(labels[n]), "%s%s%s", doc_jstr(g, "name", "?"), *st ? " " : "", st);
+			snprintf(labels[n], sizeof(labels[n]), "%s%s%s", doc_jstr(g, "name", "?"), *st ? "\n" : "", st);
 			share[n] = (struct doc_bar){ labels[n], doc_jstat(g, "measured_share", "mean"),
 						     doc_jstat(g, "measured_share", "ci95_low"),
 						     doc_jstat(g, "measured_share", "ci95_high"),
@@ -475,7 +475,7 @@ static void cpu_contention_report_end(struct report_doc *d, cJSON *groups)
 	}
 	if (n == 0)
 		return;
-	doc_heading(d, 2, "Measured against expected, all settings", 3.6);
+	doc_heading(d, 2, "Measured against expected, all settings", 3.2);
 	doc_para(d, "One bar per guest and setting. A red dot inside the black error bar means the measurement "
 		    "agrees with the weights; a wide error bar means too few repeats to tell.");
 	doc_plot_bars(d, "share", "Measured host CPU share (mean, 95% CI) against expected", "share of host CPU",

@@ -222,6 +222,8 @@ int doc_plot_bars(struct report_doc *d, const char *name, const char *title, con
 		  const struct doc_bar *bars, size_t n, const char *caption)
 {
 	char dat[4096], gp[4096], eps[4096];
+	/* Many bars: rotated one-line labels need the room below the plot. */
+	double h = n > 4 ? 3.4 : 2.6;
 	bool any_expected = false;
 	double top = 0;
 	FILE *f;
@@ -244,6 +246,8 @@ int doc_plot_bars(struct report_doc *d, const char *name, const char *title, con
 
 			if (*c == ' ')
 				fputc(' ', f);
+			else if (*c == '\n')
+				fputs(n > 4 ? " " : "\\n", f);	/* a second line of the tick label */
 			else
 				doc_gp_datum(f, one);
 		}
@@ -257,7 +261,7 @@ int doc_plot_bars(struct report_doc *d, const char *name, const char *title, con
 	f = fopen(gp, "w");
 	if (f == NULL)
 		return -1;
-	doc_gp_terminal(f, eps, 6, 3);
+	doc_gp_terminal(f, eps, 6, h);
 	fputs("set title ", f);
 	doc_gp_string(f, title);
 	fputs(" noenhanced\nset ylabel ", f);
@@ -275,6 +279,6 @@ int doc_plot_bars(struct report_doc *d, const char *name, const char *title, con
 	fclose(f);
 	if (doc_gnuplot(gp) < 0)
 		return -1;
-	doc_figure(d, eps, 6, 3, caption);
+	doc_figure(d, eps, 6, h, caption);
 	return 0;
 }

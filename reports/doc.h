@@ -62,7 +62,7 @@ char *doc_read_file(const char *dir, const char *name, size_t max);
 
 /* A bar with its 95% confidence interval and, when not NaN, theory's value. */
 struct doc_bar {
-	const char *label;	/* untrusted: written as cleaned data */
+	const char *label;	/* untrusted: written as cleaned data; a newline breaks the line */
 	double mean, lo, hi, expected;
 };
 /* Bars with error bars (and expected points when any bar has one) as a

@@ -63,14 +63,12 @@ static bool rec_ok(cJSON *rec)
 	return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rec, "ok"));
 }
 
-/* Distinct values of each settings key over an experiment's groups:
- * "shares 1024:1024, 2048:1024; pinning same". */
-static void settings_values(cJSON *groups, const char *exp, char *buf, size_t len)
+/* Distinct values of each settings key over an experiment's groups, as
+ * {"key": ["v1", "v2"], ...}, in the order they first appear. */
+static cJSON *distinct_settings(cJSON *groups, const char *exp)
 {
 	cJSON *seen = cJSON_CreateObject(), *grp, *kv, *vals;
-	size_t off = 0;
 
-	buf[0] = '\0';
 	cJSON_ArrayForEach(grp, groups) {
 		if (strcmp(doc_jstr(grp, "experiment", ""), exp) != 0)
 			continue;
@@ -89,6 +87,16 @@ static void settings_values(cJSON *groups, const char *exp, char *buf, size_t le
 				cJSON_AddItemToArray(vals, cJSON_CreateString(kv->valuestring));
 		}
 	}
+	return seen;
+}
+
+/* "shares 1024:1024, 2048:1024; pinning same". */
+static void settings_values(cJSON *groups, const char *exp, char *buf, size_t len)
+{
+	cJSON *seen = distinct_settings(groups, exp), *vals;
+	size_t off = 0;
+
+	buf[0] = '\0';
 	cJSON_ArrayForEach(vals, seen) {
 		cJSON *v;
 		bool first = true;
@@ -262,8 +270,6 @@ static void verdict_rows(FILE *f, cJSON *grp, const struct experiment *ops, size
 			fmt_num(hi, sizeof(hi), doc_jstat(g, mt->name, "ci95_high"));
 			snprintf(tol, sizeof(tol), "\\(+-%g", mt->tolerance);
 			fputs("T{\n", f);
-			doc_text(f, ops->name);
-			fputs(":\n", f);
 			doc_text(f, st);
 			fputs("\nT}\t", f);
 			doc_text(f, per_run ? "all" : doc_jstr(g, "name", "?"));
@@ -283,8 +289,6 @@ static void verdict_rows(FILE *f, cJSON *grp, const struct experiment *ops, size
 	}
 	if (!any) {
 		fputs("T{\n", f);
-		doc_text(f, ops ? ops->name : doc_jstr(grp, "experiment", "?"));
-		fputs(":\n", f);
 		doc_text(f, st);
 		fprintf(f, "\nT}\tall\t\\(em\t\\(em\tT{\n%s\nT}\t\\(em\t\\(em\n",
 			ops ? "measured only (no theoretical value)" : "unknown experiment");
@@ -301,8 +305,20 @@ static void write_verdicts(FILE *f, const struct report_in *in)
 
 	if (rows == NULL)
 		return;
-	cJSON_ArrayForEach(grp, in->groups)
-		verdict_rows(rows, grp, experiment_find(doc_jstr(grp, "experiment", "?")), &npass, &nbad);
+	{
+		const char *names[64];
+		size_t ne = run_experiment_names(in->groups, names, 64);
+
+		/* Per experiment: its name across the table, then its rows. */
+		for (size_t e = 0; e < ne; e++) {
+			fputs(e ? "_\n\\fB" : "\\fB", rows);
+			doc_text(rows, names[e]);
+			fputs("\\fP\t\t\t\t\t\t\n", rows);
+			cJSON_ArrayForEach(grp, in->groups)
+				if (strcmp(doc_jstr(grp, "experiment", "?"), names[e]) == 0)
+					verdict_rows(rows, grp, experiment_find(names[e]), &npass, &nbad);
+		}
+	}
 	len = ftell(rows);
 	if (len >= 0 && (buf = calloc(1, (size_t)len + 1)) != NULL) {
 		rewind(rows);
@@ -312,7 +328,10 @@ static void write_verdicts(FILE *f, const struct report_in *in)
 	fclose(rows);
 
 	fputs(".ne 2.5i\n.NH 1\nVerdict\n.PP\n", f);
-	if (in->nfail == 0 && nbad == 0)
+	if (in->nfail == 0 && nbad == 0 && npass == 0)
+		fprintf(f, "\\fBAll %zu run(s) succeeded.\\fP No metric measured here has a theoretical value to "
+			   "check; compare runs with each other instead.", in->nok);
+	else if (in->nfail == 0 && nbad == 0)
 		fprintf(f, "\\fBAll %zu run(s) succeeded; %zu of %zu check(s) against theory pass.\\fP", in->nok, npass,
 			npass + nbad);
 	else
@@ -320,9 +339,10 @@ static void write_verdicts(FILE *f, const struct report_in *in)
 			npass);
 	fputs(" A check passes when the measured mean is within the experiment's tolerance of theory's value; "
 	      "the 95% confidence interval says how much the mean itself could move between runs.\n", f);
-	fputs(".ps 9\n.vs 11\n.TS H\nbox;\nlb | lb | lb | lb | lb | lb | lb\n"
-	      "lw(1.6i) | l | l | n | lw(1.1i) | l | l.\n"
-	      "experiment: settings\tguest\tmetric\texpected\tmeasured (95% CI)\ttol.\tverdict\n_\n.TH\n", f);
+	/* Narrow gaps (1n): seven columns on 6.5 in. */
+	fputs(".ps 9\n.vs 11\n.TS H\nbox;\nlb1 | lb1 | lb1 | lb1 | lb1 | lb1 | lb\n"
+	      "lw(2i)1 | l1 | l1 | n1 | lw(1.1i)1 | l1 | l.\n"
+	      "experiment, settings\tguest\tmetric\texpected\tmeasured (95% CI)\ttol.\tverdict\n_\n.TH\n", f);
 	if (buf)
 		fputs(buf, f);
 	free(buf);
@@ -368,6 +388,145 @@ static void write_verdicts(FILE *f, const struct report_in *in)
 	}
 }
 
+/* The group of exp whose settings have a at key ka and b at key kb. */
+static cJSON *group_at(cJSON *groups, const char *exp, const char *ka, const char *a, const char *kb, const char *b)
+{
+	cJSON *grp;
+
+	cJSON_ArrayForEach(grp, groups) {
+		cJSON *st = cJSON_GetObjectItemCaseSensitive(grp, "settings");
+
+		if (strcmp(doc_jstr(grp, "experiment", ""), exp) == 0 && strcmp(doc_jstr(st, ka, ""), a) == 0 &&
+		    strcmp(doc_jstr(st, kb, ""), b) == 0)
+			return grp;
+	}
+	return NULL;
+}
+
+/* When two settings vary, an interaction plot of the experiment's first
+ * compared metric: one line per value of the second setting (and guest),
+ * the first setting along x. Parallel lines: no interaction. */
+static void write_interaction(struct report_doc *doc, const struct report_in *in, const struct experiment *ops)
+{
+	cJSON *seen = distinct_settings(in->groups, ops->name), *ax = NULL, *bx = NULL, *vals, *a, *b, *grp;
+	const struct exp_metric *mt = NULL;
+	char dat[4096], gp[4096], eps[4096];
+	int nsets = 0, i;
+	FILE *f;
+
+	cJSON_ArrayForEach(vals, seen) {
+		if (cJSON_GetArraySize(vals) < 2)
+			continue;
+		if (ax == NULL)
+			ax = vals;
+		else if (bx == NULL)
+			bx = vals;
+	}
+	for (size_t m = 0; m < ops->nmetrics && mt == NULL; m++)
+		if ((ops->metrics[m].use & METRIC_COMPARE) && ops->metrics[m].better != 0)
+			mt = &ops->metrics[m];
+	if (ax == NULL || bx == NULL || mt == NULL)
+		goto out;
+	snprintf(dat, sizeof(dat), "%s/interaction%d.dat", doc->tmp, doc->plots);
+	snprintf(gp, sizeof(gp), "%s/interaction%d.gp", doc->tmp, doc->plots);
+	snprintf(eps, sizeof(eps), "%s/interaction%d.eps", doc->tmp, doc->plots);
+	f = fopen(gp, "w");
+	if (f == NULL)
+		goto out;
+	FILE *d = fopen(dat, "w");
+	if (d == NULL) {
+		fclose(f);
+		goto out;
+	}
+	doc_gp_terminal(f, eps, 6, 2.8);
+	fputs("set title ", f);
+	{
+		cleanup_free char *t = xasprintf("Interaction of %s and %s: %s", ax->string, bx->string, mt->name);
+		doc_gp_string(f, t);
+	}
+	fputs(" noenhanced\nset xlabel ", f);
+	doc_gp_string(f, ax->string);
+	fputs(" noenhanced\nset ylabel ", f);
+	{
+		cleanup_free char *t = xasprintf("%s%s%s%s", mt->name, *mt->unit ? " (" : "", mt->unit, *mt->unit ? ")" : "");
+		doc_gp_string(f, t);
+	}
+	fprintf(f, " noenhanced\nset key below horizontal\nset grid\nset yrange [0:*]\nset offsets 0.3, 0.3, 0, 0\n"
+		   "set xtics (");
+	i = 0;
+	cJSON_ArrayForEach(a, ax) {
+		fprintf(f, "%s", i ? ", " : "");
+		doc_gp_string(f, a->valuestring);
+		fprintf(f, " %d", i++);
+	}
+	fputs(") noenhanced\nplot ", f);
+	/* One data set per value of the second setting and guest (two blank
+	 * lines between sets: gnuplot's "index"). */
+	cJSON_ArrayForEach(b, bx) {
+		cJSON *names = cJSON_CreateArray(), *nm;
+
+		cJSON_ArrayForEach(grp, in->groups) {
+			cJSON *g;
+
+			if (strcmp(doc_jstr(grp, "experiment", ""), ops->name) != 0)
+				continue;
+			cJSON_ArrayForEach(g, cJSON_GetObjectItemCaseSensitive(grp, "guests")) {
+				bool dup = false;
+				cJSON *x;
+
+				cJSON_ArrayForEach(x, names)
+					dup |= strcmp(x->valuestring, doc_jstr(g, "name", "?")) == 0;
+				if (!dup && mt->scope == METRIC_PER_GUEST)
+					cJSON_AddItemToArray(names, cJSON_CreateString(doc_jstr(g, "name", "?")));
+			}
+		}
+		if (mt->scope == METRIC_PER_RUN)
+			cJSON_AddItemToArray(names, cJSON_CreateString(""));
+		cJSON_ArrayForEach(nm, names) {
+			i = 0;
+			cJSON_ArrayForEach(a, ax) {
+				cJSON *gg = group_at(in->groups, ops->name, ax->string, a->valuestring, bx->string,
+						     b->valuestring), *h = gg;
+				cJSON *g;
+
+				if (mt->scope == METRIC_PER_GUEST) {
+					h = NULL;
+					cJSON_ArrayForEach(g, cJSON_GetObjectItemCaseSensitive(gg, "guests"))
+						if (strcmp(doc_jstr(g, "name", ""), nm->valuestring) == 0)
+							h = g;
+				}
+				fprintf(d, "%d %g %g %g\n", i++, doc_jstat(h, mt->name, "mean"),
+					doc_jstat(h, mt->name, "ci95_low"), doc_jstat(h, mt->name, "ci95_high"));
+			}
+			fputs("\n\n", d);
+			cleanup_free char *t = xasprintf("%s=%s%s%s", bx->string, b->valuestring, *nm->valuestring ? " " : "",
+							 nm->valuestring);
+			fprintf(f, "%s'%s' index %d using 1:2:3:4 with yerrorlines lw 2 title ", nsets ? ", " : "", dat,
+				nsets);
+			doc_gp_string(f, t);
+			fputs(" noenhanced", f);
+			nsets++;
+		}
+		cJSON_Delete(names);
+	}
+	fputc('\n', f);
+	fclose(f);
+	fclose(d);
+	if (nsets == 0 || doc_gnuplot(gp) < 0)
+		goto out;
+	{
+		cleanup_free char *t = xasprintf("Interaction of %s and %s", ax->string, bx->string);
+		doc_heading(doc, 2, t, 3.6);
+	}
+	doc_para(doc, "Each line follows one value of the second setting across the values of the first. "
+		      "Parallel lines mean the two settings act independently; lines that converge, diverge or "
+		      "cross mean the best value of one depends on the other (an interaction). Error bars are "
+		      "95% confidence intervals.");
+	doc_figure(doc, eps, 6, 2.8, NULL);
+out:
+	cJSON_Delete(seen);
+}
+
 /* One section per experiment: what it shows, then its groups, then the
  * plots over all of them. */
 static void write_sections(struct report_doc *doc, const struct report_in *in, cJSON *const *runs)
@@ -408,6 +567,8 @@ static void write_sections(struct report_doc *doc, const struct report_in *in, c
 		}
 		if (ops && ops->report_end)
 			ops->report_end(doc, in->groups);
+		if (ops)
+			write_interaction(doc, in, ops);
 	}
 }
 
@@ -616,8 +777,9 @@ int report_build(const char *dir, const char *out_pdf, char *errbuf, size_t errl
 	write_title(f, &in);
 	write_environment_short(f, &in);
 	write_verdicts(f, &in);
-	/* Then one section per experiment, the comparison, the appendix. */
-	fputs(".bp\n", f);
+	/* Then one section per experiment, the comparison, the appendix: from
+	 * page 2 on, or after the verdicts when they fill more than page 1. */
+	fputs(".if \\n%=1 .bp\n", f);
 	write_sections(&doc, &in, in.rr.recs);
 	write_comparison(&doc, &in);
 	write_appendix(&doc, &in);
