@@ -50,13 +50,21 @@ json.dump({"schema": "harness-summary/1", "groups": [
     {"experiment": "boot", "settings": [g1, 3], "runs": "x", "guests": {"a": 1}}]}, open(d + "/summary.json", "w"))
 PY
 
-plan 5
+# Files kept beside the results: requests in them stay text; a FIFO is not
+# waited for.
+printf '.sy touch %s5\nsuite: x\n' "$P" >"$d/suite.yaml"
+printf "'sy touch %s6\n.sy touch %s6\nT}\n" "$P" "$P" >"$d/compare.txt"
+mkfifo "$d/compare.json"
+
+plan 6
 (cd "$tmp" && HARNESS_KEEP_REPORT_TMP=1 "$H" report "$d" -o "$tmp/r.pdf" >/dev/null 2>"$tmp/err")
 check "a PDF is written from hostile names and settings" $?
 ok "it is a PDF" sh -c "head -c 5 '$tmp/r.pdf' | grep -q '%PDF-'"
 ok "no groff request ran (.sy and 'sy in names)" sh -c "[ ! -e '$P' ] && [ ! -e '${P}3' ]"
 ok "no gnuplot backticks or system() ran (settings, series names)" sh -c "[ ! -e '${P}2' ] && [ ! -e '${P}4' ]"
 pdftotext -layout "$tmp/r.pdf" "$tmp/all.txt"
+ok "suite.yaml and compare.txt are shown, never run" \
+	sh -c "[ ! -e '${P}5' ] && [ ! -e '${P}6' ] && grep -qF '.sy touch ${P}6' '$tmp/all.txt'"
 ok "the hostile names are printed as text, the plots drawn" \
 	sh -c "grep -qF '.sy touch $P' '$tmp/all.txt' && grep -q 'Host CPU share over time' '$tmp/all.txt' && grep -q 'Measured host CPU share' '$tmp/all.txt'"
 done_testing

@@ -47,7 +47,14 @@ cat >"$d/summary.json" <<'JSON'
              "units_per_s": {"mean": 1000}, "steal_pct": {"mean": 0}}]}]}
 JSON
 
-plan 9
+cat >"$d/suite.yaml" <<'YAML'
+suite: t-suite
+repeats: 2
+experiments:
+  - type: cpu-contention
+YAML
+
+plan 21
 $H report "$d" -o "$tmp/r.pdf" >/dev/null 2>"$tmp/err"
 check "a PDF is written" $?
 ok "it is a PDF" sh -c "head -c 5 '$tmp/r.pdf' | grep -q '%PDF-'"
@@ -61,6 +68,56 @@ ok "measured beside expected, with the confidence interval" \
 ok "the failed run and its reason" grep -q "did not answer within 10 s" "$tmp/all.txt"
 ok "the time-series and the bar plots" \
 	sh -c "grep -q 'Host CPU share over time' '$tmp/all.txt' && grep -q 'Measured host CPU share' '$tmp/all.txt'"
+ok "page 1 says what was run: the suite and its experiments" \
+	sh -c "grep -q 'What was run' '$tmp/p1.txt' && grep -q 'Suite t-suite' '$tmp/p1.txt' && grep -q 'cpu-contention' '$tmp/p1.txt'"
+ok "page 1 has the verdict table: expected, measured with its CI, tolerance, pass" \
+	grep -Eq "vm1 +measured_share +0\.660 +0\.615 \(0\.551.0\.678\) +.0\.05 +pass" "$tmp/p1.txt"
+ok "and its summary line: the failed run, the checks" grep -q "1 run(s) failed; 0 check(s) against theory fail, 2 pass" "$tmp/p1.txt"
+ok "page 1 says whether the run was compared with a baseline" grep -q "not compared with a baseline" "$tmp/p1.txt"
+ok "the experiment's section opens with its explanation and theory" \
+	sh -c "grep -q 'Both guests run a CPU-bound program' '$tmp/all.txt' && grep -q 'Theory:' '$tmp/all.txt'"
+ok "the appendix: the command to reproduce, the suite as run, the digests" \
+	sh -c "grep -qF 'harness run suite $d/suite.yaml' '$tmp/all.txt' && grep -q 'suite: t-suite' '$tmp/all.txt' &&
+	       grep -q 'no domain XML digests' '$tmp/all.txt' && grep -Eq 'vm1 +general .* abc' '$tmp/all.txt'"
+# Poppler's word boxes are about 0.92 of the font size: 8 pt prints as 7.3.
+pdftotext -bbox "$tmp/r.pdf" "$tmp/bbox.html"
+small=$(awk -F'"' '/<word/ { h = $8 - $4; if (h < 7.3) n++ } END { print n + 0 }' "$tmp/bbox.html")
+check "no text smaller than 8 pt, plots included ($small smaller words)" $((small != 0))
+
+# Far from theory: FAIL on page 1. A comparison kept beside the results: its section.
+cp -r "$d" "$tmp/f"
+sed -i 's/"mean": 0.615/"mean": 0.9/' "$tmp/f/summary.json"
+printf 'metric units_per_s vm1: REGRESSION -15.0 %%\n' >"$tmp/f/compare.txt"
+$H report "$tmp/f" -o "$tmp/f.pdf" >/dev/null 2>&1
+check "a report with a failed check is written" $?
+pdftotext -layout -f 1 -l 1 "$tmp/f.pdf" "$tmp/f1.txt"
+pdftotext -layout "$tmp/f.pdf" "$tmp/fall.txt"
+ok "a measurement outside the tolerance fails on page 1" \
+	sh -c "grep -Eq 'vm1 +measured_share +0\.660 +0\.900 .* FAIL' '$tmp/f1.txt' && grep -q '1 check(s) against theory fail' '$tmp/f1.txt'"
+ok "the comparison kept in the results directory is shown" \
+	sh -c "grep -q 'compared with a baseline; see' '$tmp/f1.txt' && grep -q 'Comparison with a baseline' '$tmp/fall.txt' &&
+	       grep -q 'REGRESSION -15.0 %' '$tmp/fall.txt'"
+
+# Two settings varied: an interaction plot.
+cp -r "$d" "$tmp/i"
+python3 - "$tmp/i/summary.json" <<'PY'
+import copy, json, sys
+s = json.load(open(sys.argv[1]))
+g = s["groups"][0]
+s["groups"] = []
+for sh in ("1024:1024", "2048:1024"):
+    for pin in ("same", "different"):
+        h = copy.deepcopy(g)
+        h["settings"] = {"shares": sh, "pinning": pin}
+        s["groups"].append(h)
+json.dump(s, open(sys.argv[1], "w"))
+PY
+$H report "$tmp/i" -o "$tmp/i.pdf" >/dev/null 2>&1
+check "a report of a two-way suite is written" $?
+pdftotext -layout "$tmp/i.pdf" "$tmp/iall.txt"
+ok "with an interaction plot of the two settings" \
+	sh -c "grep -q 'Interaction of shares and pinning' '$tmp/iall.txt' && grep -q 'Parallel lines mean' '$tmp/iall.txt'"
+
 $H report "$tmp/nope" -o "$tmp/x.pdf" 2>"$tmp/err2"
 check "not a results directory: non-zero exit" $((! $?))
 ok "and a clear message" grep -q "not a results directory of a finished run" "$tmp/err2"
