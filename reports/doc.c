@@ -266,9 +266,10 @@ int doc_plot_bars(struct report_doc *d, const char *name, const char *title, con
 	doc_gp_string(f, title);
 	fputs(" noenhanced\nset ylabel ", f);
 	doc_gp_string(f, ylabel);
-	/* Headroom above the tallest bar; the legend under the plot, never on it. */
+	/* Headroom above the tallest bar; the legend above the plot (two-line
+	 * tick labels below would run into it), never on it. */
 	fprintf(f, " noenhanced\nset yrange [0:%g]\nset xrange [-0.6:%zu.6]\nset style fill solid 0.5 border -1\n"
-		   "set boxwidth 0.6\nset grid y\nset key below horizontal\nset xtics %s noenhanced\nplot ",
+		   "set boxwidth 0.6\nset grid y\nset key tmargin center horizontal\nset xtics %s noenhanced\nplot ",
 		top > 0 ? top * 1.15 : 1, n - 1, n > 4 ? "rotate by -25" : "");
 	fprintf(f, "'%s' using 1:3:xtic(2) with boxes lc rgb '#4a7ebb' title 'measured (mean)', "
 		   "'' using 1:3:4:5 with yerrorbars lc rgb 'black' lw 2 pt 0 title '95%% confidence interval'",
