@@ -348,8 +348,10 @@ static void write_verdicts(FILE *f, const struct report_in *in)
 	else
 		fprintf(f, "\\fB%zu run(s) failed; %zu check(s) against theory fail, %zu pass.\\fP", in->nfail, nbad,
 			npass);
-	fputs(" A check passes when the measured mean is within the experiment's tolerance of theory's value; "
-	      "the 95% confidence interval says how much the mean itself could move between runs.\n", f);
+	if (npass + nbad)
+		fputs(" A check passes when the measured mean is within the experiment's tolerance of theory's value; "
+		      "the 95% confidence interval says how much the mean itself could move between runs.", f);
+	fputc('\n', f);
 	/* Narrow gaps (1n): seven columns on 6.5 in. */
 	fputs(".ps 9\n.vs 11\n.TS H\nbox;\nlb1 | lb1 | lb1 | lb1 | lb1 | lb1 | lb\n"
 	      "lw(2i)1 | l1 | l1 | n1 | lw(1.1i)1 | l1 | l.\n"
@@ -660,10 +662,13 @@ static void write_appendix(struct report_doc *doc, const struct report_in *in)
 		      "same accelerator (HARNESS_ACCEL=kvm or tcg forces one), then make this report for the new "
 		      "run and compare the two:");
 	{
+		/* The absolute path: the commands work from any directory. */
+		cleanup_free char *abs = realpath(in->dir, NULL);
+		const char *dir = abs ? abs : in->dir;
 		cleanup_free char *cmds = xasprintf("harness run suite %s/suite.yaml\n"
 						    "harness report results/<new-run-id> -o report.pdf\n"
 						    "harness compare %s results/<new-run-id>",
-						    in->dir, in->dir);
+						    dir, dir);
 		doc_verbatim(f, cmds, 10);
 	}
 	if (suite) {
