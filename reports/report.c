@@ -45,6 +45,15 @@ static void fmt_num(char *buf, size_t len, double v)
 		snprintf(buf, len, "%.0f", v);
 }
 
+/* A whole number for text, or "?". */
+static void fmt_count(char *buf, size_t len, double v)
+{
+	if (isfinite(v))
+		snprintf(buf, len, "%.0f", v);
+	else
+		snprintf(buf, len, "?");
+}
+
 /* The run's name: the last component of dir, trailing slashes ignored. */
 static void run_dir_name(const char *dir, char *buf, size_t len)
 {
@@ -178,8 +187,10 @@ static void write_title(FILE *f, const struct report_in *in)
 	fprintf(f, "%zu recorded run(s), %zu succeeded, %zu failed", in->rr.n, in->nok, in->nfail);
 	if (in->nwarm)
 		fprintf(f, " (%zu warm-up runs, not in the statistics)", in->nwarm);
-	fputs(", started ", f);
-	doc_text(f, when);
+	if (strcmp(when, "?") != 0) {
+		fputs(", started ", f);
+		doc_text(f, when);
+	}
 	if (isfinite(first) && isfinite(last) && last >= first)
 		fprintf(f, " and lasting %.0f min", (last - first) / 60);
 	suite_name(in->dir, suite, sizeof(suite));
@@ -231,8 +242,12 @@ static void write_environment_short(FILE *f, const struct report_in *in)
 	fputs(".br\n", f);
 	doc_text(f, doc_jstr(acc, "reason", ""));
 	fputs("\nT}\n.TE\n.PP\n", f);
-	snprintf(line, sizeof(line), "Host: %s, %.0f CPUs, %.0f MiB; kernel %s; QEMU %s, libvirt %s.",
-		 doc_jstr(in->env, "host_cpu", "?"), doc_jnum(in->env, "host_cpus"), doc_jnum(in->env, "host_mem_mib"),
+	char cpus[32], mem[32];
+
+	fmt_count(cpus, sizeof(cpus), doc_jnum(in->env, "host_cpus"));
+	fmt_count(mem, sizeof(mem), doc_jnum(in->env, "host_mem_mib"));
+	snprintf(line, sizeof(line), "Host: %s, %s CPUs, %s MiB; kernel %s; QEMU %s, libvirt %s.",
+		 doc_jstr(in->env, "host_cpu", "?"), cpus, mem,
 		 doc_jstr(in->env, "host_kernel", "?"), doc_jstr(in->env, "qemu_version", "?"),
 		 doc_jstr(in->env, "libvirt_version", "?"));
 	doc_text(f, line);
@@ -272,8 +287,9 @@ static void verdict_rows(FILE *f, cJSON *grp, const struct experiment *ops, size
 			fputs("T{\n", f);
 			doc_text(f, st);
 			fputs("\nT}\t", f);
+			fputs("T{\n", f);
 			doc_text(f, per_run ? "all" : doc_jstr(g, "name", "?"));
-			fprintf(f, "\t%s\t%s\t%s (%s\\(en%s)\t%s\t", mt->name, ex, me, lo, hi,
+			fprintf(f, "\nT}\t%s\t%s\t%s (%s\\(en%s)\t%s\t", mt->name, ex, me, lo, hi,
 				mt->tolerance > 0 ? tol : "\\(em");
 			if (mt->tolerance <= 0 || !isfinite(mean) || !isfinite(e)) {
 				fputs("\\(em\n", f);
@@ -354,7 +370,7 @@ static void write_verdicts(FILE *f, const struct report_in *in)
 	fputc('\n', f);
 	/* Narrow gaps (1n): seven columns on 6.5 in. */
 	fputs(".ps 9\n.vs 11\n.TS H\nbox;\nlb1 | lb1 | lb1 | lb1 | lb1 | lb1 | lb\n"
-	      "lw(2i)1 | l1 | l1 | n1 | lw(1.1i)1 | l1 | l.\n"
+	      "lw(1.9i)1 | lw(0.45i)1 | l1 | n1 | lw(1.1i)1 | l1 | l.\n"
 	      "experiment, settings\tguest\tmetric\texpected\tmeasured (95% CI)\ttol.\tverdict\n_\n.TH\n", f);
 	if (buf)
 		fputs(buf, f);
