@@ -153,7 +153,7 @@ void doc_figure(struct report_doc *d, const char *eps, double w_in, double h_in,
 {
 	fprintf(d->f, ".ne %.2fi\n.PSPIC %s %.2fi %.2fi\n", h_in + (caption ? 0.5 : 0.2), eps, w_in, h_in);
 	if (caption) {
-		fputs(".LP\n.ps 9\n.vs 11\n\\fIFigure.\\fP\n", d->f);
+		fputs(".LP\n.sp 0.3v\n.ps 9\n.vs 11\n\\fIFigure.\\fP\n", d->f);
 		doc_text(d->f, caption);
 		fputs("\n.br\n.ps\n.vs\n", d->f);
 	}
