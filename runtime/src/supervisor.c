@@ -25,6 +25,7 @@
 #include "net.h"
 #include "oci.h"
 #include "proto.h"
+#include "secfilter.h"
 #include "setup.h"
 #include "spec.h"
 #include "util.h"
@@ -537,6 +538,7 @@ static void default_env(struct container_spec *s)
 static int launch(struct ctr *c, struct rt_err *err)
 {
 	struct spawn_params p = { .spec = &c->spec, .cgroup_fd = -1 };
+	struct sock_fprog seccomp = { 0 };
 	int out[2] = { -1, -1 }, errp[2] = { -1, -1 }, sync_fd = -1, r;
 	char dir[PATH_MAX], logpath[PATH_MAX + 8], hosts[PATH_MAX + 8];
 	pid_t pid;
@@ -550,6 +552,12 @@ static int launch(struct ctr *c, struct rt_err *err)
 	if (spec_wants_cgroup(&c->spec) &&
 	    (r = cgroup_create(sv.cfg->cgroup_root, c->spec.name, &c->spec.limits, &p.cgroup_fd, c->cgroup, err)) < 0)
 		return r;
+	if (p.cgroup_fd >= 0 && (r = cgroup_device_filter(p.cgroup_fd, err)) < 0)
+		goto fail;
+	if ((r = secfilter_build(&c->spec, &seccomp, err)) < 0)
+		goto fail;
+	p.seccomp = &seccomp;
+	p.userns = c->spec.userns;
 	if (c->spec.network) {
 		if (!sv.net_ready) {
 			uint32_t gw = htonl(ntohl(sv.cfg->subnet) + 1);
@@ -588,6 +596,8 @@ static int launch(struct ctr *c, struct rt_err *err)
 			goto fail_child;
 		}
 	}
+	if (c->spec.userns && (r = container_map_ids(pid, err)) < 0)
+		goto fail_child;
 	if (c->spec.kmon_requested) {
 		if ((r = kmon_register(pid, c->spec.kmon_soft, c->spec.kmon_hard, err)) < 0)
 			goto fail_child;
@@ -611,6 +621,7 @@ static int launch(struct ctr *c, struct rt_err *err)
 	c->reason[0] = '\0';
 	if (p.cgroup_fd >= 0)
 		close(p.cgroup_fd);
+	secfilter_free(&seccomp);
 	save_state(c);
 	return 0;
 
@@ -629,6 +640,7 @@ fail:
 	}
 	if (p.cgroup_fd >= 0)
 		close(p.cgroup_fd);
+	secfilter_free(&seccomp);
 	if (c->host_if[0])
 		net_detach(c->host_if);
 	c->host_if[0] = '\0';
