@@ -33,6 +33,7 @@
 #define MAX_CONTAINERS 256
 #define MAX_WAITERS    16
 #define CLIENT_TIMEOUT_S 5
+#define MAX_PENDING    32
 
 extern char **environ;
 
@@ -1002,32 +1003,17 @@ static int peer_allowed(int fd)
 	return cred.uid == 0 || cred.uid == geteuid();
 }
 
-static void handle_client(int fd)
+static void handle_request(int fd, const char *payload, uint32_t len)
 {
 	struct rt_err err = { 0 };
 	struct proto_request req;
-	struct timeval tv = { CLIENT_TIMEOUT_S, 0 };
-	char *payload = NULL;
-	uint32_t len;
 	int keep_open = 0;
 
-	if (!peer_allowed(fd)) {
-		reply_error(fd, "permission denied: the supervisor only answers root or its own user");
+	if (proto_decode_request(payload, len, &req, &err) < 0) {
+		reply_error(fd, err.msg);
 		close(fd);
 		return;
 	}
-	/* A client that stalls mid-request cannot hold the supervisor. */
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	if (proto_recv_raw(fd, PROTO_KIND_REQUEST, &payload, &len, &err) < 0 ||
-	    proto_decode_request(payload, len, &req, &err) < 0) {
-		free(payload);
-		if (err.code != ECONNRESET)
-			reply_error(fd, err.msg);
-		close(fd);
-		return;
-	}
-	free(payload);
 	switch (req.op) {
 	case OP_START: handle_start(fd, &req, &keep_open); break;
 	case OP_STOP: handle_stop(fd, &req, &keep_open); break;
@@ -1057,6 +1043,96 @@ static void handle_client(int fd)
 	proto_request_free(&req);
 	if (!keep_open)
 		close(fd);
+}
+
+/* ---------- clients ---------- */
+
+/* Requests are read without blocking, many at once, each within one
+ * deadline for the whole request: a client trickling bytes holds nobody
+ * and is cut off CLIENT_TIMEOUT_S after it connected. */
+static struct pending {
+	int fd;				/* -1: free slot */
+	uint64_t deadline;		/* monotonic ns */
+	unsigned char hdr[PROTO_HEADER_SIZE];
+	size_t got;			/* bytes of header, then of payload */
+	uint32_t len;			/* payload length once the header is in */
+	char *payload;
+} pend[MAX_PENDING];
+
+static void pending_drop(struct pending *p, const char *msg)
+{
+	if (msg)
+		reply_error(p->fd, msg);
+	close(p->fd);
+	free(p->payload);
+	*p = (struct pending){ .fd = -1 };
+}
+
+static void client_accept(int fd)
+{
+	struct timeval tv = { CLIENT_TIMEOUT_S, 0 };
+	struct pending *p = NULL;
+
+	/* Replies are written blocking, bounded by the send timeout. */
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (!peer_allowed(fd)) {
+		reply_error(fd, "permission denied: the supervisor only answers root or its own user");
+		close(fd);
+		return;
+	}
+	for (int i = 0; i < MAX_PENDING && !p; i++)
+		if (pend[i].fd < 0)
+			p = &pend[i];
+	if (!p) {
+		reply_error(fd, "too many clients at once: try again");
+		close(fd);
+		return;
+	}
+	*p = (struct pending){ .fd = fd, .deadline = now_ns() + CLIENT_TIMEOUT_S * 1000000000ull };
+}
+
+/* Reads what has arrived; dispatches the request once it is whole. */
+static void client_readable(struct pending *p)
+{
+	struct rt_err err = { 0 };
+
+	for (;;) {
+		int in_header = !p->payload;
+		char *dst = in_header ? (char *)p->hdr + p->got : p->payload + p->got;
+		size_t want = in_header ? PROTO_HEADER_SIZE - p->got : p->len - p->got;
+		ssize_t n = recv(p->fd, dst, want, MSG_DONTWAIT);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return;
+		if (n <= 0) {
+			pending_drop(p, NULL);	/* gone mid-request: nothing to answer */
+			return;
+		}
+		p->got += (size_t)n;
+		if (in_header && p->got == PROTO_HEADER_SIZE) {
+			if (proto_parse_header(p->hdr, PROTO_KIND_REQUEST, &p->len, &err) < 0) {
+				pending_drop(p, err.msg);
+				return;
+			}
+			if (!(p->payload = malloc(p->len + 1))) {
+				pending_drop(p, "out of memory");
+				return;
+			}
+			p->got = 0;
+		} else if (!in_header && p->got == p->len) {
+			int fd = p->fd;
+			char *payload = p->payload;
+			uint32_t len = p->len;
+
+			payload[len] = '\0';
+			*p = (struct pending){ .fd = -1 };
+			handle_request(fd, payload, len);
+			free(payload);
+			return;
+		}
+	}
 }
 
 /* ---------- the loop ---------- */
@@ -1157,6 +1233,8 @@ int supervisor_run(const struct supervisor_config *cfg)
 
 	memset(&sv, 0, sizeof(sv));
 	sv.cfg = cfg;
+	for (int i = 0; i < MAX_PENDING; i++)
+		pend[i] = (struct pending){ .fd = -1 };
 	sv.kmon_fd = -1;
 	snprintf(path, sizeof(path), "%s/containers", cfg->state_dir);
 	if (mkdir_p(path, 0700, &err) < 0) {
@@ -1193,9 +1271,10 @@ int supervisor_run(const struct supervisor_config *cfg)
 		cfg->socket_path, cfg->state_dir, cfg->cgroup_root, sv.kmon_fd >= 0 ? "present" : "absent");
 
 	while (!sv.stopping) {
-		struct pollfd pfd[4 + MAX_CONTAINERS];
+		struct pollfd pfd[4 + MAX_CONTAINERS + MAX_PENDING];
 		struct ctr *pidfd_owner[MAX_CONTAINERS];
-		int n = 0, npid = 0, timeout = -1;
+		struct pending *pend_owner[MAX_PENDING];
+		int n = 0, npid = 0, npend = 0, timeout = -1;
 		uint64_t now = now_ns();
 
 		pfd[n++] = (struct pollfd){ .fd = sv.listen_fd, .events = POLLIN };
@@ -1220,6 +1299,23 @@ int supervisor_run(const struct supervisor_config *cfg)
 				}
 			}
 		}
+		for (int i = 0; i < MAX_PENDING; i++) {
+			struct pending *p = &pend[i];
+			int ms;
+
+			if (p->fd < 0)
+				continue;
+			if (p->deadline <= now) {
+				pending_drop(p, "request not complete within the time limit");
+				continue;
+			}
+			ms = (int)((p->deadline - now) / 1000000) + 1;
+			if (timeout < 0 || ms < timeout)
+				timeout = ms;
+			pend_owner[npend++] = p;
+		}
+		for (int i = 0; i < npend; i++)
+			pfd[n++] = (struct pollfd){ .fd = pend_owner[i]->fd, .events = POLLIN };
 		if (poll(pfd, (nfds_t)n, timeout) < 0) {
 			if (errno == EINTR)
 				continue;
@@ -1258,13 +1354,19 @@ int supervisor_run(const struct supervisor_config *cfg)
 		for (int i = 0; i < npid; i++)
 			if (pfd[4 + i].revents)
 				container_ended(pidfd_owner[i], -1);
+		for (int i = 0; i < npend; i++)
+			if (pfd[4 + npid + i].revents && pend_owner[i]->fd >= 0)
+				client_readable(pend_owner[i]);
 		if (pfd[0].revents) {
 			int cfd = accept4(sv.listen_fd, NULL, NULL, SOCK_CLOEXEC);
 
 			if (cfd >= 0)
-				handle_client(cfd);
+				client_accept(cfd);
 		}
 	}
+	for (int i = 0; i < MAX_PENDING; i++)
+		if (pend[i].fd >= 0)
+			pending_drop(&pend[i], "the supervisor is stopping");
 	stop_all();
 	logsys_stop();
 	/* Log ends that arrived during shutdown. */
