@@ -242,13 +242,18 @@ int cgroup_device_filter(int cgroup_fd, struct rt_err *err)
 	attr.insns = (__u64)(uintptr_t)prog;
 	attr.insn_cnt = (__u32)n;
 	attr.license = (__u64)(uintptr_t)"GPL";
-	attr.log_buf = (__u64)(uintptr_t)log;
-	attr.log_size = sizeof(log);
-	attr.log_level = 1;
 	fd = (int)syscall(SYS_bpf, BPF_PROG_LOAD, &attr, sizeof(attr));
 	if (fd < 0) {
-		/* Without a verifier log the message still says what failed. */
-		return rt_fail(err, errno, "cannot load the device filter%s%.120s", log[0] ? ": " : "", log);
+		int e = errno;
+
+		/* Again with the verifier's log, for the message only. */
+		attr.log_buf = (__u64)(uintptr_t)log;
+		attr.log_size = sizeof(log);
+		attr.log_level = 1;
+		if ((fd = (int)syscall(SYS_bpf, BPF_PROG_LOAD, &attr, sizeof(attr))) >= 0)
+			close(fd);
+		log[sizeof(log) - 1] = '\0';
+		return rt_fail(err, e, "cannot load the device filter%s%.120s", log[0] ? ": " : "", log);
 	}
 	memset(&attr, 0, sizeof(attr));
 	attr.target_fd = (__u32)cgroup_fd;

@@ -136,6 +136,12 @@ static int oci_action(const cJSON *o, const char *key, const char *errkey, uint3
 	return rt_failx(err, ENOTSUP, "bundle config: seccomp action '%s' is not supported", v->valuestring);
 }
 
+/* A 64-bit argument value: JSON numbers are doubles, 2^64 is out. */
+static int datum_ok(const cJSON *v)
+{
+	return cJSON_IsNumber(v) && v->valuedouble >= 0 && v->valuedouble < 18446744073709551616.0;
+}
+
 static int oci_args(const cJSON *args, struct scmp_arg_cmp *cmp, unsigned *n, struct rt_err *err)
 {
 	const cJSON *a;
@@ -155,8 +161,7 @@ static int oci_args(const cJSON *args, struct scmp_arg_cmp *cmp, unsigned *n, st
 		if (*n >= 6)
 			return rt_failx(err, E2BIG, "bundle config: a seccomp rule has more than 6 args");
 		if (!cJSON_IsNumber(idx) || idx->valuedouble < 0 || idx->valuedouble > 5 ||
-		    !cJSON_IsNumber(val) || val->valuedouble < 0 || (two && !cJSON_IsNumber(two)) ||
-		    !cJSON_IsString(op))
+		    !datum_ok(val) || (two && !datum_ok(two)) || !cJSON_IsString(op))
 			return rt_failx(err, EINVAL, "bundle config: a seccomp arg needs index 0..5, value and op");
 		for (i = 0; i < sizeof(oci_ops) / sizeof(oci_ops[0]); i++)
 			if (!strcmp(op->valuestring, oci_ops[i].name))
