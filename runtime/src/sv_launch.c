@@ -1,45 +1,25 @@
 #include "sv_launch.h"
 
 #include <arpa/inet.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
-#include <poll.h>
-#include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/signalfd.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
-#include <sys/un.h>
 #include <sys/wait.h>
-#include <time.h>
 
-#include "banker.h"
 #include "cgroup.h"
 #include "kmon.h"
 #include "logpipe.h"
 #include "net.h"
-#include "oci.h"
-#include "proto.h"
 #include "secfilter.h"
 #include "setup.h"
-#include "spec.h"
-#include "util.h"
-#include "sv_core.h"
 #include "sv_state.h"
 #include "sv_admit.h"
 #include "sv_reply.h"
-#include "sv_launch.h"
-#include "sv_requests.h"
-#include "sv_clients.h"
 
 extern char **environ;
-
-/* ---------- launching ---------- */
 
 static int extract_tarball(struct ctr *c, struct rt_err *err)
 {
