@@ -125,6 +125,7 @@ int launch(struct ctr *c, struct rt_err *err)
 {
 	struct spawn_params p = { .spec = &c->spec, .cgroup_fd = -1 };
 	struct sock_fprog seccomp = { 0 };
+	struct rt_err ignored = { 0 };
 	int out[2] = { -1, -1 }, errp[2] = { -1, -1 }, sync_fd = -1, r;
 	char dir[PATH_MAX], logpath[PATH_MAX + 8], hosts[PATH_MAX + 8];
 	pid_t pid;
@@ -135,7 +136,9 @@ int launch(struct ctr *c, struct rt_err *err)
 	if (!c->rootfs_dir[0] && (r = resolve_rootfs(c, err)) < 0)
 		return r;
 	p.rootfs_dir = c->rootfs_dir;
-	if (spec_wants_cgroup(&c->spec) &&
+	/* With limits a cgroup is a must; without, one is made whenever the
+	 * hierarchy is there, so that the device filter holds everywhere. */
+	if ((spec_wants_cgroup(&c->spec) || cgroup_check_root(sv.cfg->cgroup_root, &ignored) == 0) &&
 	    (r = cgroup_create(sv.cfg->cgroup_root, c->spec.name, &c->spec.limits, &p.cgroup_fd, c->cgroup, err)) < 0)
 		return r;
 	if (p.cgroup_fd >= 0 && (r = cgroup_device_filter(p.cgroup_fd, err)) < 0)
