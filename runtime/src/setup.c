@@ -457,7 +457,7 @@ static void become_userns_root(int sync)
 static __attribute__((noreturn)) void child_main(const struct spawn_params *p, int sync)
 {
 	const struct container_spec *s = p->spec;
-	char go, fp[64];
+	char go, fp[64], src[64];
 	int devnull, fd, hosts_fd = -1;
 
 	sigset_t none;
@@ -491,9 +491,9 @@ static __attribute__((noreturn)) void child_main(const struct spawn_params *p, i
 	/* Opened in this mount namespace, so that it can be bind-mounted. */
 	if (p->hosts_file && (hosts_fd = open(p->hosts_file, O_PATH | O_CLOEXEC)) < 0)
 		child_fail(sync, errno, "cannot open", p->hosts_file);
-	/* From here on every path is reached from root_fd or an fd the
-	 * supervisor handed down: in a user namespace the rest runs as its
-	 * root, so that what it creates on its own mounts has a mapped owner. */
+	/* From here on every path is reached from root_fd or the fds above:
+	 * in a user namespace the rest runs as its root, so that what it
+	 * creates on its own mounts has a mapped owner. */
 	if (p->userns)
 		become_userns_root(sync);
 	if ((fd = mkdirs_in_root("proc", 0555)) < 0)
@@ -508,13 +508,12 @@ static __attribute__((noreturn)) void child_main(const struct spawn_params *p, i
 			child_fail(sync, errno, "cannot mount sysfs on", "/sys");
 		close(fd);
 	}
-	mask_paths(sync);
 	setup_extra_mounts(sync, s);
+	/* After the bundle's mounts, so that none of them can cover a mask. */
+	mask_paths(sync);
 	if (hosts_fd >= 0) {
 		if ((fd = mkfile_in_root("etc/hosts")) < 0)
 			child_fail(sync, -fd, "cannot create", "/etc/hosts");
-		char src[64];
-
 		if (mount(fd_path(src, sizeof(src), hosts_fd), fd_path(fp, sizeof(fp), fd), NULL, MS_BIND, NULL) < 0)
 			child_fail(sync, errno, "cannot bind-mount", "/etc/hosts");
 		close(fd);
