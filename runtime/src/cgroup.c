@@ -8,6 +8,10 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <linux/magic.h>
+#include <linux/bpf.h>
+#include <stdint.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 static int write_attr(const char *dir, const char *file, const char *value, struct rt_err *err)
 {
@@ -187,4 +191,79 @@ int cgroup_oom_killed(const char *path)
 int cgroup_remove(const char *path)
 {
 	return rmdir(path) < 0 && errno != ENOENT ? -errno : 0;
+}
+
+/* One rule of the device filter: type (BPF_DEVCG_DEV_CHAR/BLOCK), major,
+ * minor (-1: any). */
+struct dev_rule { int type; int major, minor; };
+
+/* The standard devices of /dev (see setup.c) and the pseudo-terminals. */
+static const struct dev_rule allowed_devices[] = {
+	{ BPF_DEVCG_DEV_CHAR, 1, 3 }, { BPF_DEVCG_DEV_CHAR, 1, 5 }, { BPF_DEVCG_DEV_CHAR, 1, 7 },
+	{ BPF_DEVCG_DEV_CHAR, 1, 8 }, { BPF_DEVCG_DEV_CHAR, 1, 9 }, { BPF_DEVCG_DEV_CHAR, 5, 0 },
+	{ BPF_DEVCG_DEV_CHAR, 5, 2 }, { BPF_DEVCG_DEV_CHAR, 136, -1 },
+};
+
+static struct bpf_insn insn(__u8 code, __u8 dst, __u8 src, __s16 off, __s32 imm)
+{
+	return (struct bpf_insn){ .code = code, .dst_reg = dst, .src_reg = src, .off = off, .imm = imm };
+}
+
+int cgroup_device_filter(int cgroup_fd, struct rt_err *err)
+{
+	enum { R0, R1, R2, R3, R4 };
+	struct bpf_insn prog[8 + 5 * sizeof(allowed_devices) / sizeof(allowed_devices[0])];
+	union bpf_attr attr;
+	char log[256] = "";
+	int n = 0, fd;
+
+	/* r2 = device type, r3 = major, r4 = minor (struct bpf_cgroup_dev_ctx) */
+	prog[n++] = insn(BPF_LDX | BPF_W | BPF_MEM, R2, R1, 0, 0);
+	prog[n++] = insn(BPF_ALU64 | BPF_AND | BPF_K, R2, 0, 0, 0xffff);
+	prog[n++] = insn(BPF_LDX | BPF_W | BPF_MEM, R3, R1, 4, 0);
+	prog[n++] = insn(BPF_LDX | BPF_W | BPF_MEM, R4, R1, 8, 0);
+	for (unsigned i = 0; i < sizeof(allowed_devices) / sizeof(allowed_devices[0]); i++) {
+		const struct dev_rule *d = &allowed_devices[i];
+		int any = d->minor < 0;
+
+		/* Each rule: three (or two) tests that jump past it, then allow. */
+		prog[n++] = insn(BPF_JMP | BPF_JNE | BPF_K, R2, 0, any ? 3 : 4, d->type);
+		prog[n++] = insn(BPF_JMP | BPF_JNE | BPF_K, R3, 0, any ? 2 : 3, d->major);
+		if (!any)
+			prog[n++] = insn(BPF_JMP | BPF_JNE | BPF_K, R4, 0, 2, d->minor);
+		prog[n++] = insn(BPF_ALU64 | BPF_MOV | BPF_K, R0, 0, 0, 1);
+		prog[n++] = insn(BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
+	}
+	prog[n++] = insn(BPF_ALU64 | BPF_MOV | BPF_K, R0, 0, 0, 0);
+	prog[n++] = insn(BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
+
+	memset(&attr, 0, sizeof(attr));
+	attr.prog_type = BPF_PROG_TYPE_CGROUP_DEVICE;
+	attr.insns = (__u64)(uintptr_t)prog;
+	attr.insn_cnt = (__u32)n;
+	attr.license = (__u64)(uintptr_t)"GPL";
+	fd = (int)syscall(SYS_bpf, BPF_PROG_LOAD, &attr, sizeof(attr));
+	if (fd < 0) {
+		int e = errno;
+
+		/* Again with the verifier's log, for the message only. */
+		attr.log_buf = (__u64)(uintptr_t)log;
+		attr.log_size = sizeof(log);
+		attr.log_level = 1;
+		if ((fd = (int)syscall(SYS_bpf, BPF_PROG_LOAD, &attr, sizeof(attr))) >= 0)
+			close(fd);
+		log[sizeof(log) - 1] = '\0';
+		return rt_fail(err, e, "cannot load the device filter%s%.120s", log[0] ? ": " : "", log);
+	}
+	memset(&attr, 0, sizeof(attr));
+	attr.target_fd = (__u32)cgroup_fd;
+	attr.attach_bpf_fd = (__u32)fd;
+	attr.attach_type = BPF_CGROUP_DEVICE;
+	if (syscall(SYS_bpf, BPF_PROG_ATTACH, &attr, sizeof(attr)) < 0) {
+		int e = errno;
+		close(fd);
+		return rt_fail(err, e, "cannot attach the device filter to the container's cgroup");
+	}
+	close(fd);	/* the attachment holds the program */
+	return 0;
 }

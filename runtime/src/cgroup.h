@@ -18,6 +18,10 @@ int cgroup_check_root(const char *root, struct rt_err *err);
 int cgroup_create(const char *root, const char *name, const struct spec_limits *l,
 		  int *dirfd, char *path, struct rt_err *err);
 
+/* Attaches an eBPF device filter (BPF_PROG_TYPE_CGROUP_DEVICE) to the
+ * group that allows only the standard devices of /dev and the ptys. */
+int cgroup_device_filter(int cgroup_fd, struct rt_err *err);
+
 /* Adds cpu.stat usage, memory.current, memory.events and pids.current. */
 void cgroup_usage(const char *path, cJSON *out);
 

@@ -27,7 +27,7 @@ static void usage(FILE *f)
 	      "start/run options: --cpu-weight N --cpus CPUS --cpu-max QUOTA/PERIOD --cpuset LIST\n"
 	      "  --memory-high SIZE --memory-max SIZE --pids-max N --nice N --hostname H --net --ip A\n"
 	      "  --claim memory=SIZE,cpu=CPUS,pids=N [--hold memory=SIZE,cpu=CPUS,pids=N] --admit queue|refuse --kmon-soft SIZE --kmon-hard SIZE\n"
-	      "  --env K=V --cwd DIR --read-only --stop-grace S\n", f);
+	      "  --env K=V --cwd DIR --read-only --stop-grace S --userns\n", f);
 }
 
 int parse_cpus_milli(const char *s, uint64_t *out)
@@ -184,6 +184,7 @@ static int cmd_start(int argc, char **argv, int run)
 		{ "cwd", required_argument, NULL, 'W' }, { "read-only", no_argument, NULL, 'r' },
 		{ "stop-grace", required_argument, NULL, 'g' }, { "bundle", required_argument, NULL, 'b' },
 		{ "rm", no_argument, NULL, 'R' }, { "hold", required_argument, NULL, 'O' },
+		{ "userns", no_argument, NULL, 'U' },
 		{ NULL, 0, NULL, 0 },
 	};
 	cJSON *req, *spec, *lim, *claims = NULL, *kmon = NULL, *env, *resp;
@@ -250,6 +251,7 @@ static int cmd_start(int argc, char **argv, int run)
 			break;
 		case 'h': cJSON_AddStringToObject(spec, "hostname", optarg); break;
 		case 'N': cJSON_AddBoolToObject(spec, "network", 1); break;
+		case 'U': cJSON_AddBoolToObject(spec, "userns", 1); break;
 		case 'i': cJSON_AddStringToObject(spec, "ip", optarg); break;
 		case 'C': {
 			char buf[256], *save = NULL;

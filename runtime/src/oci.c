@@ -1,4 +1,5 @@
 #include "oci.h"
+#include "secfilter.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -59,6 +60,51 @@ static int num_u64(const cJSON *v, uint64_t *out, const char *what, struct rt_er
 	return 0;
 }
 
+static const char *const cap_names[] = {
+	"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID",
+	"CAP_KILL", "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE",
+	"CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST", "CAP_NET_ADMIN", "CAP_NET_RAW",
+	"CAP_IPC_LOCK", "CAP_IPC_OWNER", "CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SYS_CHROOT",
+	"CAP_SYS_PTRACE", "CAP_SYS_PACCT", "CAP_SYS_ADMIN", "CAP_SYS_BOOT", "CAP_SYS_NICE",
+	"CAP_SYS_RESOURCE", "CAP_SYS_TIME", "CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE",
+	"CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL", "CAP_SETFCAP", "CAP_MAC_OVERRIDE",
+	"CAP_MAC_ADMIN", "CAP_SYSLOG", "CAP_WAKE_ALARM", "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ",
+	"CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE",
+};
+
+/* process.capabilities: each set a list of names; a missing set is empty. */
+static int parse_capabilities(const cJSON *c, struct container_spec *s, struct rt_err *err)
+{
+	static const char *const sets[] = { "bounding", "effective", "permitted", "inheritable", "ambient" };
+	const cJSON *it;
+
+	if (!cJSON_IsObject(c))
+		return rt_failx(err, EINVAL, "bundle config: 'process.capabilities' must be an object");
+	for (unsigned i = 0; i < sizeof(sets) / sizeof(sets[0]); i++) {
+		const cJSON *a = cJSON_GetObjectItemCaseSensitive(c, sets[i]);
+
+		s->caps[i] = 0;
+		if (!a)
+			continue;
+		if (!cJSON_IsArray(a))
+			return rt_failx(err, EINVAL, "bundle config: 'process.capabilities.%s' must be an array", sets[i]);
+		cJSON_ArrayForEach(it, a) {
+			unsigned k;
+
+			if (!cJSON_IsString(it))
+				return rt_failx(err, EINVAL, "bundle config: capability names must be strings");
+			for (k = 0; k < sizeof(cap_names) / sizeof(cap_names[0]); k++)
+				if (!strcmp(it->valuestring, cap_names[k]))
+					break;
+			if (k == sizeof(cap_names) / sizeof(cap_names[0]))
+				return rt_failx(err, EINVAL, "bundle config: unknown capability '%.64s'", it->valuestring);
+			s->caps[i] |= 1ull << k;
+		}
+	}
+	s->has_caps = 1;
+	return 0;
+}
+
 static int parse_process(const cJSON *p, struct container_spec *s, struct rt_err *err)
 {
 	const cJSON *v;
@@ -85,6 +131,9 @@ static int parse_process(const cJSON *p, struct container_spec *s, struct rt_err
 		if (cJSON_IsTrue(v))
 			return rt_failx(err, ENOTSUP, "bundle config: 'process.terminal' true is not supported (logs are pipes)");
 	}
+	if ((v = cJSON_GetObjectItemCaseSensitive(p, "capabilities")) &&
+	    (r = parse_capabilities(v, s, err)) < 0)
+		return r;
 	if ((v = cJSON_GetObjectItemCaseSensitive(p, "user"))) {
 		const cJSON *uid = cJSON_GetObjectItemCaseSensitive(v, "uid");
 		const cJSON *gid = cJSON_GetObjectItemCaseSensitive(v, "gid");
@@ -226,7 +275,8 @@ static int parse_resources(const cJSON *res, struct container_spec *s, struct rt
 
 static int parse_linux(const cJSON *lx, struct container_spec *s, struct rt_err *err)
 {
-	const cJSON *ns, *it, *res;
+	const cJSON *ns, *it, *res, *sc;
+	int r;
 
 	if (!cJSON_IsObject(lx))
 		return rt_failx(err, EINVAL, "bundle config: 'linux' must be an object");
@@ -248,6 +298,13 @@ static int parse_linux(const cJSON *lx, struct container_spec *s, struct rt_err 
 			if (i == sizeof(known) / sizeof(known[0]))
 				return rt_failx(err, ENOTSUP, "bundle config: namespace '%s' is not supported", t->valuestring);
 		}
+	}
+	if ((sc = cJSON_GetObjectItemCaseSensitive(lx, "seccomp"))) {
+		if ((r = secfilter_check_oci(sc, err)) < 0)
+			return r;
+		cJSON_Delete(s->seccomp);
+		if (!(s->seccomp = cJSON_Duplicate(sc, 1)))
+			return rt_fail(err, ENOMEM, "bundle config: cannot copy 'linux.seccomp'");
 	}
 	if ((res = cJSON_GetObjectItemCaseSensitive(lx, "resources")))
 		return parse_resources(res, s, err);

@@ -7,6 +7,7 @@
 #define RT_SETUP_H
 
 #include <sys/types.h>
+#include <linux/filter.h>
 #include "spec.h"
 #include "util.h"
 
@@ -20,7 +21,16 @@ struct spawn_params {
 	 * network byte order; addr 0 means loopback only. */
 	uint32_t net_addr, net_gateway;
 	int net_prefix;
+	int userns;			/* CLONE_NEWUSER, root mapped to USERNS_HOST_ID */
+	const struct sock_fprog *seccomp;	/* installed last, or NULL */
 };
+
+/* --userns: container ids 0..USERNS_SIZE-1 are these host ids. */
+#define USERNS_HOST_ID 100000u
+#define USERNS_SIZE    65536u
+
+/* Writes the child's uid_map and gid_map (before container_release). */
+int container_map_ids(pid_t pid, struct rt_err *err);
 
 /* Clones the init process; it waits on *sync_fd for container_release. */
 int container_clone(const struct spawn_params *p, pid_t *pid, int *sync_fd, struct rt_err *err);

@@ -21,6 +21,8 @@ void spec_free(struct container_spec *s)
 		free(s->env[i]);
 	s->argc = s->envc = 0;
 	s->argv[0] = s->env[0] = NULL;
+	cJSON_Delete(s->seccomp);
+	s->seccomp = NULL;
 }
 
 static int get_str(const cJSON *o, const char *key, char *dst, size_t len, int required,
@@ -141,6 +143,22 @@ int spec_from_json(const cJSON *o, struct container_spec *s, struct rt_err *err)
 		if (q > INT64_MAX)
 			return rt_failx(err, EINVAL, "field 'cpu_quota_us' is out of range");
 		s->limits.cpu_quota_us = (int64_t)q;
+		/* 0 stands for "unset" inside: given explicitly it would start
+		 * the container with no limit at all. */
+		static const char *const nonzero[] = {
+			"cpu_weight", "cpu_quota_us", "cpu_period_us", "memory_high", "memory_max", "pids_max",
+		};
+		for (unsigned i = 0; i < sizeof(nonzero) / sizeof(nonzero[0]); i++) {
+			const cJSON *z = cJSON_GetObjectItemCaseSensitive(lim, nonzero[i]);
+
+			if (cJSON_IsNumber(z) && z->valuedouble == 0)
+				return rt_failx(err, EINVAL, "limit '%s' of 0 refused: it would mean no limit at all", nonzero[i]);
+		}
+	}
+	if ((v = cJSON_GetObjectItemCaseSensitive(o, "userns"))) {
+		if (!cJSON_IsBool(v))
+			return rt_failx(err, EINVAL, "field 'userns' must be a boolean");
+		s->userns = cJSON_IsTrue(v);
 	}
 	if ((cl = cJSON_GetObjectItemCaseSensitive(o, "claims"))) {
 		if (!cJSON_IsObject(cl))
@@ -269,6 +287,8 @@ cJSON *spec_to_json(const struct container_spec *s)
 		cJSON_AddNumberToObject(o, "nice", s->nice);
 	cJSON_AddBoolToObject(o, "network", s->network);
 	cJSON_AddBoolToObject(o, "readonly", s->readonly_rootfs);
+	if (s->userns)
+		cJSON_AddBoolToObject(o, "userns", 1);
 	if (s->ip[0])
 		cJSON_AddStringToObject(o, "ip", s->ip);
 	cJSON_AddNumberToObject(o, "stop_grace", s->stop_grace_s);

@@ -64,7 +64,15 @@ struct container_spec {
 	struct spec_mount mounts[SPEC_MAX_MOUNTS];
 	int nmounts;
 	int stop_grace_s;
+	int userns;		/* own user namespace, root mapped to an unprivileged range */
+	/* An OCI bundle's process.capabilities, when it gives them. */
+	int has_caps;
+	uint64_t caps[5];	/* indexed by enum capset */
+	/* An OCI bundle's linux.seccomp (owned copy), NULL: the default filter. */
+	cJSON *seccomp;
 };
+
+enum capset { CAPSET_BOUNDING, CAPSET_EFFECTIVE, CAPSET_PERMITTED, CAPSET_INHERITABLE, CAPSET_AMBIENT };
 
 void spec_init(struct container_spec *s);
 void spec_free(struct container_spec *s);

@@ -89,6 +89,48 @@ static void limit_above_claim_is_rejected(void **state)
 	assert_non_null(strstr(err.msg, "claim"));
 }
 
+/* 0 is "unset" inside: given explicitly it would mean no limit at all. */
+static void limits_of_zero_are_refused(void **state)
+{
+	static const char *const keys[] = {
+		"memory_max", "memory_high", "pids_max", "cpu_quota_us", "cpu_weight", "cpu_period_us",
+	};
+
+	for (unsigned i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		struct container_spec s;
+		struct rt_err err = { 0 };
+		char text[256];
+		cJSON *j;
+
+		snprintf(text, sizeof(text),
+			 "{\"name\":\"z\",\"rootfs\":\"/r\",\"argv\":[\"true\"],\"limits\":{\"%s\":0}}", keys[i]);
+		j = cJSON_Parse(text);
+		spec_init(&s);
+		assert_int_equal(spec_from_json(j, &s, &err), -EINVAL);
+		assert_non_null(strstr(err.msg, keys[i]));
+		assert_non_null(strstr(err.msg, "of 0 refused"));
+		cJSON_Delete(j);
+		spec_free(&s);
+	}
+}
+
+static void userns_round_trips(void **state)
+{
+	struct container_spec s;
+	struct rt_err err = { 0 };
+	cJSON *j = cJSON_Parse("{\"name\":\"u\",\"rootfs\":\"/r\",\"argv\":[\"true\"],\"userns\":true}");
+	cJSON *back;
+
+	spec_init(&s);
+	assert_int_equal(spec_from_json(j, &s, &err), 0);
+	assert_true(s.userns);
+	back = spec_to_json(&s);
+	assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(back, "userns")));
+	cJSON_Delete(back);
+	cJSON_Delete(j);
+	spec_free(&s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -96,6 +138,8 @@ int main(void)
 		cmocka_unit_test(names_are_checked),
 		cmocka_unit_test(spec_round_trips_through_json),
 		cmocka_unit_test(limit_above_claim_is_rejected),
+		cmocka_unit_test(limits_of_zero_are_refused),
+		cmocka_unit_test(userns_round_trips),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
