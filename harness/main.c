@@ -3,6 +3,7 @@
 #include <getopt.h>
 #include <libgen.h>
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -220,14 +221,30 @@ static int cmd_compare(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "alpha", required_argument, NULL, 'a' },
 		{ "threshold", required_argument, NULL, 't' },
+		{ "equivalence", required_argument, NULL, 'e' },
+		{ "allow-env-change", no_argument, NULL, 'A' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "seed", required_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct compare_options o = { .alpha = 0.05, .threshold = 0.05 };
+	static const char help[] =
+		"usage: harness compare [--alpha 0.05] [--threshold FRACTION] [--equivalence PERCENT]\n"
+		"                       [--allow-env-change] [--json] [--seed N] BASE_RESULTS NEW_RESULTS\n"
+		"Per experiment, settings, guest and metric: a two-sided permutation test of the\n"
+		"difference of means (exact up to 200000 splits, else 10000 seeded resamples), Holm's\n"
+		"correction across every line, a bootstrap 95% CI of the relative change. A change\n"
+		"counts when its Holm-adjusted p < alpha, it is at least the metric's floor (5%, or\n"
+		"--threshold), and the metric's mean change over all its lines passes the floor too.\n"
+		"--equivalence 5: TOST, \"equivalent within +-5%\" per line. Runs from different\n"
+		"environments (env.json) are refused unless --allow-env-change.\n"
+		"Exit status: 0 no regression, 1 at least one regression, 2 bad input.";
+	struct compare_options o = { .alpha = 0.05, .threshold = -1, .seed = 1 };
 	struct herror err = { 0 };
+	double d;
 	int c, r;
 
-	while ((c = getopt_long(argc, argv, "a:t:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "a:t:e:As:jh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'a':
 			if (parse_double(optarg, 1e-9, 0.5, &o.alpha) < 0) {
@@ -241,18 +258,28 @@ static int cmd_compare(int argc, char **argv)
 				return 2;
 			}
 			break;
-		case 'h':
-			puts("usage: harness compare [--alpha 0.05] [--threshold 0.05] BASE_RESULTS NEW_RESULTS\n"
-			     "Welch's t-test per experiment, settings, guest and metric; a change counts when\n"
-			     "p < alpha and the relative change is at least the threshold. Exit status: 0 no\n"
-			     "regression, 1 at least one regression, 2 bad input.");
-			return 0;
-		default:
-			return 2;
+		case 'e':
+			if (parse_double(optarg, 1e-6, 1000, &d) < 0) {
+				fprintf(stderr, "harness: --equivalence must be a percentage in (0, 1000], not '%s'\n", optarg);
+				return 2;
+			}
+			o.equivalence = d / 100;
+			break;
+		case 's':
+			if (parse_double(optarg, 0, 4294967295.0, &d) < 0 || d != floor(d)) {
+				fprintf(stderr, "harness: --seed must be a whole number, not '%s'\n", optarg);
+				return 2;
+			}
+			o.seed = (unsigned long)d;
+			break;
+		case 'A': o.allow_env_change = true; break;
+		case 'j': o.json = true; break;
+		case 'h': puts(help); return 0;
+		default: return 2;
 		}
 	}
 	if (argc - optind != 2) {
-		fputs("usage: harness compare [--alpha A] [--threshold T] BASE_RESULTS NEW_RESULTS\n", stderr);
+		fputs("usage: harness compare [OPTIONS] BASE_RESULTS NEW_RESULTS (see --help)\n", stderr);
 		return 2;
 	}
 	r = compare_results(argv[optind], argv[optind + 1], &o, &err);

@@ -3,6 +3,8 @@
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <gsl/gsl_cdf.h>
+#include <gsl/gsl_randist.h>
+#include <gsl/gsl_rng.h>
 #include <gsl/gsl_sort.h>
 #include <gsl/gsl_statistics_double.h>
 #include <math.h>
@@ -29,6 +31,300 @@ void stats_describe(const double *x, size_t n, struct summary_stats *o)
 	double half = n > 1 ? gsl_cdf_tdist_Pinv(0.975, (double)(n - 1)) * o->sd / sqrt((double)n) : 0;
 	o->ci95_low = o->mean - half;
 	o->ci95_high = o->mean + half;
+}
+
+static double binomial(size_t n, size_t k)
+{
+	double c = 1;
+
+	if (k > n)
+		return 0;
+	for (size_t i = 1; i <= k; i++)
+		c = c * (double)(n - k + i) / (double)i;
+	return floor(c + 0.5);
+}
+
+double stats_permutation_min_p(size_t na, size_t nb)
+{
+	double splits = binomial(na + nb, na);
+
+	if (na == 0 || nb == 0)
+		return 1;
+	if (splits > STATS_PERM_EXACT_MAX)
+		return 1.0 / (STATS_PERM_RESAMPLES + 1);
+	/* The observed split and, with equal sides, its mirror. */
+	return (na == nb ? 2 : 1) / splits;
+}
+
+size_t stats_permutation_runs_needed(double alpha, size_t m)
+{
+	for (size_t k = 1; k < 1000; k++)
+		if (stats_permutation_min_p(k, k) * (double)(m ? m : 1) < alpha)
+			return k;
+	return 1000;
+}
+
+/* |difference of means| of a split, and the tolerance for ties in floating point. */
+static bool at_least(double d, double obs, double scale)
+{
+	return fabs(d) >= fabs(obs) - 1e-9 * scale;
+}
+
+int stats_permutation_test(const double *a, size_t na, const double *b, size_t nb, unsigned long seed,
+			   struct perm_result *out)
+{
+	size_t n = na + nb, hits = 0, total = 0;
+	double *pool, sum = 0, scale = 0, obs;
+
+	memset(out, 0, sizeof(*out));
+	if (na == 0 || nb == 0)
+		return -EINVAL;
+	pool = xcalloc(n, sizeof(double));
+	memcpy(pool, a, na * sizeof(double));
+	memcpy(pool + na, b, nb * sizeof(double));
+	for (size_t i = 0; i < n; i++) {
+		sum += pool[i];
+		scale = fmax(scale, fabs(pool[i]));
+	}
+	obs = gsl_stats_mean(b, 1, nb) - gsl_stats_mean(a, 1, na);
+	out->min_p = stats_permutation_min_p(na, nb);
+	if (binomial(n, na) <= STATS_PERM_EXACT_MAX) {
+		/* Every choice of na values for side a, in lexicographic order. */
+		size_t *idx = xcalloc(na, sizeof(size_t));
+
+		for (size_t i = 0; i < na; i++)
+			idx[i] = i;
+		for (;;) {
+			double sa = 0;
+			size_t i;
+
+			for (i = 0; i < na; i++)
+				sa += pool[idx[i]];
+			if (at_least((sum - sa) / (double)nb - sa / (double)na, obs, scale))
+				hits++;
+			total++;
+			for (i = na; i-- > 0;)
+				if (idx[i] != i + n - na)
+					break;
+			if (i == (size_t)-1)
+				break;
+			idx[i]++;
+			for (size_t j = i + 1; j < na; j++)
+				idx[j] = idx[j - 1] + 1;
+		}
+		free(idx);
+		out->p = (double)hits / (double)total;
+		out->exact = true;
+	} else {
+		gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+
+		gsl_rng_set(rng, seed);
+		for (size_t r = 0; r < STATS_PERM_RESAMPLES; r++) {
+			double sa = 0;
+
+			gsl_ran_shuffle(rng, pool, n, sizeof(double));
+			for (size_t i = 0; i < na; i++)
+				sa += pool[i];
+			if (at_least((sum - sa) / (double)nb - sa / (double)na, obs, scale))
+				hits++;
+		}
+		gsl_rng_free(rng);
+		out->p = (double)(hits + 1) / (STATS_PERM_RESAMPLES + 1);
+	}
+	free(pool);
+	return 0;
+}
+
+int stats_bootstrap_rel_change(const double *a, size_t na, const double *b, size_t nb, unsigned long seed,
+			       size_t resamples, double *lo, double *hi)
+{
+	gsl_rng *rng;
+	double *rel;
+
+	*lo = *hi = NAN;
+	if (na == 0 || nb == 0 || resamples < 2 || gsl_stats_mean(a, 1, na) == 0)
+		return -EINVAL;
+	rng = gsl_rng_alloc(gsl_rng_mt19937);
+	gsl_rng_set(rng, seed);
+	rel = xcalloc(resamples, sizeof(double));
+	for (size_t r = 0; r < resamples; r++) {
+		double sa = 0, sb = 0;
+
+		for (size_t i = 0; i < na; i++)
+			sa += a[gsl_rng_uniform_int(rng, na)];
+		for (size_t i = 0; i < nb; i++)
+			sb += b[gsl_rng_uniform_int(rng, nb)];
+		sa /= (double)na;
+		sb /= (double)nb;
+		/* A resample of a with mean 0 has no relative change: count it as none. */
+		rel[r] = sa != 0 ? (sb - sa) / fabs(sa) : 0;
+	}
+	gsl_sort(rel, 1, resamples);
+	*lo = gsl_stats_quantile_from_sorted_data(rel, 1, resamples, 0.025);
+	*hi = gsl_stats_quantile_from_sorted_data(rel, 1, resamples, 0.975);
+	free(rel);
+	gsl_rng_free(rng);
+	return 0;
+}
+
+void stats_holm(const double *p, size_t m, double *adjusted)
+{
+	size_t *order = xcalloc(m + 1, sizeof(size_t));
+	double run = 0;
+
+	gsl_sort_index(order, p, 1, m);
+	for (size_t i = 0; i < m; i++) {
+		double v = fmin(1, (double)(m - i) * p[order[i]]);
+
+		run = fmax(run, v);
+		adjusted[order[i]] = run;
+	}
+	free(order);
+}
+
+int stats_tost_rel(const double *a, size_t na, const double *b, size_t nb, double margin, double *p)
+{
+	struct summary_stats sa, sb;
+	double va, vb, se, df, d, delta, p1, p2;
+
+	if (na < 2 || nb < 2)
+		return -EINVAL;
+	stats_describe(a, na, &sa);
+	stats_describe(b, nb, &sb);
+	va = sa.sd * sa.sd / (double)na;
+	vb = sb.sd * sb.sd / (double)nb;
+	se = sqrt(va + vb);
+	d = sb.mean - sa.mean;
+	delta = margin * fabs(sa.mean);
+	if (se == 0) {
+		*p = fabs(d) < delta ? 0 : 1;
+		return 0;
+	}
+	df = (va + vb) * (va + vb) / (va * va / (double)(na - 1) + vb * vb / (double)(nb - 1));
+	p1 = gsl_cdf_tdist_Q((d + delta) / se, df);	/* H0: d <= -delta */
+	p2 = gsl_cdf_tdist_P((d - delta) / se, df);	/* H0: d >= +delta */
+	*p = fmax(p1, p2);
+	return 0;
+}
+
+double stats_detectable_sds(size_t n, double alpha, double power)
+{
+	double df;
+
+	if (n < 2)
+		return INFINITY;
+	df = 2.0 * (double)n - 2;
+	return (gsl_cdf_tdist_Pinv(1 - alpha / 2, df) + gsl_cdf_tdist_Pinv(power, df)) * sqrt(2.0 / (double)n);
+}
+
+size_t stats_runs_needed(double d_sds, double alpha, double power, size_t cap)
+{
+	for (size_t n = 2; n < cap; n++)
+		if (stats_detectable_sds(n, alpha, power) <= d_sds)
+			return n;
+	return cap;
+}
+
+int stats_anova(const double *y, size_t n, size_t nfactors, const size_t *nlevels, size_t *const *level,
+		struct anova *o)
+{
+	size_t ncells = 1, *count, per = 0;
+	double grand, df_model = 0, ss_model = 0;
+	double *lm[ANOVA_MAX_FACTORS];
+	int r = 0;
+
+	memset(o, 0, sizeof(*o));
+	if (nfactors < 2 || nfactors > ANOVA_MAX_FACTORS || n < 2)
+		return -EINVAL;
+	for (size_t f = 0; f < nfactors; f++) {
+		if (nlevels[f] < 2 || ncells > 65536 / nlevels[f])
+			return -EINVAL;
+		ncells *= nlevels[f];
+	}
+	/* Balanced: every cell of the full design holds the same count. */
+	count = xcalloc(ncells, sizeof(size_t));
+	for (size_t i = 0; i < n; i++) {
+		size_t c = 0;
+		for (size_t f = 0; f < nfactors; f++)
+			c = c * nlevels[f] + level[f][i];
+		count[c]++;
+	}
+	per = count[0];
+	for (size_t c = 0; c < ncells; c++)
+		if (count[c] != per || per == 0)
+			r = -EINVAL;
+	free(count);
+	if (r < 0)
+		return r;
+	grand = gsl_stats_mean(y, 1, n);
+	for (size_t i = 0; i < n; i++)
+		o->ss_total += (y[i] - grand) * (y[i] - grand);
+	for (size_t f = 0; f < nfactors; f++) {
+		size_t *k = xcalloc(nlevels[f], sizeof(size_t));
+
+		lm[f] = xcalloc(nlevels[f], sizeof(double));
+		for (size_t i = 0; i < n; i++) {
+			lm[f][level[f][i]] += y[i];
+			k[level[f][i]]++;
+		}
+		for (size_t l = 0; l < nlevels[f]; l++)
+			lm[f][l] /= (double)k[l];
+		free(k);
+	}
+	for (size_t f = 0; f < nfactors; f++) {
+		struct anova_term *t = &o->terms[o->nterms++];
+
+		t->f1 = (int)f;
+		t->f2 = -1;
+		t->df = (double)(nlevels[f] - 1);
+		for (size_t i = 0; i < n; i++)
+			t->ss += (lm[f][level[f][i]] - grand) * (lm[f][level[f][i]] - grand);
+	}
+	for (size_t f = 0; f < nfactors; f++)
+		for (size_t g = f + 1; g < nfactors; g++) {
+			struct anova_term *t = &o->terms[o->nterms++];
+			size_t L = nlevels[g];
+			double *cm = xcalloc(nlevels[f] * L, sizeof(double));
+			size_t *k = xcalloc(nlevels[f] * L, sizeof(size_t));
+
+			t->f1 = (int)f;
+			t->f2 = (int)g;
+			t->df = (double)((nlevels[f] - 1) * (nlevels[g] - 1));
+			for (size_t i = 0; i < n; i++) {
+				cm[level[f][i] * L + level[g][i]] += y[i];
+				k[level[f][i] * L + level[g][i]]++;
+			}
+			for (size_t c = 0; c < nlevels[f] * L; c++)
+				cm[c] /= (double)k[c];
+			for (size_t i = 0; i < n; i++) {
+				double e = cm[level[f][i] * L + level[g][i]] - lm[f][level[f][i]] - lm[g][level[g][i]] +
+					   grand;
+				t->ss += e * e;
+			}
+			free(cm);
+			free(k);
+		}
+	for (size_t f = 0; f < nfactors; f++)
+		free(lm[f]);
+	for (size_t t = 0; t < o->nterms; t++) {
+		df_model += o->terms[t].df;
+		ss_model += o->terms[t].ss;
+	}
+	o->df_error = (double)n - 1 - df_model;
+	o->ss_error = fmax(0, o->ss_total - ss_model);
+	if (o->df_error < 1)
+		return -EINVAL;
+	for (size_t i = 0; i < o->nterms; i++) {
+		struct anova_term *t = &o->terms[i];
+		double mse = o->ss_error / o->df_error;
+
+		t->ms = t->ss / t->df;
+		t->f = mse > 0 ? t->ms / mse : (t->ms > 0 ? INFINITY : 0);
+		t->p = mse > 0 ? gsl_cdf_fdist_Q(t->f, t->df, o->df_error) : (t->ms > 0 ? 0 : 1);
+		t->eta2 = o->ss_total > 0 ? t->ss / o->ss_total : 0;
+		t->partial_eta2 = t->ss + o->ss_error > 0 ? t->ss / (t->ss + o->ss_error) : 0;
+	}
+	return 0;
 }
 
 static cJSON *stats_json(const double *x, size_t n)
