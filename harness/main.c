@@ -27,7 +27,7 @@ static const char usage[] =
 	"  image prepare NAME...       inject this build's guest binaries into images (libguestfs)\n"
 	"  vm up|down|status           the standing guests vm1 (general) and vm2 (security)\n"
 	"  vm exec DOMAIN -- CMD...    run a command in a guest through the guest agent\n"
-	"  run suite NAME|FILE         run a suite; results go to results/<run-id>/\n"
+	"  run suite NAME|FILE         run a suite; results go to results/<run-id>/ (--order sequential)\n"
 	"  run --resume RESULTS_DIR    finish an interrupted run, keeping what is done\n"
 	"  report RESULTS_DIR -o FILE  write the PDF report of a run\n"
 	"  compare BASE NEW            statistics and a regression verdict; exit 1 on a regression\n"
@@ -150,6 +150,7 @@ static int cmd_run(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "resume", required_argument, NULL, 'r' },
 		{ "results", required_argument, NULL, 'o' },
+		{ "order", required_argument, NULL, 'O' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -167,8 +168,15 @@ static int cmd_run(int argc, char **argv)
 		switch (c) {
 		case 'r': o.resume_dir = optarg; break;
 		case 'o': o.results_root = optarg; break;
+		case 'O':
+			if (strcmp(optarg, "sequential") != 0 && strcmp(optarg, "shuffled") != 0) {
+				fprintf(stderr, "harness: --order must be sequential or shuffled, not '%s'\n", optarg);
+				return 2;
+			}
+			o.order = optarg;
+			break;
 		case 'h':
-			puts("usage: harness run [--results DIR] suite NAME|FILE\n"
+			puts("usage: harness run [--results DIR] [--order shuffled|sequential] suite NAME|FILE\n"
 			     "       harness run --resume RESULTS_DIR\n"
 			     "suites shipped: quick (minutes under TCG), default");
 			return 0;

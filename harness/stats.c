@@ -327,7 +327,35 @@ int stats_anova(const double *y, size_t n, size_t nfactors, const size_t *nlevel
 	return 0;
 }
 
-static cJSON *stats_json(const double *x, size_t n)
+/* What a run with n repeats of values of this spread could detect, against
+ * another run like it: the two-sample power calculation at alpha 0.05 and
+ * power 0.8, and the repeats needed for a 5% change; the permutation test
+ * that compare runs needs at least stats_permutation_runs_needed a side. */
+static cJSON *power_json(const struct summary_stats *st)
+{
+	cJSON *o = cJSON_CreateObject();
+	double cv = st->cv;
+
+	cJSON_AddNumberToObject(o, "alpha", STATS_POWER_ALPHA);
+	cJSON_AddNumberToObject(o, "power", STATS_POWER);
+	cJSON_AddNumberToObject(o, "runs", (double)st->n);
+	if (st->n >= 2)
+		cJSON_AddNumberToObject(o, "min_detectable_rel_change",
+					stats_detectable_sds(st->n, STATS_POWER_ALPHA, STATS_POWER) * cv);
+	else
+		cJSON_AddNullToObject(o, "min_detectable_rel_change");
+	cJSON_AddNumberToObject(o, "change", STATS_POWER_CHANGE);
+	cJSON_AddNumberToObject(o, "runs_needed_for_change",
+				(double)(cv > 0 ? stats_runs_needed(STATS_POWER_CHANGE / cv, STATS_POWER_ALPHA,
+								   STATS_POWER, 100000) : 2));
+	cJSON_AddNumberToObject(o, "permutation_min_runs", (double)stats_permutation_runs_needed(STATS_POWER_ALPHA, 1));
+	if (st->n < stats_permutation_runs_needed(STATS_POWER_ALPHA, 1))
+		cJSON_AddStringToObject(o, "note", "too few runs: a permutation test cannot reach p < 0.05 with fewer "
+					"than 4 runs a side");
+	return o;
+}
+
+static cJSON *stats_json(const double *x, size_t n, bool compared)
 {
 	struct summary_stats s;
 	cJSON *o = cJSON_CreateObject();
@@ -340,7 +368,62 @@ static cJSON *stats_json(const double *x, size_t n)
 	cJSON_AddNumberToObject(o, "cv", s.cv);
 	cJSON_AddNumberToObject(o, "ci95_low", s.ci95_low);
 	cJSON_AddNumberToObject(o, "ci95_high", s.ci95_high);
+	if (compared)
+		cJSON_AddItemToObject(o, "power", power_json(&s));
 	return o;
+}
+
+struct values {
+	double *v;
+	size_t n, cap;
+};
+
+static void values_push(struct values *x, double v)
+{
+	if (x->n == x->cap) {
+		x->cap = x->cap ? 2 * x->cap : 16;
+		x->v = realloc(x->v, x->cap * sizeof(double));
+		if (x->v == NULL)
+			abort();
+	}
+	x->v[x->n++] = v;
+}
+
+static cJSON *at_path(cJSON *v, const char *const *path)
+{
+	for (size_t p = 0; p < 4 && path[p] && v; p++)
+		v = cJSON_GetObjectItemCaseSensitive(v, path[p]);
+	return v;
+}
+
+/* The metric in one record: of the run (guest NULL), or of each entry of guest. */
+static void record_values(cJSON *rec, const char *guest, const struct exp_metric *mt, struct values *out)
+{
+	cJSON *g, *v;
+
+	if (guest == NULL) {
+		v = at_path(rec, mt->path);
+		if (cJSON_IsNumber(v))
+			values_push(out, v->valuedouble);
+		return;
+	}
+	cJSON_ArrayForEach(g, cJSON_GetObjectItemCaseSensitive(rec, "guests")) {
+		cJSON *name = cJSON_GetObjectItemCaseSensitive(g, "name");
+
+		if (!cJSON_IsString(name) || strcmp(name->valuestring, guest) != 0)
+			continue;
+		v = at_path(g, mt->path);
+		if (cJSON_IsNumber(v))
+			values_push(out, v->valuedouble);
+	}
+}
+
+static void group_values(const struct run_records *g, const char *guest, const struct exp_metric *mt,
+			 struct values *out)
+{
+	out->n = 0;
+	for (size_t r = 0; r < g->n; r++)
+		record_values(g->recs[r], guest, mt, out);
 }
 
 /* One group: the records of one experiment with the same settings. */
@@ -349,13 +432,8 @@ static cJSON *group_json(const struct run_records *g)
 	cJSON *first = g->recs[0], *o = cJSON_CreateObject(), *gl, *it;
 	cJSON *exp = cJSON_GetObjectItemCaseSensitive(first, "experiment");
 	const struct experiment *ops = experiment_find(exp->valuestring);
-	size_t cap = g->n + 1;
-	double *x;
+	struct values x = { 0 };
 
-	/* Room for one value per record and guest entry. */
-	for (size_t r = 0; r < g->n; r++)
-		cap += (size_t)cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(g->recs[r], "guests"));
-	x = xcalloc(cap, sizeof(double));
 	cJSON_AddItemToObject(o, "experiment", cJSON_Duplicate(exp, 1));
 	cJSON_AddItemToObject(o, "settings", cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(first, "settings"), 1));
 	cJSON_AddNumberToObject(o, "runs", (double)g->n);
@@ -370,65 +448,277 @@ static cJSON *group_json(const struct run_records *g)
 		cJSON_AddStringToObject(go, "name", name->valuestring);
 		for (size_t m = 0; ops && m < ops->nmetrics; m++) {
 			const struct exp_metric *mt = &ops->metrics[m];
-			size_t n;
 
-			if (mt->scope != METRIC_PER_GUEST || !(mt->use & METRIC_SUMMARY))
+			if (mt->scope != METRIC_PER_GUEST || !(mt->use & (METRIC_SUMMARY | METRIC_COMPARE)))
 				continue;
-			n = records_values(g, NULL, name->valuestring, mt->path, x);
-			if (n > 0)
-				cJSON_AddItemToObject(go, mt->name, stats_json(x, n));
+			group_values(g, name->valuestring, mt, &x);
+			if (x.n > 0)
+				cJSON_AddItemToObject(go, mt->name, stats_json(x.v, x.n, mt->use & METRIC_COMPARE));
 		}
 		cJSON_AddItemToArray(gl, go);
 	}
 	for (size_t m = 0; ops && m < ops->nmetrics; m++) {
 		const struct exp_metric *mt = &ops->metrics[m];
-		size_t n;
 
-		if (mt->scope != METRIC_PER_RUN || !(mt->use & METRIC_SUMMARY))
+		if (mt->scope != METRIC_PER_RUN || !(mt->use & (METRIC_SUMMARY | METRIC_COMPARE)))
 			continue;
-		n = records_values(g, NULL, NULL, mt->path, x);
-		if (n > 0)
-			cJSON_AddItemToObject(o, mt->name, stats_json(x, n));
+		group_values(g, NULL, mt, &x);
+		if (x.n > 0)
+			cJSON_AddItemToObject(o, mt->name, stats_json(x.v, x.n, mt->use & METRIC_COMPARE));
 	}
-	free(x);
+	free(x.v);
 	return o;
+}
+
+struct groups {
+	struct run_records rr;
+	struct run_records *g;
+	size_t n;
+};
+
+static int groups_load(const char *dir, struct groups *gs, struct herror *err)
+{
+	memset(gs, 0, sizeof(*gs));
+	if (records_load(dir, RECORDS_OK, &gs->rr, err) < 0)
+		return -err->status;
+	gs->g = xcalloc(gs->rr.n + 1, sizeof(*gs->g));
+	for (size_t i = 0; i < gs->rr.n; i++) {
+		cJSON *rec = gs->rr.recs[i];
+		struct run_records *g = NULL;
+
+		for (size_t k = 0; k < gs->n && !g; k++)
+			if (records_same_group(gs->g[k].recs[0], rec))
+				g = &gs->g[k];
+		if (g == NULL) {
+			g = &gs->g[gs->n++];
+			g->recs = xcalloc(gs->rr.n, sizeof(cJSON *));
+		}
+		g->recs[g->n++] = rec;
+	}
+	return 0;
+}
+
+static void groups_free(struct groups *gs)
+{
+	for (size_t k = 0; k < gs->n; k++)
+		free(gs->g[k].recs);
+	free(gs->g);
+	records_free(&gs->rr);
+}
+
+int stats_widest_ci(const char *results_dir, double *widest, char *what, size_t whatlen, struct herror *err)
+{
+	struct groups gs;
+	struct values x = { 0 };
+
+	*widest = 0;
+	if (whatlen)
+		what[0] = '\0';
+	if (groups_load(results_dir, &gs, err) < 0)
+		return -err->status;
+	if (gs.n == 0)
+		*widest = INFINITY;
+	for (size_t k = 0; k < gs.n; k++) {
+		cJSON *first = gs.g[k].recs[0], *it;
+		const struct experiment *ops =
+			experiment_find(cJSON_GetObjectItemCaseSensitive(first, "experiment")->valuestring);
+
+		for (size_t m = 0; ops && m < ops->nmetrics; m++) {
+			const struct exp_metric *mt = &ops->metrics[m];
+
+			if (!(mt->use & METRIC_COMPARE))
+				continue;
+			cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(first, "guests")) {
+				cJSON *name = cJSON_GetObjectItemCaseSensitive(it, "name");
+				const char *guest = mt->scope == METRIC_PER_RUN ? NULL :
+						    cJSON_IsString(name) ? name->valuestring : "";
+				struct summary_stats st;
+				double rel;
+
+				group_values(&gs.g[k], guest, mt, &x);
+				if (x.n == 0)	/* not in these records at all: nothing to wait for */
+					continue;
+				stats_describe(x.v, x.n, &st);
+				rel = x.n < 2 ? INFINITY : st.mean != 0 ? (st.ci95_high - st.mean) / fabs(st.mean) :
+				      st.sd == 0 ? 0 : INFINITY;
+				if (rel > *widest || (k == 0 && *what == '\0')) {
+					*widest = fmax(rel, *widest);
+					snprintf(what, whatlen, "%s %s%s%s", ops->name, guest ? guest : "",
+						 guest ? " " : "", mt->name);
+				}
+				if (mt->scope == METRIC_PER_RUN)
+					break;
+			}
+		}
+	}
+	free(x.v);
+	groups_free(&gs);
+	return 0;
+}
+
+/* Main effects and two-way interactions of the settings an experiment
+ * varies (two or more, each with two or more values), per compared metric. */
+static cJSON *factorial_json(const struct groups *gs, const char *exp)
+{
+	const struct experiment *ops = experiment_find(exp);
+	const char *keys[ANOVA_MAX_FACTORS];
+	char **vals[ANOVA_MAX_FACTORS] = { 0 };
+	size_t nvals[ANOVA_MAX_FACTORS] = { 0 }, nf = 0, nrec = 0;
+	cJSON **recs = xcalloc(gs->rr.n + 1, sizeof(cJSON *)), *o = NULL, *an, *kv, *it;
+	struct values y = { 0 }, tmp = { 0 };
+
+	for (size_t i = 0; i < gs->rr.n; i++)
+		if (strcmp(cJSON_GetObjectItemCaseSensitive(gs->rr.recs[i], "experiment")->valuestring, exp) == 0)
+			recs[nrec++] = gs->rr.recs[i];
+	/* The factors: settings keys with two or more values. */
+	cJSON_ArrayForEach(kv, cJSON_GetObjectItemCaseSensitive(recs[0], "settings")) {
+		size_t f = nf;
+
+		if (!cJSON_IsString(kv) || nf == ANOVA_MAX_FACTORS)
+			continue;
+		vals[f] = xcalloc(nrec + 1, sizeof(char *));
+		nvals[f] = 0;
+		for (size_t r = 0; r < nrec; r++) {
+			cJSON *v = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(recs[r], "settings"),
+								   kv->string);
+			size_t l;
+
+			if (!cJSON_IsString(v))
+				continue;
+			for (l = 0; l < nvals[f] && strcmp(vals[f][l], v->valuestring) != 0; l++)
+				;
+			if (l == nvals[f])
+				vals[f][nvals[f]++] = v->valuestring;
+		}
+		if (nvals[f] >= 2) {
+			keys[nf++] = kv->string;
+		} else {
+			free(vals[f]);
+			vals[f] = NULL;
+		}
+	}
+	if (nf < 2 || !ops)
+		goto out;
+	o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "experiment", exp);
+	cJSON_AddStringToObject(o, "method", "two-way ANOVA of a balanced design: main effects, two-way interactions, "
+				"F-tests; eta2 = SS/SS_total, partial_eta2 = SS/(SS + SS_error)");
+	kv = cJSON_AddArrayToObject(o, "factors");
+	for (size_t f = 0; f < nf; f++)
+		cJSON_AddItemToArray(kv, cJSON_CreateString(keys[f]));
+	an = cJSON_AddArrayToObject(o, "analyses");
+	for (size_t m = 0; m < ops->nmetrics; m++) {
+		const struct exp_metric *mt = &ops->metrics[m];
+
+		if (!(mt->use & METRIC_COMPARE))
+			continue;
+		cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(recs[0], "guests")) {
+			cJSON *name = cJSON_GetObjectItemCaseSensitive(it, "name");
+			const char *guest = mt->scope == METRIC_PER_RUN ? NULL :
+					    cJSON_IsString(name) ? name->valuestring : "";
+			size_t *lv[ANOVA_MAX_FACTORS];
+			cJSON *a = cJSON_CreateObject(), *terms;
+			struct anova res;
+			bool missing = false;
+
+			cJSON_AddStringToObject(a, "metric", mt->name);
+			if (guest)
+				cJSON_AddStringToObject(a, "guest", guest);
+			y.n = 0;
+			for (size_t f = 0; f < nf; f++)
+				lv[f] = xcalloc(nrec + 1, sizeof(size_t));
+			for (size_t r = 0; r < nrec; r++) {
+				cJSON *st = cJSON_GetObjectItemCaseSensitive(recs[r], "settings");
+
+				tmp.n = 0;
+				record_values(recs[r], guest, mt, &tmp);
+				if (tmp.n != 1) {
+					missing = true;
+					continue;
+				}
+				for (size_t f = 0; f < nf; f++) {
+					cJSON *v = cJSON_GetObjectItemCaseSensitive(st, keys[f]);
+					size_t l = 0;
+					while (l < nvals[f] && cJSON_IsString(v) && strcmp(vals[f][l], v->valuestring))
+						l++;
+					lv[f][y.n] = l;
+				}
+				values_push(&y, tmp.v[0]);
+			}
+			if (missing || stats_anova(y.v, y.n, nf, nvals, lv, &res) < 0) {
+				cJSON_AddStringToObject(a, "skipped", "not a balanced design: every combination needs "
+							"the same number of runs, with one value each, and runs to spare");
+			} else {
+				terms = cJSON_AddArrayToObject(a, "terms");
+				for (size_t t = 0; t < res.nterms; t++) {
+					struct anova_term *tm = &res.terms[t];
+					cJSON *j = cJSON_CreateObject();
+					cleanup_free char *eff = tm->f2 < 0 ? xstrdup(keys[tm->f1]) :
+						xasprintf("%s x %s", keys[tm->f1], keys[tm->f2]);
+
+					cJSON_AddStringToObject(j, "effect", eff);
+					cJSON_AddNumberToObject(j, "df", tm->df);
+					cJSON_AddNumberToObject(j, "ss", tm->ss);
+					cJSON_AddNumberToObject(j, "f", isfinite(tm->f) ? tm->f : 1e308);
+					cJSON_AddNumberToObject(j, "p", tm->p);
+					cJSON_AddNumberToObject(j, "eta2", tm->eta2);
+					cJSON_AddNumberToObject(j, "partial_eta2", tm->partial_eta2);
+					cJSON_AddItemToArray(terms, j);
+				}
+				cJSON_AddNumberToObject(a, "error_df", res.df_error);
+				cJSON_AddNumberToObject(a, "error_ss", res.ss_error);
+				cJSON_AddNumberToObject(a, "total_ss", res.ss_total);
+			}
+			for (size_t f = 0; f < nf; f++)
+				free(lv[f]);
+			cJSON_AddItemToArray(an, a);
+			if (mt->scope == METRIC_PER_RUN)
+				break;
+		}
+	}
+out:
+	for (size_t f = 0; f < ANOVA_MAX_FACTORS; f++)
+		free(vals[f]);
+	free(recs);
+	free(y.v);
+	free(tmp.v);
+	return o;
+}
+
+int stats_summarize_run(const char *results_dir, const cJSON *extra, struct herror *err)
+{
+	struct groups gs;
+	cJSON *summary, *gj, *fj, *it;
+	int r;
+
+	if (groups_load(results_dir, &gs, err) < 0)
+		return -err->status;
+	summary = cJSON_CreateObject();
+	cJSON_AddStringToObject(summary, "schema", "harness-summary/1");
+	cJSON_ArrayForEach(it, extra)
+		cJSON_AddItemToObject(summary, it->string, cJSON_Duplicate(it, 1));
+	gj = cJSON_AddArrayToObject(summary, "groups");
+	for (size_t k = 0; k < gs.n; k++)
+		cJSON_AddItemToArray(gj, group_json(&gs.g[k]));
+	fj = cJSON_AddArrayToObject(summary, "factorial");
+	for (size_t k = 0; k < gs.n; k++) {
+		const char *exp = cJSON_GetObjectItemCaseSensitive(gs.g[k].recs[0], "experiment")->valuestring;
+		bool first = true;
+		cJSON *f;
+
+		for (size_t j = 0; j < k && first; j++)
+			first = strcmp(cJSON_GetObjectItemCaseSensitive(gs.g[j].recs[0], "experiment")->valuestring,
+				       exp) != 0;
+		if (first && (f = factorial_json(&gs, exp)))
+			cJSON_AddItemToArray(fj, f);
+	}
+	r = results_write_json(results_dir, "summary.json", summary, err);
+	cJSON_Delete(summary);
+	groups_free(&gs);
+	return r;
 }
 
 int stats_summarize(const char *results_dir, struct herror *err)
 {
-	struct run_records rr;
-	struct run_records *groups;
-	size_t ngroups = 0;
-	cJSON *summary, *gj;
-	int r;
-
-	if (records_load(results_dir, RECORDS_OK, &rr, err) < 0)
-		return -err->status;
-	groups = xcalloc(rr.n + 1, sizeof(*groups));
-	for (size_t i = 0; i < rr.n; i++) {
-		cJSON *rec = rr.recs[i];
-		struct run_records *g = NULL;
-
-		for (size_t k = 0; k < ngroups && !g; k++)
-			if (records_same_group(groups[k].recs[0], rec))
-				g = &groups[k];
-		if (g == NULL) {
-			g = &groups[ngroups++];
-			g->recs = xcalloc(rr.n, sizeof(cJSON *));
-		}
-		g->recs[g->n++] = rec;
-	}
-
-	summary = cJSON_CreateObject();
-	cJSON_AddStringToObject(summary, "schema", "harness-summary/1");
-	gj = cJSON_AddArrayToObject(summary, "groups");
-	for (size_t k = 0; k < ngroups; k++)
-		cJSON_AddItemToArray(gj, group_json(&groups[k]));
-	r = results_write_json(results_dir, "summary.json", summary, err);
-	cJSON_Delete(summary);
-	for (size_t k = 0; k < ngroups; k++)
-		free(groups[k].recs);
-	free(groups);
-	records_free(&rr);
-	return r;
+	return stats_summarize_run(results_dir, NULL, err);
 }

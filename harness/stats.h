@@ -2,6 +2,7 @@
 #ifndef HARNESS_STATS_H
 #define HARNESS_STATS_H
 
+#include <cjson/cJSON.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -73,8 +74,23 @@ struct anova {
 int stats_anova(const double *y, size_t n, size_t nfactors, const size_t *nlevels, size_t *const *level,
 		struct anova *out);
 
+/* The power estimate in summary.json: at this alpha and power, and the
+ * repeats needed for this relative change. */
+#define STATS_POWER_ALPHA 0.05
+#define STATS_POWER 0.8
+#define STATS_POWER_CHANGE 0.05
+
 /* Read results_dir/runs/ *.json, group the recorded runs by experiment and
- * settings, write results_dir/summary.json. */
+ * settings, write results_dir/summary.json: per group and metric the
+ * statistics (with a power estimate for compared metrics), and per
+ * experiment varying two or more settings a two-way ANOVA. */
 int stats_summarize(const char *results_dir, struct herror *err);
+/* The same, with extra's items at the top of summary.json (the run's order,
+ * seed and why its repeats stopped). */
+int stats_summarize_run(const char *results_dir, const cJSON *extra, struct herror *err);
+/* The widest relative 95% CI half-width (CI half-width / |mean|) over every
+ * compared metric of every group, and which it is: what repeats: auto
+ * stops on. INFINITY with fewer than two values somewhere. */
+int stats_widest_ci(const char *results_dir, double *widest, char *what, size_t whatlen, struct herror *err);
 
 #endif
