@@ -11,6 +11,7 @@
 #include "compare.h"
 #include "doctor.h"
 #include "expdoc.h"
+#include "export.h"
 #include "image.h"
 #include "report.h"
 #include "run.h"
@@ -31,6 +32,7 @@ static const char usage[] =
 	"  run --resume RESULTS_DIR    finish an interrupted run, keeping what is done\n"
 	"  report RESULTS_DIR -o FILE  write the PDF report of a run\n"
 	"  compare BASE NEW            statistics and a regression verdict; exit 1 on a regression\n"
+	"  export RESULTS_DIR --csv    one tidy CSV (run x guest x metric) on stdout or -o FILE\n"
 	"  experiments [NAME]          the experiments, their settings, defaults, metrics and units\n"
 	"\n"
 	"environment:\n"
@@ -298,6 +300,50 @@ static int cmd_compare(int argc, char **argv)
 	return r > 0 ? 1 : 0;
 }
 
+static int cmd_export(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "csv", no_argument, NULL, 'c' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static const char usage_export[] = "usage: harness export RESULTS_DIR --csv [-o FILE]";
+	const char *path = NULL;
+	struct herror err = { 0 };
+	FILE *out = stdout;
+	int c, r;
+
+	while ((c = getopt_long(argc, argv, "co:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': break;
+		case 'o': path = optarg; break;
+		case 'h':
+			printf("%s\none row per successful run x guest x metric: run, experiment, settings\n"
+			       "(key=value;...), repeat, guest, metric, value, unit; every field quoted\n", usage_export);
+			return 0;
+		default: return 2;
+		}
+	}
+	if (argc - optind != 1) {
+		fprintf(stderr, "%s\n", usage_export);
+		return 2;
+	}
+	if (path && (out = fopen(path, "w")) == NULL) {
+		error_set(&err, errno, "cannot write '%s'", path);
+		fail(&err);
+		return 2;
+	}
+	r = export_csv(argv[optind], out, &err);
+	if (path && fclose(out) != 0 && r == 0)
+		r = error_set(&err, errno, "cannot write '%s'", path);
+	if (r < 0) {
+		fail(&err);
+		return 2;
+	}
+	return 0;
+}
+
 static int cmd_doctor(int argc, char **argv)
 {
 	cleanup_free char *payload = payload_root();
@@ -345,6 +391,7 @@ static const struct command {
 	{ "run", cmd_run },
 	{ "report", cmd_report },
 	{ "compare", cmd_compare },
+	{ "export", cmd_export },
 	{ "experiments", cmd_experiments },
 };
 
