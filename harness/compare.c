@@ -1,8 +1,8 @@
 #include "compare.h"
 
-#include <cjson/cJSON.h>
 #include <errno.h>
 #include <gsl/gsl_cdf.h>
+#include <gsl/gsl_statistics_double.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -36,58 +36,408 @@ int welch_test(const double *a, size_t na, const double *b, size_t nb, struct we
 	return 0;
 }
 
-/* One line of the comparison: a metric of one guest (or of the run, guest
- * NULL) over the runs of rec's group in both results. */
-static int compare_metric(const struct run_records *a, const struct run_records *b, cJSON *rec, const char *guest,
-			  const struct exp_metric *mt, const char *exp, const char *settings,
-			  const struct compare_options *opt, double *xa, double *xb)
-{
-	size_t na = records_values(a, rec, guest, mt->path, xa);
-	size_t nb = records_values(b, rec, guest, mt->path, xb);
-	struct summary_stats sa, sb;
-	struct welch w;
-	const char *verdict;
-	int regression = 0;
-	double rel;
+/* ---- environment fingerprints ---- */
 
-	if (na == 0 || nb == 0)
-		return -ENOENT;
-	stats_describe(xa, na, &sa);
-	stats_describe(xb, nb, &sb);
-	rel = sa.mean != 0 ? (sb.mean - sa.mean) / fabs(sa.mean) : 0;
-	if (welch_test(xa, na, xb, nb, &w) < 0) {
-		verdict = "too few runs (need 2 on each side)";
-		w.p = NAN;
-	} else if (w.p >= opt->alpha || fabs(rel) < opt->threshold) {
-		verdict = "no change";
-	} else if (mt->better == 0) {
-		verdict = "changed";
-	} else if ((rel > 0) == (mt->better > 0)) {
-		verdict = "improvement";
-	} else {
-		verdict = "REGRESSION";
-		regression = 1;
-	}
-	printf("%-14s %-30s %-6s %-15s %11.4g %11.4g %+7.1f%% %8.3g  %s\n", exp, *settings ? settings : "-",
-	       guest ? guest : "-", mt->name, sa.mean, sb.mean, 100 * rel, w.p, verdict);
-	return regression;
+static const char *env_str(cJSON *env, const char *a, const char *b)
+{
+	cJSON *v = cJSON_GetObjectItemCaseSensitive(env, a);
+
+	if (b)
+		v = cJSON_GetObjectItemCaseSensitive(v, b);
+	return cJSON_IsString(v) ? v->valuestring : "";
 }
 
-/* Room for one value per record and guest entry. */
-static size_t values_room(const struct run_records *rr)
+static void env_diff(cJSON *out, const char *what, const char *x, const char *y)
 {
-	size_t n = rr->n + 1;
+	if (strcmp(x, y) != 0) {
+		cleanup_free char *s = xasprintf("%s: '%s' vs '%s'", what, x, y);
+		cJSON_AddItemToArray(out, cJSON_CreateString(s));
+	}
+}
 
-	for (size_t r = 0; r < rr->n; r++)
-		n += (size_t)cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(rr->recs[r], "guests"));
-	return n;
+static const char *env_image_digest(cJSON *env, const char *guest)
+{
+	cJSON *it;
+
+	cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(env, "images"))
+		if (strcmp(env_str(it, "guest", NULL), guest) == 0)
+			return env_str(it, "digest", NULL);
+	return "";
+}
+
+cJSON *compare_env_differences(cJSON *a, cJSON *b)
+{
+	static const struct {
+		const char *what, *key, *sub;
+	} fields[] = {
+		{ "accelerator", "accelerator", "name" },
+		{ "host CPU model", "host_cpu", NULL },
+		{ "host kernel", "host_kernel", NULL },
+		{ "QEMU version", "qemu_version", NULL },
+		{ "libvirt version", "libvirt_version", NULL },
+		{ "guest payload digest", "guest_payload_digest", NULL },
+	};
+	cJSON *out = cJSON_CreateArray(), *it;
+
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+		env_diff(out, fields[i].what, env_str(a, fields[i].key, fields[i].sub),
+			 env_str(b, fields[i].key, fields[i].sub));
+	/* Images by guest, from both sides. */
+	cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(a, "images")) {
+		const char *g = env_str(it, "guest", NULL);
+		cleanup_free char *what = xasprintf("image digest of %s", g);
+
+		env_diff(out, what, env_str(it, "digest", NULL), env_image_digest(b, g));
+	}
+	cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(b, "images")) {
+		const char *g = env_str(it, "guest", NULL);
+		cleanup_free char *what = xasprintf("image digest of %s", g);
+
+		if (*env_image_digest(a, g) == '\0')
+			env_diff(out, what, "", env_str(it, "digest", NULL));
+	}
+	return out;
+}
+
+/* ---- one line: a metric of one guest (or of the run) in one group ---- */
+
+struct values {
+	double *v;
+	size_t n, cap;
+};
+
+static void values_push(struct values *x, double v)
+{
+	if (x->n == x->cap) {
+		x->cap = x->cap ? 2 * x->cap : 16;
+		x->v = realloc(x->v, x->cap * sizeof(double));
+		if (x->v == NULL)
+			abort();
+	}
+	x->v[x->n++] = v;
+}
+
+static cJSON *at_path(cJSON *v, const char *const *path)
+{
+	for (size_t p = 0; p < 4 && path[p] && v; p++)
+		v = cJSON_GetObjectItemCaseSensitive(v, path[p]);
+	return v;
+}
+
+/* The metric's numbers over the records of like's group: one per record, or
+ * one per guest entry named guest (a record may hold several). The array
+ * grows as needed, so no count of entries can overrun it. */
+static void collect(const struct run_records *rr, cJSON *like, const char *guest, const char *const *path,
+		    struct values *out)
+{
+	out->n = 0;
+	for (size_t r = 0; r < rr->n; r++) {
+		cJSON *g, *v;
+
+		if (!records_same_group(rr->recs[r], like))
+			continue;
+		if (guest == NULL) {
+			v = at_path(rr->recs[r], path);
+			if (cJSON_IsNumber(v))
+				values_push(out, v->valuedouble);
+			continue;
+		}
+		cJSON_ArrayForEach(g, cJSON_GetObjectItemCaseSensitive(rr->recs[r], "guests")) {
+			cJSON *name = cJSON_GetObjectItemCaseSensitive(g, "name");
+
+			if (!cJSON_IsString(name) || strcmp(name->valuestring, guest) != 0)
+				continue;
+			v = at_path(g, path);
+			if (cJSON_IsNumber(v))
+				values_push(out, v->valuedouble);
+		}
+	}
+}
+
+struct line {
+	const char *exp;
+	char *settings;
+	char *guest;		/* NULL: a per-run metric */
+	const struct exp_metric *mt;
+	size_t na, nb;
+	double mean_a, mean_b, rel, ci_lo, ci_hi, floor;
+	struct perm_result perm;
+	double p_holm;
+	double tost_p;		/* NAN without --equivalence or with too few runs */
+	double metric_mean_rel;	/* the noise guard's mean over the metric's lines */
+	size_t runs_needed;	/* > 0: the test cannot reach significance */
+	const char *verdict;
+	bool regression;
+};
+
+struct lines {
+	struct line *l;
+	size_t n, cap;
+};
+
+static double mean_of(const double *x, size_t n)
+{
+	return n ? gsl_stats_mean(x, 1, n) : 0;
+}
+
+static char *settings_text(cJSON *rec)
+{
+	char *s = xstrdup("");
+	cJSON *kv;
+
+	cJSON_ArrayForEach(kv, cJSON_GetObjectItemCaseSensitive(rec, "settings")) {
+		char *t;
+
+		if (!cJSON_IsString(kv))
+			continue;
+		t = xasprintf("%s%s%s=%s", s, *s ? "," : "", kv->string, kv->valuestring);
+		free(s);
+		s = t;
+	}
+	return s;
+}
+
+static void add_line(struct lines *ls, const struct run_records *a, const struct run_records *b, cJSON *rec,
+		     const char *exp, const char *guest, const struct exp_metric *mt,
+		     const struct compare_options *opt, struct values *xa, struct values *xb)
+{
+	struct line *l;
+	unsigned long seed = opt->seed;
+
+	collect(a, rec, guest, mt->path, xa);
+	collect(b, rec, guest, mt->path, xb);
+	if (xa->n == 0 || xb->n == 0)
+		return;
+	if (ls->n == ls->cap) {
+		ls->cap = ls->cap ? 2 * ls->cap : 16;
+		ls->l = realloc(ls->l, ls->cap * sizeof(*ls->l));
+		if (ls->l == NULL)
+			abort();
+	}
+	l = &ls->l[ls->n++];
+	memset(l, 0, sizeof(*l));
+	l->exp = exp;
+	l->settings = settings_text(rec);
+	l->guest = guest ? xstrdup(guest) : NULL;
+	l->mt = mt;
+	l->na = xa->n;
+	l->nb = xb->n;
+	l->mean_a = mean_of(xa->v, xa->n);
+	l->mean_b = mean_of(xb->v, xb->n);
+	l->rel = l->mean_a != 0 ? (l->mean_b - l->mean_a) / fabs(l->mean_a) : 0;
+	l->floor = opt->threshold >= 0 ? opt->threshold : mt->min_change > 0 ? mt->min_change : COMPARE_DEFAULT_FLOOR;
+	/* The same seed for every line: each line's numbers do not depend on
+	 * which other lines were compared. */
+	stats_permutation_test(xa->v, xa->n, xb->v, xb->n, seed, &l->perm);
+	if (stats_bootstrap_rel_change(xa->v, xa->n, xb->v, xb->n, seed, COMPARE_BOOTSTRAP_RESAMPLES, &l->ci_lo,
+				       &l->ci_hi) < 0)
+		l->ci_lo = l->ci_hi = NAN;
+	l->tost_p = NAN;
+	if (opt->equivalence > 0 && stats_tost_rel(xa->v, xa->n, xb->v, xb->n, opt->equivalence, &l->tost_p) < 0)
+		l->tost_p = NAN;
+}
+
+/* Holm across every line, the noise guard per metric, the verdicts. */
+static int decide(struct lines *ls, const struct compare_options *opt)
+{
+	double *p = xcalloc(ls->n + 1, sizeof(double)), *adj = xcalloc(ls->n + 1, sizeof(double));
+	int regressions = 0;
+
+	for (size_t i = 0; i < ls->n; i++)
+		p[i] = ls->l[i].perm.p;
+	stats_holm(p, ls->n, adj);
+	for (size_t i = 0; i < ls->n; i++) {
+		struct line *l = &ls->l[i];
+		double sum = 0;
+		size_t k = 0;
+
+		l->p_holm = adj[i];
+		/* Firecracker's noise guard: the metric's mean relative change
+		 * over every combination it was measured in. */
+		for (size_t j = 0; j < ls->n; j++)
+			if (strcmp(ls->l[j].exp, l->exp) == 0 && ls->l[j].mt == l->mt) {
+				sum += ls->l[j].rel;
+				k++;
+			}
+		l->metric_mean_rel = sum / (double)k;
+		if (l->perm.min_p * (double)ls->n >= opt->alpha) {
+			l->runs_needed = stats_permutation_runs_needed(opt->alpha, ls->n);
+			l->verdict = "cannot detect";
+		} else if (l->p_holm >= opt->alpha || fabs(l->rel) < l->floor) {
+			l->verdict = "no change";
+		} else if (l->mt->better == 0) {
+			l->verdict = "changed";
+		} else if ((l->rel > 0) == (l->mt->better > 0)) {
+			l->verdict = "improvement";
+		} else if (fabs(l->metric_mean_rel) < l->floor) {
+			l->verdict = "within noise";
+		} else {
+			l->verdict = "REGRESSION";
+			l->regression = true;
+			regressions++;
+		}
+	}
+	free(p);
+	free(adj);
+	return regressions;
+}
+
+static void print_table(const struct lines *ls, const struct compare_options *opt, int regressions)
+{
+	size_t cannot = 0, needed = 0;
+
+	printf("%-14s %-28s %-5s %-15s %5s %11s %11s %8s %17s %8s %8s  %s\n", "experiment", "settings", "guest",
+	       "metric", "runs", "base", "new", "change", "95% CI of change", "p", "p(Holm)", "verdict");
+	for (size_t i = 0; i < ls->n; i++) {
+		const struct line *l = &ls->l[i];
+		char runs[32], ci[48], verdict[160];
+
+		snprintf(runs, sizeof(runs), "%zu/%zu", l->na, l->nb);
+		if (isnan(l->ci_lo))
+			snprintf(ci, sizeof(ci), "-");
+		else
+			snprintf(ci, sizeof(ci), "[%+.1f%%, %+.1f%%]", 100 * l->ci_lo, 100 * l->ci_hi);
+		if (l->runs_needed) {
+			snprintf(verdict, sizeof(verdict), "cannot detect: needs >= %zu runs a side", l->runs_needed);
+			cannot++;
+			needed = l->runs_needed;
+		} else if (strcmp(l->verdict, "within noise") == 0) {
+			snprintf(verdict, sizeof(verdict), "within noise (%s's mean change %+.1f%% < %.0f%%)", l->mt->name,
+				 100 * l->metric_mean_rel, 100 * l->floor);
+		} else {
+			snprintf(verdict, sizeof(verdict), "%s", l->verdict);
+		}
+		if (opt->equivalence > 0) {
+			size_t o = strlen(verdict);
+			if (isnan(l->tost_p))
+				snprintf(verdict + o, sizeof(verdict) - o, "; equivalence untested (needs 2 runs a side)");
+			else if (l->tost_p < opt->alpha)
+				snprintf(verdict + o, sizeof(verdict) - o, "; equivalent within +-%g%%",
+					 100 * opt->equivalence);
+			else
+				snprintf(verdict + o, sizeof(verdict) - o, "; not shown equivalent within +-%g%%",
+					 100 * opt->equivalence);
+		}
+		printf("%-14s %-28s %-5s %-15s %5s %11.4g %11.4g %+7.1f%% %17s %8.3g %8.3g  %s\n", l->exp,
+		       *l->settings ? l->settings : "-", l->guest ? l->guest : "-", l->mt->name, runs, l->mean_a,
+		       l->mean_b, 100 * l->rel, ci, l->perm.p, l->p_holm, verdict);
+	}
+	printf("%d regression(s) in %zu comparison(s): permutation test of the difference of means, Holm-adjusted "
+	       "p < %.3g, a change of at least each metric's floor, and the metric's mean change over all its "
+	       "settings and guests past the floor too (noise guard)\n",
+	       regressions, ls->n, opt->alpha);
+	if (cannot)
+		printf("%zu comparison(s) cannot detect any change: with %zu tests, the permutation test needs >= %zu "
+		       "runs a side to reach p < %.3g after Holm's correction\n",
+		       cannot, ls->n, needed, opt->alpha);
+}
+
+static cJSON *lines_json(const struct lines *ls, const struct compare_options *opt, int regressions,
+			 cJSON *envdiff)
+{
+	cJSON *o = cJSON_CreateObject(), *m, *arr;
+
+	cJSON_AddStringToObject(o, "schema", "harness-compare/1");
+	m = cJSON_AddObjectToObject(o, "method");
+	cJSON_AddStringToObject(m, "test", "two-sided permutation test of the difference of means");
+	cJSON_AddNumberToObject(m, "exact_up_to_splits", STATS_PERM_EXACT_MAX);
+	cJSON_AddNumberToObject(m, "resamples", STATS_PERM_RESAMPLES);
+	cJSON_AddStringToObject(m, "correction", "holm");
+	cJSON_AddNumberToObject(m, "alpha", opt->alpha);
+	cJSON_AddStringToObject(m, "ci", "percentile bootstrap, 95%, of the relative change of the mean");
+	cJSON_AddNumberToObject(m, "bootstrap_resamples", COMPARE_BOOTSTRAP_RESAMPLES);
+	cJSON_AddStringToObject(m, "noise_guard", "the metric's mean relative change over all lines must pass the floor");
+	if (opt->threshold >= 0)
+		cJSON_AddNumberToObject(m, "threshold", opt->threshold);
+	if (opt->equivalence > 0)
+		cJSON_AddNumberToObject(m, "equivalence", opt->equivalence);
+	cJSON_AddNumberToObject(m, "seed", (double)opt->seed);
+	cJSON_AddItemToObject(o, "env_differences", cJSON_Duplicate(envdiff, 1));
+	arr = cJSON_AddArrayToObject(o, "comparisons");
+	for (size_t i = 0; i < ls->n; i++) {
+		const struct line *l = &ls->l[i];
+		cJSON *j = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(j, "experiment", l->exp);
+		cJSON_AddStringToObject(j, "settings", l->settings);
+		if (l->guest)
+			cJSON_AddStringToObject(j, "guest", l->guest);
+		else
+			cJSON_AddNullToObject(j, "guest");
+		cJSON_AddStringToObject(j, "metric", l->mt->name);
+		cJSON_AddStringToObject(j, "unit", l->mt->unit);
+		cJSON_AddNumberToObject(j, "better", l->mt->better);
+		cJSON_AddNumberToObject(j, "runs_base", (double)l->na);
+		cJSON_AddNumberToObject(j, "runs_new", (double)l->nb);
+		cJSON_AddNumberToObject(j, "mean_base", l->mean_a);
+		cJSON_AddNumberToObject(j, "mean_new", l->mean_b);
+		cJSON_AddNumberToObject(j, "rel_change", l->rel);
+		if (!isnan(l->ci_lo)) {
+			cJSON_AddNumberToObject(j, "rel_change_ci95_low", l->ci_lo);
+			cJSON_AddNumberToObject(j, "rel_change_ci95_high", l->ci_hi);
+		}
+		cJSON_AddNumberToObject(j, "p", l->perm.p);
+		cJSON_AddBoolToObject(j, "p_exact", l->perm.exact);
+		cJSON_AddNumberToObject(j, "p_min_possible", l->perm.min_p);
+		cJSON_AddNumberToObject(j, "p_holm", l->p_holm);
+		cJSON_AddNumberToObject(j, "floor", l->floor);
+		cJSON_AddNumberToObject(j, "metric_mean_rel_change", l->metric_mean_rel);
+		cJSON_AddStringToObject(j, "verdict", l->verdict);
+		if (l->runs_needed)
+			cJSON_AddNumberToObject(j, "runs_needed", (double)l->runs_needed);
+		if (opt->equivalence > 0 && !isnan(l->tost_p)) {
+			cJSON_AddNumberToObject(j, "tost_p", l->tost_p);
+			cJSON_AddBoolToObject(j, "equivalent", l->tost_p < opt->alpha);
+		}
+		cJSON_AddBoolToObject(j, "regression", l->regression);
+		cJSON_AddItemToArray(arr, j);
+	}
+	cJSON_AddNumberToObject(o, "regressions", regressions);
+	return o;
+}
+
+/* Refuse (or with allow, warn about) runs from different environments. */
+static int check_env(const char *base_dir, const char *new_dir, const struct compare_options *opt, cJSON **diff,
+		     struct herror *err)
+{
+	cJSON *ea = results_read_json(base_dir, "env.json", NULL);
+	cJSON *eb = results_read_json(new_dir, "env.json", NULL);
+	cJSON *it;
+	char *text = xstrdup("");
+	int r = 0;
+
+	if (ea == NULL || eb == NULL) {
+		hwarn("cannot check that both runs share an environment: no env.json in '%s'",
+		      ea == NULL ? base_dir : new_dir);
+		*diff = cJSON_CreateArray();
+		goto out;
+	}
+	*diff = compare_env_differences(ea, eb);
+	cJSON_ArrayForEach(it, *diff) {
+		char *t = xasprintf("%s%s%s", text, *text ? "; " : "", it->valuestring);
+		free(text);
+		text = t;
+	}
+	if (*text && !opt->allow_env_change)
+		r = error_setx(err, EINVAL, "the runs come from different environments (%s); --allow-env-change "
+			       "compares them anyway", text);
+	else if (*text)
+		hwarn("comparing runs from different environments: %s", text);
+out:
+	free(text);
+	cJSON_Delete(ea);
+	cJSON_Delete(eb);
+	return r;
 }
 
 int compare_results(const char *base_dir, const char *new_dir, const struct compare_options *opt,
 		    struct herror *err)
 {
 	struct run_records a, b;
-	int regressions = 0, compared = 0;
+	struct lines ls = { 0 };
+	struct values xa = { 0 }, xb = { 0 };
+	cJSON *envdiff = NULL;
+	int regressions;
 
 	if (records_load(base_dir, RECORDS_OK, &a, err) < 0)
 		return -err->status;
@@ -100,69 +450,80 @@ int compare_results(const char *base_dir, const char *new_dir, const struct comp
 		records_free(&b);
 		return error_setx(err, ENOENT, "no successful run records in '%s/runs'", a.n ? new_dir : base_dir);
 	}
-	double *xa = xcalloc(values_room(&a), sizeof(double)), *xb = xcalloc(values_room(&b), sizeof(double));
-
-	printf("%-14s %-30s %-6s %-15s %11s %11s %8s %8s  %s\n", "experiment", "settings", "guest", "metric",
-	       "base", "new", "change", "p", "verdict");
+	if (check_env(base_dir, new_dir, opt, &envdiff, err) < 0) {
+		records_free(&a);
+		records_free(&b);
+		cJSON_Delete(envdiff);
+		return -err->status;
+	}
 	for (size_t i = 0; i < a.n; i++) {
 		cJSON *rec = a.recs[i], *g;
+		const char *exp = cJSON_GetObjectItemCaseSensitive(rec, "experiment")->valuestring;
+		const struct experiment *ops = experiment_find(exp);
 		bool first = true;
 
-		/* One line per group: only for its first record in the base. */
+		/* The lines of a group: only for its first record in the base. */
 		for (size_t j = 0; j < i && first; j++)
 			first = !records_same_group(a.recs[j], rec);
 		if (!first)
 			continue;
-		char settings[256] = "";
-		size_t off = 0;
-		cJSON *kv;
-		cJSON_ArrayForEach(kv, cJSON_GetObjectItemCaseSensitive(rec, "settings"))
-			if (cJSON_IsString(kv) && off < sizeof(settings))
-				off += (size_t)snprintf(settings + off, sizeof(settings) - off, "%s%s=%s",
-							off ? "," : "", kv->string, kv->valuestring);
-		const char *exp = cJSON_GetObjectItemCaseSensitive(rec, "experiment")->valuestring;
-		const struct experiment *ops = experiment_find(exp);
 		if (ops == NULL) {
 			hwarn("not comparing '%s': no such experiment in this build", exp);
 			continue;
 		}
-		cJSON_ArrayForEach(g, cJSON_GetObjectItemCaseSensitive(rec, "guests")) {
-			cJSON *name = cJSON_GetObjectItemCaseSensitive(g, "name");
-			if (!cJSON_IsString(name))
-				continue;
-			for (size_t m = 0; m < ops->nmetrics; m++) {
-				const struct exp_metric *mt = &ops->metrics[m];
-				int res;
-
-				if (mt->scope != METRIC_PER_GUEST || !(mt->use & METRIC_COMPARE))
-					continue;
-				res = compare_metric(&a, &b, rec, name->valuestring, mt, exp, settings, opt, xa, xb);
-				if (res >= 0) {
-					compared++;
-					regressions += res;
-				}
-			}
-		}
 		for (size_t m = 0; m < ops->nmetrics; m++) {
 			const struct exp_metric *mt = &ops->metrics[m];
-			int res;
 
-			if (mt->scope != METRIC_PER_RUN || !(mt->use & METRIC_COMPARE))
+			if (!(mt->use & METRIC_COMPARE))
 				continue;
-			res = compare_metric(&a, &b, rec, NULL, mt, exp, settings, opt, xa, xb);
-			if (res >= 0) {
-				compared++;
-				regressions += res;
+			if (mt->scope == METRIC_PER_RUN) {
+				add_line(&ls, &a, &b, rec, exp, NULL, mt, opt, &xa, &xb);
+				continue;
+			}
+			/* Each guest name once, however many entries carry it. */
+			cJSON_ArrayForEach(g, cJSON_GetObjectItemCaseSensitive(rec, "guests")) {
+				cJSON *name = cJSON_GetObjectItemCaseSensitive(g, "name"), *h;
+				bool seen = false;
+
+				if (!cJSON_IsString(name))
+					continue;
+				cJSON_ArrayForEach(h, cJSON_GetObjectItemCaseSensitive(rec, "guests")) {
+					cJSON *hn = cJSON_GetObjectItemCaseSensitive(h, "name");
+					if (h == g)
+						break;
+					if (cJSON_IsString(hn) && strcmp(hn->valuestring, name->valuestring) == 0)
+						seen = true;
+				}
+				if (!seen)
+					add_line(&ls, &a, &b, rec, exp, name->valuestring, mt, opt, &xa, &xb);
 			}
 		}
 	}
-	free(xa);
-	free(xb);
+	free(xa.v);
+	free(xb.v);
+	if (ls.n == 0) {
+		regressions = error_setx(err, ENOENT, "the two runs have no experiment and settings in common");
+		goto out;
+	}
+	regressions = decide(&ls, opt);
+	if (opt->json) {
+		cJSON *j = lines_json(&ls, opt, regressions, envdiff);
+		char *text = cJSON_Print(j);
+
+		puts(text);
+		free(text);
+		cJSON_Delete(j);
+	} else {
+		print_table(&ls, opt, regressions);
+	}
+out:
+	for (size_t i = 0; i < ls.n; i++) {
+		free(ls.l[i].settings);
+		free(ls.l[i].guest);
+	}
+	free(ls.l);
+	cJSON_Delete(envdiff);
 	records_free(&a);
 	records_free(&b);
-	if (compared == 0)
-		return error_setx(err, ENOENT, "the two runs have no experiment and settings in common");
-	printf("%d regression(s) (significance %.3g, smallest change %.0f%%)\n", regressions, opt->alpha,
-	       100 * opt->threshold);
 	return regressions;
 }

@@ -47,6 +47,7 @@ struct exp_metric {
 	const char *path[4];		/* JSON path inside the guest entry or the record */
 	const char *unit;		/* "" when it has none */
 	int better;			/* +1 higher is better, -1 lower, 0 neither */
+	double min_change;		/* compare: the smallest relative change that counts (0: 5%) */
 	unsigned use;			/* METRIC_SUMMARY | METRIC_COMPARE */
 	const char *expected;		/* metric holding theory's value for this one, or NULL */
 	const char *help;

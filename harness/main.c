@@ -3,6 +3,7 @@
 #include <getopt.h>
 #include <libgen.h>
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -10,6 +11,7 @@
 #include "compare.h"
 #include "doctor.h"
 #include "expdoc.h"
+#include "export.h"
 #include "image.h"
 #include "report.h"
 #include "run.h"
@@ -26,10 +28,11 @@ static const char usage[] =
 	"  image prepare NAME...       inject this build's guest binaries into images (libguestfs)\n"
 	"  vm up|down|status           the standing guests vm1 (general) and vm2 (security)\n"
 	"  vm exec DOMAIN -- CMD...    run a command in a guest through the guest agent\n"
-	"  run suite NAME|FILE         run a suite; results go to results/<run-id>/\n"
+	"  run suite NAME|FILE         run a suite; results go to results/<run-id>/ (--order sequential)\n"
 	"  run --resume RESULTS_DIR    finish an interrupted run, keeping what is done\n"
 	"  report RESULTS_DIR -o FILE  write the PDF report of a run\n"
 	"  compare BASE NEW            statistics and a regression verdict; exit 1 on a regression\n"
+	"  export RESULTS_DIR --csv    one tidy CSV (run x guest x metric) on stdout or -o FILE\n"
 	"  experiments [NAME]          the experiments, their settings, defaults, metrics and units\n"
 	"\n"
 	"environment:\n"
@@ -149,6 +152,7 @@ static int cmd_run(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "resume", required_argument, NULL, 'r' },
 		{ "results", required_argument, NULL, 'o' },
+		{ "order", required_argument, NULL, 'O' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -166,8 +170,15 @@ static int cmd_run(int argc, char **argv)
 		switch (c) {
 		case 'r': o.resume_dir = optarg; break;
 		case 'o': o.results_root = optarg; break;
+		case 'O':
+			if (strcmp(optarg, "sequential") != 0 && strcmp(optarg, "shuffled") != 0) {
+				fprintf(stderr, "harness: --order must be sequential or shuffled, not '%s'\n", optarg);
+				return 2;
+			}
+			o.order = optarg;
+			break;
 		case 'h':
-			puts("usage: harness run [--results DIR] suite NAME|FILE\n"
+			puts("usage: harness run [--results DIR] [--order shuffled|sequential] suite NAME|FILE\n"
 			     "       harness run --resume RESULTS_DIR\n"
 			     "suites shipped: quick (minutes under TCG), default");
 			return 0;
@@ -220,14 +231,30 @@ static int cmd_compare(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "alpha", required_argument, NULL, 'a' },
 		{ "threshold", required_argument, NULL, 't' },
+		{ "equivalence", required_argument, NULL, 'e' },
+		{ "allow-env-change", no_argument, NULL, 'A' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "seed", required_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct compare_options o = { .alpha = 0.05, .threshold = 0.05 };
+	static const char help[] =
+		"usage: harness compare [--alpha 0.05] [--threshold FRACTION] [--equivalence PERCENT]\n"
+		"                       [--allow-env-change] [--json] [--seed N] BASE_RESULTS NEW_RESULTS\n"
+		"Per experiment, settings, guest and metric: a two-sided permutation test of the\n"
+		"difference of means (exact up to 200000 splits, else 10000 seeded resamples), Holm's\n"
+		"correction across every line, a bootstrap 95% CI of the relative change. A change\n"
+		"counts when its Holm-adjusted p < alpha, it is at least the metric's floor (5%, or\n"
+		"--threshold), and the metric's mean change over all its lines passes the floor too.\n"
+		"--equivalence 5: TOST, \"equivalent within +-5%\" per line. Runs from different\n"
+		"environments (env.json) are refused unless --allow-env-change.\n"
+		"Exit status: 0 no regression, 1 at least one regression, 2 bad input.";
+	struct compare_options o = { .alpha = 0.05, .threshold = -1, .seed = 1 };
 	struct herror err = { 0 };
+	double d;
 	int c, r;
 
-	while ((c = getopt_long(argc, argv, "a:t:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "a:t:e:As:jh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'a':
 			if (parse_double(optarg, 1e-9, 0.5, &o.alpha) < 0) {
@@ -241,18 +268,28 @@ static int cmd_compare(int argc, char **argv)
 				return 2;
 			}
 			break;
-		case 'h':
-			puts("usage: harness compare [--alpha 0.05] [--threshold 0.05] BASE_RESULTS NEW_RESULTS\n"
-			     "Welch's t-test per experiment, settings, guest and metric; a change counts when\n"
-			     "p < alpha and the relative change is at least the threshold. Exit status: 0 no\n"
-			     "regression, 1 at least one regression, 2 bad input.");
-			return 0;
-		default:
-			return 2;
+		case 'e':
+			if (parse_double(optarg, 1e-6, 1000, &d) < 0) {
+				fprintf(stderr, "harness: --equivalence must be a percentage in (0, 1000], not '%s'\n", optarg);
+				return 2;
+			}
+			o.equivalence = d / 100;
+			break;
+		case 's':
+			if (parse_double(optarg, 0, 4294967295.0, &d) < 0 || d != floor(d)) {
+				fprintf(stderr, "harness: --seed must be a whole number, not '%s'\n", optarg);
+				return 2;
+			}
+			o.seed = (unsigned long)d;
+			break;
+		case 'A': o.allow_env_change = true; break;
+		case 'j': o.json = true; break;
+		case 'h': puts(help); return 0;
+		default: return 2;
 		}
 	}
 	if (argc - optind != 2) {
-		fputs("usage: harness compare [--alpha A] [--threshold T] BASE_RESULTS NEW_RESULTS\n", stderr);
+		fputs("usage: harness compare [OPTIONS] BASE_RESULTS NEW_RESULTS (see --help)\n", stderr);
 		return 2;
 	}
 	r = compare_results(argv[optind], argv[optind + 1], &o, &err);
@@ -261,6 +298,50 @@ static int cmd_compare(int argc, char **argv)
 		return 2;
 	}
 	return r > 0 ? 1 : 0;
+}
+
+static int cmd_export(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "csv", no_argument, NULL, 'c' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static const char usage_export[] = "usage: harness export RESULTS_DIR --csv [-o FILE]";
+	const char *path = NULL;
+	struct herror err = { 0 };
+	FILE *out = stdout;
+	int c, r;
+
+	while ((c = getopt_long(argc, argv, "co:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': break;
+		case 'o': path = optarg; break;
+		case 'h':
+			printf("%s\none row per successful run x guest x metric: run, experiment, settings\n"
+			       "(key=value;...), repeat, guest, metric, value, unit; every field quoted\n", usage_export);
+			return 0;
+		default: return 2;
+		}
+	}
+	if (argc - optind != 1) {
+		fprintf(stderr, "%s\n", usage_export);
+		return 2;
+	}
+	if (path && (out = fopen(path, "w")) == NULL) {
+		error_set(&err, errno, "cannot write '%s'", path);
+		fail(&err);
+		return 2;
+	}
+	r = export_csv(argv[optind], out, &err);
+	if (path && fclose(out) != 0 && r == 0)
+		r = error_set(&err, errno, "cannot write '%s'", path);
+	if (r < 0) {
+		fail(&err);
+		return 2;
+	}
+	return 0;
 }
 
 static int cmd_doctor(int argc, char **argv)
@@ -310,6 +391,7 @@ static const struct command {
 	{ "run", cmd_run },
 	{ "report", cmd_report },
 	{ "compare", cmd_compare },
+	{ "export", cmd_export },
 	{ "experiments", cmd_experiments },
 };
 

@@ -1,9 +1,35 @@
 #include "plan.h"
 
+#include <gsl/gsl_randist.h>
+#include <gsl/gsl_rng.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "util.h"
+
+/* Warm-ups first, then round by round; each round shuffled from the seed
+ * when the order is shuffled. */
+static void plan_reorder(const struct suite *s, struct plan *p)
+{
+	struct plan_run *out = xcalloc(p->nruns + 1, sizeof(*out));
+	size_t n = 0;
+	gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+
+	gsl_rng_set(rng, s->seed);
+	for (int rep = 0; rep <= s->repeats; rep++) {
+		size_t first = n;
+
+		for (size_t i = 0; i < p->nruns; i++)
+			if (p->runs[i].repeat == rep)
+				out[n++] = p->runs[i];
+		if (rep > 0 && s->order == ORDER_SHUFFLED && n - first > 1)
+			gsl_ran_shuffle(rng, out + first, n - first, sizeof(*out));
+	}
+	gsl_rng_free(rng);
+	free(p->runs);
+	p->runs = out;
+}
 
 int plan_build(const struct suite *s, struct plan *p)
 {
@@ -55,6 +81,11 @@ int plan_build(const struct suite *s, struct plan *p)
 			}
 		}
 	}
+	p->order = s->order;
+	p->seed = s->seed;
+	p->rounds = s->order == ORDER_SHUFFLED || s->repeats_auto;
+	if (p->rounds)
+		plan_reorder(s, p);
 	return 0;
 }
 

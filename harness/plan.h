@@ -1,8 +1,13 @@
 /* The plan of a suite: every run, that is an experiment with one value per
- * axis it varies, warm-ups before repeats, in a stable order. */
+ * axis it varies. Warm-ups come first; then, shuffled (the default), each
+ * round of repeats visits every combination of every experiment once in an
+ * order drawn from the suite's seed, so that a drift of the host is spread
+ * over all settings instead of landing on one; sequential keeps each
+ * combination's repeats back to back. Run ids do not depend on the order. */
 #ifndef HARNESS_PLAN_H
 #define HARNESS_PLAN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "suite_types.h"
@@ -16,11 +21,16 @@ struct plan_run {
 };
 
 struct plan {
-	struct plan_run *runs;
+	struct plan_run *runs;	/* in the order they run */
 	size_t nruns;
+	enum plan_order order;
+	unsigned long seed;	/* the shuffle's, for ORDER_SHUFFLED */
+	bool rounds;		/* repeat k of every combination before repeat k + 1 */
 };
 
-/* experiments x axes' values x (warm-up + repeats), in a stable order. */
+/* experiments x axes' values x (warm-up + repeats), in s->order from
+ * s->seed (the caller sets it when the suite has none). With
+ * s->repeats_auto, the rounds are kept together whatever the order. */
 int plan_build(const struct suite *s, struct plan *p);
 void plan_free(struct plan *p);
 /* The value of an axis in a run, or NULL. */

@@ -1,9 +1,12 @@
 #include "run.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "experiment.h"
 #include "hostenv.h"
@@ -79,6 +82,16 @@ static void save_console_tails(struct runctx *rc, cJSON *record, const char *run
 	}
 }
 
+/* The order the plan ran in, with the seed that reproduces it. */
+static cJSON *plan_json(const struct runctx *rc)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(o, "order", rc->plan.order == ORDER_SEQUENTIAL ? "sequential" : "shuffled");
+	cJSON_AddNumberToObject(o, "seed", (double)rc->plan.seed);
+	return o;
+}
+
 static void write_env(struct runctx *rc)
 {
 	struct hostenv h;
@@ -88,6 +101,7 @@ static void write_env(struct runctx *rc)
 	env = hostenv_json(&h, &rc->pv.accel, rc->pv.payload_root, rc->suite->guests, rc->suite->nguests);
 	cJSON_AddStringToObject(env, "cpu_weight_mechanism", provision_weights_name(&rc->pv));
 	cJSON_AddStringToObject(env, "cpu_weight_reason", rc->pv.weights_reason);
+	cJSON_AddItemToObject(env, "plan", plan_json(rc));
 	results_write_json(rc->results_dir, "env.json", env, NULL);
 	cJSON_Delete(env);
 }
@@ -117,6 +131,7 @@ static int run_one(struct runctx *rc, const struct plan_run *r, struct herror *e
 	cJSON_AddStringToObject(rec, "experiment", ex->type);
 	cJSON_AddNumberToObject(rec, "repeat", r->repeat);
 	cJSON_AddBoolToObject(rec, "warmup", r->repeat == 0);
+	cJSON_AddNumberToObject(rec, "plan_position", (double)(r - rc->plan.runs) + 1);
 	cJSON_AddNumberToObject(rec, "duration_s", ex->duration_s);
 	add_settings(rc, r, rec);
 	acc = cJSON_AddObjectToObject(rec, "accelerator");
@@ -162,6 +177,60 @@ static double run_estimate_s(const struct runctx *rc, const struct plan_run *r)
 	return ex->ops->estimate_s ? ex->ops->estimate_s(ex) : ex->duration_s;
 }
 
+/* The suite's seed, else the one a resumed run recorded, else a new one. */
+static void choose_seed(struct suite *s, const char *resume_dir)
+{
+	unsigned int seed;
+
+	if (s->seed_set)
+		return;
+	if (resume_dir) {
+		cJSON *env = results_read_json(resume_dir, "env.json", NULL);
+		cJSON *v = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(env, "plan"), "seed");
+		bool found = cJSON_IsNumber(v);
+
+		if (found)
+			s->seed = (unsigned long)v->valuedouble;
+		cJSON_Delete(env);
+		if (found)
+			return;
+	}
+	if (getrandom(&seed, sizeof(seed), 0) != sizeof(seed))
+		seed = (unsigned int)time(NULL) ^ (unsigned int)getpid();
+	s->seed = seed;
+}
+
+/* repeats: auto: after a whole round, whether to stop; why in *why. */
+static bool rounds_enough(struct runctx *rc, int round, cJSON **why)
+{
+	const struct suite *s = rc->suite;
+	struct herror serr = { 0 };
+	char what[256];
+	double widest;
+
+	if (round < s->repeats_min)
+		return false;
+	if (stats_widest_ci(rc->results_dir, &widest, what, sizeof(what), &serr) < 0) {
+		hwarn("%s", serr.msg);
+		return false;
+	}
+	if (widest <= s->target_ci || round >= s->repeats) {
+		cleanup_free char *text = widest <= s->target_ci ?
+			xasprintf("target reached after %d rounds: every compared metric's relative 95%% CI half-width "
+				  "is at most %.3g%% (widest %.3g%%: %s)", round, 100 * s->target_ci, 100 * widest, what) :
+			xasprintf("maximum of %d rounds reached; the widest relative 95%% CI half-width is %.3g%% (%s), "
+				  "above the target %.3g%%", round, isfinite(widest) ? 100 * widest : INFINITY, what,
+				  100 * s->target_ci);
+		cJSON_Delete(*why);
+		*why = cJSON_CreateString(text);
+		progress_note("%s", text);
+		return true;
+	}
+	progress_note("round %d: widest relative 95%% CI half-width %.3g%% (%s), target %.3g%%", round,
+		      isfinite(widest) ? 100 * widest : INFINITY, what, 100 * s->target_ci);
+	return false;
+}
+
 int run_suite(const struct run_options *opt, struct herror *err)
 {
 	struct runctx rc = { 0 };
@@ -170,6 +239,7 @@ int run_suite(const struct run_options *opt, struct herror *err)
 	cleanup_free char *suite_text = NULL;
 	int r = 0, failed = 0, done = 0;
 	size_t suite_len = 0;
+	cJSON *stopped = NULL;	/* repeats: auto: why the rounds stopped */
 
 	/* Everything that can be wrong with the input is checked before anything starts. */
 	if (opt->resume_dir) {
@@ -182,6 +252,9 @@ int run_suite(const struct run_options *opt, struct herror *err)
 		return -err->status;
 	if (suite_parse(suite_path, suite_text, suite_len, &rc.suite, err) < 0)
 		return -err->status;
+	if (opt->order)
+		rc.suite->order = strcmp(opt->order, "sequential") == 0 ? ORDER_SEQUENTIAL : ORDER_SHUFFLED;
+	choose_seed(rc.suite, opt->resume_dir);
 	plan_build(rc.suite, &rc.plan);
 	if (opt->resume_dir) {
 		if (run_id_of_dir(opt->resume_dir, &rc.run_id, &rc.results_dir, err) < 0) {
@@ -243,6 +316,11 @@ int run_suite(const struct run_options *opt, struct herror *err)
 		const struct plan_run *pr = &rc.plan.runs[i];
 		struct herror rerr = { 0 };
 
+		/* repeats: auto: decide between rounds. */
+		if (rc.suite->repeats_auto && i > 0 && pr->repeat > rc.plan.runs[i - 1].repeat &&
+		    rounds_enough(&rc, rc.plan.runs[i - 1].repeat, &stopped))
+			break;
+
 		eta -= run_estimate_s(&rc, pr);
 		if (pr->repeat > 0 && record_done(rc.results_dir, pr->id)) {
 			progress_note("[%zu/%zu] %s: done earlier, kept", i + 1, rc.plan.nruns, pr->id);
@@ -257,14 +335,36 @@ int run_suite(const struct run_options *opt, struct herror *err)
 			done++;
 		}
 	}
+	if (rc.suite->repeats_auto && !stop_requested && stopped == NULL && rc.plan.nruns > 0)
+		rounds_enough(&rc, rc.plan.runs[rc.plan.nruns - 1].repeat, &stopped);
 	progress_done();
 	if (stop_requested)
 		hwarn("interrupted: removing this run's guests; finished results stay in %s", rc.results_dir);
 	write_env(&rc);
 	{
 		struct herror serr = { 0 };
-		if (stats_summarize(rc.results_dir, &serr) < 0)
+		cJSON *extra = cJSON_CreateObject(), *rep;
+
+		cJSON_AddItemToObject(extra, "plan", plan_json(&rc));
+		rep = cJSON_AddObjectToObject(extra, "repeats");
+		if (rc.suite->repeats_auto) {
+			cJSON_AddStringToObject(rep, "mode", "auto");
+			cJSON_AddNumberToObject(rep, "min", rc.suite->repeats_min);
+			cJSON_AddNumberToObject(rep, "max", rc.suite->repeats);
+			cJSON_AddNumberToObject(rep, "target_ci", rc.suite->target_ci);
+		} else {
+			cJSON_AddStringToObject(rep, "mode", "fixed");
+			cJSON_AddNumberToObject(rep, "count", rc.suite->repeats);
+		}
+		if (stop_requested)
+			cJSON_AddStringToObject(rep, "stopped", "interrupted");
+		else if (stopped)
+			cJSON_AddItemToObject(rep, "stopped", cJSON_Duplicate(stopped, 1));
+		else
+			cJSON_AddStringToObject(rep, "stopped", "all repeats the suite asked for were run");
+		if (stats_summarize_run(rc.results_dir, extra, &serr) < 0)
 			hwarn("%s", serr.msg);
+		cJSON_Delete(extra);
 	}
 	hinfo("%d run(s) recorded, %d failed; results in %s", done, failed, rc.results_dir);
 	if (stop_requested)
@@ -275,6 +375,7 @@ out:
 	provision_release(&rc.pv);
 	if (rc.pv.conn)
 		virConnectClose(rc.pv.conn);
+	cJSON_Delete(stopped);
 	plan_free(&rc.plan);
 	suite_free(rc.suite);
 	free(rc.run_id);

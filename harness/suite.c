@@ -324,6 +324,48 @@ static int check_duplicate_keys(struct ctx *c)
 	return 0;
 }
 
+/* repeats: N, repeats: auto, or repeats: {min: N, max: N, target_ci: F}. */
+#define AUTO_MIN 5
+#define AUTO_MAX 20
+#define AUTO_TARGET_CI 0.05
+static int parse_repeats(struct ctx *c, yaml_node_t *v, struct suite *s)
+{
+	const char *text = scalar(v);
+	int r;
+
+	if (v->type == YAML_SCALAR_NODE && text && strcmp(text, "auto") != 0)
+		return get_int(c, v, "repeats", 1, 1000, &s->repeats);
+	s->repeats_auto = true;
+	s->repeats_min = AUTO_MIN;
+	s->repeats = AUTO_MAX;
+	s->target_ci = AUTO_TARGET_CI;
+	if (v->type == YAML_SCALAR_NODE)
+		return 0;
+	if (v->type != YAML_MAPPING_NODE)
+		return bad(c, v, "repeats", "expected a number, auto, or a mapping (min, max, target_ci)");
+	FOR_PAIRS(&c->doc, v, p) {
+		yaml_node_t *k = yaml_document_get_node(&c->doc, p->key);
+		yaml_node_t *w = yaml_document_get_node(&c->doc, p->value);
+		const char *key = scalar(k);
+
+		if (key == NULL)
+			return bad(c, k, NULL, "a key must be a string");
+		if (strcmp(key, "min") == 0)
+			r = get_int(c, w, key, 2, 1000, &s->repeats_min);
+		else if (strcmp(key, "max") == 0)
+			r = get_int(c, w, key, 2, 1000, &s->repeats);
+		else if (strcmp(key, "target_ci") == 0)
+			r = get_double(c, w, key, 1e-6, 10, &s->target_ci);
+		else
+			r = bad(c, k, key, "unknown key in repeats (known: min, max, target_ci)");
+		if (r < 0)
+			return r;
+	}
+	if (s->repeats_min > s->repeats)
+		return bad(c, v, "repeats", "min (%d) is above max (%d)", s->repeats_min, s->repeats);
+	return 0;
+}
+
 static int parse_root(struct ctx *c, struct suite *s)
 {
 	yaml_node_t *root = yaml_document_get_root_node(&c->doc);
@@ -351,7 +393,20 @@ static int parse_root(struct ctx *c, struct suite *s)
 			suite_name = v;
 		}
 		else if (strcmp(key, "repeats") == 0)
-			r = get_int(c, v, key, 1, 1000, &s->repeats);
+			r = parse_repeats(c, v, s);
+		else if (strcmp(key, "order") == 0) {
+			static const char *const orders[] = { "shuffled", "sequential", NULL };
+			const char *o = scalar(v);
+			r = one_of(c, v, key, o ? o : "", orders);
+			s->order = r == 0 && strcmp(o, "sequential") == 0 ? ORDER_SEQUENTIAL : ORDER_SHUFFLED;
+		} else if (strcmp(key, "seed") == 0) {
+			double d;
+			r = get_double(c, v, key, 0, 4294967295.0, &d);
+			if (r == 0 && d != (double)(unsigned long)d)
+				r = bad(c, v, key, "expected a whole number");
+			s->seed = (unsigned long)d;
+			s->seed_set = true;
+		}
 		else if (strcmp(key, "warmup") == 0)
 			r = get_int(c, v, key, 0, 100, &s->warmup);
 		else if (strcmp(key, "boot_timeout_s") == 0)
@@ -363,7 +418,7 @@ static int parse_root(struct ctx *c, struct suite *s)
 			r = (exps = v)->type == YAML_SEQUENCE_NODE ? 0 :
 			    bad(c, v, key, "expected a list of experiments");
 		else
-			r = bad(c, k, key, "unknown key (known: suite, repeats, warmup, boot_timeout_s, guests, experiments)");
+			r = bad(c, k, key, "unknown key (known: suite, repeats, order, seed, warmup, boot_timeout_s, guests, experiments)");
 		if (r < 0)
 			return r;
 	}

@@ -3,6 +3,7 @@
 #ifndef HARNESS_SUITE_TYPES_H
 #define HARNESS_SUITE_TYPES_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct experiment;
@@ -34,10 +35,22 @@ struct experiment_def {
 	int line;
 };
 
+/* The order of a plan's runs. */
+enum plan_order {
+	ORDER_SHUFFLED,		/* each round of repeats visits every combination in a seeded random order */
+	ORDER_SEQUENTIAL,	/* each combination's repeats back to back, in the suite's order */
+};
+
 struct suite {
 	char *name;
 	char *path;		/* the file it came from */
-	int repeats;
+	int repeats;		/* with repeats_auto: the most (repeats: {max}) */
+	bool repeats_auto;	/* repeats: auto: stop once the CIs are narrow enough */
+	int repeats_min;	/* repeats: auto: at least this many rounds */
+	double target_ci;	/* repeats: auto: the relative 95% CI half-width to reach */
+	enum plan_order order;
+	unsigned long seed;	/* the shuffle's seed, when seed_set */
+	bool seed_set;
 	int warmup;		/* unrecorded runs before the first recorded one */
 	int boot_timeout_s;
 	struct guest_def *guests;

@@ -17,7 +17,7 @@ _harness()
 {
 	local cur prev words cword
 	_init_completion || return
-	local verbs="doctor image vm run report compare experiments help"
+	local verbs="doctor image vm run report compare export experiments help"
 	local i=1
 	[[ ${words[1]} == --quiet || ${words[1]} == -q ]] && i=2
 	if ((cword == i)); then
@@ -43,14 +43,20 @@ _harness()
 			return
 			;;
 		esac
-		COMPREPLY=($(compgen -W "suite --resume --results" -- "$cur"))
+		COMPREPLY=($(compgen -W "suite --resume --results --order" -- "$cur"))
 		;;
 	report)
 		[[ $prev == -o || $prev == --output ]] && { _filedir pdf; return; }
 		_filedir -d
 		;;
 	compare)
-		[[ $prev == --alpha || $prev == --threshold ]] && return
+		[[ $prev == --alpha || $prev == --threshold || $prev == --equivalence || $prev == --seed ]] && return
+		[[ $cur == -* ]] && { COMPREPLY=($(compgen -W "--alpha --threshold --equivalence --allow-env-change --json --seed" -- "$cur")); return; }
+		_filedir -d
+		;;
+	export)
+		[[ $prev == -o || $prev == --output ]] && { _filedir csv; return; }
+		[[ $cur == -* ]] && { COMPREPLY=($(compgen -W "--csv -o" -- "$cur")); return; }
 		_filedir -d
 		;;
 	experiments)

@@ -96,7 +96,14 @@ python3 - "$dir" >"$out/records.txt" 2>&1 <<'PY'
 import glob, json, sys
 d = sys.argv[1]
 recs = [json.load(open(p)) for p in sorted(glob.glob(d + "/runs/*.json"))]
-assert len(recs) == 4, "expected 4 recorded runs, got %d" % len(recs)
+import re
+repeats = int(re.search(r"^repeats: (\d+)", open(d + "/suite.yaml").read(), re.M).group(1))
+assert len(recs) == 2 * repeats, "expected %d recorded runs, got %d" % (2 * repeats, len(recs))
+# Shuffled rounds: every round holds both settings, in the recorded order.
+env0 = json.load(open(d + "/env.json"))
+assert env0["plan"]["order"] == "shuffled" and isinstance(env0["plan"]["seed"], int), env0.get("plan")
+pos = sorted(recs, key=lambda r: r["plan_position"])
+assert [r["repeat"] for r in pos] == sorted(r["repeat"] for r in recs), [r["repeat"] for r in pos]
 env = json.load(open(d + "/env.json"))
 assert env["accelerator"]["name"] in ("kvm", "tcg") and env["accelerator"]["reason"]
 for r in recs:
@@ -120,7 +127,7 @@ print("2048:1024 measured share of vm1: %.3f" % vm1)
 # The heavier guest gets more than an even split (expected about 0.66).
 assert vm1 > 0.55, vm1
 PY
-check "records: 4 runs, shares sum to 1, expected beside measured, weights take effect" $?
+check "records: 2 settings x repeats runs in shuffled rounds, shares sum to 1, expected beside measured, weights take effect" $?
 diag "$(cat "$out/records.txt")"
 ok "the suite as run is kept" cmp -s "$dir/suite.yaml" "$top/harness/suites/quick.yaml"
 

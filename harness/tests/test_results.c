@@ -114,12 +114,93 @@ static void test_summary(void **state)
 	free(runs);
 }
 
+/* Two settings varied, two runs a cell: the summary holds the ANOVA and the
+ * power estimate. */
+static void test_factorial_summary(void **state)
+{
+	static const struct {
+		const char *shares, *pinning;
+		double m;
+	} runs[] = {
+		{ "1024:1024", "same", 0.4 }, { "1024:1024", "same", 0.6 },
+		{ "1024:1024", "different", 0.5 }, { "1024:1024", "different", 0.7 },
+		{ "2048:1024", "same", 0.6 }, { "2048:1024", "same", 0.8 },
+		{ "2048:1024", "different", 0.9 }, { "2048:1024", "different", 1.1 },
+	};
+	char dir[] = "/tmp/harness-test-factorial.XXXXXX";
+	struct herror err = { 0 };
+	char *runsdir, *path, *text, what[256];
+	cJSON *j, *f, *an, *terms, *t, *g0, *pw;
+	double widest;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	runsdir = xasprintf("%s/runs", dir);
+	mkdir(runsdir, 0755);
+	for (size_t i = 0; i < sizeof(runs) / sizeof(runs[0]); i++) {
+		char *rp = xasprintf("%s/%03zu.json", runsdir, i);
+		char *rt = xasprintf("{\"experiment\":\"cpu-contention\",\"ok\":true,\"settings\":{\"shares\":\"%s\","
+				     "\"pinning\":\"%s\"},\"guests\":[{\"name\":\"vm1\",\"measured_share\":%g,"
+				     "\"guest\":{\"units_per_s\":%g}}]}", runs[i].shares, runs[i].pinning, runs[i].m,
+				     1000 + 10.0 * (double)(i % 2));
+		assert_int_equal(write_file_atomic(rp, rt, strlen(rt), 0644, NULL), 0);
+		free(rp);
+		free(rt);
+	}
+	assert_int_equal(stats_summarize(dir, &err), 0);
+	path = xasprintf("%s/summary.json", dir);
+	text = read_text(path, NULL, &err);
+	j = cJSON_Parse(text);
+	f = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "factorial"), 0);
+	assert_non_null(f);
+	assert_string_equal(cJSON_GetArrayItem(cJSON_GetObjectItem(f, "factors"), 0)->valuestring, "shares");
+	an = cJSON_GetObjectItem(f, "analyses");
+	/* measured_share of vm1 (the second compared metric, after units_per_s).
+	 * By hand: grand mean 0.7; SS shares = 8 * 0.15^2 = 0.18, SS pinning =
+	 * 8 * 0.1^2 = 0.08, SS interaction = 8 * 0.05^2 = 0.02, SS error = 8 *
+	 * 0.1^2 = 0.08 on 4 df: F = 9, 4 and 1 on (1, 4) df; p = 2 P(T4 > sqrt F)
+	 * = 0.0399420, 0.1161165, 0.3739010 (integrated t density in Python). */
+	t = NULL;
+	for (int i = 0; i < cJSON_GetArraySize(an); i++)
+		if (strcmp(cJSON_GetObjectItem(cJSON_GetArrayItem(an, i), "metric")->valuestring, "measured_share") == 0)
+			t = cJSON_GetArrayItem(an, i);
+	assert_non_null(t);
+	terms = cJSON_GetObjectItem(t, "terms");
+	assert_int_equal(cJSON_GetArraySize(terms), 3);
+	assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(terms, 2), "effect")->valuestring,
+			    "shares x pinning");
+	assert_float_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(terms, 0), "f")->valuedouble, 9, 1e-9);
+	assert_float_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(terms, 0), "p")->valuedouble, 0.0399420, 1e-6);
+	assert_float_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(terms, 1), "f")->valuedouble, 4, 1e-9);
+	assert_float_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(terms, 1), "p")->valuedouble, 0.1161165, 1e-6);
+	assert_float_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(terms, 2), "p")->valuedouble, 0.3739010, 1e-6);
+	assert_float_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(terms, 0), "eta2")->valuedouble, 0.18 / 0.36, 1e-9);
+	/* The power estimate of a compared metric: 2 runs a group are too few. */
+	g0 = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "groups"), 0);
+	pw = cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(g0, "guests"), 0),
+						     "measured_share"), "power");
+	assert_non_null(pw);
+	assert_non_null(cJSON_GetObjectItem(pw, "note"));
+	assert_int_equal(cJSON_GetObjectItem(pw, "permutation_min_runs")->valueint, 4);
+	/* 0.4, 0.6: mean 0.5, sd 0.1414, n 2: t(0.975, 1) = 12.7062 * 0.1 / 0.5 = 2.541 */
+	assert_int_equal(stats_widest_ci(dir, &widest, what, sizeof(what), &err), 0);
+	assert_float_equal(widest, 12.7062047 * 0.1 / 0.5, 1e-6);
+	if (strstr(what, "measured_share") == NULL)
+		fail_msg("widest %g at %s", widest, what);
+	cJSON_Delete(j);
+	free(text);
+	free(path);
+	free(runsdir);
+	remove_tree(dir, NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_atomic_write),
 		cmocka_unit_test(test_describe),
 		cmocka_unit_test(test_summary),
+		cmocka_unit_test(test_factorial_summary),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -50,6 +50,10 @@ static void test_good_suite(void **state)
 	assert_string_equal(s->guests[1].disk_bus, "sata");
 	assert_string_equal(s->guests[1].disk_cache, "none");
 	assert_int_equal(s->exps[0].naxes, 2);
+	assert_int_equal(s->order, ORDER_SHUFFLED);
+	assert_false(s->repeats_auto);
+	/* Today's order: each combination's warm-up and repeats back to back. */
+	s->order = ORDER_SEQUENTIAL;
 	plan_build(s, &p);
 	/* 2 x 2 combinations x (1 warm-up + 2 repeats) */
 	assert_int_equal(p.nruns, 12);
@@ -60,6 +64,107 @@ static void test_good_suite(void **state)
 	assert_string_equal(plan_value(s, &p.runs[11], "shares"), "2048:1024");
 	assert_null(plan_value(s, &p.runs[0], "nope"));
 	plan_free(&p);
+	suite_free(s);
+}
+
+/* The plan's runs, as "id" strings joined, to compare two plans. */
+static void plan_ids(const struct plan *p, char *out, size_t len)
+{
+	out[0] = '\0';
+	for (size_t i = 0; i < p->nruns; i++) {
+		strncat(out, p->runs[i].id, len - strlen(out) - 1);
+		strncat(out, " ", len - strlen(out) - 1);
+	}
+}
+
+static void test_shuffled_plan(void **state)
+{
+	struct suite *s;
+	struct herror err = { 0 };
+	struct plan p, q;
+	char a[4096], b[4096], c[4096];
+	bool differs = false;
+
+	(void)state;
+	assert_int_equal(parse(good, &s, &err), 0);
+	s->seed = 12345;
+	plan_build(s, &p);
+	assert_int_equal(p.nruns, 12);
+	assert_int_equal(p.order, ORDER_SHUFFLED);
+	assert_int_equal(p.seed, 12345);
+	/* Warm-ups first, one per combination, then each round visits every
+	 * combination exactly once. */
+	for (size_t i = 0; i < 4; i++)
+		assert_int_equal(p.runs[i].repeat, 0);
+	for (int round = 1; round <= 2; round++) {
+		bool seen[4] = { false };
+
+		for (size_t i = 0; i < 4; i++) {
+			const struct plan_run *r = &p.runs[4 * (size_t)round + i];
+			size_t k = (strcmp(r->values[0], "1024:1024") == 0 ? 0 : 2) +
+				   (strcmp(r->values[1], "same") == 0 ? 0 : 1);
+
+			assert_int_equal(r->repeat, round);
+			assert_false(seen[k]);
+			seen[k] = true;
+		}
+	}
+	/* Run ids do not depend on the order: the sequential plan has the same set. */
+	assert_non_null(strstr(p.runs[4].id, "-r1"));
+	/* The same seed, the same order. */
+	plan_build(s, &q);
+	plan_ids(&p, a, sizeof(a));
+	plan_ids(&q, b, sizeof(b));
+	assert_string_equal(a, b);
+	plan_free(&q);
+	/* Some other seed gives another order (4! orders a round: try a few). */
+	for (unsigned long seed = 1; seed < 10 && !differs; seed++) {
+		s->seed = seed;
+		plan_build(s, &q);
+		plan_ids(&q, c, sizeof(c));
+		differs = strcmp(a, c) != 0;
+		plan_free(&q);
+	}
+	assert_true(differs);
+	plan_free(&p);
+	suite_free(s);
+}
+
+static void test_order_seed_auto_keys(void **state)
+{
+	struct suite *s;
+	struct herror err = { 0 };
+	char text[2048];
+
+	(void)state;
+	snprintf(text, sizeof(text), "%s", good);
+	{
+		char *r = strstr(text, "repeats: 2\n");
+		char rest[2048];
+
+		snprintf(rest, sizeof(rest), "%s", r + strlen("repeats: 2\n"));
+		snprintf(r, sizeof(text) - (size_t)(r - text),
+			 "repeats: {min: 3, max: 9, target_ci: 0.02}\norder: sequential\nseed: 77\n%s", rest);
+	}
+	assert_int_equal(parse(text, &s, &err), 0);
+	assert_true(s->repeats_auto);
+	assert_int_equal(s->repeats_min, 3);
+	assert_int_equal(s->repeats, 9);
+	assert_float_equal(s->target_ci, 0.02, 1e-12);
+	assert_int_equal(s->order, ORDER_SEQUENTIAL);
+	assert_true(s->seed_set);
+	assert_int_equal(s->seed, 77);
+	{
+		/* auto keeps the rounds together even in sequential order */
+		struct plan p;
+		plan_build(s, &p);
+		assert_true(p.rounds);
+		assert_int_equal(p.runs[4].repeat, 1);
+		assert_int_equal(p.runs[8].repeat, 2);
+		assert_string_equal(p.runs[4].values[0], "1024:1024");
+		assert_string_equal(p.runs[4].values[1], "same");
+		plan_free(&p);
+	}
 	suite_free(s);
 }
 
@@ -91,6 +196,10 @@ static void test_bad_values(void **state)
 	(void)state;
 	expect_error("suite: t\nrepeats: two\n", "t.yaml:2: repeats: 'two' is not a whole number");
 	expect_error("suite: t\nrepeats: 0\n", "t.yaml:2: repeats: '0' is out of range");
+	expect_error("suite: t\norder: random\n", "t.yaml:2: order: 'random' is not one of: shuffled, sequential");
+	expect_error("suite: t\nseed: 1.5\n", "t.yaml:2: seed: expected a whole number");
+	expect_error("suite: t\nrepeats: {min: 9, max: 3}\n", "repeats: min (9) is above max (3)");
+	expect_error("suite: t\nrepeats: {most: 3}\n", "most: unknown key in repeats");
 	expect_error("suite: t\nguests:\n  - name: a\n    image: g\n    disk_bus: ide\n",
 		     "t.yaml:5: disk_bus: 'ide' is not one of: virtio, sata, scsi");
 	expect_error("suite: t\nguests:\n  - name: A!\n    image: g\n", "t.yaml:3: name: 'A!' may hold only");
@@ -267,6 +376,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_good_suite),
+		cmocka_unit_test(test_shuffled_plan),
+		cmocka_unit_test(test_order_seed_auto_keys),
 		cmocka_unit_test(test_unknown_top_key),
 		cmocka_unit_test(test_unknown_guest_key),
 		cmocka_unit_test(test_bad_values),

@@ -1,0 +1,107 @@
+#include "export.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <string.h>
+
+#include "experiments.h"
+#include "records.h"
+
+/* A field in double quotes, inner quotes doubled. */
+static void csv_field(FILE *out, const char *s, bool last)
+{
+	fputc('"', out);
+	for (; *s; s++) {
+		if (*s == '"')
+			fputc('"', out);
+		fputc(*s, out);
+	}
+	fputs(last ? "\"\n" : "\",", out);
+}
+
+static cJSON *at_path(cJSON *v, const char *const *path)
+{
+	for (size_t p = 0; p < 4 && path[p] && v; p++)
+		v = cJSON_GetObjectItemCaseSensitive(v, path[p]);
+	return v;
+}
+
+struct row {
+	const char *run, *exp, *settings, *repeat;
+};
+
+static void metric_row(FILE *out, const struct row *r, const char *guest, const struct exp_metric *mt, cJSON *v)
+{
+	char num[64];
+
+	if (!cJSON_IsNumber(v))
+		return;
+	snprintf(num, sizeof(num), "%.17g", v->valuedouble);
+	csv_field(out, r->run, false);
+	csv_field(out, r->exp, false);
+	csv_field(out, r->settings, false);
+	csv_field(out, r->repeat, false);
+	csv_field(out, guest, false);
+	csv_field(out, mt->name, false);
+	csv_field(out, num, false);
+	csv_field(out, mt->unit, true);
+}
+
+int export_csv(const char *results_dir, FILE *out, struct herror *err)
+{
+	static const char *const header[] = { "run", "experiment", "settings", "repeat", "guest", "metric", "value",
+					      "unit" };
+	struct run_records rr;
+
+	if (records_load(results_dir, RECORDS_OK, &rr, err) < 0)
+		return -err->status;
+	for (size_t i = 0; i < 8; i++)
+		csv_field(out, header[i], i == 7);
+	for (size_t i = 0; i < rr.n; i++) {
+		cJSON *rec = rr.recs[i], *kv, *g;
+		cJSON *id = cJSON_GetObjectItemCaseSensitive(rec, "run_id");
+		cJSON *rep = cJSON_GetObjectItemCaseSensitive(rec, "repeat");
+		const char *exp = cJSON_GetObjectItemCaseSensitive(rec, "experiment")->valuestring;
+		const struct experiment *ops = experiment_find(exp);
+		char *settings = xstrdup(""), repeat[32] = "";
+		struct row r;
+
+		if (ops == NULL) {
+			hwarn("not exporting a run of '%s': no such experiment in this build", exp);
+			free(settings);
+			continue;
+		}
+		cJSON_ArrayForEach(kv, cJSON_GetObjectItemCaseSensitive(rec, "settings")) {
+			char *t;
+
+			if (!cJSON_IsString(kv))
+				continue;
+			t = xasprintf("%s%s%s=%s", settings, *settings ? ";" : "", kv->string, kv->valuestring);
+			free(settings);
+			settings = t;
+		}
+		if (cJSON_IsNumber(rep))
+			snprintf(repeat, sizeof(repeat), "%d", rep->valueint);
+		r = (struct row){ .run = cJSON_IsString(id) ? id->valuestring : "", .exp = exp, .settings = settings,
+				  .repeat = repeat };
+		for (size_t m = 0; m < ops->nmetrics; m++) {
+			const struct exp_metric *mt = &ops->metrics[m];
+
+			if (mt->scope == METRIC_PER_RUN) {
+				metric_row(out, &r, "", mt, at_path(rec, mt->path));
+				continue;
+			}
+			cJSON_ArrayForEach(g, cJSON_GetObjectItemCaseSensitive(rec, "guests")) {
+				cJSON *name = cJSON_GetObjectItemCaseSensitive(g, "name");
+
+				if (cJSON_IsString(name))
+					metric_row(out, &r, name->valuestring, mt, at_path(g, mt->path));
+			}
+		}
+		free(settings);
+	}
+	records_free(&rr);
+	if (fflush(out) != 0 || ferror(out))
+		return error_set(err, errno, "cannot write the CSV");
+	return 0;
+}
