@@ -276,7 +276,7 @@ static void row_text(FILE *f, cJSON *row)
 	int i = 0;
 
 	cJSON_ArrayForEach(v, row)
-		fprintf(f, "%s%.0f", i++ ? " " : "", cJSON_IsNumber(v) ? v->valuedouble : -1);
+		fprintf(f, "%s%.0f", i++ ? "," : "", cJSON_IsNumber(v) ? v->valuedouble : -1);
 }
 
 static void avoidance_report_group(struct report_doc *d, cJSON *grp, cJSON *const *runs, size_t nruns)

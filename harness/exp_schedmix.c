@@ -237,7 +237,7 @@ static void sched_mix_report_group(struct report_doc *d, cJSON *grp, cJSON *cons
 	fprintf(f, ", %.0f vCPU). The scheduler lets a woken I/O-bound thread run at once; the CPU-bound threads "
 		   "share the rest. Means over the runs:\n", doc_jnum(first, "vcpus"));
 	fputs(".TS\nbox;\nc c c c c c c c\nl n n n n n n n.\n"
-	      "class\tCPU share\texpected\trunning\trunnable\tsleeping\tvoluntary/s\tinvoluntary/s\n", f);
+	      "class\tCPU share\texpected\trunning\trunnable\tsleeping\tvol./s\tinvol./s\n", f);
 	fprintf(f, "CPU-bound\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%.1f\t%.1f\n", doc_jstat(grp, "cpu_share_cpu", "mean"),
 		doc_jstat(grp, "expected_cpu_share_cpu", "mean"), doc_jstat(grp, "running_frac_cpu", "mean"),
 		doc_jstat(grp, "runnable_frac_cpu", "mean"), doc_jstat(grp, "sleeping_frac_cpu", "mean"),
@@ -252,8 +252,8 @@ static void sched_mix_report_group(struct report_doc *d, cJSON *grp, cJSON *cons
 		   "(running or runnable at least half the time: CPU-bound): %.0f%%.\n",
 		doc_jstat(grp, "wakeup_latency_p50_us", "mean"), doc_jstat(grp, "wakeup_latency_p99_us", "mean"),
 		100 * doc_jstat(grp, "classified_right", "mean"));
-	fputs(".TS\nbox;\nc c c c c c c\nl l n n n n n.\n"
-	      "thread (first run)\tobserved\tCPU s\trunnable s\tsleeping s\tvoluntary\tinvoluntary\n", f);
+	fputs(".PP\nPer thread, first run:\n.TS\nbox;\nc c c c c c c\nl l n n n n n.\n"
+	      "thread\tobserved\trunning s\trunnable s\tsleeping s\tvol.\tinvol.\n", f);
 	int i = 0;
 	cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(first, "threads")) {
 		fprintf(f, "%s%d\t%s\t%.2f\t%.2f\t%.2f\t%.0f\t%.0f\n",
