@@ -134,6 +134,27 @@ static int sched_mix_run(const struct exp_run *x, cJSON *record, struct herr *er
 	cJSON_AddItemToObject(cls, "wakeup_latency_max_us", guestrun_num_or_null(doc_jnum(lat, "max")));
 	cJSON_AddItemToObject(record, "io_bound", cls);
 	cJSON_AddNumberToObject(record, "classified_right", n ? (double)right / n : 0);
+	/* Equal threads get equal shares: the spread among the CPU-bound ones.
+	 * What the mix got together, and the guest's system time, say where
+	 * the rest of the CPU went (timer interrupts and syscalls cost much
+	 * more under TCG than on hardware). */
+	{
+		double lo = INFINITY, hi = -INFINITY, mix = 0;
+		cJSON_ArrayForEach(t, threads) {
+			double f = doc_jnum(t, "running_frac");
+			if (!isfinite(f))
+				continue;
+			mix += f;
+			if (strcmp(doc_jstr(t, "class", ""), "cpu") == 0) {
+				lo = fmin(lo, f);
+				hi = fmax(hi, f);
+			}
+		}
+		cJSON_AddNumberToObject(record, "cpu_share_spread", isfinite(hi - lo) ? hi - lo : 0);
+		cJSON_AddNumberToObject(record, "mix_cpu_share", mix);
+		cJSON_AddItemToObject(record, "guest_system_pct",
+				      guestrun_num_or_null(guestrun_num(doc, (const char *const[]){ "summary", "cpu", "system", NULL })));
+	}
 	cJSON_AddNumberToObject(record, "vcpus", vcpus);
 	cJSON_AddNumberToObject(record, "elapsed_s", elapsed);
 	/* Per-thread CPU share per interval, for the plot. */
@@ -247,6 +268,11 @@ static void sched_mix_report_group(struct report_doc *d, cJSON *grp, cJSON *cons
 		doc_jstat(grp, "runnable_frac_io", "mean"), doc_jstat(grp, "sleeping_frac_io", "mean"),
 		doc_jstat(grp, "voluntary_per_s_io", "mean"), doc_jstat(grp, "involuntary_per_s_io", "mean"));
 	fputs(".TE\n", f);
+	fprintf(f, ".PP\nThe CPU-bound threads' shares differ by %.3f CPU (0: an equal split); all threads together ran "
+		   "%.2f of a CPU, with the guest's system time at %.0f%% (timer interrupts and system calls of the "
+		   "I/O-bound threads, far dearer under TCG than on hardware).\n",
+		doc_jstat(grp, "cpu_share_spread", "mean"), doc_jstat(grp, "mix_cpu_share", "mean"),
+		doc_jstat(grp, "guest_system_pct", "mean"));
 	fprintf(f, ".PP\nWake-up latency of the I/O-bound threads (how long after its sleep ended a thread ran): "
 		   "median %.0f \\(*ms, 99th percentile %.0f \\(*ms. Threads whose behaviour matched their class "
 		   "(running or runnable at least half the time: CPU-bound): %.0f%%.\n",
@@ -322,6 +348,13 @@ static const struct exp_metric sched_mix_metrics[] = {
 		     METRIC_SUMMARY | METRIC_COMPARE, "median delay from the end of a sleep to running again"),
 	CLASS_METRIC("wakeup_latency_p99_us", "io_bound", "wakeup_latency_p99_us", "us", -1,
 		     METRIC_SUMMARY | METRIC_COMPARE, "99th percentile of the wake-up delay"),
+	{ .name = "cpu_share_spread", .scope = METRIC_PER_RUN, .path = { "cpu_share_spread" }, .unit = "CPUs",
+	  .better = -1, .use = METRIC_SUMMARY | METRIC_COMPARE,
+	  .help = "largest minus smallest share among the CPU-bound threads (0: an equal split)" },
+	{ .name = "mix_cpu_share", .scope = METRIC_PER_RUN, .path = { "mix_cpu_share" }, .unit = "CPUs", .better = 0,
+	  .use = METRIC_SUMMARY, .help = "time on a CPU of all the threads together per second" },
+	{ .name = "guest_system_pct", .scope = METRIC_PER_RUN, .path = { "guest_system_pct" }, .unit = "%", .better = 0,
+	  .use = METRIC_SUMMARY, .help = "the guest's system time over the run (kernel work for the mix)" },
 	{ .name = "classified_right", .scope = METRIC_PER_RUN, .path = { "classified_right" }, .unit = "fraction",
 	  .better = +1, .use = METRIC_SUMMARY,
 	  .help = "threads whose observed behaviour (running or runnable half the time) matches their class" },
