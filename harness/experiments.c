@@ -6,11 +6,19 @@
 /* Each defined in its harness/exp_<name>.c. */
 extern const struct experiment exp_boot_info;
 extern const struct experiment exp_cpu_contention_info;
+extern const struct experiment exp_sched_mix_info;
+extern const struct experiment exp_nice_info;
+extern const struct experiment exp_deadlock_info;
+extern const struct experiment exp_avoidance_info;
 
 /* Adding an experiment: its file, one line here, its docs and tests. */
 const struct experiment *const experiments[] = {
 	&exp_boot_info,
 	&exp_cpu_contention_info,
+	&exp_sched_mix_info,
+	&exp_nice_info,
+	&exp_deadlock_info,
+	&exp_avoidance_info,
 };
 const size_t experiments_count = sizeof(experiments) / sizeof(experiments[0]);
 
