@@ -8,6 +8,7 @@ extern const struct experiment exp_boot_info;
 extern const struct experiment exp_cpu_contention_info;
 extern const struct experiment exp_proportional_share_info;
 extern const struct experiment exp_memory_limits_info;
+extern const struct experiment exp_isolation_info;
 
 /* Adding an experiment: its file, one line here, its docs and tests. */
 const struct experiment *const experiments[] = {
@@ -15,6 +16,7 @@ const struct experiment *const experiments[] = {
 	&exp_cpu_contention_info,
 	&exp_proportional_share_info,
 	&exp_memory_limits_info,
+	&exp_isolation_info,
 };
 const size_t experiments_count = sizeof(experiments) / sizeof(experiments[0]);
 

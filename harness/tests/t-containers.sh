@@ -1,7 +1,7 @@
 #!/bin/bash
 # The container experiments on a real guest: the standing vm1 (general image,
 # borrowed; left up for the next test), one suite with proportional-share and
-# memory-limits at short durations (repeats 2, warm-up 0), every record against
+# memory-limits and isolation at short durations (repeats 2, warm-up 0), every record against
 # the run-record schema and against what theory expects with a tolerance for
 # TCG, the report, and nothing left behind in the guest.
 # Needs root and the images ('make images'); about 6 minutes under TCG.
@@ -27,7 +27,7 @@ cleanup() { [ $started_here = 1 ] && "$top/ci/libvirtd" stop >/dev/null 2>&1; }
 trap cleanup EXIT
 rm -rf "$out" && mkdir -p "$out"
 
-plan 14
+plan 16
 
 $H vm up >"$out/vm-up.txt" 2>&1
 check "vm up: the standing guests answer" $?
@@ -52,6 +52,10 @@ experiments:
     duration_s: 4
     vary:
       mechanism: [kmon-soft, kmon-hard, memory-high, memory-max]
+  - type: isolation
+    duration_s: 4
+    vary:
+      starts: ["5"]
 YAML
 $H run --results "$out/results" suite "$out/suite.yaml" >"$out/run.log" 2>&1
 check "the suite runs and every run succeeds" $?
@@ -66,9 +70,9 @@ for f in sys.argv[2:]:
     for e in list(jsonschema.Draft202012Validator(s).iter_errors(json.load(open(f))))[:3]:
         print("%s: %s at %s" % (f, e.message, list(e.absolute_path))); bad += 1
 print("%d records" % (len(sys.argv) - 2))
-sys.exit(1 if bad or len(sys.argv) - 2 != 16 else 0)
+sys.exit(1 if bad or len(sys.argv) - 2 != 18 else 0)
 PY
-check "16 records, each valid against the run-record schema" $?
+check "18 records, each valid against the run-record schema" $?
 diag "$(tail -5 "$out/schema.txt")"
 
 # Every measured value the checks see, for the report of the test.
@@ -77,7 +81,7 @@ import glob, json, sys
 for f in sorted(glob.glob(sys.argv[1] + "/runs/*.json")):
     r = json.load(open(f))
     keys = ["share_first", "share_second", "utilization", "idle_cpu_s", "io_cycles_per_s", "acted", "killed",
-            "warning_bytes", "kill_bytes", "peak_bytes", "overshoot_bytes", "detection_latency_ms", "error"]
+            "warning_bytes", "checks", "start_ms_harness_runtime", "start_ms_crun", "missing", "kill_bytes", "peak_bytes", "overshoot_bytes", "detection_latency_ms", "error"]
     print(r["experiment"], json.dumps(r["settings"]), {k: r[k] for k in keys if r.get(k) is not None})
 PY
 diag "$(cat "$out/values.txt")"
@@ -114,6 +118,10 @@ ok "memory.max: the OOM killer, peak within 64 MiB" check_runs memory-limits mec
 	'r["killed"] and "OOM" in r["acted"] and r["peak_bytes"] <= 64 * M'
 ok "memory.high: throttled (high events), never killed" check_runs memory-limits mechanism memory-high \
 	'not r["killed"] and r["memory_high_events"] > 0 and r["peak_bytes"] >= 60 * M'
+ok "isolation: own PID 1, hostname and mounts in a busybox and a Debian container; the guest sees both" \
+	check_runs isolation starts 5 'all(r["checks"][k] for k in ("own_pid1", "own_hostname", "own_mounts", "guest_sees_both"))'
+ok "isolation: both containers report the guest's kernel; start latency of harness-runtime and crun measured" \
+	check_runs isolation starts 5 'r["checks"]["same_kernel"] and r["start_ms_harness_runtime"] > 0 and r["start_ms_crun"] > 0'
 
 $H vm exec vm1 -- /bin/sh -c '! lsmod | grep -q "^memwatch " && ! ls /run/harness-runtime/containers/* 2>/dev/null | grep -q . && ! ps -eo comm | grep -Eq "^(cpu_hog|memory_hog|io_pulse|harness-runtime)$"' \
 	>"$out/leftovers.txt" 2>&1
