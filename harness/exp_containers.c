@@ -194,3 +194,17 @@ int ctr_check_size(const char *v, const struct suite *s, char *why, size_t whyle
 	}
 	return 0;
 }
+
+char *ctr_sv_script(const char *cg, const char *opts, const char *body)
+{
+	return xasprintf(
+		"T=$(mktemp -d /tmp/ctr.XXXXXX) || exit 3; R=" CTR_RUNTIME "; export HARNESS_RUNTIME_SOCKET=$T/s/sock\n"
+		"fin() { $R shutdown >/dev/null 2>&1; wait; rm -rf $T; rmdir /sys/fs/cgroup/%s 2>/dev/null; }\n"
+		"trap fin EXIT\n"
+		"$R supervisor --state-dir $T/s --cgroup-root /sys/fs/cgroup/%s %s </dev/null >$T/sv.log 2>&1 &\n"
+		"for i in $(seq 100); do [ -S $T/s/sock ] && break; sleep 0.1; done\n"
+		"[ -S $T/s/sock ] || { echo \"error supervisor: $(head -c 300 $T/sv.log)\"; exit 0; }\n"
+		"mkdir -p $T/root && tar -xzf /opt/harness/rootfs/busybox.tar.gz -C $T/root || exit 3\n"
+		"%s\n",
+		cg, cg, opts, body);
+}

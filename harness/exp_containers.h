@@ -47,4 +47,13 @@ cJSON *ctr_trim_workload(cJSON *wl);
 int ctr_parse_size(const char *s, unsigned long long *out);
 int ctr_check_size(const char *v, const struct suite *s, char *why, size_t whylen);
 
+
+
+/* A /bin/sh script for the guest: a private harness-runtime supervisor
+ * (state in a temporary directory $T, cgroup root /sys/fs/cgroup/<cg>, the
+ * supervisor options opts), the busybox root unpacked in $T/root, $R the
+ * runtime, then body; at exit the supervisor is shut down (its containers
+ * with it), waited for, and $T and the cgroup removed. A supervisor that does
+ * not come up prints "error supervisor: ...". */
+char *ctr_sv_script(const char *cg, const char *opts, const char *body);
 #endif

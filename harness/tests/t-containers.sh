@@ -1,10 +1,10 @@
 #!/bin/bash
 # The container experiments on a real guest: the standing vm1 (general image,
 # borrowed; left up for the next test), one suite with proportional-share and
-# memory-limits and isolation at short durations (repeats 2, warm-up 0), every record against
+# memory-limits, isolation, api-call, admission and overhead at short durations (repeats 2, warm-up 0), every record against
 # the run-record schema and against what theory expects with a tolerance for
 # TCG, the report, and nothing left behind in the guest.
-# Needs root and the images ('make images'); about 6 minutes under TCG.
+# Needs root and the images ('make images'); about 8 minutes under TCG.
 top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/ci/tap.sh"
 schema=$top/harness/schema/run.schema.json
@@ -27,7 +27,7 @@ cleanup() { [ $started_here = 1 ] && "$top/ci/libvirtd" stop >/dev/null 2>&1; }
 trap cleanup EXIT
 rm -rf "$out" && mkdir -p "$out"
 
-plan 16
+plan 20
 
 $H vm up >"$out/vm-up.txt" 2>&1
 check "vm up: the standing guests answer" $?
@@ -56,6 +56,16 @@ experiments:
     duration_s: 4
     vary:
       starts: ["5"]
+  - type: api-call
+    duration_s: 3
+    vary:
+      concurrency: ["1", "4"]
+  - type: admission
+    duration_s: 1
+  - type: overhead
+    duration_s: 3
+    vary:
+      starts: ["5"]
 YAML
 $H run --results "$out/results" suite "$out/suite.yaml" >"$out/run.log" 2>&1
 check "the suite runs and every run succeeds" $?
@@ -70,9 +80,9 @@ for f in sys.argv[2:]:
     for e in list(jsonschema.Draft202012Validator(s).iter_errors(json.load(open(f))))[:3]:
         print("%s: %s at %s" % (f, e.message, list(e.absolute_path))); bad += 1
 print("%d records" % (len(sys.argv) - 2))
-sys.exit(1 if bad or len(sys.argv) - 2 != 18 else 0)
+sys.exit(1 if bad or len(sys.argv) - 2 != 26 else 0)
 PY
-check "18 records, each valid against the run-record schema" $?
+check "26 records, each valid against the run-record schema" $?
 diag "$(tail -5 "$out/schema.txt")"
 
 # Every measured value the checks see, for the report of the test.
@@ -81,7 +91,8 @@ import glob, json, sys
 for f in sorted(glob.glob(sys.argv[1] + "/runs/*.json")):
     r = json.load(open(f))
     keys = ["share_first", "share_second", "utilization", "idle_cpu_s", "io_cycles_per_s", "acted", "killed",
-            "warning_bytes", "checks", "start_ms_harness_runtime", "start_ms_crun", "missing", "kill_bytes", "peak_bytes", "overshoot_bytes", "detection_latency_ms", "error"]
+            "warning_bytes", "checks", "requests_per_s", "rtt_p50_us", "rtt_p99_us", "starts", "queued_wait_ms",
+            "throughput_ratio", "container_start_ms", "vm_boot_s", "start_ms_harness_runtime", "start_ms_crun", "missing", "kill_bytes", "peak_bytes", "overshoot_bytes", "detection_latency_ms", "error"]
     print(r["experiment"], json.dumps(r["settings"]), {k: r[k] for k in keys if r.get(k) is not None})
 PY
 diag "$(cat "$out/values.txt")"
@@ -94,7 +105,7 @@ import glob, json, sys
 d, exp, key, val, cond = sys.argv[1:]
 M = 1024.0 * 1024
 recs = [json.load(open(f)) for f in glob.glob(d + "/runs/*.json")]
-recs = [r for r in recs if r["experiment"] == exp and r["settings"].get(key) == val]
+recs = [r for r in recs if r["experiment"] == exp and (key == "-" or r["settings"].get(key) == val)]
 assert len(recs) == 2, len(recs)
 for r in recs:
     assert r["ok"], r["error"]
@@ -122,8 +133,15 @@ ok "isolation: own PID 1, hostname and mounts in a busybox and a Debian containe
 	check_runs isolation starts 5 'all(r["checks"][k] for k in ("own_pid1", "own_hostname", "own_mounts", "guest_sees_both"))'
 ok "isolation: both containers report the guest's kernel; start latency of harness-runtime and crun measured" \
 	check_runs isolation starts 5 'r["checks"]["same_kernel"] and r["start_ms_harness_runtime"] > 0 and r["start_ms_crun"] > 0'
+ok "api-call: the client container reaches the server by name, requests/s and RTT percentiles (1 connection)" \
+	check_runs api-call concurrency 1 'r["requests_per_s"] > 1 and 0 < r["rtt_p50_us"] <= r["rtt_p99_us"] and r["errors"] == 0'
+ok "api-call: 4 connections" check_runs api-call concurrency 4 'r["requests_per_s"] > 1 and r["errors"] == 0'
+ok "admission: P0 and P1 admitted (safe sequence P0 P1), P2 refused, the same queued, then run when P0 ends" \
+	check_runs admission - - '[s["outcome"] for s in r["starts"]] == ["admitted", "admitted", "refused", "queued"] and r["starts"][1]["safe_sequence"] == "P0 P1" and "no safe sequence" in r["starts"][2]["reason"] and r["queued_ran_after_release"] and r["matches_expected"]'
+ok "overhead: cpu_hog in a container within 15% of bare; a container starts faster than the VM boots" \
+	check_runs overhead starts 5 'abs(r["throughput_ratio"] - 1) < 0.15 and r["vm_boot_s"] * 1000 > r["container_start_ms"] > 0'
 
-$H vm exec vm1 -- /bin/sh -c '! lsmod | grep -q "^memwatch " && ! ls /run/harness-runtime/containers/* 2>/dev/null | grep -q . && ! ps -eo comm | grep -Eq "^(cpu_hog|memory_hog|io_pulse|harness-runtime)$"' \
+$H vm exec vm1 -- /bin/sh -c '! lsmod | grep -q "^memwatch " && ! ls /run/harness-runtime/containers/* 2>/dev/null | grep -q . && ! ps -eo comm | grep -Eq "^(cpu_hog|memory_hog|io_pulse|api|harness-runtime)$"' \
 	>"$out/leftovers.txt" 2>&1
 check "nothing left in the guest: no workload, supervisor, container or loaded module" $?
 
