@@ -136,7 +136,7 @@ static int memory_limits_run(const struct exp_run *x, cJSON *record, struct herr
 			peak = ctr_jnum(wl, p_hpeak);
 		if (kmon) {
 			cleanup_free char *log = NULL;
-			if (ctr_sh(g, "dmesg", 30, &log, err) < 0) {
+			if (ctr_sh(g, "dmesg | grep 'memwatch: pid '", 30, &log, err) < 0) {
 				r = -err->code;
 				goto out;
 			}

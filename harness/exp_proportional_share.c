@@ -40,6 +40,39 @@ static double container_cpu_s(cJSON *wl)
 	return isfinite(v) ? v / 1e6 : ctr_jnum(wl, own);
 }
 
+/* The runner samples every workload's cumulative CPU seconds on one clock:
+ * the span in which wl ran (first sample with CPU time to its last), and its
+ * CPU seconds at t (the last sample at or before t). */
+static bool run_span(cJSON *wl, double *first, double *last)
+{
+	cJSON *s;
+
+	*first = NAN;
+	*last = NAN;
+	cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(wl, "samples")) {
+		double t = doc_jnum(s, "t"), c = doc_jnum(s, "cpu_s");
+		if (!isfinite(t) || !isfinite(c))
+			continue;
+		if (!isfinite(*first) && c > 0)
+			*first = t;
+		*last = t;
+	}
+	return isfinite(*first) && isfinite(*last) && *last > *first;
+}
+
+static double cpu_at(cJSON *wl, double t)
+{
+	cJSON *s;
+	double v = NAN;
+
+	cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(wl, "samples")) {
+		if (doc_jnum(s, "t") > t + 1e-9)
+			break;
+		v = doc_jnum(s, "cpu_s");
+	}
+	return v;
+}
+
 static cJSON *hog(cJSON *spec, const char *name, double duration, long weight)
 {
 	char args[128];
@@ -118,9 +151,30 @@ static int proportional_share_run(const struct exp_run *x, cJSON *record, struct
 		return r;
 	ctr_record_errors(record, doc);
 	list = cJSON_AddArrayToObject(record, "containers");
+	/* The containers start one after the other (seconds apart under TCG), so
+	 * the competing ones are compared over the span in which all ran; the
+	 * whole-run figures when there is no such span. */
+	double lo = -INFINITY, hi = INFINITY, f, l;
+	size_t ncompete = strcmp(scenario, "cap") == 0 ? 1 : 2;
+	bool span = true;
+	for (size_t i = 0; i < ncompete; i++) {
+		if (!run_span(ctr_doc_workload(doc, names[i]), &f, &l)) {
+			span = false;
+			break;
+		}
+		lo = f > lo ? f : lo;
+		hi = l < hi ? l : hi;
+	}
+	span = span && hi - lo >= 1;
+	cJSON_AddStringToObject(record, "measured_over", span ? "the span in which all competing containers ran"
+							      : "each container's whole run");
+	cJSON_AddItemToObject(record, "span_s", ctr_num(span ? hi - lo : NAN));
 	for (size_t i = 0; i < n; i++) {
 		wl = ctr_doc_workload(doc, names[i]);
-		cpu[i] = container_cpu_s(wl);
+		if (span && i < ncompete)
+			cpu[i] = cpu_at(wl, hi) - cpu_at(wl, lo);
+		else
+			cpu[i] = container_cpu_s(wl);
 		if (i < 2 || strcmp(names[i], "idle") != 0)
 			sum += isfinite(cpu[i]) ? cpu[i] : 0;
 	}
@@ -140,7 +194,7 @@ static int proportional_share_run(const struct exp_run *x, cJSON *record, struct
 	/* The metrics, by role. */
 	if (strcmp(scenario, "cap") == 0) {
 		static const char *const el[] = { "elapsed_s", NULL };
-		double elapsed = ctr_jnum(ctr_doc_workload(doc, "capped"), el);
+		double elapsed = span ? hi - lo : ctr_jnum(ctr_doc_workload(doc, "capped"), el);
 		cJSON_AddItemToObject(record, "utilization", ctr_num(elapsed > 0 ? cpu[0] / elapsed : NAN));
 		cJSON_AddNumberToObject(record, "expected_utilization", cap);
 	} else {
