@@ -1,11 +1,12 @@
 /* isolation: two containers of harness-runtime side by side in the first
- * guest, one on the busybox/musl root the images ship and one on a Debian
- * root, each running a probe (/bin/sh of its own root) that reports its PID,
- * hostname, mounts, kernel and visible processes; while they run the guest
- * lists the processes of other PID namespaces, so the record shows each has
- * its own PID 1, hostname and mounts, both the guest's kernel, and the guest
- * both process trees. Then container start-to-exit of /bin/true, harness-runtime
- * against crun on the same guest and the same bundle. */
+ * guest, one on the busybox root the images ship and one on a Debian root,
+ * each running a probe (a static busybox shell, with its own root's
+ * commands) that reports its PID, hostname, mounts, kernel and visible
+ * processes; while they run the guest lists the processes of other PID
+ * namespaces, so the record shows each has its own PID 1, hostname and
+ * mounts, both the guest's kernel, and the guest both process trees. Then
+ * container start-to-exit of /bin/true, harness-runtime against crun on the
+ * same guest and the same bundle. */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -22,6 +23,11 @@
 extern const struct experiment exp_isolation_info;
 
 #define DEBIAN_TARBALL "/opt/harness/rootfs/debian-stable.tar.gz"
+/* The runner bind-mounts a program from outside its own directory into the
+ * container (/opt/harness/extra), so the probe's shell must run on any root:
+ * the static busybox of the images' busybox root, unpacked here. Its
+ * commands (hostname, uname, awk...) are each root's own. */
+#define SHELL_DIR "/tmp/harness-isolation"
 
 /* Prints one JSON line about the container it runs in, then stays up. */
 static const char probe[] =
@@ -74,12 +80,13 @@ static double median(double *v, size_t n)
 static void add_probe_workload(cJSON *spec, const char *name, const char *rootfs, double hold_s)
 {
 	char script[2048];
-	cJSON *c = ctr_workload(spec, name, "/bin/sh", NULL, NULL, true);
+	cJSON *c = ctr_workload(spec, name, SHELL_DIR "/bin/busybox", NULL, NULL, true);
 	cJSON *wls = cJSON_GetObjectItemCaseSensitive(spec, "workloads");
 	cJSON *wl = cJSON_GetArrayItem(wls, cJSON_GetArraySize(wls) - 1);
 	cJSON *args = cJSON_GetObjectItemCaseSensitive(wl, "args");
 
 	snprintf(script, sizeof(script), "%s%g", probe, hold_s);
+	cJSON_AddItemToArray(args, cJSON_CreateString("sh"));
 	cJSON_AddItemToArray(args, cJSON_CreateString("-c"));
 	cJSON_AddItemToArray(args, cJSON_CreateString(script));
 	cJSON_ReplaceItemInObject(c, "rootfs", cJSON_CreateString(rootfs));
@@ -127,12 +134,14 @@ static int isolation_run(const struct exp_run *x, cJSON *record, struct herr *er
 		return herr_set(err, EINVAL, "bad starts '%s'", starts_s);
 	ctr_record_guest(record, g);
 	missing = cJSON_AddArrayToObject(record, "missing");
-	r = ctr_sh(g, "test -f " DEBIAN_TARBALL " && echo debian; test -f /etc/debian_version && echo guest-debian; true",
-		   30, &avail, err);
+	r = ctr_sh(g, "test -f " DEBIAN_TARBALL " && echo debian; rm -rf " SHELL_DIR " && mkdir -p " SHELL_DIR
+		      " && tar -xzf /opt/harness/rootfs/busybox.tar.gz -C " SHELL_DIR " ./bin/busybox", 30, &avail, err);
 	if (r < 0)
 		return r;
+	if (r != 0)
+		return herr_set(err, EIO, "cannot unpack busybox from the busybox root in '%s' (exit %d)", g->dom_name, r);
 	if (strcmp(second, "auto") == 0) {
-		if (strstr(avail, "debian\n") && strncmp(avail, "debian", 6) == 0) {
+		if (strncmp(avail, "debian\n", 7) == 0) {
 			droot = DEBIAN_TARBALL;
 		} else {
 			droot = "/";
@@ -170,8 +179,14 @@ static int isolation_run(const struct exp_run *x, cJSON *record, struct herr *er
 			break;
 		sleep_unless_stopped(0.5);
 	}
-	if (agent_exec_wait(g->dom, pid, duration + 120, &res, err) < 0)
-		return -err->code;
+	r = agent_exec_wait(g->dom, pid, duration + 120, &res, err);
+	{
+		cleanup_free char *ignored = NULL;
+		struct herr e2 = { 0 };
+		ctr_sh(g, "rm -rf " SHELL_DIR, 30, &ignored, &e2);
+	}
+	if (r < 0)
+		return r;
 	doc = res.out ? cJSON_Parse(res.out) : NULL;
 	agent_exec_result_free(&res);
 	if (doc == NULL)
