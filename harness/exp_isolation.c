@@ -63,6 +63,15 @@ static const char latency[] =
 	"|| echo \"error crun: $(head -c 200 $T/err)\"; done; "
 	"$R shutdown >/dev/null 2>&1; wait $sv; rmdir /sys/fs/cgroup/iso-lat 2>/dev/null; true";
 
+static void remove_shell_dir(struct guest *g)
+{
+	cleanup_free char *ignored = NULL;
+	struct herr e2 = { 0 };
+
+	ctr_sh(g, "rm -rf " SHELL_DIR "/bin; umount " SHELL_DIR "/debian-root 2>/dev/null; rmdir " SHELL_DIR
+		  "/debian-root " SHELL_DIR " 2>/dev/null; true", 30, &ignored, &e2);
+}
+
 static int cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -134,8 +143,10 @@ static int isolation_run(const struct exp_run *x, cJSON *record, struct herr *er
 		return herr_set(err, EINVAL, "bad starts '%s'", starts_s);
 	ctr_record_guest(record, g);
 	missing = cJSON_AddArrayToObject(record, "missing");
-	r = ctr_sh(g, "test -f " DEBIAN_TARBALL " && echo debian; rm -rf " SHELL_DIR " && mkdir -p " SHELL_DIR
-		      " && tar -xzf /opt/harness/rootfs/busybox.tar.gz -C " SHELL_DIR " ./bin/busybox", 30, &avail, err);
+	/* Never rm -r SHELL_DIR: it may hold a bind mount of the guest's /. */
+	r = ctr_sh(g, "test -f " DEBIAN_TARBALL " && echo debian; umount " SHELL_DIR "/debian-root 2>/dev/null; "
+		      "rm -rf " SHELL_DIR "/bin && mkdir -p " SHELL_DIR " && tar -xzf /opt/harness/rootfs/busybox.tar.gz -C "
+		      SHELL_DIR " ./bin/busybox", 30, &avail, err);
 	if (r < 0)
 		return r;
 	if (r != 0)
@@ -144,11 +155,22 @@ static int isolation_run(const struct exp_run *x, cJSON *record, struct herr *er
 		if (strncmp(avail, "debian\n", 7) == 0) {
 			droot = DEBIAN_TARBALL;
 		} else {
-			droot = "/";
+			/* The runtime cannot pivot_root into the mount that is already
+			 * the root (EBUSY): a bind mount of it elsewhere. */
+			cleanup_free char *o = NULL;
+			droot = SHELL_DIR "/debian-root";
+			r = ctr_sh(g, "mkdir -p " SHELL_DIR "/debian-root && mount --bind / " SHELL_DIR "/debian-root", 30, &o,
+				   err);
+			if (r < 0)
+				return r;
+			if (r != 0) {
+				remove_shell_dir(g);
+				return herr_set(err, EIO, "cannot bind-mount the guest's / in '%s': %.200s", g->dom_name, o);
+			}
 			cJSON_AddItemToArray(missing, cJSON_CreateString(
 				"no Debian root filesystem in the guest (" DEBIAN_TARBALL ", make -C images/rootfs debian): "
-				"the guest's own / (Debian) is the second container's root, and read-write, since the runner "
-				"cannot ask the runtime for --read-only"));
+				"a bind mount of the guest's own / (Debian) is the second container's root, read-write, since "
+				"the runner cannot ask the runtime for --read-only"));
 		}
 	} else {
 		droot = second;
@@ -164,8 +186,10 @@ static int isolation_run(const struct exp_run *x, cJSON *record, struct herr *er
 	cJSON_Delete(spec);
 	progress_phase("two containers side by side", 0, duration);
 	pid = agent_exec_start(g->dom, CTR_RUNNER, argv, spec_text, err);
-	if (pid < 0)
+	if (pid < 0) {
+		remove_shell_dir(g);
 		return pid;
+	}
 	/* Both inits are up once the guest sees two foreign PID namespaces. */
 	for (double t0 = now_mono(); now_mono() - t0 < hold - 0.5;) {
 		free(view);
@@ -180,11 +204,7 @@ static int isolation_run(const struct exp_run *x, cJSON *record, struct herr *er
 		sleep_unless_stopped(0.5);
 	}
 	r = agent_exec_wait(g->dom, pid, duration + 120, &res, err);
-	{
-		cleanup_free char *ignored = NULL;
-		struct herr e2 = { 0 };
-		ctr_sh(g, "rm -rf " SHELL_DIR, 30, &ignored, &e2);
-	}
+	remove_shell_dir(g);
 	if (r < 0)
 		return r;
 	doc = res.out ? cJSON_Parse(res.out) : NULL;

