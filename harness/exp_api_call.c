@@ -112,8 +112,8 @@ static double api_call_estimate_s(const struct experiment_def *def)
  * RTT percentiles against the settings. */
 static void api_call_report_group(struct report_doc *d, cJSON *grp, cJSON *const *runs, size_t nruns)
 {
-	fprintf(d->f, " Requests/s %.0f (95%% CI %.0f\\(en%.0f); round trip p50 %.0f \\(*mus, p90 %.0f \\(*mus, "
-		      "p99 %.0f \\(*mus (means over the runs); errors %.0f.\n",
+	fprintf(d->f, " Requests/s %.0f (95%% CI %.0f\\(en%.0f); round trip p50 %.0f \\(*ms, p90 %.0f \\(*ms, "
+		      "p99 %.0f \\(*ms (means over the runs); errors %.0f.\n",
 		doc_jstat(grp, "requests_per_s", "mean"), doc_jstat(grp, "requests_per_s", "ci95_low"),
 		doc_jstat(grp, "requests_per_s", "ci95_high"), doc_jstat(grp, "rtt_p50_us", "mean"),
 		doc_jstat(grp, "rtt_p90_us", "mean"), doc_jstat(grp, "rtt_p99_us", "mean"),

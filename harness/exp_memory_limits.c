@@ -212,13 +212,13 @@ static void memory_limits_report_group(struct report_doc *d, cJSON *grp, cJSON *
 	FILE *f = d->f;
 	const double mib = 1024.0 * 1024.0;
 
-	fputs(".TS\nbox;\nc c c c c c c\nl n n n n n n.\n"
-	      "run\tlimit MiB\twarning MiB\tkill MiB\tpeak MiB\tovershoot MiB\tlatency ms\n", f);
+	fputs("\n.TS\nbox;\nc c c c c c c\nl n n n n n n.\n"
+	      "repeat\tlimit MiB\twarning MiB\tkill MiB\tpeak MiB\tovershoot MiB\tlatency ms\n", f);
 	for (size_t i = 0; i < nruns; i++) {
 		if (!cJSON_Compare(cJSON_GetObjectItemCaseSensitive(runs[i], "settings"),
 				   cJSON_GetObjectItemCaseSensitive(grp, "settings"), 1))
 			continue;
-		fprintf(f, "%s\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t%.0f\n", doc_jstr(runs[i], "run_id", "?"),
+		fprintf(f, "%.0f\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t%.0f\n", doc_jnum(runs[i], "repeat"),
 			doc_jnum(runs[i], "limit_bytes") / mib, doc_jnum(runs[i], "warning_bytes") / mib,
 			doc_jnum(runs[i], "kill_bytes") / mib, doc_jnum(runs[i], "peak_bytes") / mib,
 			doc_jnum(runs[i], "overshoot_bytes") / mib, doc_jnum(runs[i], "detection_latency_ms"));
