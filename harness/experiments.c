@@ -10,6 +10,12 @@ extern const struct experiment exp_sched_mix_info;
 extern const struct experiment exp_nice_info;
 extern const struct experiment exp_deadlock_info;
 extern const struct experiment exp_avoidance_info;
+extern const struct experiment exp_proportional_share_info;
+extern const struct experiment exp_memory_limits_info;
+extern const struct experiment exp_isolation_info;
+extern const struct experiment exp_api_call_info;
+extern const struct experiment exp_admission_info;
+extern const struct experiment exp_overhead_info;
 
 /* Adding an experiment: its file, one line here, its docs and tests. */
 const struct experiment *const experiments[] = {
@@ -19,6 +25,12 @@ const struct experiment *const experiments[] = {
 	&exp_nice_info,
 	&exp_deadlock_info,
 	&exp_avoidance_info,
+	&exp_proportional_share_info,
+	&exp_memory_limits_info,
+	&exp_isolation_info,
+	&exp_api_call_info,
+	&exp_admission_info,
+	&exp_overhead_info,
 };
 const size_t experiments_count = sizeof(experiments) / sizeof(experiments[0]);
 
