@@ -25,8 +25,17 @@ addr_inner=169.254.77.2
 state=/var/lib/harness/second-host
 run=/run/harness-second-host
 
+# quiet COMMAND...: COMMAND's output would break the TAP stream; keep its status.
+quiet() { "$@" >/dev/null 2>&1; }
+# on HOST-URI list|pool-list NAME: the host answers and has NAME; 'not_on' the
+# host answers and has no NAME (a host that does not answer fails both).
+on() { local l; [ "$1" = "$h1" ] || on_veth || return 1; l=$(timeout 60 virsh -q -c "$1" "$2" --all --name) && grep -qx "$3" <<<"$l"; }
+not_on() { local l; [ "$1" = "$h1" ] || on_veth || return 1; l=$(timeout 60 virsh -q -c "$1" "$2" --all --name) && ! grep -qx "$3" <<<"$l"; }
 v1() { timeout 120 virsh -q -c "$h1" "$@"; }
-v2() { timeout 120 virsh -q -c "$h2" "$@"; }
+# Connections to the second host go over its veth pair or nowhere (without
+# the pair, its address would follow the default route off this machine).
+on_veth() { ip -4 route get "$addr_inner" 2>/dev/null | grep -q " dev $veth "; }
+v2() { on_veth && timeout 120 virsh -q -c "$h2" "$@"; }
 
 h1_started=0
 h2_was_running=0
@@ -68,7 +77,7 @@ probe_xml() {
 probe_xml h2-probe >"$out/probe.xml"
 probe_xml h2-only >"$out/only.xml"
 
-host_uuid() { timeout 60 virsh -q -c "$1" capabilities | sed -n 's:.*<uuid>\(.*\)</uuid>.*:\1:p' | head -n 1; }
+host_uuid() { { [ "$1" = "$h1" ] || on_veth; } && timeout 60 virsh -q -c "$1" capabilities | sed -n 's:.*<uuid>\(.*\)</uuid>.*:\1:p' | head -n 1; }
 veth_bytes() { cat "/sys/class/net/$veth/statistics/$1_bytes" 2>/dev/null || echo 0; }
 # nothing_left FILE: every trace of a second host, one line each, into FILE.
 nothing_left() {
@@ -114,8 +123,9 @@ fi
 "$sh2" start >"$out/start.out" 2>&1
 check "start: exit 0" $?
 sed 's/^/# /' "$out/start.out"
-ok "status: running" "$sh2" status
-ok "the second host answers at $h2" v2 version
+on_veth || { echo "Bail out! no second host to test (its veth pair is missing)"; exit 1; }
+ok "status: running" quiet "$sh2" status
+ok "the second host answers at $h2" quiet v2 version
 u1=$(host_uuid "$h1")
 u2=$(host_uuid "$h2")
 diag "host uuids: first $u1, second $u2"
@@ -136,10 +146,10 @@ ok "the namespace has only loopback and $addr_inner/30, and no route beyond the 
 # the first.
 v2 create "$out/only.xml" --paused >/dev/null
 check "a paused guest starts on the second host" $?
-ok "the first host does not see the second host's guest" bash -c "! timeout 60 virsh -q -c '$h1' domstate h2-only"
+ok "the first host does not see the second host's guest" not_on "$h1" list h2-only
 v2 pool-create-as t-second-host dir --target /var/lib/libvirt/images >/dev/null
 check "a storage pool starts on the second host" $?
-ok "the first host does not see the second host's pool" bash -c "! timeout 60 virsh -q -c '$h1' pool-info t-second-host"
+ok "the first host does not see the second host's pool" not_on "$h1" pool-list t-second-host
 
 # 4. An image travels to the second host through libvirt's storage API.
 head -c $((8 * 1024 * 1024)) /dev/urandom >"$out/image.raw"
@@ -159,28 +169,26 @@ check "vol-download gives back the same digest" $?
 v1 create "$out/probe.xml" --paused >/dev/null
 check "a paused guest starts on the first host" $?
 b0=$(veth_bytes tx)
-timeout 300 virsh -q -c "$h1" migrate --live h2-probe "$h2" "tcp://$addr_inner" >"$out/mig12.out" 2>&1
+on_veth && timeout 300 virsh -q -c "$h1" migrate --live h2-probe "$h2" "tcp://$addr_inner" >"$out/mig12.out" 2>&1
 check "live migration from the first host to the second" $?
 sed 's/^/# /' "$out/mig12.out"
 b1=$(veth_bytes tx)
 v2 domjobinfo h2-probe --completed >"$out/job12.out" 2>&1
 sed 's/^/# job on the second host: /' "$out/job12.out"
-ok "the guest is on the second host, not on the first" bash -c \
-	"timeout 60 virsh -q -c '$h2' domstate h2-probe && ! timeout 60 virsh -q -c '$h1' domstate h2-probe"
+ok "the guest is on the second host, not on the first" eval 'on "$h2" list h2-probe && not_on "$h1" list h2-probe'
 sent=$(awk -F: '/^Memory processed/ { print $2 }' "$out/job12.out" | awk '{ v = $1; u = $2;
 	m = (u == "KiB") ? 1024 : (u == "MiB") ? 1048576 : (u == "GiB") ? 1073741824 : 1; printf "%d", v * m }')
 diag "migration 1->2: libvirt processed ${sent:-?} bytes of memory; veth carried $((b1 - b0)) bytes to the second host"
 ok "the migration stream went over the veth pair" test -n "$sent" -a "$sent" -gt 0 -a $((b1 - b0)) -ge "${sent:-1}"
 b0=$(veth_bytes rx)
-timeout 300 virsh -q -c "$h2" migrate --live h2-probe "$h1" "tcp://$addr_host" --listen-address "$addr_host" \
+on_veth && timeout 300 virsh -q -c "$h2" migrate --live h2-probe "$h1" "tcp://$addr_host" --listen-address "$addr_host" \
 	>"$out/mig21.out" 2>&1
 check "live migration from the second host back to the first" $?
 sed 's/^/# /' "$out/mig21.out"
 b1=$(veth_bytes rx)
 v1 domjobinfo h2-probe --completed >"$out/job21.out" 2>&1
 sed 's/^/# job on the first host: /' "$out/job21.out"
-ok "the guest is back on the first host, not on the second" bash -c \
-	"timeout 60 virsh -q -c '$h1' domstate h2-probe && ! timeout 60 virsh -q -c '$h2' domstate h2-probe"
+ok "the guest is back on the first host, not on the second" eval 'on "$h1" list h2-probe && not_on "$h2" list h2-probe'
 sent=$(awk -F: '/^Memory processed/ { print $2 }' "$out/job21.out" | awk '{ v = $1; u = $2;
 	m = (u == "KiB") ? 1024 : (u == "MiB") ? 1048576 : (u == "GiB") ? 1073741824 : 1; printf "%d", v * m }')
 diag "migration 2->1: libvirt processed ${sent:-?} bytes of memory; veth carried $((b1 - b0)) bytes to the first host"
