@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "banker.h"
 #include "doc.h"
 #include "exp_containers.h"
 #include "experiment.h"
@@ -47,36 +48,31 @@ static int parse_claims(const char *v, struct claim *c, size_t *n)
 	return *n >= 2 ? 0 : -EINVAL;
 }
 
-/* Banker's algorithm on one resource: true with the sequence when the first
- * n claims, each holding its allocation, are safe within cap. */
+/* Banker's algorithm on one resource (the runtime's banker.c, which the
+ * supervisor's admission uses too): true with the sequence when the first n
+ * claims, each holding its allocation, are safe within cap. */
 static bool banker_safe(const struct claim *c, const size_t *ids, size_t n, unsigned long long cap, char *seq,
 			size_t seqlen)
 {
-	unsigned long long used = 0, avail;
-	bool done[MAX_PROCS] = { false };
-	size_t finished = 0, off = 0;
+	struct banker b = { .nproc = (int)n, .nres = 1 };
+	unsigned long long used = 0;
+	int order[BANKER_MAX_PROCS];
+	size_t off = 0;
 
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		used += c[i].hold;
+		b.max[i][0] = c[i].max;
+		b.alloc[i][0] = c[i].hold;
+	}
+	seq[0] = '\0';
 	if (used > cap)
 		return false;
-	avail = cap - used;
-	seq[0] = '\0';
-	while (finished < n) {
-		bool progress = false;
-		for (size_t i = 0; i < n; i++) {
-			if (done[i] || c[i].max - c[i].hold > avail)
-				continue;
-			avail += c[i].hold;
-			done[i] = true;
-			finished++;
-			progress = true;
-			off += (size_t)snprintf(seq + off, seqlen > off ? seqlen - off : 0, "%sP%zu", off ? " " : "", ids[i]);
-			break;
-		}
-		if (!progress)
-			return false;
-	}
+	b.available[0] = cap - used;
+	if (banker_safe_sequence(&b, order) != 1)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		off += (size_t)snprintf(seq + off, seqlen > off ? seqlen - off : 0, "%sP%zu", off ? " " : "",
+					ids[order[i]]);
 	return true;
 }
 
@@ -105,7 +101,7 @@ static int admission_run(const struct exp_run *x, cJSON *record, struct herror *
 	size_t ids[MAX_PROCS];
 	for (size_t i = 0; i < n; i++) {
 		cJSON *o = cJSON_CreateObject();
-		char name[16];
+		char name[24];
 		running[admitted] = c[i];
 		ids[admitted] = i;
 		bool safe = banker_safe(running, ids, admitted + 1, cap, seq, sizeof(seq));
