@@ -87,9 +87,9 @@ check: deps
 # and a short bounded run of each (FUZZ_SECONDS, default 20) on the corpus
 # kept in the tree.
 fuzz:
-	@for c in harness guest; do $(MAKE) --no-print-directory -C $$c fuzz || exit 1; done
+	@for c in harness guest runtime; do $(MAKE) --no-print-directory -C $$c fuzz || exit 1; done
 fuzz-run:
-	@for c in harness guest; do $(MAKE) --no-print-directory -C $$c fuzz-run || exit 1; done
+	@for c in harness guest runtime; do $(MAKE) --no-print-directory -C $$c fuzz-run || exit 1; done
 
 integration: images
 	@rc=0; echo "== ci: integration tests"; prove --exec '' --timer ci/tests/t-*.sh || rc=1; \
