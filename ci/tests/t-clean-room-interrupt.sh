@@ -12,10 +12,13 @@ command -v mmdebstrap >/dev/null || skip_all "mmdebstrap not installed (make dep
 rm -rf "$out" && mkdir -p "$out"
 plan 5
 
-set -m	# the clean room gets its own process group, as a terminal job does
-"$top/ci/clean-room" >"$out/log" 2>&1 &
+# The clean room in a process group of its own, as a terminal job is. A
+# non-interactive shell starts background jobs with SIGINT ignored, which a
+# shell cannot undo, so perl sets it back to the default before setsid runs
+# the script (setsid keeps the pid: it is no group leader).
+perl -e '$SIG{INT} = $SIG{QUIT} = "DEFAULT"; exec @ARGV or die "exec: $!"' \
+	setsid "$top/ci/clean-room" >"$out/log" 2>&1 </dev/null &
 pid=$!
-set +m
 i=0
 until grep -q 'step make deps' "$out/log" 2>/dev/null || [ $i -ge 600 ]; do sleep 1; i=$((i + 1)); done
 sleep 5
