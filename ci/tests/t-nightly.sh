@@ -49,11 +49,13 @@ ok "second night: compared with the first" grep -qx "$n1" "$n2/baseline.txt"
 "$H" compare "$n1" "$n2" >/dev/null 2>&1
 check "second night: status is harness compare's ($rc2)" $((rc2 != $?))
 
-"$top/ci/nightly" --no-build --suite "$out/tiny.yaml" --history "$hist" --keep 2 --baseline "$n1" >"$out/n3.out" 2>&1
+# A baseline outside the history (the history's oldest night goes now).
+cp -a "$n1" "$out/base1"
+"$top/ci/nightly" --no-build --suite "$out/tiny.yaml" --history "$hist" --keep 2 --baseline "$out/base1" >"$out/n3.out" 2>&1
 rc3=$?
 n3=$(ls -1d "$hist"/*-tiny | tail -n 1)
-ok "--baseline: the given directory is the baseline" grep -qx "$n1" "$n3/baseline.txt"
-"$H" compare "$n1" "$n3" >/dev/null 2>&1
+ok "--baseline: the given directory is the baseline" grep -qx "$out/base1" "$n3/baseline.txt"
+"$H" compare "$out/base1" "$n3" >/dev/null 2>&1
 check "--baseline: status is harness compare's ($rc3)" $((rc3 != $?))
 ok "history keeps --keep 2 nights" test "$(ls -1d "$hist"/*/ | wc -l)" -eq 2
 ok "the oldest night went first" test ! -e "$n1"
