@@ -117,6 +117,28 @@ int guests_wait_ready(struct guest *gs, size_t n, double timeout_s)
 	return (int)ready;
 }
 
+void guests_settle(struct guest *gs, size_t n, double timeout_s)
+{
+	static const char *const argv[] = { "is-system-running", "--wait", NULL };
+
+	for (size_t i = 0; i < n; i++) {
+		struct guest *g = &gs[i];
+		struct agent_exec_result res = { 0 };
+		struct herror err = { 0 };
+		double t0 = mono_s();
+
+		if (!g->dom || !g->ready)
+			continue;
+		/* "running" or "degraded" once the boot is over; a failed unit is
+		 * no reason not to measure. */
+		if (agent_run(g->dom, "/bin/systemctl", argv, NULL, timeout_s < 120 ? timeout_s : 120, &res, &err) < 0)
+			progress_note("%s: boot did not settle (%s); measuring anyway", g->dom_name, err.msg);
+		else if (mono_s() - t0 >= 1.0)
+			progress_note("%s: boot settled %.1f s after the agent answered", g->dom_name, mono_s() - t0);
+		agent_exec_result_free(&res);
+	}
+}
+
 static bool same_str(const char *a, const char *b)
 {
 	return a && b && strcmp(a, b) == 0;

@@ -171,6 +171,7 @@ int provision_up(struct provision *pv, bool fresh, struct herror *err)
 			pv->boot_failures++;
 			return -err->status;
 		}
+	guests_settle(pv->guests, pv->nguests, pv->suite->boot_timeout_s);
 	pv->guests_up = true;
 	decide_weight_mechanism(pv);
 	return 0;

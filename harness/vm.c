@@ -68,6 +68,8 @@ int vm_up(const char *payload_root, int timeout_s, struct herror *err)
 		}
 	}
 	(void)ready;
+	guests_settle(gs, STANDING_COUNT, timeout_s);
+	progress_done();
 	for (size_t i = 0; i < STANDING_COUNT; i++)
 		guest_free(&gs[i]);
 	virConnectClose(conn);
