@@ -101,57 +101,16 @@ cJSON *compare_env_differences(cJSON *a, cJSON *b)
 
 /* ---- one line: a metric of one guest (or of the run) in one group ---- */
 
-struct values {
-	double *v;
-	size_t n, cap;
-};
-
-static void values_push(struct values *x, double v)
-{
-	if (x->n == x->cap) {
-		x->cap = x->cap ? 2 * x->cap : 16;
-		x->v = realloc(x->v, x->cap * sizeof(double));
-		if (x->v == NULL)
-			abort();
-	}
-	x->v[x->n++] = v;
-}
-
-static cJSON *at_path(cJSON *v, const char *const *path)
-{
-	for (size_t p = 0; p < 4 && path[p] && v; p++)
-		v = cJSON_GetObjectItemCaseSensitive(v, path[p]);
-	return v;
-}
-
 /* The metric's numbers over the records of like's group: one per record, or
  * one per guest entry named guest (a record may hold several). The array
  * grows as needed, so no count of entries can overrun it. */
 static void collect(const struct run_records *rr, cJSON *like, const char *guest, const char *const *path,
-		    struct values *out)
+		    struct record_values *out)
 {
 	out->n = 0;
-	for (size_t r = 0; r < rr->n; r++) {
-		cJSON *g, *v;
-
-		if (!records_same_group(rr->recs[r], like))
-			continue;
-		if (guest == NULL) {
-			v = at_path(rr->recs[r], path);
-			if (cJSON_IsNumber(v))
-				values_push(out, v->valuedouble);
-			continue;
-		}
-		cJSON_ArrayForEach(g, cJSON_GetObjectItemCaseSensitive(rr->recs[r], "guests")) {
-			cJSON *name = cJSON_GetObjectItemCaseSensitive(g, "name");
-
-			if (!cJSON_IsString(name) || strcmp(name->valuestring, guest) != 0)
-				continue;
-			v = at_path(g, path);
-			if (cJSON_IsNumber(v))
-				values_push(out, v->valuedouble);
-		}
-	}
+	for (size_t r = 0; r < rr->n; r++)
+		if (records_same_group(rr->recs[r], like))
+			record_values_of(rr->recs[r], guest, path, out);
 }
 
 struct line {
@@ -199,7 +158,7 @@ static char *settings_text(cJSON *rec)
 
 static void add_line(struct lines *ls, const struct run_records *a, const struct run_records *b, cJSON *rec,
 		     const char *exp, const char *guest, const struct exp_metric *mt,
-		     const struct compare_options *opt, struct values *xa, struct values *xb)
+		     const struct compare_options *opt, struct record_values *xa, struct record_values *xb)
 {
 	struct line *l;
 	unsigned long seed = opt->seed;
@@ -435,7 +394,7 @@ int compare_results(const char *base_dir, const char *new_dir, const struct comp
 {
 	struct run_records a, b;
 	struct lines ls = { 0 };
-	struct values xa = { 0 }, xb = { 0 };
+	struct record_values xa = { 0 }, xb = { 0 };
 	cJSON *envdiff = NULL;
 	int regressions;
 

@@ -19,13 +19,6 @@ static void csv_field(FILE *out, const char *s, bool last)
 	fputs(last ? "\"\n" : "\",", out);
 }
 
-static cJSON *at_path(cJSON *v, const char *const *path)
-{
-	for (size_t p = 0; p < 4 && path[p] && v; p++)
-		v = cJSON_GetObjectItemCaseSensitive(v, path[p]);
-	return v;
-}
-
 struct row {
 	const char *run, *exp, *settings, *repeat;
 };
@@ -88,14 +81,14 @@ int export_csv(const char *results_dir, FILE *out, struct herror *err)
 			const struct exp_metric *mt = &ops->metrics[m];
 
 			if (mt->scope == METRIC_PER_RUN) {
-				metric_row(out, &r, "", mt, at_path(rec, mt->path));
+				metric_row(out, &r, "", mt, record_at(rec, mt->path));
 				continue;
 			}
 			cJSON_ArrayForEach(g, cJSON_GetObjectItemCaseSensitive(rec, "guests")) {
 				cJSON *name = cJSON_GetObjectItemCaseSensitive(g, "name");
 
 				if (cJSON_IsString(name))
-					metric_row(out, &r, name->valuestring, mt, at_path(g, mt->path));
+					metric_row(out, &r, name->valuestring, mt, record_at(g, mt->path));
 			}
 		}
 		free(settings);

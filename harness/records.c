@@ -169,37 +169,57 @@ bool records_same_group(cJSON *a, cJSON *b)
 			     cJSON_GetObjectItemCaseSensitive(b, "settings"), 1);
 }
 
-static cJSON *at_path(cJSON *v, const char *const *path)
+void record_values_push(struct record_values *x, double v)
 {
-	for (size_t p = 0; path[p] && v; p++)
+	if (x->n == x->cap) {
+		x->cap = x->cap ? 2 * x->cap : 16;
+		x->v = realloc(x->v, x->cap * sizeof(double));
+		if (x->v == NULL)
+			abort();
+	}
+	x->v[x->n++] = v;
+}
+
+cJSON *record_at(cJSON *v, const char *const *path)
+{
+	for (size_t p = 0; p < 4 && path[p] && v; p++)
 		v = cJSON_GetObjectItemCaseSensitive(v, path[p]);
 	return v;
+}
+
+void record_values_of(cJSON *rec, const char *guest, const char *const *path, struct record_values *out)
+{
+	cJSON *g, *v;
+
+	if (guest == NULL) {
+		v = record_at(rec, path);
+		if (cJSON_IsNumber(v))
+			record_values_push(out, v->valuedouble);
+		return;
+	}
+	cJSON_ArrayForEach(g, cJSON_GetObjectItemCaseSensitive(rec, "guests")) {
+		cJSON *name = cJSON_GetObjectItemCaseSensitive(g, "name");
+
+		if (!cJSON_IsString(name) || strcmp(name->valuestring, guest) != 0)
+			continue;
+		v = record_at(g, path);
+		if (cJSON_IsNumber(v))
+			record_values_push(out, v->valuedouble);
+	}
 }
 
 size_t records_values(const struct run_records *rr, cJSON *like, const char *guest, const char *const *path,
 		      double *out)
 {
-	size_t k = 0;
+	struct record_values x = { 0 };
+	size_t k;
 
-	for (size_t r = 0; r < rr->n; r++) {
-		cJSON *g, *v;
-
-		if (like && !records_same_group(rr->recs[r], like))
-			continue;
-		if (guest == NULL) {
-			v = at_path(rr->recs[r], path);
-			if (cJSON_IsNumber(v))
-				out[k++] = v->valuedouble;
-			continue;
-		}
-		cJSON_ArrayForEach(g, cJSON_GetObjectItemCaseSensitive(rr->recs[r], "guests")) {
-			cJSON *name = cJSON_GetObjectItemCaseSensitive(g, "name");
-			if (!cJSON_IsString(name) || strcmp(name->valuestring, guest) != 0)
-				continue;
-			v = at_path(g, path);
-			if (cJSON_IsNumber(v))
-				out[k++] = v->valuedouble;
-		}
-	}
+	for (size_t r = 0; r < rr->n; r++)
+		if (like == NULL || records_same_group(rr->recs[r], like))
+			record_values_of(rr->recs[r], guest, path, &x);
+	k = x.n;
+	if (k)
+		memcpy(out, x.v, k * sizeof(double));
+	free(x.v);
 	return k;
 }

@@ -46,6 +46,18 @@ int records_load(const char *dir, unsigned flags, struct run_records *rr, struct
 void records_free(struct run_records *rr);
 /* Same experiment and same settings: runs that statistics may pool. */
 bool records_same_group(cJSON *a, cJSON *b);
+/* A growing array of numbers: as many as the records hold, whatever their
+ * count of guest entries. */
+struct record_values {
+	double *v;
+	size_t n, cap;
+};
+void record_values_push(struct record_values *x, double v);
+/* What is at path (at most 4 keys) inside a record or a guest entry, or NULL. */
+cJSON *record_at(cJSON *v, const char *const *path);
+/* Append the numbers at path of one record: at its top (guest NULL) or in
+ * each entry of "guests" named guest. */
+void record_values_of(cJSON *rec, const char *guest, const char *const *path, struct record_values *out);
 /* The numbers at path over the records of like's group (all records when
  * like is NULL): in the entry of guest in "guests", or at the top of the
  * record when guest is NULL. Returns how many were written to out (room

@@ -373,57 +373,12 @@ static cJSON *stats_json(const double *x, size_t n, bool compared)
 	return o;
 }
 
-struct values {
-	double *v;
-	size_t n, cap;
-};
-
-static void values_push(struct values *x, double v)
-{
-	if (x->n == x->cap) {
-		x->cap = x->cap ? 2 * x->cap : 16;
-		x->v = realloc(x->v, x->cap * sizeof(double));
-		if (x->v == NULL)
-			abort();
-	}
-	x->v[x->n++] = v;
-}
-
-static cJSON *at_path(cJSON *v, const char *const *path)
-{
-	for (size_t p = 0; p < 4 && path[p] && v; p++)
-		v = cJSON_GetObjectItemCaseSensitive(v, path[p]);
-	return v;
-}
-
-/* The metric in one record: of the run (guest NULL), or of each entry of guest. */
-static void record_values(cJSON *rec, const char *guest, const struct exp_metric *mt, struct values *out)
-{
-	cJSON *g, *v;
-
-	if (guest == NULL) {
-		v = at_path(rec, mt->path);
-		if (cJSON_IsNumber(v))
-			values_push(out, v->valuedouble);
-		return;
-	}
-	cJSON_ArrayForEach(g, cJSON_GetObjectItemCaseSensitive(rec, "guests")) {
-		cJSON *name = cJSON_GetObjectItemCaseSensitive(g, "name");
-
-		if (!cJSON_IsString(name) || strcmp(name->valuestring, guest) != 0)
-			continue;
-		v = at_path(g, mt->path);
-		if (cJSON_IsNumber(v))
-			values_push(out, v->valuedouble);
-	}
-}
-
 static void group_values(const struct run_records *g, const char *guest, const struct exp_metric *mt,
-			 struct values *out)
+			 struct record_values *out)
 {
 	out->n = 0;
 	for (size_t r = 0; r < g->n; r++)
-		record_values(g->recs[r], guest, mt, out);
+		record_values_of(g->recs[r], guest, mt->path, out);
 }
 
 /* One group: the records of one experiment with the same settings. */
@@ -432,7 +387,7 @@ static cJSON *group_json(const struct run_records *g)
 	cJSON *first = g->recs[0], *o = cJSON_CreateObject(), *gl, *it;
 	cJSON *exp = cJSON_GetObjectItemCaseSensitive(first, "experiment");
 	const struct experiment *ops = experiment_find(exp->valuestring);
-	struct values x = { 0 };
+	struct record_values x = { 0 };
 
 	cJSON_AddItemToObject(o, "experiment", cJSON_Duplicate(exp, 1));
 	cJSON_AddItemToObject(o, "settings", cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(first, "settings"), 1));
@@ -509,7 +464,7 @@ static void groups_free(struct groups *gs)
 int stats_widest_ci(const char *results_dir, double *widest, char *what, size_t whatlen, struct herror *err)
 {
 	struct groups gs;
-	struct values x = { 0 };
+	struct record_values x = { 0 };
 
 	*widest = 0;
 	if (whatlen)
@@ -565,7 +520,7 @@ static cJSON *factorial_json(const struct groups *gs, const char *exp)
 	char **vals[ANOVA_MAX_FACTORS] = { 0 };
 	size_t nvals[ANOVA_MAX_FACTORS] = { 0 }, nf = 0, nrec = 0;
 	cJSON **recs = xcalloc(gs->rr.n + 1, sizeof(cJSON *)), *o = NULL, *an, *kv, *it;
-	struct values y = { 0 }, tmp = { 0 };
+	struct record_values y = { 0 }, tmp = { 0 };
 
 	for (size_t i = 0; i < gs->rr.n; i++)
 		if (strcmp(cJSON_GetObjectItemCaseSensitive(gs->rr.recs[i], "experiment")->valuestring, exp) == 0)
@@ -631,7 +586,7 @@ static cJSON *factorial_json(const struct groups *gs, const char *exp)
 				cJSON *st = cJSON_GetObjectItemCaseSensitive(recs[r], "settings");
 
 				tmp.n = 0;
-				record_values(recs[r], guest, mt, &tmp);
+				record_values_of(recs[r], guest, mt->path, &tmp);
 				if (tmp.n != 1) {
 					missing = true;
 					continue;
@@ -643,7 +598,7 @@ static cJSON *factorial_json(const struct groups *gs, const char *exp)
 						l++;
 					lv[f][y.n] = l;
 				}
-				values_push(&y, tmp.v[0]);
+				record_values_push(&y, tmp.v[0]);
 			}
 			if (missing || stats_anova(y.v, y.n, nf, nvals, lv, &res) < 0) {
 				cJSON_AddStringToObject(a, "skipped", "not a balanced design: every combination needs "
