@@ -22,7 +22,7 @@ data=$top/harness/tests/data/compare
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-plan 12
+plan 13
 A=$data/a
 B=$data/b
 $PY - "$A" "$B" <<'PY'
@@ -132,6 +132,23 @@ diag "$(cat "$tmp/two.txt")"
 # 0.05/12 from k = 6 (2/924) on.
 check "two runs a side, even halved: cannot detect, says it needs 6 runs a side, exit 0" \
 	$(( rc != 0 || ! $(grep -c 'cannot detect: needs >= 6 runs a side' "$tmp/two.txt") ))
+
+# The quick suite's 6 repeats: the first 6 rounds of each run, compared,
+# leave no line untestable.
+for side in a b; do
+	mkdir -p "$tmp/six-$side/runs"
+	cp "$data/$side/env.json" "$tmp/six-$side/"
+	for k in 1 2 3 4 5 6; do cp "$data/$side"/runs/*-r$k.json "$tmp/six-$side/runs/"; done
+done
+"$H" compare --json "$tmp/six-a" "$tmp/six-b" >"$tmp/six.json" 2>/dev/null
+rc=$?
+$PY - "$tmp/six.json" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))["comparisons"]
+assert len(c) == 12 and all(x["runs_base"] == x["runs_new"] == 6 for x in c), c
+assert not any("runs_needed" in x for x in c), [x for x in c if "runs_needed" in x]
+PY
+check "6 runs a side (the quick suite's repeats): all 12 lines testable, no regression" $(( rc != 0 || $? != 0 ))
 
 # repeats: auto on real guests: where each run stopped and why, checked
 # against the relative 95% CI half-widths computed here from its records
