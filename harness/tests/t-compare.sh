@@ -22,7 +22,7 @@ data=$top/harness/tests/data/compare
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-plan 13
+plan 14
 A=$data/a
 B=$data/b
 $PY - "$A" "$B" <<'PY'
@@ -200,4 +200,14 @@ PY
 	check "repeats: auto in run $side: stopped where its CIs say, and says why" $?
 	diag "$(cat "$tmp/auto-$side.txt")"
 done
+if command -v gnuplot >/dev/null && command -v groff >/dev/null && command -v ps2pdf >/dev/null &&
+	command -v pdftotext >/dev/null; then
+	"$H" report "$A" -o "$tmp/a.pdf" >/dev/null 2>&1 &&
+		pdftotext -f 1 -l 1 "$tmp/a.pdf" - | tr '\n' ' ' >"$tmp/a-p1.txt"
+	grep -q "Repeats: auto, at least 6 and at most 8 rounds" "$tmp/a-p1.txt" &&
+		grep -q "(stopped: maximum of 8 rounds reached; the widest relative 95% CI half-width is 35.4%" "$tmp/a-p1.txt"
+	check "the report's first page gives repeats: auto's bounds and why the rounds stopped" $?
+else
+	skip "gnuplot, groff, ps2pdf or pdftotext missing (make deps)"
+fi
 done_testing
