@@ -157,6 +157,24 @@ static void suite_name(const char *dir, char *buf, size_t len)
 	free(text);
 }
 
+/* repeats: auto: the bounds and why the rounds stopped (summary.json), so
+ * that a reader knows whether the run reached its precision. */
+static void write_repeats(FILE *f, const struct report_in *in)
+{
+	cJSON *rep = cJSON_GetObjectItemCaseSensitive(in->summary, "repeats");
+	char line[256];
+
+	if (strcmp(doc_jstr(rep, "mode", ""), "auto") != 0)
+		return;
+	snprintf(line, sizeof(line),
+		 "Repeats: auto, at least %.0f and at most %.0f rounds, until every compared metric's relative 95%% CI "
+		 "half-width is at most %.3g%% (stopped: ", doc_jnum(rep, "min"), doc_jnum(rep, "max"),
+		 100 * doc_jnum(rep, "target_ci"));
+	doc_text(f, line);
+	doc_text(f, doc_jstr(rep, "stopped", "not recorded"));
+	fputs(").\n", f);
+}
+
 static void write_title(FILE *f, const struct report_in *in)
 {
 	double first = NAN, last = NAN;
@@ -197,6 +215,7 @@ static void write_title(FILE *f, const struct report_in *in)
 	fputs(". Suite ", f);
 	doc_text(f, *suite ? suite : "?");
 	fputs(" (its exact file and the commands to repeat it are in the appendix).\n", f);
+	write_repeats(f, in);
 
 	const char *names[64];
 	size_t ne = run_experiment_names(in->groups, names, 64);

@@ -1,12 +1,16 @@
 #!/bin/bash
-# harness compare on real records: ten interleaved repeats of one
-# cpu-contention setting (both guests at 1024:1024 on one host CPU, TCG),
-# split into A (odd repeats) and A' (even repeats), five runs a side, with
-# the env.json of that run (tests/data/compare/, recorded and trimmed by
-# tests/compare/record.sh from tests/compare/stats-aa.yaml). A against A' is "no regression"; A against a copy of A' whose
+# harness compare on real records: two runs of one short suite, A then A',
+# one after the other on this host (tests/compare/stats-aa.yaml: the quick
+# suite's shape, two guests on one host CPU at 1024:1024 and 2048:1024, 5 s a
+# run, repeats: auto with min 6), recorded and trimmed by
+# tests/compare/record.sh into tests/data/compare/{a,b}. A against A' is "no
+# regression" with every line testable; A against a copy of A' whose
 # units_per_s is scaled by 0.85 is a regression of units_per_s alone; a copy
 # whose env.json names another QEMU version is refused unless
-# --allow-env-change; two runs a side cannot detect anything and say so.
+# --allow-env-change; two runs a side cannot detect anything and say how
+# many they need. The same records show where repeats: auto stopped on real
+# guests, and the stop is checked against the CIs computed here from the
+# records.
 top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/ci/tap.sh"
 H=$top/build/bin/harness
@@ -18,11 +22,20 @@ data=$top/harness/tests/data/compare
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-plan 9
+plan 14
 A=$data/a
 B=$data/b
-test "$(ls "$A/runs" | wc -l)" -ge 5 && test "$(ls "$B/runs" | wc -l)" -ge 5
-check "at least five real runs a side" $?
+$PY - "$A" "$B" <<'PY'
+import collections, glob, json, sys
+for d in sys.argv[1:]:
+    recs = [json.load(open(p)) for p in glob.glob(d + "/runs/*.json")]
+    n = collections.Counter(json.dumps(r["settings"], sort_keys=True) for r in recs
+                            if r["ok"] and not r["warmup"])
+    assert len(n) == 2 and min(n.values()) >= 6, (d, n)
+a, b = (json.load(open(d + "/env.json"))["plan"]["seed"] for d in sys.argv[1:])
+assert a != b, "A and A' are the same run"
+PY
+check "two real runs, each with >= 6 runs in each of its two settings" $?
 . "$top/guest/tests/schema.sh"
 schema=$top/harness/schema/run.schema.json
 if [ $have_jsonschema = 1 ]; then
@@ -30,13 +43,24 @@ if [ $have_jsonschema = 1 ]; then
 	for f in "$A"/runs/*.json "$B"/runs/*.json; do valid "$f" || rc=1; done
 	check "the records validate against run.schema.json" $rc
 else
-	echo "ok 2 # SKIP python3-jsonschema missing"; tap_n=$((tap_n + 1))
+	echo "ok $((tap_n + 1)) # SKIP python3-jsonschema missing"; tap_n=$((tap_n + 1))
 fi
 
+# A/A: the false-positive check.
 "$H" compare "$A" "$B" >"$tmp/aa.txt" 2>&1
 rc=$?
 diag "$(cat "$tmp/aa.txt")"
 check "A against A': no regression, exit 0" $(( rc != 0 || ! $(grep -c '^0 regression(s)' "$tmp/aa.txt") ))
+"$H" compare --json "$A" "$B" >"$tmp/aa.json" 2>/dev/null
+$PY - "$tmp/aa.json" <<'PY'
+import json, sys
+j = json.load(open(sys.argv[1]))
+c = j["comparisons"]
+assert len(c) == 12, len(c)
+assert not any("runs_needed" in x for x in c), [x for x in c if "runs_needed" in x]
+assert j["regressions"] == 0 and not any(x["regression"] for x in c)
+PY
+check "A against A': all 12 lines could have detected a change (the no is not for want of runs)" $?
 
 # A' with one metric scaled by 0.85.
 cp -r "$B" "$tmp/slow"
@@ -65,10 +89,15 @@ regs = [c for c in j["comparisons"] if c["regression"]]
 assert regs and all(c["metric"] == "units_per_s" for c in regs), regs
 for c in regs:
     assert c["rel_change_ci95_high"] < 0 and c["p_holm"] < 0.05 and c["p_exact"], c
-    assert abs(c["metric_mean_rel_change"]) >= 0.05
+    assert c["metric_mean_rel_change"] <= -0.05, c
 assert j["regressions"] == len(regs)
+# A units_per_s line left unflagged is one whose own noise hides 15 %:
+# its bootstrap CI reaches above -5 % (the floor), or the data are too few.
+for c in j["comparisons"]:
+    if c["metric"] == "units_per_s" and not c["regression"]:
+        assert c["rel_change_ci95_high"] > -0.05, c
 PY
-check "--json: Holm-adjusted p, a bootstrap CI below zero, the noise guard's mean change" $?
+check "--json: Holm-adjusted p, a bootstrap CI below zero, the noise guard's mean change; unflagged units_per_s lines are the noisy ones" $?
 
 # Another QEMU version in the new run's environment.
 cp -r "$B" "$tmp/qemu"
@@ -85,18 +114,100 @@ check "another QEMU version: refused with exit 2, naming it" $(( rc != 2 || ! $(
 "$H" compare --allow-env-change "$A" "$tmp/qemu" >"$tmp/qemu2.txt" 2>&1
 check "--allow-env-change compares anyway: no regression" $?
 
-# Two runs a side: the permutation test cannot reach p < 0.05.
+# Two runs a side: the permutation test cannot reach p < 0.05 / 12.
 mkdir -p "$tmp/a2/runs" "$tmp/b2/runs"
 cp "$A/env.json" "$tmp/a2/"
 cp "$B/env.json" "$tmp/b2/"
-cp $(ls "$A"/runs/*.json | head -n 2) "$tmp/a2/runs/"
-cp $(ls "$B"/runs/*.json | head -n 2) "$tmp/b2/runs/"
+for s in shares=1024_1024 shares=2048_1024; do
+	cp $(ls "$A"/runs/*"$s"*.json | head -n 2) "$tmp/a2/runs/"
+	cp $(ls "$B"/runs/*"$s"*.json | head -n 2) "$tmp/b2/runs/"
+done
 for p in "$tmp"/b2/runs/*.json; do
 	$PY -c 'import json,sys; r=json.load(open(sys.argv[1])); [g["guest"].update(units_per_s=g["guest"]["units_per_s"]*0.5) for g in r["guests"]]; json.dump(r, open(sys.argv[1], "w"))' "$p"
 done
 "$H" compare "$tmp/a2" "$tmp/b2" >"$tmp/two.txt" 2>&1
 rc=$?
 diag "$(cat "$tmp/two.txt")"
-check "two runs a side, even halved: cannot detect, says how many runs it needs, exit 0" \
-	$(( rc != 0 || ! $(grep -c 'cannot detect: needs >= 5 runs a side' "$tmp/two.txt") ))
+# 12 lines: the smallest two-sided p with k runs a side is 2/C(2k,k), below
+# 0.05/12 from k = 6 (2/924) on.
+check "two runs a side, even halved: cannot detect, says it needs 6 runs a side, exit 0" \
+	$(( rc != 0 || ! $(grep -c 'cannot detect: needs >= 6 runs a side' "$tmp/two.txt") ))
+
+# The quick suite's 6 repeats: the first 6 rounds of each run, compared,
+# leave no line untestable.
+for side in a b; do
+	mkdir -p "$tmp/six-$side/runs"
+	cp "$data/$side/env.json" "$tmp/six-$side/"
+	for k in 1 2 3 4 5 6; do cp "$data/$side"/runs/*-r$k.json "$tmp/six-$side/runs/"; done
+done
+"$H" compare --json "$tmp/six-a" "$tmp/six-b" >"$tmp/six.json" 2>/dev/null
+rc=$?
+$PY - "$tmp/six.json" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))["comparisons"]
+assert len(c) == 12 and all(x["runs_base"] == x["runs_new"] == 6 for x in c), c
+assert not any("runs_needed" in x for x in c), [x for x in c if "runs_needed" in x]
+PY
+check "6 runs a side (the quick suite's repeats): all 12 lines testable, no regression" $(( rc != 0 || $? != 0 ))
+
+# repeats: auto on real guests: where each run stopped and why, checked
+# against the relative 95% CI half-widths computed here from its records
+# (t quantiles from a table, not from the harness).
+for side in a b; do
+	$PY - "$data/$side" >"$tmp/auto-$side.txt" 2>&1 <<'PY'
+import glob, json, math, re, statistics, sys
+d = sys.argv[1]
+T975 = {1: 12.706205, 2: 4.302653, 3: 3.182446, 4: 2.776445, 5: 2.570582, 6: 2.446912,
+        7: 2.364624, 8: 2.306004, 9: 2.262157, 10: 2.228139, 11: 2.200985}
+rep = json.load(open(d + "/summary.json"))["repeats"]
+assert rep["mode"] == "auto" and (rep["min"], rep["max"], rep["target_ci"]) == (6, 8, 0.05), rep
+recs = [json.load(open(p)) for p in glob.glob(d + "/runs/*.json")]
+recs = [r for r in recs if r["ok"] and not r["warmup"]]
+rounds = max(r["repeat"] for r in recs)
+assert all(sum(1 for r in recs if r["repeat"] == k) == 2 for k in range(1, rounds + 1)), "a round is incomplete"
+
+def widest(upto):
+    w = 0
+    groups = {}
+    for r in recs:
+        if r["repeat"] <= upto:
+            groups.setdefault(json.dumps(r["settings"], sort_keys=True), []).append(r)
+    for rs in groups.values():
+        for name in ("vm1", "vm2"):
+            gs = [[g for g in r["guests"] if g["name"] == name][0] for r in rs]
+            for vals in ([g["guest"]["units_per_s"] for g in gs], [g["measured_share"] for g in gs],
+                         [g["host_cpu_util"] for g in gs]):
+                m, n = statistics.mean(vals), len(vals)
+                w = max(w, T975[n - 1] * statistics.stdev(vals) / math.sqrt(n) / abs(m))
+    return w
+
+why = rep["stopped"]
+print("stopped:", why)
+w = widest(rounds)
+print("rounds %d, widest %.4g%%" % (rounds, 100 * w))
+m = re.match(r"target reached after (\d+) rounds: .* \(widest ([0-9.e+-]+)%", why)
+if m:
+    assert int(m.group(1)) == rounds and rep["min"] <= rounds <= rep["max"], why
+    assert w <= rep["target_ci"], "stopped on a target it had not reached"
+else:
+    m = re.match(r"maximum of (\d+) rounds reached; the widest relative 95% CI half-width is ([0-9.e+-]+)%", why)
+    assert m and int(m.group(1)) == rounds == rep["max"], why
+    assert w > rep["target_ci"], "ran to the maximum though the target was reached"
+assert abs(float(m.group(2)) - 100 * w) <= 0.01 * 100 * w, (m.group(2), 100 * w)
+for k in range(rep["min"], rounds):
+    assert widest(k) > rep["target_ci"], "the target was reached after round %d already" % k
+PY
+	check "repeats: auto in run $side: stopped where its CIs say, and says why" $?
+	diag "$(cat "$tmp/auto-$side.txt")"
+done
+if command -v gnuplot >/dev/null && command -v groff >/dev/null && command -v ps2pdf >/dev/null &&
+	command -v pdftotext >/dev/null; then
+	"$H" report "$A" -o "$tmp/a.pdf" >/dev/null 2>&1 &&
+		pdftotext -f 1 -l 1 "$tmp/a.pdf" - | tr '\n' ' ' >"$tmp/a-p1.txt"
+	grep -q "Repeats: auto, at least 6 and at most 8 rounds" "$tmp/a-p1.txt" &&
+		grep -q "(stopped: maximum of 8 rounds reached; the widest relative 95% CI half-width is 35.4%" "$tmp/a-p1.txt"
+	check "the report's first page gives repeats: auto's bounds and why the rounds stopped" $?
+else
+	skip "gnuplot, groff, ps2pdf or pdftotext missing (make deps)"
+fi
 done_testing

@@ -1,20 +1,30 @@
 #!/bin/bash
-# Record the real runs behind tests/t-compare.sh: ten interleaved repeats of
-# one cpu-contention setting (stats-aa.yaml), split into odd repeats (a) and
-# even repeats (b), the records trimmed as tests/data/ trims them (every list
-# cut to its first three entries), env.json beside each. Boots guests: run it
-# under the shared lock, e.g.
-#   flock -o /tmp/harness-guests.lock harness/tests/compare/record.sh
-# It starts and stops libvirtd itself (ci/libvirtd).
+# Record the real runs behind tests/t-compare.sh: two runs of one suite
+# (stats-aa.yaml, the quick suite's shape with repeats: auto), one after the
+# other on the same host, trimmed by trim.sh into tests/data/compare/a and
+# tests/data/compare/b. Boots guests: run it under the shared lock, after
+# 'make images', e.g.
+#   flock -o /tmp/harness-guests.lock harness/tests/compare/record.sh [KEEP_DIR]
+# It starts and stops libvirtd itself (ci/libvirtd). The full results
+# directories go to KEEP_DIR when given, else they are removed.
 set -e
 top=$(cd "$(dirname "$0")/../../.." && pwd)
 H=$top/build/bin/harness
 out=$top/harness/tests/data/compare
-res=$(mktemp -d)
-trap 'rm -rf "$res"' EXIT
+if [ -n "$1" ]; then
+	res=$1
+	mkdir -p "$res"
+else
+	res=$(mktemp -d)
+	trap 'rm -rf "$res"' EXIT
+fi
 "$top/ci/libvirtd" start
 rc=0
-"$H" run --results "$res" suite "$top/harness/tests/compare/stats-aa.yaml" || rc=$?
+for side in a b; do
+	"$H" run --results "$res/$side" suite "$top/harness/tests/compare/stats-aa.yaml" || { rc=$?; break; }
+done
 "$top/ci/libvirtd" stop
 [ $rc = 0 ] || exit $rc
-exec "$top/harness/tests/compare/split.sh" "$res"/*-stats-aa "$out"
+for side in a b; do
+	"$top/harness/tests/compare/trim.sh" "$(ls -d "$res/$side"/*-stats-aa)" "$out/$side"
+done
