@@ -44,22 +44,22 @@ struct proto_request {
 };
 
 /* Checks a header; on success stores the payload length. */
-int proto_parse_header(const unsigned char *hdr, int kind, uint32_t *len, struct rt_err *err);
+int proto_parse_header(const unsigned char *hdr, int kind, uint32_t *len, struct herror *err);
 void proto_make_header(unsigned char *hdr, int kind, uint32_t len);
 
 /* Decodes and validates a request payload (not NUL-terminated). */
 int proto_decode_request(const char *payload, size_t len, struct proto_request *req,
-			 struct rt_err *err);
+			 struct herror *err);
 void proto_request_free(struct proto_request *req);
 
 /* Sends one message: header and the printed JSON. */
-int proto_send(int fd, int kind, const cJSON *msg, struct rt_err *err);
+int proto_send(int fd, int kind, const cJSON *msg, struct herror *err);
 
 /* Receives one message of the given kind; *msg is the parsed payload. */
-int proto_recv(int fd, int kind, cJSON **msg, struct rt_err *err);
+int proto_recv(int fd, int kind, cJSON **msg, struct herror *err);
 
 /* Receives the raw payload, for the supervisor which decodes it itself. */
-int proto_recv_raw(int fd, int kind, char **payload, uint32_t *len, struct rt_err *err);
+int proto_recv_raw(int fd, int kind, char **payload, uint32_t *len, struct herror *err);
 
 const char *proto_op_name(enum proto_op op);
 

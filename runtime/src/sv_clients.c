@@ -40,13 +40,13 @@ void client_accept(int fd)
 		close(fd);
 		return;
 	}
-	*p = (struct pending){ .fd = fd, .deadline = now_ns() + CLIENT_TIMEOUT_S * 1000000000ull };
+	*p = (struct pending){ .fd = fd, .deadline = mono_ns() + CLIENT_TIMEOUT_S * 1000000000ull };
 }
 
 /* Reads what has arrived; dispatches the request once it is whole. */
 void client_readable(struct pending *p)
 {
-	struct rt_err err = { 0 };
+	struct herror err = { 0 };
 
 	for (;;) {
 		int in_header = !p->payload;

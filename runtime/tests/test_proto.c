@@ -9,7 +9,7 @@
 #include <cmocka.h>
 #include "proto.h"
 
-static int decode(const char *json, struct proto_request *req, struct rt_err *err)
+static int decode(const char *json, struct proto_request *req, struct herror *err)
 {
 	memset(err, 0, sizeof(*err));
 	return proto_decode_request(json, strlen(json), req, err);
@@ -29,7 +29,7 @@ static void bad_headers_are_rejected(void **state)
 {
 	unsigned char h[PROTO_HEADER_SIZE];
 	uint32_t len;
-	struct rt_err err = { 0 };
+	struct herror err = { 0 };
 
 	proto_make_header(h, PROTO_KIND_REQUEST, PROTO_MAX_PAYLOAD + 1);
 	assert_int_equal(proto_parse_header(h, PROTO_KIND_REQUEST, &len, &err), -EMSGSIZE);
@@ -38,6 +38,7 @@ static void bad_headers_are_rejected(void **state)
 	assert_int_equal(proto_parse_header(h, PROTO_KIND_REQUEST, &len, NULL), -EMSGSIZE);
 	proto_make_header(h, PROTO_KIND_REQUEST, 10);
 	h[4] = 2;
+	error_clear(&err);	/* the first error recorded is kept */
 	assert_int_equal(proto_parse_header(h, PROTO_KIND_REQUEST, &len, &err), -EPROTO);
 	assert_non_null(strstr(err.msg, "version 2"));
 	proto_make_header(h, PROTO_KIND_REQUEST, 10);
@@ -53,7 +54,7 @@ static void bad_headers_are_rejected(void **state)
 static void start_request_decodes(void **state)
 {
 	struct proto_request req;
-	struct rt_err err;
+	struct herror err = { 0 };
 
 	assert_int_equal(decode("{\"op\":\"start\",\"wait\":true,\"spec\":{\"name\":\"web-1\","
 				"\"rootfs\":\"/srv/rootfs\",\"argv\":[\"/bin/sh\",\"-c\",\"true\"],"
@@ -93,7 +94,7 @@ static void malformed_requests_are_rejected(void **state)
 
 	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct proto_request req;
-		struct rt_err err;
+		struct herror err = { 0 };
 
 		if (decode(bad[i], &req, &err) >= 0)
 			fail_msg("accepted: %s", bad[i]);
@@ -106,7 +107,7 @@ static void too_many_arguments_are_rejected(void **state)
 	char buf[16384];
 	size_t n = 0;
 	struct proto_request req;
-	struct rt_err err;
+	struct herror err = { 0 };
 
 	n += (size_t)snprintf(buf + n, sizeof(buf) - n, "{\"op\":\"start\",\"spec\":{\"name\":\"a\",\"rootfs\":\"/r\",\"argv\":[");
 	for (int i = 0; i <= SPEC_MAX_ARGS; i++)
@@ -137,7 +138,7 @@ static void truncated_message_is_an_error(void **state)
 	unsigned char h[PROTO_HEADER_SIZE];
 	char *p = NULL;
 	uint32_t len;
-	struct rt_err err = { 0 };
+	struct herror err = { 0 };
 
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sp), 0);
 	proto_make_header(h, PROTO_KIND_REQUEST, 100);
