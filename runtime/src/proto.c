@@ -15,38 +15,6 @@ const char *proto_op_name(enum proto_op op)
 	return "?";
 }
 
-void proto_make_header(unsigned char *h, int kind, uint32_t len)
-{
-	memcpy(h, "HRTP", 4);
-	h[4] = PROTO_VERSION;
-	h[5] = (unsigned char)kind;
-	h[6] = h[7] = 0;
-	h[8] = (unsigned char)(len >> 24);
-	h[9] = (unsigned char)(len >> 16);
-	h[10] = (unsigned char)(len >> 8);
-	h[11] = (unsigned char)len;
-}
-
-int proto_parse_header(const unsigned char *h, int kind, uint32_t *len, struct herror *err)
-{
-	uint32_t n;
-
-	if (memcmp(h, "HRTP", 4))
-		return error_setx(err, EPROTO, "bad message magic");
-	if (h[4] != PROTO_VERSION)
-		return error_setx(err, EPROTO, "unsupported protocol version %u (this side speaks %u)",
-				h[4], PROTO_VERSION);
-	if (h[5] != kind)
-		return error_setx(err, EPROTO, "unexpected message kind %u", h[5]);
-	if (h[6] || h[7])
-		return error_setx(err, EPROTO, "reserved header bytes are not zero");
-	n = (uint32_t)h[8] << 24 | (uint32_t)h[9] << 16 | (uint32_t)h[10] << 8 | h[11];
-	if (n == 0 || n > PROTO_MAX_PAYLOAD)
-		return error_setx(err, EMSGSIZE, "message length %u is outside 1..%u", n, PROTO_MAX_PAYLOAD);
-	*len = n;
-	return 0;
-}
-
 static int op_from_name(const char *s)
 {
 	for (unsigned i = 1; i < sizeof(op_names) / sizeof(op_names[0]); i++)
@@ -152,7 +120,7 @@ void proto_request_free(struct proto_request *req)
 
 int proto_send(int fd, int kind, const cJSON *msg, struct herror *err)
 {
-	unsigned char h[PROTO_HEADER_SIZE];
+	struct proto_header h;
 	char *text = cJSON_PrintUnformatted(msg);
 	size_t n;
 	ssize_t w;
@@ -164,8 +132,8 @@ int proto_send(int fd, int kind, const cJSON *msg, struct herror *err)
 		free(text);
 		return error_setx(err, EMSGSIZE, "message of %zu bytes is larger than the protocol allows", n);
 	}
-	proto_make_header(h, kind, (uint32_t)n);
-	w = write_all(fd, h, sizeof(h));
+	proto_header_build(&h, kind, (uint32_t)n);
+	w = write_all(fd, &h, sizeof(h));
 	if (w >= 0)
 		w = write_all(fd, text, n);
 	free(text);
@@ -176,8 +144,8 @@ int proto_send(int fd, int kind, const cJSON *msg, struct herror *err)
 
 int proto_recv_raw(int fd, int kind, char **payload, uint32_t *len, struct herror *err)
 {
-	unsigned char h[PROTO_HEADER_SIZE];
-	ssize_t n = read_all(fd, h, sizeof(h));
+	struct proto_header h;
+	ssize_t n = read_all(fd, &h, sizeof(h));
 	char *buf;
 	int r;
 
@@ -185,7 +153,7 @@ int proto_recv_raw(int fd, int kind, char **payload, uint32_t *len, struct herro
 		return error_set(err, (int)-n, "cannot read message header");
 	if (n != (ssize_t)sizeof(h))
 		return error_setx(err, ECONNRESET, "peer closed the connection before a full message header");
-	if ((r = proto_parse_header(h, kind, len, err)) < 0)
+	if ((r = proto_header_check(&h, kind, len, err)) < 0)
 		return r;
 	buf = malloc(*len + 1);
 	if (!buf)

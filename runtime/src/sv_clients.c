@@ -50,7 +50,7 @@ void client_readable(struct pending *p)
 
 	for (;;) {
 		int in_header = !p->payload;
-		char *dst = in_header ? (char *)p->hdr + p->got : p->payload + p->got;
+		char *dst = in_header ? (char *)&p->hdr + p->got : p->payload + p->got;
 		size_t want = in_header ? PROTO_HEADER_SIZE - p->got : p->len - p->got;
 		ssize_t n = recv(p->fd, dst, want, MSG_DONTWAIT);
 
@@ -64,7 +64,7 @@ void client_readable(struct pending *p)
 		}
 		p->got += (size_t)n;
 		if (in_header && p->got == PROTO_HEADER_SIZE) {
-			if (proto_parse_header(p->hdr, PROTO_KIND_REQUEST, &p->len, &err) < 0) {
+			if (proto_header_check(&p->hdr, PROTO_KIND_REQUEST, &p->len, &err) < 0) {
 				pending_drop(p, err.msg);
 				return;
 			}
