@@ -128,21 +128,15 @@ fail:
 	return r;
 }
 
-static int read_small(const char *dir, const char *file, char *buf, size_t len)
+/* A small cgroup file into buf, NUL-terminated: 0 or -errno. */
+static int read_attr(const char *dir, const char *file, char *buf, size_t len)
 {
 	char p[PATH_MAX];
-	cleanup_close int fd = -1;
 	ssize_t n;
 
 	snprintf(p, sizeof(p), "%s/%s", dir, file);
-	fd = open(p, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read_all(fd, buf, len - 1);
-	if (n < 0)
-		return (int)n;
-	buf[n] = '\0';
-	return 0;
+	n = read_file_buf(p, buf, len);
+	return n < 0 ? (int)n : 0;
 }
 
 static int keyed_value(const char *text, const char *key, unsigned long long *out)
@@ -161,13 +155,13 @@ void cgroup_usage(const char *path, cJSON *out)
 	char buf[4096];
 	unsigned long long v;
 
-	if (!read_small(path, "cpu.stat", buf, sizeof(buf)) && !keyed_value(buf, "usage_usec", &v))
+	if (!read_attr(path, "cpu.stat", buf, sizeof(buf)) && !keyed_value(buf, "usage_usec", &v))
 		cJSON_AddNumberToObject(out, "cpu_usage_usec", (double)v);
-	if (!read_small(path, "memory.current", buf, sizeof(buf)) && sscanf(buf, "%llu", &v) == 1)
+	if (!read_attr(path, "memory.current", buf, sizeof(buf)) && sscanf(buf, "%llu", &v) == 1)
 		cJSON_AddNumberToObject(out, "memory_current", (double)v);
-	if (!read_small(path, "memory.peak", buf, sizeof(buf)) && sscanf(buf, "%llu", &v) == 1)
+	if (!read_attr(path, "memory.peak", buf, sizeof(buf)) && sscanf(buf, "%llu", &v) == 1)
 		cJSON_AddNumberToObject(out, "memory_peak", (double)v);
-	if (!read_small(path, "memory.events", buf, sizeof(buf))) {
+	if (!read_attr(path, "memory.events", buf, sizeof(buf))) {
 		cJSON *e = cJSON_AddObjectToObject(out, "memory_events");
 		static const char *const keys[] = { "low", "high", "max", "oom", "oom_kill" };
 
@@ -175,7 +169,7 @@ void cgroup_usage(const char *path, cJSON *out)
 			if (!keyed_value(buf, keys[i], &v))
 				cJSON_AddNumberToObject(e, keys[i], (double)v);
 	}
-	if (!read_small(path, "pids.current", buf, sizeof(buf)) && sscanf(buf, "%llu", &v) == 1)
+	if (!read_attr(path, "pids.current", buf, sizeof(buf)) && sscanf(buf, "%llu", &v) == 1)
 		cJSON_AddNumberToObject(out, "pids_current", (double)v);
 }
 
@@ -184,7 +178,7 @@ int cgroup_oom_killed(const char *path)
 	char buf[4096];
 	unsigned long long v;
 
-	return !read_small(path, "memory.events", buf, sizeof(buf)) &&
+	return !read_attr(path, "memory.events", buf, sizeof(buf)) &&
 	       !keyed_value(buf, "oom_kill", &v) && v > 0;
 }
 
