@@ -11,12 +11,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-#include "proto.h"
-
-/* proto.h spells the magic only inside runtime/src/proto.c. */
-#ifndef PROTO_MAGIC
-#define PROTO_MAGIC "HRTP"
-#endif
+#include "proto.h"	/* runtime/src/proto.h: magic, version, header, size limit */
 
 static void set_timeout(int fd, double s)
 {
@@ -44,33 +39,10 @@ static int io_all(int fd, void *buf, size_t len, bool writing)
 	return 0;
 }
 
-static void make_header(unsigned char *hdr, uint32_t len)
-{
-	memcpy(hdr, PROTO_MAGIC, 4);
-	hdr[4] = PROTO_VERSION;
-	hdr[5] = PROTO_KIND_REQUEST;
-	hdr[6] = hdr[7] = 0;
-	hdr[8] = (unsigned char)(len >> 24);
-	hdr[9] = (unsigned char)(len >> 16);
-	hdr[10] = (unsigned char)(len >> 8);
-	hdr[11] = (unsigned char)len;
-}
-
-/* The payload length of a response header, 0 when the header is not one. */
-static uint32_t response_length(const unsigned char *hdr)
-{
-	uint32_t len = (uint32_t)hdr[8] << 24 | (uint32_t)hdr[9] << 16 | (uint32_t)hdr[10] << 8 | hdr[11];
-
-	if (memcmp(hdr, PROTO_MAGIC, 4) || hdr[4] != PROTO_VERSION || hdr[5] != PROTO_KIND_RESPONSE || hdr[6] ||
-	    hdr[7] || len > PROTO_MAX_PAYLOAD)
-		return 0;
-	return len;
-}
-
 cJSON *rt_request(const char *socket_path, const cJSON *req, double timeout_s, struct herror *err)
 {
 	struct sockaddr_un addr = { .sun_family = AF_UNIX };
-	unsigned char hdr[PROTO_HEADER_SIZE];
+	struct proto_header hdr;
 	char *text = NULL, *payload = NULL;
 	cJSON *resp = NULL;
 	uint32_t len;
@@ -97,15 +69,14 @@ cJSON *rt_request(const char *socket_path, const cJSON *req, double timeout_s, s
 		goto out;
 	}
 	len = (uint32_t)strlen(text);
-	make_header(hdr, len);
-	if ((r = io_all(fd, hdr, sizeof(hdr), true)) < 0 || (r = io_all(fd, text, len, true)) < 0 ||
-	    (r = io_all(fd, hdr, sizeof(hdr), false)) < 0) {
+	proto_header_build(&hdr, PROTO_KIND_REQUEST, len);
+	if ((r = io_all(fd, &hdr, sizeof(hdr), true)) < 0 || (r = io_all(fd, text, len, true)) < 0 ||
+	    (r = io_all(fd, &hdr, sizeof(hdr), false)) < 0) {
 		error_set(err, r, "no answer from the runtime at '%s'", socket_path);
 		goto out;
 	}
-	len = response_length(hdr);
-	if (len == 0) {
-		error_setx(err, EPROTO, "bad response header from the runtime at '%s'", socket_path);
+	if (proto_header_check(&hdr, PROTO_KIND_RESPONSE, &len, err) < 0) {
+		error_wrap(err, "bad response header from the runtime at '%s'", socket_path);
 		goto out;
 	}
 	payload = malloc(len + 1);

@@ -204,7 +204,7 @@ static int cmd_report(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *out = NULL;
-	char errbuf[1024];
+	struct herror err = { 0 };
 	int c;
 
 	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
@@ -218,8 +218,8 @@ static int cmd_report(int argc, char **argv)
 		fputs("usage: harness report RESULTS_DIR -o FILE.pdf\n", stderr);
 		return 2;
 	}
-	if (report_build(argv[optind], out, errbuf, sizeof(errbuf)) < 0) {
-		fprintf(stderr, "harness: %s\n", errbuf);
+	if (report_build(argv[optind], out, &err) < 0) {
+		fprintf(stderr, "harness: %s\n", err.msg);
 		return 1;
 	}
 	printf("%s\n", out);

@@ -3,13 +3,13 @@
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "doc.h"
+#include "hfile.h"
 #include "experiments.h"
 #include "records.h"
 
@@ -20,17 +20,6 @@ struct report_in {
 	struct run_records rr;
 	size_t nok, nfail, nwarm;
 };
-
-static int fail(char *errbuf, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(char *errbuf, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(errbuf, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 /* A number for a table: three significant places where that is readable. */
 static void fmt_num(char *buf, size_t len, double v)
@@ -779,30 +768,29 @@ static void write_appendix(struct report_doc *doc, const struct report_in *in)
 	free(suite);
 }
 
-int report_build(const char *dir, const char *out_pdf, char *errbuf, size_t errlen)
+int report_build(const char *dir, const char *out_pdf, struct herror *err)
 {
 	char tmp[] = "/tmp/harness-report.XXXXXX", ms[4200], ps[4200];
 	struct report_in in = { .dir = dir };
 	struct report_doc doc = { 0 };
-	struct herror err = { 0 };
+	struct herror read_err = { 0 };	/* replaced by what it means here */
 	FILE *f;
 	int r = -1;
 
-	in.env = results_read_json(dir, "env.json", &err);
+	in.env = results_read_json(dir, "env.json", &read_err);
 	if (in.env == NULL)
-		return fail(errbuf, errlen, "cannot read '%s/env.json': not a results directory of a finished run", dir);
-	in.summary = results_read_json(dir, "summary.json", &err);
+		return error_setx(err, read_err.status, "cannot read '%s/env.json': not a results directory of a finished run",
+				  dir);
+	in.summary = results_read_json(dir, "summary.json", &read_err);
 	if (in.summary == NULL) {
 		cJSON_Delete(in.env);
-		return fail(errbuf, errlen, "cannot read '%s/summary.json'", dir);
+		return error_setx(err, read_err.status, "cannot read '%s/summary.json'", dir);
 	}
 	in.groups = cJSON_GetObjectItemCaseSensitive(in.summary, "groups");
 	if (!cJSON_IsArray(in.groups))
 		in.groups = NULL;
-	if (records_load(dir, RECORDS_ALL, &in.rr, &err) < 0) {
-		r = fail(errbuf, errlen, "%s", err.msg);
+	if ((r = records_load(dir, RECORDS_ALL, &in.rr, err)) < 0)
 		goto out_json;
-	}
 	for (size_t i = 0; i < in.rr.n; i++) {
 		if (rec_ok(in.rr.recs[i]))
 			in.nok++;
@@ -811,14 +799,14 @@ int report_build(const char *dir, const char *out_pdf, char *errbuf, size_t errl
 		in.nwarm += cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(in.rr.recs[i], "warmup"));
 	}
 	if (mkdtemp(tmp) == NULL) {
-		r = fail(errbuf, errlen, "cannot create a temporary directory: %s", strerror(errno));
+		r = error_set(err, errno, "cannot create a temporary directory");
 		goto out_json;
 	}
 	snprintf(ms, sizeof(ms), "%s/report.ms", tmp);
 	snprintf(ps, sizeof(ps), "%s/report.ps", tmp);
 	f = fopen(ms, "w");
 	if (f == NULL) {
-		r = fail(errbuf, errlen, "cannot write '%s'", ms);
+		r = error_set(err, errno, "cannot write '%s'", ms);
 		goto out_tmp;
 	}
 	doc.f = f;
@@ -839,23 +827,21 @@ int report_build(const char *dir, const char *out_pdf, char *errbuf, size_t errl
 		/* Safer mode (no -U): no .sy, .pi, .pso, .open in any case. */
 		char *argv[] = { "groff", "-ms", "-t", "-Tps", "-S", ms, NULL };
 		if (doc_run(argv, ps) < 0) {
-			r = fail(errbuf, errlen, "groff could not lay out the report (%s)", ms);
+			r = error_setx(err, EIO, "groff could not lay out the report (%s)", ms);
 			goto out_tmp;
 		}
 	}
 	{
 		char *argv[] = { "ps2pdf", ps, (char *)out_pdf, NULL };
 		if (doc_run(argv, NULL) < 0) {
-			r = fail(errbuf, errlen, "ps2pdf could not write '%s'", out_pdf);
+			r = error_setx(err, EIO, "ps2pdf could not write '%s'", out_pdf);
 			goto out_tmp;
 		}
 	}
 	r = 0;
 out_tmp:
-	if (r == 0 || getenv("HARNESS_KEEP_REPORT_TMP") == NULL) {
-		char *argv[] = { "rm", "-rf", tmp, NULL };
-		doc_run(argv, NULL);
-	}
+	if (r == 0 || getenv("HARNESS_KEEP_REPORT_TMP") == NULL)
+		remove_tree(tmp, NULL);
 out_json:
 	records_free(&in.rr);
 	cJSON_Delete(in.env);

@@ -4,9 +4,9 @@
 #ifndef HARNESS_REPORT_H
 #define HARNESS_REPORT_H
 
-#include <stddef.h>
+#include "herror.h"
 
-/* Returns 0, or -1 with a one-line message in errbuf. */
-int report_build(const char *results_dir, const char *out_pdf, char *errbuf, size_t errlen);
+/* Returns 0, or a negative errno with a one-line message in err. */
+int report_build(const char *results_dir, const char *out_pdf, struct herror *err);
 
 #endif

@@ -14,6 +14,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "hfile.h"
 #include "wl.h"
 
 #define MAX_THREADS 256
@@ -76,21 +77,6 @@ static void *thread_main(void *arg)
 	return NULL;
 }
 
-static int read_small(const char *path, char *buf, size_t size)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, size - 1);
-	close(fd);
-	if (n < 0)
-		return -EIO;
-	buf[n] = '\0';
-	return 0;
-}
-
 /* schedstat and context switches of one of our threads. */
 static int read_thread(struct mix_thread *t)
 {
@@ -99,13 +85,13 @@ static int read_thread(struct mix_thread *t)
 	const char *p;
 
 	snprintf(path, sizeof(path), "/proc/self/task/%d/schedstat", t->tid);
-	if (read_small(path, buf, sizeof(buf)) < 0 || sscanf(buf, "%llu %llu %llu", &run, &wait, &slices) != 3)
+	if (read_file_buf(path, buf, sizeof(buf)) < 0 || sscanf(buf, "%llu %llu %llu", &run, &wait, &slices) != 3)
 		return -ENOENT;
 	t->run_ns = run;
 	t->wait_ns = wait;
 	t->slices = slices;
 	snprintf(path, sizeof(path), "/proc/self/task/%d/status", t->tid);
-	if (read_small(path, buf, sizeof(buf)) < 0)
+	if (read_file_buf(path, buf, sizeof(buf)) < 0)
 		return -ENOENT;
 	p = strstr(buf, "\nvoluntary_ctxt_switches:");
 	t->vol = p ? strtoull(p + 25, NULL, 10) : 0;

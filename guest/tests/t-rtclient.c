@@ -107,7 +107,7 @@ static void test_request_framing_and_answer(void **state)
 	assert_non_null(resp);
 	assert_int_equal(err.status, 0);
 	assert_true(cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(resp, "containers")));
-	/* What the supervisor's proto_parse_header checks. */
+	/* What the supervisor's proto_header_check checks (runtime/src/proto.h). */
 	assert_memory_equal(f.req_hdr, "HRTP", 4);
 	assert_int_equal(f.req_hdr[4], PROTO_VERSION);
 	assert_int_equal(f.req_hdr[5], PROTO_KIND_REQUEST);
@@ -134,10 +134,10 @@ static void test_refusal_carries_the_runtime_message(void **state)
 
 static void test_bad_response_headers(void **state)
 {
-	static const struct { const char *magic; int version, kind; } bad[] = {
-		{ "HRTX", PROTO_VERSION, PROTO_KIND_RESPONSE },
-		{ "HRTP", PROTO_VERSION + 1, PROTO_KIND_RESPONSE },
-		{ "HRTP", PROTO_VERSION, PROTO_KIND_REQUEST },
+	static const struct { const char *magic; int version, kind; const char *why; } bad[] = {
+		{ "HRTX", PROTO_VERSION, PROTO_KIND_RESPONSE, "bad message magic" },
+		{ "HRTP", PROTO_VERSION + 1, PROTO_KIND_RESPONSE, "unsupported protocol version 2" },
+		{ "HRTP", PROTO_VERSION, PROTO_KIND_REQUEST, "unexpected message kind 1" },
 	};
 	cJSON *req = ps_request();
 
@@ -150,6 +150,7 @@ static void test_bad_response_headers(void **state)
 		fake_stop(&f);
 		assert_int_equal(err.status, EPROTO);
 		assert_non_null(strstr(err.msg, "bad response header from the runtime at '"));
+		assert_non_null(strstr(err.msg, bad[i].why));
 	}
 	cJSON_Delete(req);
 }

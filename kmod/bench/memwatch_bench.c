@@ -37,6 +37,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "hclock.h"
 #include "memwatch.h"
 
 #define MIB (1024ULL * 1024)
@@ -50,14 +51,6 @@ struct progress {
 	_Atomic int64_t start_ns;	/* when the child started allocating */
 };
 
-static int64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 static void sleep_until_ns(int64_t when)
 {
 	struct timespec ts = { .tv_sec = when / 1000000000, .tv_nsec = when % 1000000000 };
@@ -69,7 +62,7 @@ static void sleep_until_ns(int64_t when)
 static void allocate(struct progress *p, unsigned int rate, uint64_t limit, uint64_t cap)
 {
 	const size_t chunk = MIB;
-	int64_t start = now_ns();
+	int64_t start = (int64_t)mono_ns();
 
 	atomic_store(&p->start_ns, start);
 	for (uint64_t done = 0; done < cap; done += chunk) {
@@ -84,7 +77,7 @@ static void allocate(struct progress *p, unsigned int rate, uint64_t limit, uint
 			if ((off & (64 * 4096 - 1)) == 64 * 4096 - 4096) {
 				uint64_t t = done + off + 4096;
 
-				int64_t now = now_ns();
+				int64_t now = (int64_t)mono_ns();
 
 				atomic_store_explicit(&p->touched, t, memory_order_relaxed);
 				atomic_store_explicit(&p->last_ns, now, memory_order_relaxed);
@@ -184,7 +177,7 @@ static int overshoot(const char *mech, unsigned int rate, unsigned int limit_mib
 			return 1;
 		close(go[1]);
 		waitpid(pid, &status, 0);
-		died = now_ns();
+		died = (int64_t)mono_ns();
 		if (!WIFSIGNALED(status)) {
 			printf("BENCH overshoot %s %u %d not-killed -\n", mech, rate, rep);
 			continue;

@@ -33,6 +33,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "hclock.h"
 #include "memwatch.h"
 
 #define MIB (1024ULL * 1024)
@@ -121,14 +122,6 @@ static long mw_total(int fd)
 	return ret ? ret : (long)req.total;
 }
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void sleep_ms(unsigned int ms)
 {
 	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
@@ -143,11 +136,11 @@ static void sleep_ms(unsigned int ms)
 static int wait_event(int fd, pid_t pid, uint32_t type, struct memwatch_event *out,
 		      unsigned int *lost)
 {
-	int64_t deadline = now_ms() + WAIT_MS;
+	uint64_t deadline = mono_ns() + WAIT_MS * 1000000ull;
 	struct memwatch_event ev;
 	struct pollfd pfd = { .fd = fd, .events = POLLIN };
 
-	while (now_ms() < deadline) {
+	while (mono_ns() < deadline) {
 		if (poll(&pfd, 1, 200) <= 0)
 			continue;
 		if (read(fd, &ev, sizeof(ev)) != sizeof(ev))
@@ -586,9 +579,9 @@ static void test_thread_group(int fd)
 
 static bool wait_table_empty(int fd)
 {
-	int64_t deadline = now_ms() + WAIT_MS;
+	uint64_t deadline = mono_ns() + WAIT_MS * 1000000ull;
 
-	while (now_ms() < deadline) {
+	while (mono_ns() < deadline) {
 		if (mw_total(fd) == 0)
 			return true;
 		sleep_ms(50);
@@ -654,12 +647,12 @@ static void test_blocking_read(int fd)
 /* Count EXITED events (and LOST ones) on @fd until @want or the fail-safe. */
 static unsigned int count_exited(int fd, unsigned int want, unsigned int *lost)
 {
-	int64_t deadline = now_ms() + WAIT_MS;
+	uint64_t deadline = mono_ns() + WAIT_MS * 1000000ull;
 	unsigned int exited = 0;
 	struct memwatch_event ev;
 	struct pollfd pfd = { .fd = fd, .events = POLLIN };
 
-	while (exited + *lost < want && now_ms() < deadline) {
+	while (exited + *lost < want && mono_ns() < deadline) {
 		if (poll(&pfd, 1, 200) <= 0)
 			continue;
 		while (read(fd, &ev, sizeof(ev)) == sizeof(ev)) {

@@ -10,7 +10,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct container_spec s;
 	struct sock_fprog prog;
-	struct rt_err err;
+	struct herror err = { 0 };
 
 	spec_init(&s);
 	if (oci_parse_config((const char *)data, size, "/bundle", &s, &err) == 0) {

@@ -7,11 +7,14 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct proto_request req;
-	struct rt_err err;
+	struct herror err = { 0 };
+	struct proto_header h;
 	uint32_t len;
 
 	if (size >= PROTO_HEADER_SIZE) {
-		proto_parse_header(data, PROTO_KIND_REQUEST, &len, &err);
+		memcpy(&h, data, sizeof(h));
+		proto_header_check(&h, PROTO_KIND_REQUEST, &len, &err);
+		error_clear(&err);
 		data += PROTO_HEADER_SIZE;
 		size -= PROTO_HEADER_SIZE;
 	}

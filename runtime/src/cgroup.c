@@ -13,7 +13,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-static int write_attr(const char *dir, const char *file, const char *value, struct rt_err *err)
+static int write_attr(const char *dir, const char *file, const char *value, struct herror *err)
 {
 	char path[PATH_MAX];
 	cleanup_close int fd = -1;
@@ -22,14 +22,14 @@ static int write_attr(const char *dir, const char *file, const char *value, stru
 	snprintf(path, sizeof(path), "%s/%s", dir, file);
 	fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
-		return rt_fail(err, errno, "cannot open '%s'", path);
+		return error_set(err, errno, "cannot open '%s'", path);
 	n = write(fd, value, strlen(value));
 	if (n < 0)
-		return rt_fail(err, errno, "cannot write '%s' to '%s'", value, path);
+		return error_set(err, errno, "cannot write '%s' to '%s'", value, path);
 	return 0;
 }
 
-int cgroup_check_root(const char *root, struct rt_err *err)
+int cgroup_check_root(const char *root, struct herror *err)
 {
 	char parent[PATH_MAX];
 	struct statfs sf;
@@ -43,10 +43,10 @@ int cgroup_check_root(const char *root, struct rt_err *err)
 			*slash = '\0';
 		probe = parent;
 		if (statfs(parent, &sf) < 0)
-			return rt_fail(err, errno, "no usable cgroup v2 hierarchy at '%s'", root);
+			return error_set(err, errno, "no usable cgroup v2 hierarchy at '%s'", root);
 	}
 	if (sf.f_type != CGROUP2_SUPER_MAGIC)
-		return rt_failx(err, EOPNOTSUPP,
+		return error_setx(err, EOPNOTSUPP,
 				"no usable cgroup v2 hierarchy at '%s': '%s' is not a cgroup2 file system",
 				root, probe);
 	return 0;
@@ -54,7 +54,7 @@ int cgroup_check_root(const char *root, struct rt_err *err)
 
 /* Makes the controllers available to root's children; a controller the
  * kernel lacks is reported by the limit write that needs it. */
-static int enable_controllers(const char *root, struct rt_err *err)
+static int enable_controllers(const char *root, struct herror *err)
 {
 	char parent[PATH_MAX];
 	char *slash;
@@ -73,7 +73,7 @@ static int enable_controllers(const char *root, struct rt_err *err)
 }
 
 int cgroup_create(const char *root, const char *name, const struct spec_limits *l,
-		  int *dirfd, char *path, struct rt_err *err)
+		  int *dirfd, char *path, struct herror *err)
 {
 	char v[128];
 	int r;
@@ -81,11 +81,11 @@ int cgroup_create(const char *root, const char *name, const struct spec_limits *
 	if ((r = cgroup_check_root(root, err)) < 0)
 		return r;
 	if (mkdir(root, 0755) < 0 && errno != EEXIST)
-		return rt_fail(err, errno, "cannot create cgroup '%s'", root);
+		return error_set(err, errno, "cannot create cgroup '%s'", root);
 	enable_controllers(root, err);
 	snprintf(path, PATH_MAX, "%s/%s", root, name);
 	if (mkdir(path, 0755) < 0 && errno != EEXIST)
-		return rt_fail(err, errno, "cannot create cgroup '%s'", path);
+		return error_set(err, errno, "cannot create cgroup '%s'", path);
 
 	if (l->cpu_weight) {
 		snprintf(v, sizeof(v), "%llu", (unsigned long long)l->cpu_weight);
@@ -119,7 +119,7 @@ int cgroup_create(const char *root, const char *name, const struct spec_limits *
 	}
 	*dirfd = open(path, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
 	if (*dirfd < 0) {
-		r = rt_fail(err, errno, "cannot open cgroup '%s'", path);
+		r = error_set(err, errno, "cannot open cgroup '%s'", path);
 		goto fail;
 	}
 	return 0;
@@ -128,21 +128,15 @@ fail:
 	return r;
 }
 
-static int read_small(const char *dir, const char *file, char *buf, size_t len)
+/* A small cgroup file into buf, NUL-terminated: 0 or -errno. */
+static int read_attr(const char *dir, const char *file, char *buf, size_t len)
 {
 	char p[PATH_MAX];
-	cleanup_close int fd = -1;
 	ssize_t n;
 
 	snprintf(p, sizeof(p), "%s/%s", dir, file);
-	fd = open(p, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read_all(fd, buf, len - 1);
-	if (n < 0)
-		return (int)n;
-	buf[n] = '\0';
-	return 0;
+	n = read_file_buf(p, buf, len);
+	return n < 0 ? (int)n : 0;
 }
 
 static int keyed_value(const char *text, const char *key, unsigned long long *out)
@@ -161,13 +155,13 @@ void cgroup_usage(const char *path, cJSON *out)
 	char buf[4096];
 	unsigned long long v;
 
-	if (!read_small(path, "cpu.stat", buf, sizeof(buf)) && !keyed_value(buf, "usage_usec", &v))
+	if (!read_attr(path, "cpu.stat", buf, sizeof(buf)) && !keyed_value(buf, "usage_usec", &v))
 		cJSON_AddNumberToObject(out, "cpu_usage_usec", (double)v);
-	if (!read_small(path, "memory.current", buf, sizeof(buf)) && sscanf(buf, "%llu", &v) == 1)
+	if (!read_attr(path, "memory.current", buf, sizeof(buf)) && sscanf(buf, "%llu", &v) == 1)
 		cJSON_AddNumberToObject(out, "memory_current", (double)v);
-	if (!read_small(path, "memory.peak", buf, sizeof(buf)) && sscanf(buf, "%llu", &v) == 1)
+	if (!read_attr(path, "memory.peak", buf, sizeof(buf)) && sscanf(buf, "%llu", &v) == 1)
 		cJSON_AddNumberToObject(out, "memory_peak", (double)v);
-	if (!read_small(path, "memory.events", buf, sizeof(buf))) {
+	if (!read_attr(path, "memory.events", buf, sizeof(buf))) {
 		cJSON *e = cJSON_AddObjectToObject(out, "memory_events");
 		static const char *const keys[] = { "low", "high", "max", "oom", "oom_kill" };
 
@@ -175,7 +169,7 @@ void cgroup_usage(const char *path, cJSON *out)
 			if (!keyed_value(buf, keys[i], &v))
 				cJSON_AddNumberToObject(e, keys[i], (double)v);
 	}
-	if (!read_small(path, "pids.current", buf, sizeof(buf)) && sscanf(buf, "%llu", &v) == 1)
+	if (!read_attr(path, "pids.current", buf, sizeof(buf)) && sscanf(buf, "%llu", &v) == 1)
 		cJSON_AddNumberToObject(out, "pids_current", (double)v);
 }
 
@@ -184,7 +178,7 @@ int cgroup_oom_killed(const char *path)
 	char buf[4096];
 	unsigned long long v;
 
-	return !read_small(path, "memory.events", buf, sizeof(buf)) &&
+	return !read_attr(path, "memory.events", buf, sizeof(buf)) &&
 	       !keyed_value(buf, "oom_kill", &v) && v > 0;
 }
 
@@ -209,7 +203,7 @@ static struct bpf_insn insn(__u8 code, __u8 dst, __u8 src, __s16 off, __s32 imm)
 	return (struct bpf_insn){ .code = code, .dst_reg = dst, .src_reg = src, .off = off, .imm = imm };
 }
 
-int cgroup_device_filter(int cgroup_fd, struct rt_err *err)
+int cgroup_device_filter(int cgroup_fd, struct herror *err)
 {
 	enum { R0, R1, R2, R3, R4 };
 	struct bpf_insn prog[8 + 5 * sizeof(allowed_devices) / sizeof(allowed_devices[0])];
@@ -253,7 +247,7 @@ int cgroup_device_filter(int cgroup_fd, struct rt_err *err)
 		if ((fd = (int)syscall(SYS_bpf, BPF_PROG_LOAD, &attr, sizeof(attr))) >= 0)
 			close(fd);
 		log[sizeof(log) - 1] = '\0';
-		return rt_fail(err, e, "cannot load the device filter%s%.120s", log[0] ? ": " : "", log);
+		return error_set(err, e, "cannot load the device filter%s%.120s", log[0] ? ": " : "", log);
 	}
 	memset(&attr, 0, sizeof(attr));
 	attr.target_fd = (__u32)cgroup_fd;
@@ -262,7 +256,7 @@ int cgroup_device_filter(int cgroup_fd, struct rt_err *err)
 	if (syscall(SYS_bpf, BPF_PROG_ATTACH, &attr, sizeof(attr)) < 0) {
 		int e = errno;
 		close(fd);
-		return rt_fail(err, e, "cannot attach the device filter to the container's cgroup");
+		return error_set(err, e, "cannot attach the device filter to the container's cgroup");
 	}
 	close(fd);	/* the attachment holds the program */
 	return 0;

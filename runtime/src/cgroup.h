@@ -11,16 +11,16 @@
 #define CGROUP_DEFAULT_ROOT "/sys/fs/cgroup/harness"
 
 /* 0 when root (or, if it does not exist yet, its parent) is on cgroup2. */
-int cgroup_check_root(const char *root, struct rt_err *err);
+int cgroup_check_root(const char *root, struct herror *err);
 
 /* Creates root/name with the limits written, returns an O_DIRECTORY fd
  * for clone3(CLONE_INTO_CGROUP) and the path in path (PATH_MAX bytes). */
 int cgroup_create(const char *root, const char *name, const struct spec_limits *l,
-		  int *dirfd, char *path, struct rt_err *err);
+		  int *dirfd, char *path, struct herror *err);
 
 /* Attaches an eBPF device filter (BPF_PROG_TYPE_CGROUP_DEVICE) to the
  * group that allows only the standard devices of /dev and the ptys. */
-int cgroup_device_filter(int cgroup_fd, struct rt_err *err);
+int cgroup_device_filter(int cgroup_fd, struct herror *err);
 
 /* Adds cpu.stat usage, memory.current, memory.events and pids.current. */
 void cgroup_usage(const char *path, cJSON *out);

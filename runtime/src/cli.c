@@ -68,7 +68,7 @@ static int connect_supervisor(void)
 
 		fprintf(stderr, "harness-runtime: cannot connect to the supervisor at '%s': %s "
 				"(start it with 'harness-runtime supervisor')\n",
-			socket_path, rt_strerror(e, eb, sizeof(eb)));
+			socket_path, error_strerror(e, eb, sizeof(eb)));
 		if (fd >= 0)
 			close(fd);
 		return -e;
@@ -79,7 +79,7 @@ static int connect_supervisor(void)
 /* Sends req, returns the response or NULL after printing the error. */
 static cJSON *call(cJSON *req)
 {
-	struct rt_err err = { 0 };
+	struct herror err = { 0 };
 	cJSON *resp = NULL, *ok;
 	int fd = connect_supervisor();
 

@@ -11,16 +11,16 @@ int kmon_available(void)
 	return access(MEMWATCH_DEVICE, F_OK) == 0;
 }
 
-int kmon_register(pid_t pid, uint64_t soft, uint64_t hard, struct rt_err *err)
+int kmon_register(pid_t pid, uint64_t soft, uint64_t hard, struct herror *err)
 {
 	struct memwatch_register reg;
 	cleanup_close int fd = open(MEMWATCH_DEVICE, O_RDWR | O_CLOEXEC);
 
 	if (fd < 0) {
 		if (errno == ENOENT)
-			return rt_failx(err, ENODEV, "kernel memory monitor limits asked for, but %s does not exist (is the memwatch module loaded?)",
+			return error_setx(err, ENODEV, "kernel memory monitor limits asked for, but %s does not exist (is the memwatch module loaded?)",
 					MEMWATCH_DEVICE);
-		return rt_fail(err, errno, "cannot open '%s'", MEMWATCH_DEVICE);
+		return error_set(err, errno, "cannot open '%s'", MEMWATCH_DEVICE);
 	}
 	memset(&reg, 0, sizeof(reg));
 	reg.size = sizeof(reg);
@@ -28,7 +28,7 @@ int kmon_register(pid_t pid, uint64_t soft, uint64_t hard, struct rt_err *err)
 	reg.soft_limit = soft ? soft : hard;
 	reg.hard_limit = hard;
 	if (ioctl(fd, MEMWATCH_IOC_REGISTER, &reg) < 0)
-		return rt_fail(err, errno, "cannot register process %d with the kernel memory monitor", (int)pid);
+		return error_set(err, errno, "cannot register process %d with the kernel memory monitor", (int)pid);
 	return 0;
 }
 

@@ -11,7 +11,7 @@
 int kmon_available(void);
 
 /* Registers pid; -ENODEV with a clear message when there is no device. */
-int kmon_register(pid_t pid, uint64_t soft, uint64_t hard, struct rt_err *err);
+int kmon_register(pid_t pid, uint64_t soft, uint64_t hard, struct herror *err);
 
 /* Adds the monitor's view of pid (state, rss, peak) to out, if registered. */
 void kmon_describe(pid_t pid, cJSON *out);

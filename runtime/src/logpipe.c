@@ -181,7 +181,7 @@ static void *producer_main(void *arg)
 	return NULL;
 }
 
-int logsys_start(int notify_fd, struct rt_err *err)
+int logsys_start(int notify_fd, struct herror *err)
 {
 	int r;
 
@@ -189,22 +189,22 @@ int logsys_start(int notify_fd, struct rt_err *err)
 	lb.stopping = 0;
 	r = pthread_create(&lb.writer, NULL, writer_main, NULL);
 	if (r)
-		return rt_fail(err, r, "cannot start the log writer thread");
+		return error_set(err, r, "cannot start the log writer thread");
 	lb.running = 1;
 	return 0;
 }
 
 int log_stream_open(const char *path, uint64_t max_bytes, int out_fd, int err_fd, uint32_t id,
-		    struct rt_err *err)
+		    struct herror *err)
 {
 	struct log_stream *s = calloc(1, sizeof(*s));
 	int r;
 
 	if (!s)
-		return rt_fail(err, ENOMEM, "cannot open log '%s'", path);
+		return error_set(err, ENOMEM, "cannot open log '%s'", path);
 	if (strlen(path) >= sizeof(s->path)) {
 		free(s);
-		return rt_failx(err, ENAMETOOLONG, "log path too long: '%s'", path);
+		return error_setx(err, ENAMETOOLONG, "log path too long: '%s'", path);
 	}
 	memcpy(s->path, path, strlen(path) + 1);
 	s->max_bytes = max_bytes;
@@ -213,7 +213,7 @@ int log_stream_open(const char *path, uint64_t max_bytes, int out_fd, int err_fd
 	s->id = id;
 	s->file = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 	if (s->file < 0) {
-		r = rt_fail(err, errno, "cannot open log '%s'", path);
+		r = error_set(err, errno, "cannot open log '%s'", path);
 		free(s);
 		return r;
 	}
@@ -228,7 +228,7 @@ int log_stream_open(const char *path, uint64_t max_bytes, int out_fd, int err_fd
 		pthread_mutex_unlock(&lb.lock);
 		close(s->file);
 		free(s);
-		return rt_fail(err, r, "cannot start the log reader for '%s'", path);
+		return error_set(err, r, "cannot start the log reader for '%s'", path);
 	}
 	return 0;
 }

@@ -17,11 +17,11 @@ struct log_stream;
 
 /* Starts the writer thread. notify_fd receives a uint32_t id each time a
  * stream has written its last byte and closed its file. */
-int logsys_start(int notify_fd, struct rt_err *err);
+int logsys_start(int notify_fd, struct herror *err);
 
 /* Takes ownership of out_fd and err_fd (read ends) and starts a producer. */
 int log_stream_open(const char *path, uint64_t max_bytes, int out_fd, int err_fd, uint32_t id,
-		    struct rt_err *err);
+		    struct herror *err);
 
 /* Waits until every open stream has finished, then stops the writer. */
 void logsys_stop(void);

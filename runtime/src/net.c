@@ -90,7 +90,7 @@ static int link_up(const char *ifname)
 	return talk(&r);
 }
 
-int net_ensure_bridge(const char *bridge, uint32_t gateway, int prefix, struct rt_err *err)
+int net_ensure_bridge(const char *bridge, uint32_t gateway, int prefix, struct herror *err)
 {
 	struct nlreq r;
 	struct ifinfomsg *ifi;
@@ -108,10 +108,10 @@ int net_ensure_bridge(const char *bridge, uint32_t gateway, int prefix, struct r
 	end_nest(&r, li);
 	e = talk(&r);
 	if (e < 0 && e != -EEXIST)
-		return rt_fail(err, -e, "cannot create bridge '%s'", bridge);
+		return error_set(err, -e, "cannot create bridge '%s'", bridge);
 	idx = if_nametoindex(bridge);
 	if (!idx)
-		return rt_fail(err, errno, "cannot find bridge '%s'", bridge);
+		return error_set(err, errno, "cannot find bridge '%s'", bridge);
 	start_msg(&r, RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL);
 	ifa = append(&r, sizeof(*ifa));
 	ifa->ifa_family = AF_INET;
@@ -121,13 +121,13 @@ int net_ensure_bridge(const char *bridge, uint32_t gateway, int prefix, struct r
 	add_attr(&r, IFA_ADDRESS, &gateway, 4);
 	e = talk(&r);
 	if (e < 0 && e != -EEXIST)
-		return rt_fail(err, -e, "cannot give bridge '%s' its address", bridge);
+		return error_set(err, -e, "cannot give bridge '%s' its address", bridge);
 	if ((e = link_up(bridge)) < 0)
-		return rt_fail(err, -e, "cannot bring up bridge '%s'", bridge);
+		return error_set(err, -e, "cannot bring up bridge '%s'", bridge);
 	return 0;
 }
 
-int net_attach_container(const char *bridge, const char *host_if, pid_t pid, struct rt_err *err)
+int net_attach_container(const char *bridge, const char *host_if, pid_t pid, struct herror *err)
 {
 	struct nlreq r;
 	struct ifinfomsg *ifi, *peer;
@@ -137,7 +137,7 @@ int net_attach_container(const char *bridge, const char *host_if, pid_t pid, str
 	int e;
 
 	if (!master)
-		return rt_fail(err, errno, "cannot find bridge '%s'", bridge);
+		return error_set(err, errno, "cannot find bridge '%s'", bridge);
 	start_msg(&r, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL);
 	ifi = append(&r, sizeof(*ifi));
 	ifi->ifi_family = AF_UNSPEC;
@@ -156,10 +156,10 @@ int net_attach_container(const char *bridge, const char *host_if, pid_t pid, str
 	end_nest(&r, li);
 	e = talk(&r);
 	if (e < 0)
-		return rt_fail(err, -e, "cannot create veth pair '%s' for process %d", host_if, (int)pid);
+		return error_set(err, -e, "cannot create veth pair '%s' for process %d", host_if, (int)pid);
 	if ((e = link_up(host_if)) < 0) {
 		net_detach(host_if);
-		return rt_fail(err, -e, "cannot bring up '%s'", host_if);
+		return error_set(err, -e, "cannot bring up '%s'", host_if);
 	}
 	return 0;
 }

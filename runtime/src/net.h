@@ -9,11 +9,11 @@
 #include "util.h"
 
 /* Creates the bridge if missing, gives it gateway/prefix, brings it up. */
-int net_ensure_bridge(const char *bridge, uint32_t gateway, int prefix, struct rt_err *err);
+int net_ensure_bridge(const char *bridge, uint32_t gateway, int prefix, struct herror *err);
 
 /* Creates host-side veth host_if attached to bridge, its peer named eth0
  * inside the network namespace of pid. */
-int net_attach_container(const char *bridge, const char *host_if, pid_t pid, struct rt_err *err);
+int net_attach_container(const char *bridge, const char *host_if, pid_t pid, struct herror *err);
 
 /* Deletes host_if (and with it the peer); missing is fine. */
 int net_detach(const char *host_if);

@@ -11,9 +11,9 @@
 /* Parses config.json text (len bytes, not NUL-terminated); bundle_dir
  * resolves a relative root.path. Leaves name, claims and kmon as they are. */
 int oci_parse_config(const char *text, size_t len, const char *bundle_dir,
-		     struct container_spec *s, struct rt_err *err);
+		     struct container_spec *s, struct herror *err);
 
 /* Reads bundle_dir/config.json and parses it. */
-int oci_load_bundle(const char *bundle_dir, struct container_spec *s, struct rt_err *err);
+int oci_load_bundle(const char *bundle_dir, struct container_spec *s, struct herror *err);
 
 #endif

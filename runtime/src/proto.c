@@ -15,38 +15,6 @@ const char *proto_op_name(enum proto_op op)
 	return "?";
 }
 
-void proto_make_header(unsigned char *h, int kind, uint32_t len)
-{
-	memcpy(h, "HRTP", 4);
-	h[4] = PROTO_VERSION;
-	h[5] = (unsigned char)kind;
-	h[6] = h[7] = 0;
-	h[8] = (unsigned char)(len >> 24);
-	h[9] = (unsigned char)(len >> 16);
-	h[10] = (unsigned char)(len >> 8);
-	h[11] = (unsigned char)len;
-}
-
-int proto_parse_header(const unsigned char *h, int kind, uint32_t *len, struct rt_err *err)
-{
-	uint32_t n;
-
-	if (memcmp(h, "HRTP", 4))
-		return rt_failx(err, EPROTO, "bad message magic");
-	if (h[4] != PROTO_VERSION)
-		return rt_failx(err, EPROTO, "unsupported protocol version %u (this side speaks %u)",
-				h[4], PROTO_VERSION);
-	if (h[5] != kind)
-		return rt_failx(err, EPROTO, "unexpected message kind %u", h[5]);
-	if (h[6] || h[7])
-		return rt_failx(err, EPROTO, "reserved header bytes are not zero");
-	n = (uint32_t)h[8] << 24 | (uint32_t)h[9] << 16 | (uint32_t)h[10] << 8 | h[11];
-	if (n == 0 || n > PROTO_MAX_PAYLOAD)
-		return rt_failx(err, EMSGSIZE, "message length %u is outside 1..%u", n, PROTO_MAX_PAYLOAD);
-	*len = n;
-	return 0;
-}
-
 static int op_from_name(const char *s)
 {
 	for (unsigned i = 1; i < sizeof(op_names) / sizeof(op_names[0]); i++)
@@ -56,7 +24,7 @@ static int op_from_name(const char *s)
 }
 
 int proto_decode_request(const char *payload, size_t len, struct proto_request *req,
-			 struct rt_err *err)
+			 struct herror *err)
 {
 	cJSON *root, *op, *v;
 	int r = 0, o;
@@ -65,17 +33,17 @@ int proto_decode_request(const char *payload, size_t len, struct proto_request *
 	spec_init(&req->spec);
 	req->grace_s = -1;
 	if (len == 0 || len > PROTO_MAX_PAYLOAD)
-		return rt_failx(err, EMSGSIZE, "request length %zu is outside 1..%u", len, PROTO_MAX_PAYLOAD);
+		return error_setx(err, EMSGSIZE, "request length %zu is outside 1..%u", len, PROTO_MAX_PAYLOAD);
 	root = cJSON_ParseWithLength(payload, len);
 	if (!root)
-		return rt_failx(err, EPROTO, "request is not valid JSON");
+		return error_setx(err, EPROTO, "request is not valid JSON");
 	if (!cJSON_IsObject(root)) {
-		r = rt_failx(err, EPROTO, "request is not a JSON object");
+		r = error_setx(err, EPROTO, "request is not a JSON object");
 		goto cleanup;
 	}
 	op = cJSON_GetObjectItemCaseSensitive(root, "op");
 	if (!cJSON_IsString(op) || (o = op_from_name(op->valuestring)) < 0) {
-		r = rt_failx(err, EPROTO, "request has no known 'op'");
+		r = error_setx(err, EPROTO, "request has no known 'op'");
 		goto cleanup;
 	}
 	req->op = (enum proto_op)o;
@@ -83,7 +51,7 @@ int proto_decode_request(const char *payload, size_t len, struct proto_request *
 	v = cJSON_GetObjectItemCaseSensitive(root, "name");
 	if (v) {
 		if (!cJSON_IsString(v) || !name_is_valid(v->valuestring)) {
-			r = rt_failx(err, EINVAL, "invalid container name");
+			r = error_setx(err, EINVAL, "invalid container name");
 			goto cleanup;
 		}
 		memcpy(req->name, v->valuestring, strlen(v->valuestring) + 1);
@@ -92,7 +60,7 @@ int proto_decode_request(const char *payload, size_t len, struct proto_request *
 	case OP_START:
 		v = cJSON_GetObjectItemCaseSensitive(root, "spec");
 		if (!v) {
-			r = rt_failx(err, EINVAL, "start request has no 'spec'");
+			r = error_setx(err, EINVAL, "start request has no 'spec'");
 			goto cleanup;
 		}
 		if ((r = spec_from_json(v, &req->spec, err)) < 0)
@@ -100,7 +68,7 @@ int proto_decode_request(const char *payload, size_t len, struct proto_request *
 		memcpy(req->name, req->spec.name, sizeof(req->name));
 		v = cJSON_GetObjectItemCaseSensitive(root, "wait");
 		if (v && !cJSON_IsBool(v)) {
-			r = rt_failx(err, EINVAL, "field 'wait' must be a boolean");
+			r = error_setx(err, EINVAL, "field 'wait' must be a boolean");
 			goto cleanup;
 		}
 		req->wait = cJSON_IsTrue(v);
@@ -110,7 +78,7 @@ int proto_decode_request(const char *payload, size_t len, struct proto_request *
 		if (v) {
 			if (!cJSON_IsNumber(v) || v->valuedouble < 0 || v->valuedouble > 3600 ||
 			    v->valuedouble != (double)(int)v->valuedouble) {
-				r = rt_failx(err, EINVAL, "field 'grace' must be 0..3600 seconds");
+				r = error_setx(err, EINVAL, "field 'grace' must be 0..3600 seconds");
 				goto cleanup;
 			}
 			req->grace_s = (int)v->valuedouble;
@@ -121,14 +89,14 @@ int proto_decode_request(const char *payload, size_t len, struct proto_request *
 	case OP_REMOVE:
 	case OP_LOGS:
 		if (!req->name[0]) {
-			r = rt_failx(err, EINVAL, "%s request needs a container name", proto_op_name(req->op));
+			r = error_setx(err, EINVAL, "%s request needs a container name", proto_op_name(req->op));
 			goto cleanup;
 		}
 		v = cJSON_GetObjectItemCaseSensitive(root, "offset");
 		if (req->op == OP_LOGS && v) {
 			if (!cJSON_IsNumber(v) || v->valuedouble < 0 || v->valuedouble > 9007199254740992.0 ||
 			    v->valuedouble != (double)(uint64_t)v->valuedouble) {
-				r = rt_failx(err, EINVAL, "field 'offset' must be a non-negative integer");
+				r = error_setx(err, EINVAL, "field 'offset' must be a non-negative integer");
 				goto cleanup;
 			}
 			req->offset = (uint64_t)v->valuedouble;
@@ -150,59 +118,59 @@ void proto_request_free(struct proto_request *req)
 	spec_free(&req->spec);
 }
 
-int proto_send(int fd, int kind, const cJSON *msg, struct rt_err *err)
+int proto_send(int fd, int kind, const cJSON *msg, struct herror *err)
 {
-	unsigned char h[PROTO_HEADER_SIZE];
+	struct proto_header h;
 	char *text = cJSON_PrintUnformatted(msg);
 	size_t n;
 	ssize_t w;
 
 	if (!text)
-		return rt_fail(err, ENOMEM, "cannot encode message");
+		return error_set(err, ENOMEM, "cannot encode message");
 	n = strlen(text);
 	if (n == 0 || n > PROTO_MAX_PAYLOAD) {
 		free(text);
-		return rt_failx(err, EMSGSIZE, "message of %zu bytes is larger than the protocol allows", n);
+		return error_setx(err, EMSGSIZE, "message of %zu bytes is larger than the protocol allows", n);
 	}
-	proto_make_header(h, kind, (uint32_t)n);
-	w = write_all(fd, h, sizeof(h));
+	proto_header_build(&h, kind, (uint32_t)n);
+	w = write_all(fd, &h, sizeof(h));
 	if (w >= 0)
 		w = write_all(fd, text, n);
 	free(text);
 	if (w < 0)
-		return rt_fail(err, (int)-w, "cannot send message");
+		return error_set(err, (int)-w, "cannot send message");
 	return 0;
 }
 
-int proto_recv_raw(int fd, int kind, char **payload, uint32_t *len, struct rt_err *err)
+int proto_recv_raw(int fd, int kind, char **payload, uint32_t *len, struct herror *err)
 {
-	unsigned char h[PROTO_HEADER_SIZE];
-	ssize_t n = read_all(fd, h, sizeof(h));
+	struct proto_header h;
+	ssize_t n = read_all(fd, &h, sizeof(h));
 	char *buf;
 	int r;
 
 	if (n < 0)
-		return rt_fail(err, (int)-n, "cannot read message header");
+		return error_set(err, (int)-n, "cannot read message header");
 	if (n != (ssize_t)sizeof(h))
-		return rt_failx(err, ECONNRESET, "peer closed the connection before a full message header");
-	if ((r = proto_parse_header(h, kind, len, err)) < 0)
+		return error_setx(err, ECONNRESET, "peer closed the connection before a full message header");
+	if ((r = proto_header_check(&h, kind, len, err)) < 0)
 		return r;
 	buf = malloc(*len + 1);
 	if (!buf)
-		return rt_fail(err, ENOMEM, "cannot allocate %u bytes for a message", *len);
+		return error_set(err, ENOMEM, "cannot allocate %u bytes for a message", *len);
 	n = read_all(fd, buf, *len);
 	if (n != (ssize_t)*len) {
 		free(buf);
 		if (n < 0)
-			return rt_fail(err, (int)-n, "cannot read message payload");
-		return rt_failx(err, ECONNRESET, "peer closed the connection mid-message (%zd of %u bytes)", n, *len);
+			return error_set(err, (int)-n, "cannot read message payload");
+		return error_setx(err, ECONNRESET, "peer closed the connection mid-message (%zd of %u bytes)", n, *len);
 	}
 	buf[*len] = '\0';
 	*payload = buf;
 	return 0;
 }
 
-int proto_recv(int fd, int kind, cJSON **msg, struct rt_err *err)
+int proto_recv(int fd, int kind, cJSON **msg, struct herror *err)
 {
 	char *p;
 	uint32_t len;
@@ -215,7 +183,7 @@ int proto_recv(int fd, int kind, cJSON **msg, struct rt_err *err)
 	if (!*msg || !cJSON_IsObject(*msg)) {
 		cJSON_Delete(*msg);
 		*msg = NULL;
-		return rt_failx(err, EPROTO, "message is not a JSON object");
+		return error_setx(err, EPROTO, "message is not a JSON object");
 	}
 	return 0;
 }

@@ -33,7 +33,7 @@ static const unsigned long long ns_flags[] = {
 };
 
 static int add_rule(scmp_filter_ctx ctx, uint32_t action, const char *name, unsigned n,
-		    const struct scmp_arg_cmp *cmp, struct rt_err *err)
+		    const struct scmp_arg_cmp *cmp, struct herror *err)
 {
 	int nr = seccomp_syscall_resolve_name(name), r;
 
@@ -41,17 +41,17 @@ static int add_rule(scmp_filter_ctx ctx, uint32_t action, const char *name, unsi
 		return 0;	/* not a system call of this architecture */
 	r = seccomp_rule_add_array(ctx, action, nr, n, cmp);
 	if (r < 0 && r != -EACCES)	/* -EACCES: the default action already */
-		return rt_fail(err, -r, "cannot add the seccomp rule for '%s'", name);
+		return error_set(err, -r, "cannot add the seccomp rule for '%s'", name);
 	return 0;
 }
 
-static int build_default(scmp_filter_ctx *out, struct rt_err *err)
+static int build_default(scmp_filter_ctx *out, struct herror *err)
 {
 	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
 	int r;
 
 	if (!ctx)
-		return rt_failx(err, ENOMEM, "cannot create a seccomp filter");
+		return error_setx(err, ENOMEM, "cannot create a seccomp filter");
 	for (unsigned i = 0; i < sizeof(denied_syscalls) / sizeof(denied_syscalls[0]); i++)
 		if ((r = add_rule(ctx, SCMP_ACT_ERRNO(EPERM), denied_syscalls[i], 0, NULL, err)) < 0)
 			goto fail;
@@ -90,7 +90,7 @@ static const struct { const char *name; uint32_t arch; } oci_archs[] = {
 	{ "SCMP_ARCH_AARCH64", SCMP_ARCH_AARCH64 },
 };
 
-static int errno_ret(const cJSON *o, const char *key, int dflt, struct rt_err *err)
+static int errno_ret(const cJSON *o, const char *key, int dflt, struct herror *err)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
 
@@ -98,19 +98,19 @@ static int errno_ret(const cJSON *o, const char *key, int dflt, struct rt_err *e
 		return dflt;
 	if (!cJSON_IsNumber(v) || v->valuedouble < 0 || v->valuedouble > 4095 ||
 	    v->valuedouble != (double)(int)v->valuedouble)
-		return rt_failx(err, EINVAL, "bundle config: 'linux.seccomp' '%s' must be 0..4095", key);
+		return error_setx(err, EINVAL, "bundle config: 'linux.seccomp' '%s' must be 0..4095", key);
 	return (int)v->valuedouble;
 }
 
 /* An action name with its errno into libseccomp's action; -1 when unknown. */
 static int oci_action(const cJSON *o, const char *key, const char *errkey, uint32_t *act,
-		      struct rt_err *err)
+		      struct herror *err)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
 	int e;
 
 	if (!cJSON_IsString(v))
-		return rt_failx(err, EINVAL, "bundle config: 'linux.seccomp' '%s' must be a string", key);
+		return error_setx(err, EINVAL, "bundle config: 'linux.seccomp' '%s' must be a string", key);
 	for (unsigned i = 0; i < sizeof(oci_actions) / sizeof(oci_actions[0]); i++) {
 		if (strcmp(v->valuestring, oci_actions[i].name))
 			continue;
@@ -133,7 +133,7 @@ static int oci_action(const cJSON *o, const char *key, const char *errkey, uint3
 		}
 		return 0;
 	}
-	return rt_failx(err, ENOTSUP, "bundle config: seccomp action '%s' is not supported", v->valuestring);
+	return error_setx(err, ENOTSUP, "bundle config: seccomp action '%s' is not supported", v->valuestring);
 }
 
 /* A 64-bit argument value: JSON numbers are doubles, 2^64 is out. */
@@ -142,7 +142,7 @@ static int datum_ok(const cJSON *v)
 	return cJSON_IsNumber(v) && v->valuedouble >= 0 && v->valuedouble < 18446744073709551616.0;
 }
 
-static int oci_args(const cJSON *args, struct scmp_arg_cmp *cmp, unsigned *n, struct rt_err *err)
+static int oci_args(const cJSON *args, struct scmp_arg_cmp *cmp, unsigned *n, struct herror *err)
 {
 	const cJSON *a;
 
@@ -150,7 +150,7 @@ static int oci_args(const cJSON *args, struct scmp_arg_cmp *cmp, unsigned *n, st
 	if (!args)
 		return 0;
 	if (!cJSON_IsArray(args))
-		return rt_failx(err, EINVAL, "bundle config: seccomp 'args' must be an array");
+		return error_setx(err, EINVAL, "bundle config: seccomp 'args' must be an array");
 	cJSON_ArrayForEach(a, args) {
 		const cJSON *idx = cJSON_GetObjectItemCaseSensitive(a, "index");
 		const cJSON *val = cJSON_GetObjectItemCaseSensitive(a, "value");
@@ -159,15 +159,15 @@ static int oci_args(const cJSON *args, struct scmp_arg_cmp *cmp, unsigned *n, st
 		unsigned i;
 
 		if (*n >= 6)
-			return rt_failx(err, E2BIG, "bundle config: a seccomp rule has more than 6 args");
+			return error_setx(err, E2BIG, "bundle config: a seccomp rule has more than 6 args");
 		if (!cJSON_IsNumber(idx) || idx->valuedouble < 0 || idx->valuedouble > 5 ||
 		    !datum_ok(val) || (two && !datum_ok(two)) || !cJSON_IsString(op))
-			return rt_failx(err, EINVAL, "bundle config: a seccomp arg needs index 0..5, value and op");
+			return error_setx(err, EINVAL, "bundle config: a seccomp arg needs index 0..5, value and op");
 		for (i = 0; i < sizeof(oci_ops) / sizeof(oci_ops[0]); i++)
 			if (!strcmp(op->valuestring, oci_ops[i].name))
 				break;
 		if (i == sizeof(oci_ops) / sizeof(oci_ops[0]))
-			return rt_failx(err, ENOTSUP, "bundle config: seccomp operator '%s' is not supported", op->valuestring);
+			return error_setx(err, ENOTSUP, "bundle config: seccomp operator '%s' is not supported", op->valuestring);
 		cmp[*n] = (struct scmp_arg_cmp){
 			.arg = (unsigned)idx->valuedouble, .op = oci_ops[i].op,
 			.datum_a = (scmp_datum_t)val->valuedouble,
@@ -178,7 +178,7 @@ static int oci_args(const cJSON *args, struct scmp_arg_cmp *cmp, unsigned *n, st
 	return 0;
 }
 
-static int build_oci(const cJSON *sc, scmp_filter_ctx *out, struct rt_err *err)
+static int build_oci(const cJSON *sc, scmp_filter_ctx *out, struct herror *err)
 {
 	const cJSON *archs, *rules, *rule, *it;
 	scmp_filter_ctx ctx;
@@ -188,7 +188,7 @@ static int build_oci(const cJSON *sc, scmp_filter_ctx *out, struct rt_err *err)
 	if ((r = oci_action(sc, "defaultAction", "defaultErrnoRet", &dflt, err)) < 0)
 		return r;
 	if (!(ctx = seccomp_init(dflt)))
-		return rt_failx(err, ENOMEM, "cannot create a seccomp filter");
+		return error_setx(err, ENOMEM, "cannot create a seccomp filter");
 	if ((archs = cJSON_GetObjectItemCaseSensitive(sc, "architectures"))) {
 		cJSON_ArrayForEach(it, archs) {
 			for (unsigned i = 0; i < sizeof(oci_archs) / sizeof(oci_archs[0]); i++)
@@ -197,7 +197,7 @@ static int build_oci(const cJSON *sc, scmp_filter_ctx *out, struct rt_err *err)
 					/* Another machine's architecture: not for this kernel. */
 					if (r == -EINVAL)
 						continue;
-					r = rt_fail(err, -r, "cannot add seccomp architecture '%s'", it->valuestring);
+					r = error_set(err, -r, "cannot add seccomp architecture '%s'", it->valuestring);
 					goto fail;
 				}
 		}
@@ -225,41 +225,41 @@ fail:
 	return r;
 }
 
-int secfilter_check_oci(const cJSON *sc, struct rt_err *err)
+int secfilter_check_oci(const cJSON *sc, struct herror *err)
 {
 	const cJSON *v, *rule, *it;
 	uint32_t act;
 	int r;
 
 	if (!cJSON_IsObject(sc))
-		return rt_failx(err, EINVAL, "bundle config: 'linux.seccomp' must be an object");
+		return error_setx(err, EINVAL, "bundle config: 'linux.seccomp' must be an object");
 	if ((r = oci_action(sc, "defaultAction", "defaultErrnoRet", &act, err)) < 0)
 		return r;
 	if ((v = cJSON_GetObjectItemCaseSensitive(sc, "architectures"))) {
 		if (!cJSON_IsArray(v))
-			return rt_failx(err, EINVAL, "bundle config: 'linux.seccomp.architectures' must be an array");
+			return error_setx(err, EINVAL, "bundle config: 'linux.seccomp.architectures' must be an array");
 		cJSON_ArrayForEach(it, v)
 			if (!cJSON_IsString(it))
-				return rt_failx(err, EINVAL, "bundle config: seccomp architectures must be strings");
+				return error_setx(err, EINVAL, "bundle config: seccomp architectures must be strings");
 	}
 	if ((v = cJSON_GetObjectItemCaseSensitive(sc, "flags")) && !cJSON_IsArray(v))
-		return rt_failx(err, EINVAL, "bundle config: 'linux.seccomp.flags' must be an array");
+		return error_setx(err, EINVAL, "bundle config: 'linux.seccomp.flags' must be an array");
 	if ((v = cJSON_GetObjectItemCaseSensitive(sc, "listenerPath")) && cJSON_IsString(v) && v->valuestring[0])
-		return rt_failx(err, ENOTSUP, "bundle config: seccomp notification listeners are not supported");
+		return error_setx(err, ENOTSUP, "bundle config: seccomp notification listeners are not supported");
 	if (!(v = cJSON_GetObjectItemCaseSensitive(sc, "syscalls")))
 		return 0;
 	if (!cJSON_IsArray(v))
-		return rt_failx(err, EINVAL, "bundle config: 'linux.seccomp.syscalls' must be an array");
+		return error_setx(err, EINVAL, "bundle config: 'linux.seccomp.syscalls' must be an array");
 	cJSON_ArrayForEach(rule, v) {
 		struct scmp_arg_cmp cmp[6];
 		const cJSON *names = cJSON_GetObjectItemCaseSensitive(rule, "names");
 		unsigned n;
 
 		if (!cJSON_IsObject(rule) || !cJSON_IsArray(names))
-			return rt_failx(err, EINVAL, "bundle config: each seccomp rule needs a 'names' array");
+			return error_setx(err, EINVAL, "bundle config: each seccomp rule needs a 'names' array");
 		cJSON_ArrayForEach(it, names)
 			if (!cJSON_IsString(it))
-				return rt_failx(err, EINVAL, "bundle config: seccomp names must be strings");
+				return error_setx(err, EINVAL, "bundle config: seccomp names must be strings");
 		if ((r = oci_action(rule, "action", "errnoRet", &act, err)) < 0 ||
 		    (r = oci_args(cJSON_GetObjectItemCaseSensitive(rule, "args"), cmp, &n, err)) < 0)
 			return r;
@@ -268,7 +268,7 @@ int secfilter_check_oci(const cJSON *sc, struct rt_err *err)
 }
 
 /* libseccomp 2.5 exports only to a descriptor: a memfd, read back. */
-static int export_bpf(scmp_filter_ctx ctx, struct sock_fprog *out, struct rt_err *err)
+static int export_bpf(scmp_filter_ctx ctx, struct sock_fprog *out, struct herror *err)
 {
 	cleanup_close int fd = memfd_create("seccomp", MFD_CLOEXEC);
 	struct stat st;
@@ -276,24 +276,24 @@ static int export_bpf(scmp_filter_ctx ctx, struct sock_fprog *out, struct rt_err
 	int r;
 
 	if (fd < 0)
-		return rt_fail(err, errno, "cannot create a memfd for the seccomp filter");
+		return error_set(err, errno, "cannot create a memfd for the seccomp filter");
 	if ((r = seccomp_export_bpf(ctx, fd)) < 0)
-		return rt_fail(err, -r, "cannot compile the seccomp filter");
+		return error_set(err, -r, "cannot compile the seccomp filter");
 	if (fstat(fd, &st) < 0 || st.st_size <= 0 || st.st_size % (off_t)sizeof(struct sock_filter) ||
 	    st.st_size / (off_t)sizeof(struct sock_filter) > BPF_MAXINSNS)
-		return rt_failx(err, E2BIG, "the compiled seccomp filter has a bad size");
+		return error_setx(err, E2BIG, "the compiled seccomp filter has a bad size");
 	if (!(buf = malloc((size_t)st.st_size)))
-		return rt_fail(err, ENOMEM, "cannot allocate the seccomp filter");
+		return error_set(err, ENOMEM, "cannot allocate the seccomp filter");
 	if (pread(fd, buf, (size_t)st.st_size, 0) != st.st_size) {
 		free(buf);
-		return rt_fail(err, errno, "cannot read back the seccomp filter");
+		return error_set(err, errno, "cannot read back the seccomp filter");
 	}
 	out->filter = buf;
 	out->len = (unsigned short)(st.st_size / (off_t)sizeof(struct sock_filter));
 	return 0;
 }
 
-static int compile(const cJSON *oci, struct sock_fprog *out, struct rt_err *err)
+static int compile(const cJSON *oci, struct sock_fprog *out, struct herror *err)
 {
 	scmp_filter_ctx ctx = NULL;
 	int r = oci ? build_oci(oci, &ctx, err) : build_default(&ctx, err);
@@ -307,7 +307,7 @@ static int compile(const cJSON *oci, struct sock_fprog *out, struct rt_err *err)
 	return r;
 }
 
-int secfilter_build(const struct container_spec *s, struct sock_fprog *out, struct rt_err *err)
+int secfilter_build(const struct container_spec *s, struct sock_fprog *out, struct herror *err)
 {
 	/* The default is compiled once per supervisor: starts stay fast. */
 	static struct sock_fprog dflt;
@@ -322,7 +322,7 @@ int secfilter_build(const struct container_spec *s, struct sock_fprog *out, stru
 		return r;
 	size = (size_t)dflt.len * sizeof(struct sock_filter);
 	if (!(out->filter = malloc(size)))
-		return rt_fail(err, ENOMEM, "cannot allocate the seccomp filter");
+		return error_set(err, ENOMEM, "cannot allocate the seccomp filter");
 	memcpy(out->filter, dflt.filter, size);
 	out->len = dflt.len;
 	return 0;

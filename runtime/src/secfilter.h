@@ -12,11 +12,11 @@
 
 /* Compiles the filter for s: its bundle's linux.seccomp when it has one,
  * else the default. out->filter is allocated; free it with secfilter_free. */
-int secfilter_build(const struct container_spec *s, struct sock_fprog *out, struct rt_err *err);
+int secfilter_build(const struct container_spec *s, struct sock_fprog *out, struct herror *err);
 void secfilter_free(struct sock_fprog *f);
 
 /* Checks the shape of a bundle's linux.seccomp (types, known actions and
  * operators) without libseccomp, for the bundle parser. */
-int secfilter_check_oci(const cJSON *sc, struct rt_err *err);
+int secfilter_check_oci(const cJSON *sc, struct herror *err);
 
 #endif

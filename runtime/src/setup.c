@@ -27,6 +27,8 @@
 #include <linux/capability.h>
 #include <linux/sched.h>
 
+#include "hproc.h"
+
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
 #endif
@@ -57,7 +59,7 @@ static __attribute__((noreturn)) void child_fail(int sync, int errnum, const cha
 	int n;
 
 	n = snprintf(msg, sizeof(msg), "%s '%s': %s", what, obj ? obj : "",
-		     rt_strerror(errnum, eb, sizeof(eb)));
+		     error_strerror(errnum, eb, sizeof(eb)));
 	if (n > 0)
 		write_all(sync, msg, (size_t)n < sizeof(msg) ? (size_t)n : sizeof(msg) - 1);
 	_exit(127);
@@ -460,17 +462,11 @@ static __attribute__((noreturn)) void child_main(const struct spawn_params *p, i
 	char go, fp[64], src[64];
 	int devnull, fd, hosts_fd = -1;
 
-	sigset_t none;
-
 	/* Until exec nothing inside may open /proc/1/exe (the runtime). */
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	/* The supervisor blocks signals for its signalfd and ignores SIGPIPE;
 	 * both would survive exec and break the container's own handling. */
-	for (int sig = 1; sig < NSIG; sig++)
-		if (sig != SIGKILL && sig != SIGSTOP)
-			signal(sig, SIG_DFL);
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
+	signals_reset_for_exec();
 	if (read(sync, &go, 1) != 1)
 		_exit(127);
 	if (setsid() < 0)
@@ -568,14 +564,14 @@ static __attribute__((noreturn)) void child_main(const struct spawn_params *p, i
 	child_fail(sync, errno, "cannot execute", s->argv[0]);
 }
 
-int container_clone(const struct spawn_params *p, pid_t *pid, int *sync_fd, struct rt_err *err)
+int container_clone(const struct spawn_params *p, pid_t *pid, int *sync_fd, struct herror *err)
 {
 	struct clone_args ca;
 	int sp[2];
 	long r;
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
-		return rt_fail(err, errno, "cannot create the sync socket for '%s'", p->spec->name);
+		return error_set(err, errno, "cannot create the sync socket for '%s'", p->spec->name);
 	memset(&ca, 0, sizeof(ca));
 	ca.flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET |
 		   CLONE_NEWCGROUP;
@@ -592,7 +588,7 @@ int container_clone(const struct spawn_params *p, pid_t *pid, int *sync_fd, stru
 		int e = errno;
 		close(sp[0]);
 		close(sp[1]);
-		return rt_fail(err, e, "cannot create the namespaces of container '%s'", p->spec->name);
+		return error_set(err, e, "cannot create the namespaces of container '%s'", p->spec->name);
 	}
 	if (r == 0) {
 		close(sp[0]);
@@ -604,7 +600,7 @@ int container_clone(const struct spawn_params *p, pid_t *pid, int *sync_fd, stru
 	return 0;
 }
 
-int container_map_ids(pid_t pid, struct rt_err *err)
+int container_map_ids(pid_t pid, struct herror *err)
 {
 	static const char *const files[] = { "uid_map", "gid_map" };
 	char path[64], map[64];
@@ -615,12 +611,12 @@ int container_map_ids(pid_t pid, struct rt_err *err)
 
 		snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, files[i]);
 		if ((fd = open(path, O_WRONLY | O_CLOEXEC)) < 0 || write(fd, map, (size_t)n) != n)
-			return rt_fail(err, errno, "cannot write '%s'", path);
+			return error_set(err, errno, "cannot write '%s'", path);
 	}
 	return 0;
 }
 
-int container_release(pid_t pid, int sync_fd, struct rt_err *err)
+int container_release(pid_t pid, int sync_fd, struct herror *err)
 {
 	char msg[1024];
 	ssize_t n;
@@ -630,7 +626,7 @@ int container_release(pid_t pid, int sync_fd, struct rt_err *err)
 		close(sync_fd);
 		kill(pid, SIGKILL);
 		waitpid(pid, NULL, 0);
-		return rt_fail(err, e, "cannot release container init %d", (int)pid);
+		return error_set(err, e, "cannot release container init %d", (int)pid);
 	}
 	do
 		n = read(sync_fd, msg, sizeof(msg) - 1);
@@ -640,7 +636,7 @@ int container_release(pid_t pid, int sync_fd, struct rt_err *err)
 		return 0;	/* closed on exec */
 	waitpid(pid, NULL, 0);
 	if (n < 0)
-		return rt_fail(err, errno, "cannot read the set-up result of container init %d", (int)pid);
+		return error_set(err, errno, "cannot read the set-up result of container init %d", (int)pid);
 	msg[n] = '\0';
-	return rt_failx(err, EIO, "container set-up failed: %s", msg);
+	return error_setx(err, EIO, "container set-up failed: %s", msg);
 }

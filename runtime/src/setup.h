@@ -30,14 +30,14 @@ struct spawn_params {
 #define USERNS_SIZE    65536u
 
 /* Writes the child's uid_map and gid_map (before container_release). */
-int container_map_ids(pid_t pid, struct rt_err *err);
+int container_map_ids(pid_t pid, struct herror *err);
 
 /* Clones the init process; it waits on *sync_fd for container_release. */
-int container_clone(const struct spawn_params *p, pid_t *pid, int *sync_fd, struct rt_err *err);
+int container_clone(const struct spawn_params *p, pid_t *pid, int *sync_fd, struct herror *err);
 
 /* Lets the child run its set-up and exec; returns once exec succeeded or
  * with the child's own error message (the child is then reaped). */
-int container_release(pid_t pid, int sync_fd, struct rt_err *err);
+int container_release(pid_t pid, int sync_fd, struct herror *err);
 
 /* Names of the capabilities a container keeps in its bounding set. */
 extern const char *const spawn_kept_caps[];

@@ -26,25 +26,25 @@ void spec_free(struct container_spec *s)
 }
 
 static int get_str(const cJSON *o, const char *key, char *dst, size_t len, int required,
-		   struct rt_err *err)
+		   struct herror *err)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
 
 	if (!v) {
 		if (required)
-			return rt_failx(err, EINVAL, "missing field '%s'", key);
+			return error_setx(err, EINVAL, "missing field '%s'", key);
 		return 0;
 	}
 	if (!cJSON_IsString(v) || !v->valuestring)
-		return rt_failx(err, EINVAL, "field '%s' must be a string", key);
+		return error_setx(err, EINVAL, "field '%s' must be a string", key);
 	if (strlen(v->valuestring) >= len)
-		return rt_failx(err, EINVAL, "field '%s' is longer than %zu characters", key, len - 1);
+		return error_setx(err, EINVAL, "field '%s' is longer than %zu characters", key, len - 1);
 	memcpy(dst, v->valuestring, strlen(v->valuestring) + 1);
 	return 0;
 }
 
 /* Numbers travel as JSON numbers; doubles carry integers exactly to 2^53. */
-static int get_u64(const cJSON *o, const char *key, uint64_t *dst, struct rt_err *err)
+static int get_u64(const cJSON *o, const char *key, uint64_t *dst, struct herror *err)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
 
@@ -52,44 +52,44 @@ static int get_u64(const cJSON *o, const char *key, uint64_t *dst, struct rt_err
 		return 0;
 	if (!cJSON_IsNumber(v) || v->valuedouble < 0 || v->valuedouble > 9007199254740992.0 ||
 	    v->valuedouble != (double)(uint64_t)v->valuedouble)
-		return rt_failx(err, EINVAL, "field '%s' must be a non-negative integer", key);
+		return error_setx(err, EINVAL, "field '%s' must be a non-negative integer", key);
 	*dst = (uint64_t)v->valuedouble;
 	return 0;
 }
 
 static int get_str_array(const cJSON *o, const char *key, char **dst, int *n, int max,
-			 struct rt_err *err)
+			 struct herror *err)
 {
 	const cJSON *a = cJSON_GetObjectItemCaseSensitive(o, key), *it;
 
 	if (!a)
 		return 0;
 	if (!cJSON_IsArray(a))
-		return rt_failx(err, EINVAL, "field '%s' must be an array of strings", key);
+		return error_setx(err, EINVAL, "field '%s' must be an array of strings", key);
 	cJSON_ArrayForEach(it, a) {
 		if (!cJSON_IsString(it) || !it->valuestring)
-			return rt_failx(err, EINVAL, "field '%s' must be an array of strings", key);
+			return error_setx(err, EINVAL, "field '%s' must be an array of strings", key);
 		if (*n >= max)
-			return rt_failx(err, E2BIG, "field '%s' has more than %d entries", key, max);
+			return error_setx(err, E2BIG, "field '%s' has more than %d entries", key, max);
 		if (strlen(it->valuestring) >= SPEC_MAX_STR)
-			return rt_failx(err, E2BIG, "an entry of '%s' is too long", key);
+			return error_setx(err, E2BIG, "an entry of '%s' is too long", key);
 		dst[*n] = strdup(it->valuestring);
 		if (!dst[*n])
-			return rt_fail(err, ENOMEM, "cannot copy '%s'", key);
+			return error_set(err, ENOMEM, "cannot copy '%s'", key);
 		(*n)++;
 		dst[*n] = NULL;
 	}
 	return 0;
 }
 
-int spec_from_json(const cJSON *o, struct container_spec *s, struct rt_err *err)
+int spec_from_json(const cJSON *o, struct container_spec *s, struct herror *err)
 {
 	const cJSON *lim, *cl, *km, *v;
 	uint64_t u;
 	int r;
 
 	if (!cJSON_IsObject(o))
-		return rt_failx(err, EINVAL, "container spec must be a JSON object");
+		return error_setx(err, EINVAL, "container spec must be a JSON object");
 	if ((r = get_str(o, "name", s->name, sizeof(s->name), 1, err)) < 0 ||
 	    (r = get_str(o, "rootfs", s->rootfs, sizeof(s->rootfs), 0, err)) < 0 ||
 	    (r = get_str(o, "bundle", s->bundle, sizeof(s->bundle), 0, err)) < 0 ||
@@ -101,37 +101,37 @@ int spec_from_json(const cJSON *o, struct container_spec *s, struct rt_err *err)
 		return r;
 	if ((v = cJSON_GetObjectItemCaseSensitive(o, "nice"))) {
 		if (!cJSON_IsNumber(v) || v->valuedouble != (double)(int)v->valuedouble)
-			return rt_failx(err, EINVAL, "field 'nice' must be an integer");
+			return error_setx(err, EINVAL, "field 'nice' must be an integer");
 		s->nice = (int)v->valuedouble;
 		s->has_nice = 1;
 	}
 	if ((v = cJSON_GetObjectItemCaseSensitive(o, "network"))) {
 		if (!cJSON_IsBool(v))
-			return rt_failx(err, EINVAL, "field 'network' must be a boolean");
+			return error_setx(err, EINVAL, "field 'network' must be a boolean");
 		s->network = cJSON_IsTrue(v);
 	}
 	if ((v = cJSON_GetObjectItemCaseSensitive(o, "readonly"))) {
 		if (!cJSON_IsBool(v))
-			return rt_failx(err, EINVAL, "field 'readonly' must be a boolean");
+			return error_setx(err, EINVAL, "field 'readonly' must be a boolean");
 		s->readonly_rootfs = cJSON_IsTrue(v);
 	}
 	if ((v = cJSON_GetObjectItemCaseSensitive(o, "admit"))) {
 		if (!cJSON_IsString(v) || (strcmp(v->valuestring, "queue") && strcmp(v->valuestring, "refuse")))
-			return rt_failx(err, EINVAL, "field 'admit' must be \"queue\" or \"refuse\"");
+			return error_setx(err, EINVAL, "field 'admit' must be \"queue\" or \"refuse\"");
 		s->admit_queue = !strcmp(v->valuestring, "queue");
 	}
 	u = (uint64_t)s->stop_grace_s;
 	if ((r = get_u64(o, "stop_grace", &u, err)) < 0)
 		return r;
 	if (u > 3600)
-		return rt_failx(err, EINVAL, "field 'stop_grace' must be at most 3600 seconds");
+		return error_setx(err, EINVAL, "field 'stop_grace' must be at most 3600 seconds");
 	s->stop_grace_s = (int)u;
 
 	if ((lim = cJSON_GetObjectItemCaseSensitive(o, "limits"))) {
 		uint64_t q = 0;
 
 		if (!cJSON_IsObject(lim))
-			return rt_failx(err, EINVAL, "field 'limits' must be an object");
+			return error_setx(err, EINVAL, "field 'limits' must be an object");
 		if ((r = get_u64(lim, "cpu_weight", &s->limits.cpu_weight, err)) < 0 ||
 		    (r = get_u64(lim, "cpu_quota_us", &q, err)) < 0 ||
 		    (r = get_u64(lim, "cpu_period_us", &s->limits.cpu_period_us, err)) < 0 ||
@@ -141,7 +141,7 @@ int spec_from_json(const cJSON *o, struct container_spec *s, struct rt_err *err)
 		    (r = get_u64(lim, "pids_max", &s->limits.pids_max, err)) < 0)
 			return r;
 		if (q > INT64_MAX)
-			return rt_failx(err, EINVAL, "field 'cpu_quota_us' is out of range");
+			return error_setx(err, EINVAL, "field 'cpu_quota_us' is out of range");
 		s->limits.cpu_quota_us = (int64_t)q;
 		/* 0 stands for "unset" inside: given explicitly it would start
 		 * the container with no limit at all. */
@@ -152,17 +152,17 @@ int spec_from_json(const cJSON *o, struct container_spec *s, struct rt_err *err)
 			const cJSON *z = cJSON_GetObjectItemCaseSensitive(lim, nonzero[i]);
 
 			if (cJSON_IsNumber(z) && z->valuedouble == 0)
-				return rt_failx(err, EINVAL, "limit '%s' of 0 refused: it would mean no limit at all", nonzero[i]);
+				return error_setx(err, EINVAL, "limit '%s' of 0 refused: it would mean no limit at all", nonzero[i]);
 		}
 	}
 	if ((v = cJSON_GetObjectItemCaseSensitive(o, "userns"))) {
 		if (!cJSON_IsBool(v))
-			return rt_failx(err, EINVAL, "field 'userns' must be a boolean");
+			return error_setx(err, EINVAL, "field 'userns' must be a boolean");
 		s->userns = cJSON_IsTrue(v);
 	}
 	if ((cl = cJSON_GetObjectItemCaseSensitive(o, "claims"))) {
 		if (!cJSON_IsObject(cl))
-			return rt_failx(err, EINVAL, "field 'claims' must be an object");
+			return error_setx(err, EINVAL, "field 'claims' must be an object");
 		if ((r = get_u64(cl, "memory", &s->claims.memory, err)) < 0 ||
 		    (r = get_u64(cl, "cpu_milli", &s->claims.cpu_milli, err)) < 0 ||
 		    (r = get_u64(cl, "pids", &s->claims.pids, err)) < 0 ||
@@ -174,7 +174,7 @@ int spec_from_json(const cJSON *o, struct container_spec *s, struct rt_err *err)
 	}
 	if ((km = cJSON_GetObjectItemCaseSensitive(o, "kmon"))) {
 		if (!cJSON_IsObject(km))
-			return rt_failx(err, EINVAL, "field 'kmon' must be an object");
+			return error_setx(err, EINVAL, "field 'kmon' must be an object");
 		if ((r = get_u64(km, "soft", &s->kmon_soft, err)) < 0 ||
 		    (r = get_u64(km, "hard", &s->kmon_hard, err)) < 0)
 			return r;
@@ -199,53 +199,53 @@ static int cpuset_is_valid(const char *c)
 	return digit;
 }
 
-int spec_validate(const struct container_spec *s, struct rt_err *err)
+int spec_validate(const struct container_spec *s, struct herror *err)
 {
 	const struct spec_limits *l = &s->limits;
 	struct in_addr a;
 
 	if (!name_is_valid(s->name))
-		return rt_failx(err, EINVAL, "invalid container name '%s': use 1 to 63 of [A-Za-z0-9_.-]", s->name);
+		return error_setx(err, EINVAL, "invalid container name '%s': use 1 to 63 of [A-Za-z0-9_.-]", s->name);
 	if (!s->rootfs[0] && !s->bundle[0])
-		return rt_failx(err, EINVAL, "container '%s' needs a root filesystem or a bundle", s->name);
+		return error_setx(err, EINVAL, "container '%s' needs a root filesystem or a bundle", s->name);
 	if (s->rootfs[0] && s->rootfs[0] != '/')
-		return rt_failx(err, EINVAL, "root filesystem '%s' must be an absolute path", s->rootfs);
+		return error_setx(err, EINVAL, "root filesystem '%s' must be an absolute path", s->rootfs);
 	if (s->argc == 0 && !s->bundle[0])
-		return rt_failx(err, EINVAL, "container '%s' has no command", s->name);
+		return error_setx(err, EINVAL, "container '%s' has no command", s->name);
 	if (s->has_nice && (s->nice < -20 || s->nice > 19))
-		return rt_failx(err, EINVAL, "nice value %d is out of range -20..19", s->nice);
+		return error_setx(err, EINVAL, "nice value %d is out of range -20..19", s->nice);
 	if (l->cpu_weight && (l->cpu_weight < 1 || l->cpu_weight > 10000))
-		return rt_failx(err, EINVAL, "cpu weight %llu is out of range 1..10000", (unsigned long long)l->cpu_weight);
+		return error_setx(err, EINVAL, "cpu weight %llu is out of range 1..10000", (unsigned long long)l->cpu_weight);
 	if (l->cpu_quota_us && (l->cpu_quota_us < 1000 || l->cpu_period_us < 1000 || l->cpu_period_us > 1000000))
-		return rt_failx(err, EINVAL, "cpu max %lld/%llu is out of range (quota >= 1000 us, period 1000..1000000 us)",
+		return error_setx(err, EINVAL, "cpu max %lld/%llu is out of range (quota >= 1000 us, period 1000..1000000 us)",
 				(long long)l->cpu_quota_us, (unsigned long long)l->cpu_period_us);
 	if (l->cpuset_cpus[0] && !cpuset_is_valid(l->cpuset_cpus))
-		return rt_failx(err, EINVAL, "invalid cpuset '%s'", l->cpuset_cpus);
+		return error_setx(err, EINVAL, "invalid cpuset '%s'", l->cpuset_cpus);
 	if (l->memory_high && l->memory_max && l->memory_high > l->memory_max)
-		return rt_failx(err, EINVAL, "memory high %llu is above memory max %llu",
+		return error_setx(err, EINVAL, "memory high %llu is above memory max %llu",
 				(unsigned long long)l->memory_high, (unsigned long long)l->memory_max);
 	if ((l->memory_high && l->memory_high < 4096) || (l->memory_max && l->memory_max < 4096))
-		return rt_failx(err, EINVAL, "memory limits below one page are not usable");
+		return error_setx(err, EINVAL, "memory limits below one page are not usable");
 	if (s->kmon_requested && (!s->kmon_hard || s->kmon_soft > s->kmon_hard))
-		return rt_failx(err, EINVAL, "kernel monitor limits need soft <= hard and a hard limit");
+		return error_setx(err, EINVAL, "kernel monitor limits need soft <= hard and a hard limit");
 	if (s->ip[0] && inet_pton(AF_INET, s->ip, &a) != 1)
-		return rt_failx(err, EINVAL, "invalid IPv4 address '%s'", s->ip);
+		return error_setx(err, EINVAL, "invalid IPv4 address '%s'", s->ip);
 	if (s->ip[0] && !s->network)
-		return rt_failx(err, EINVAL, "an address needs the network option");
+		return error_setx(err, EINVAL, "an address needs the network option");
 	if (s->hostname[0] && !name_is_valid(s->hostname))
-		return rt_failx(err, EINVAL, "invalid hostname '%s'", s->hostname);
+		return error_setx(err, EINVAL, "invalid hostname '%s'", s->hostname);
 	if (s->cwd[0] != '/')
-		return rt_failx(err, EINVAL, "working directory '%s' must be absolute", s->cwd);
+		return error_setx(err, EINVAL, "working directory '%s' must be absolute", s->cwd);
 	if (s->claims.declared) {
 		if (l->memory_max && l->memory_max > s->claims.memory)
-			return rt_failx(err, EINVAL, "memory max is above the declared memory claim");
+			return error_setx(err, EINVAL, "memory max is above the declared memory claim");
 		if (l->pids_max && l->pids_max > s->claims.pids)
-			return rt_failx(err, EINVAL, "pids max is above the declared pids claim");
+			return error_setx(err, EINVAL, "pids max is above the declared pids claim");
 		if (s->claims.hold_memory > s->claims.memory || s->claims.hold_cpu_milli > s->claims.cpu_milli ||
 		    s->claims.hold_pids > s->claims.pids)
-			return rt_failx(err, EINVAL, "a held amount is above its declared claim");
+			return error_setx(err, EINVAL, "a held amount is above its declared claim");
 		if (l->cpu_quota_us && (uint64_t)l->cpu_quota_us * 1000 / l->cpu_period_us > s->claims.cpu_milli)
-			return rt_failx(err, EINVAL, "cpu max is above the declared cpu claim");
+			return error_setx(err, EINVAL, "cpu max is above the declared cpu claim");
 	}
 	return 0;
 }

@@ -78,13 +78,13 @@ void spec_init(struct container_spec *s);
 void spec_free(struct container_spec *s);
 
 /* Fills s from the JSON object of a start request; every field is checked. */
-int spec_from_json(const cJSON *obj, struct container_spec *s, struct rt_err *err);
+int spec_from_json(const cJSON *obj, struct container_spec *s, struct herror *err);
 
 /* The inverse, for the state file and for `inspect`. */
 cJSON *spec_to_json(const struct container_spec *s);
 
 /* Checks value ranges and consistency (memory.high <= memory.max, ...). */
-int spec_validate(const struct container_spec *s, struct rt_err *err);
+int spec_validate(const struct container_spec *s, struct herror *err);
 
 /* Does the spec ask for any cgroup limit? */
 int spec_wants_cgroup(const struct container_spec *s);

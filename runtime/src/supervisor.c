@@ -18,22 +18,22 @@
 #include "sv_launch.h"
 #include "sv_clients.h"
 
-static int open_socket(struct rt_err *err)
+static int open_socket(struct herror *err)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	int fd;
 	mode_t old;
 
 	if (strlen(sv.cfg->socket_path) >= sizeof(sa.sun_path))
-		return rt_failx(err, ENAMETOOLONG, "socket path too long: '%s'", sv.cfg->socket_path);
+		return error_setx(err, ENAMETOOLONG, "socket path too long: '%s'", sv.cfg->socket_path);
 	memcpy(sa.sun_path, sv.cfg->socket_path, strlen(sv.cfg->socket_path) + 1);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
-		return rt_fail(err, errno, "cannot create socket");
+		return error_set(err, errno, "cannot create socket");
 	/* A live supervisor answers; a stale socket file does not. */
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
 		close(fd);
-		return rt_failx(err, EADDRINUSE, "a supervisor is already listening on '%s'", sv.cfg->socket_path);
+		return error_setx(err, EADDRINUSE, "a supervisor is already listening on '%s'", sv.cfg->socket_path);
 	}
 	unlink(sv.cfg->socket_path);
 	old = umask(0177);	/* mode 0600 from the moment it exists */
@@ -41,14 +41,14 @@ static int open_socket(struct rt_err *err)
 		int e = errno;
 		umask(old);
 		close(fd);
-		return rt_fail(err, e, "cannot bind '%s'", sv.cfg->socket_path);
+		return error_set(err, e, "cannot bind '%s'", sv.cfg->socket_path);
 	}
 	umask(old);
 	chmod(sv.cfg->socket_path, 0600);
 	if (listen(fd, 64) < 0) {
 		int e = errno;
 		close(fd);
-		return rt_fail(err, e, "cannot listen on '%s'", sv.cfg->socket_path);
+		return error_set(err, e, "cannot listen on '%s'", sv.cfg->socket_path);
 	}
 	return fd;
 }
@@ -71,7 +71,7 @@ static void stop_all(void)
 		} else if (c->state == ST_RUNNING && c->pidfd < 0) {
 			c->stop_requested = 1;
 			kill(c->pid, SIGTERM);
-			uint64_t d = now_ns() + (uint64_t)c->spec.stop_grace_s * 1000000000ull;
+			uint64_t d = mono_ns() + (uint64_t)c->spec.stop_grace_s * 1000000000ull;
 			if (d > deadline)
 				deadline = d;
 		}
@@ -86,7 +86,7 @@ static void stop_all(void)
 				left++;
 		if (!left)
 			break;
-		if (now_ns() >= deadline)
+		if (mono_ns() >= deadline)
 			for (int i = 0; i < MAX_CONTAINERS; i++)
 				if (sv.c[i].used && sv.c[i].state == ST_RUNNING && sv.c[i].pidfd < 0)
 					kill(sv.c[i].pid, SIGKILL);
@@ -107,7 +107,7 @@ void supervisor_config_init(struct supervisor_config *c)
 
 int supervisor_run(const struct supervisor_config *cfg)
 {
-	struct rt_err err = { 0 };
+	struct herror err = { 0 };
 	char path[PATH_MAX];
 	sigset_t mask;
 	int np[2];
@@ -156,7 +156,7 @@ int supervisor_run(const struct supervisor_config *cfg)
 		struct ctr *pidfd_owner[MAX_CONTAINERS];
 		struct pending *pend_owner[MAX_PENDING];
 		int n = 0, npid = 0, npend = 0, timeout = -1;
-		uint64_t now = now_ns();
+		uint64_t now = mono_ns();
 
 		pfd[n++] = (struct pollfd){ .fd = sv.listen_fd, .events = POLLIN };
 		pfd[n++] = (struct pollfd){ .fd = sv.sig_fd, .events = POLLIN };

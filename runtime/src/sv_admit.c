@@ -51,7 +51,7 @@ static void build_banker(struct banker *b, struct ctr **idx)
 }
 
 /* 1 admitted, 0 unsafe now (reason set), negative: can never be admitted. */
-int admission_check(const struct container_spec *s, char *reason, size_t rlen, struct rt_err *err)
+int admission_check(const struct container_spec *s, char *reason, size_t rlen, struct herror *err)
 {
 	static const char *const res_names[] = { "memory", "cpu", "pids" };
 	struct banker b;
@@ -62,24 +62,24 @@ int admission_check(const struct container_spec *s, char *reason, size_t rlen, s
 	if (!s->claims.declared)
 		return 1;
 	if (!sv.cfg->have_capacity)
-		return rt_failx(err, EINVAL, "container '%s' declares claims but the supervisor has no --capacity", s->name);
+		return error_setx(err, EINVAL, "container '%s' declares claims but the supervisor has no --capacity", s->name);
 	ctr_claim_vector(s, claim);
 	ctr_alloc_vector(s, req);
 	for (int i = 0; i < 3; i++)
 		if (claim[i] > sv.cfg->capacity[i])
-			return rt_failx(err, ENOSPC, "the %s claim of '%s' (%llu) exceeds the capacity (%llu)",
+			return error_setx(err, ENOSPC, "the %s claim of '%s' (%llu) exceeds the capacity (%llu)",
 					res_names[i], s->name, (unsigned long long)claim[i],
 					(unsigned long long)sv.cfg->capacity[i]);
 	build_banker(&b, idx);
 	if (b.nproc >= BANKER_MAX_PROCS - 1)
-		return rt_failx(err, ENOSPC, "too many containers under admission control");
+		return error_setx(err, ENOSPC, "too many containers under admission control");
 	p = b.nproc++;
 	memcpy(b.max[p], claim, sizeof(claim));
 	r = banker_request_is_safe(&b, p, req, NULL);
 	if (r == 1)
 		return 1;
 	if (r < 0)
-		return rt_failx(err, EINVAL, "inconsistent claims for '%s'", s->name);
+		return error_setx(err, EINVAL, "inconsistent claims for '%s'", s->name);
 	for (int i = 0; i < 3; i++)
 		if (req[i] > b.available[i]) {
 			snprintf(reason, rlen, "not enough %s available now (%llu asked, %llu free)", res_names[i],

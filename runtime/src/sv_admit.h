@@ -8,7 +8,7 @@
 #include "sv_core.h"
 
 /* 1 admitted, 0 unsafe now (reason set), negative: never admissible. */
-int admission_check(const struct container_spec *s, char *reason, size_t rlen, struct rt_err *err);
+int admission_check(const struct container_spec *s, char *reason, size_t rlen, struct herror *err);
 /* The current safe sequence, for ps. */
 cJSON *safe_sequence_json(void);
 

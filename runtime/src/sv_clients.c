@@ -40,17 +40,17 @@ void client_accept(int fd)
 		close(fd);
 		return;
 	}
-	*p = (struct pending){ .fd = fd, .deadline = now_ns() + CLIENT_TIMEOUT_S * 1000000000ull };
+	*p = (struct pending){ .fd = fd, .deadline = mono_ns() + CLIENT_TIMEOUT_S * 1000000000ull };
 }
 
 /* Reads what has arrived; dispatches the request once it is whole. */
 void client_readable(struct pending *p)
 {
-	struct rt_err err = { 0 };
+	struct herror err = { 0 };
 
 	for (;;) {
 		int in_header = !p->payload;
-		char *dst = in_header ? (char *)p->hdr + p->got : p->payload + p->got;
+		char *dst = in_header ? (char *)&p->hdr + p->got : p->payload + p->got;
 		size_t want = in_header ? PROTO_HEADER_SIZE - p->got : p->len - p->got;
 		ssize_t n = recv(p->fd, dst, want, MSG_DONTWAIT);
 
@@ -64,7 +64,7 @@ void client_readable(struct pending *p)
 		}
 		p->got += (size_t)n;
 		if (in_header && p->got == PROTO_HEADER_SIZE) {
-			if (proto_parse_header(p->hdr, PROTO_KIND_REQUEST, &p->len, &err) < 0) {
+			if (proto_header_check(&p->hdr, PROTO_KIND_REQUEST, &p->len, &err) < 0) {
 				pending_drop(p, err.msg);
 				return;
 			}

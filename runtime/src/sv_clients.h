@@ -10,7 +10,7 @@
 struct pending {
 	int fd;				/* -1: free slot */
 	uint64_t deadline;		/* monotonic ns */
-	unsigned char hdr[PROTO_HEADER_SIZE];
+	struct proto_header hdr;
 	size_t got;			/* bytes of header, then of payload */
 	uint32_t len;			/* payload length once the header is in */
 	char *payload;

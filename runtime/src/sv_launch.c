@@ -21,7 +21,7 @@
 
 extern char **environ;
 
-static int extract_tarball(struct ctr *c, struct rt_err *err)
+static int extract_tarball(struct ctr *c, struct herror *err)
 {
 	char dir[PATH_MAX];
 	char *argv[] = { "tar", "-xf", c->spec.rootfs, "-C", c->rootfs_dir, NULL };
@@ -30,38 +30,38 @@ static int extract_tarball(struct ctr *c, struct rt_err *err)
 
 	ctr_dir(c, dir, sizeof(dir));
 	if ((size_t)snprintf(c->rootfs_dir, sizeof(c->rootfs_dir), "%s/rootfs", dir) >= sizeof(c->rootfs_dir))
-		return rt_failx(err, ENAMETOOLONG, "state directory path too long: '%s'", dir);
+		return error_setx(err, ENAMETOOLONG, "state directory path too long: '%s'", dir);
 	if ((r = mkdir_p(c->rootfs_dir, 0755, err)) < 0)
 		return r;
 	r = posix_spawnp(&pid, "tar", NULL, NULL, argv, environ);
 	if (r)
-		return rt_fail(err, r, "cannot run tar to unpack '%s'", c->spec.rootfs);
+		return error_set(err, r, "cannot run tar to unpack '%s'", c->spec.rootfs);
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	if (!WIFEXITED(status) || WEXITSTATUS(status)) {
-		remove_tree(c->rootfs_dir);
-		return rt_failx(err, EIO, "cannot unpack root filesystem '%s' (tar failed)", c->spec.rootfs);
+		remove_tree(c->rootfs_dir, NULL);
+		return error_setx(err, EIO, "cannot unpack root filesystem '%s' (tar failed)", c->spec.rootfs);
 	}
 	c->rootfs_extracted = 1;
 	return 0;
 }
 
-static int resolve_rootfs(struct ctr *c, struct rt_err *err)
+static int resolve_rootfs(struct ctr *c, struct herror *err)
 {
 	struct stat st;
 
 	if (stat(c->spec.rootfs, &st) < 0)
-		return rt_fail(err, errno, "cannot use root filesystem '%s'", c->spec.rootfs);
+		return error_set(err, errno, "cannot use root filesystem '%s'", c->spec.rootfs);
 	if (S_ISDIR(st.st_mode)) {
 		snprintf(c->rootfs_dir, sizeof(c->rootfs_dir), "%s", c->spec.rootfs);
 		return 0;
 	}
 	if (S_ISREG(st.st_mode))
 		return extract_tarball(c, err);
-	return rt_failx(err, EINVAL, "root filesystem '%s' is neither a directory nor a tarball", c->spec.rootfs);
+	return error_setx(err, EINVAL, "root filesystem '%s' is neither a directory nor a tarball", c->spec.rootfs);
 }
 
-static uint32_t allocate_addr(const struct container_spec *s, struct rt_err *err)
+static uint32_t allocate_addr(const struct container_spec *s, struct herror *err)
 {
 	uint32_t net = ntohl(sv.cfg->subnet), size = sv.cfg->prefix >= 31 ? 0 : 1u << (32 - sv.cfg->prefix);
 	uint32_t want;
@@ -70,12 +70,12 @@ static uint32_t allocate_addr(const struct container_spec *s, struct rt_err *err
 		inet_pton(AF_INET, s->ip, &want);
 		uint32_t h = ntohl(want);
 		if ((h & ~(size - 1)) != net || h == net || h == net + 1 || h == net + size - 1) {
-			rt_failx(err, EINVAL, "address %s is not a free host address of the private subnet", s->ip);
+			error_setx(err, EINVAL, "address %s is not a free host address of the private subnet", s->ip);
 			return 0;
 		}
 		for (int i = 0; i < MAX_CONTAINERS; i++)
 			if (is_active(&sv.c[i]) && sv.c[i].addr == want) {
-				rt_failx(err, EADDRINUSE, "address %s is used by '%s'", s->ip, sv.c[i].spec.name);
+				error_setx(err, EADDRINUSE, "address %s is used by '%s'", s->ip, sv.c[i].spec.name);
 				return 0;
 			}
 		return want;
@@ -89,12 +89,12 @@ static uint32_t allocate_addr(const struct container_spec *s, struct rt_err *err
 		if (!taken)
 			return htonl(h);
 	}
-	rt_failx(err, EADDRNOTAVAIL, "no free address left in the private subnet");
+	error_setx(err, EADDRNOTAVAIL, "no free address left in the private subnet");
 	return 0;
 }
 
 /* /etc/hosts for a networked container: every networked container by name. */
-static int write_hosts(struct ctr *self, char *path, size_t len, struct rt_err *err)
+static int write_hosts(struct ctr *self, char *path, size_t len, struct herror *err)
 {
 	char dir[PATH_MAX], buf[16384], ip[INET_ADDRSTRLEN];
 	size_t n = 0;
@@ -109,7 +109,7 @@ static int write_hosts(struct ctr *self, char *path, size_t len, struct rt_err *
 		    inet_ntop(AF_INET, &c->addr, ip, sizeof(ip)))
 			n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s\t%s\n", ip, c->spec.name);
 	}
-	return write_file_atomic(path, buf, n, err);
+	return write_file_atomic(path, buf, n, 0600, err);
 }
 
 static void default_env(struct container_spec *s)
@@ -121,17 +121,17 @@ static void default_env(struct container_spec *s)
 	s->env[s->envc] = NULL;
 }
 
-int launch(struct ctr *c, struct rt_err *err)
+int launch(struct ctr *c, struct herror *err)
 {
 	struct spawn_params p = { .spec = &c->spec, .cgroup_fd = -1 };
 	struct sock_fprog seccomp = { 0 };
-	struct rt_err ignored = { 0 };
+	struct herror ignored = { 0 };
 	int out[2] = { -1, -1 }, errp[2] = { -1, -1 }, sync_fd = -1, r;
 	char dir[PATH_MAX], logpath[PATH_MAX + 8], hosts[PATH_MAX + 8];
 	pid_t pid;
 
 	if (c->spec.kmon_requested && !kmon_available())
-		return rt_failx(err, ENODEV, "kernel memory monitor limits asked for, but /dev/memwatch does not exist");
+		return error_setx(err, ENODEV, "kernel memory monitor limits asked for, but /dev/memwatch does not exist");
 	ctr_dir(c, dir, sizeof(dir));
 	if (!c->rootfs_dir[0] && (r = resolve_rootfs(c, err)) < 0)
 		return r;
@@ -155,7 +155,7 @@ int launch(struct ctr *c, struct rt_err *err)
 			sv.net_ready = 1;
 		}
 		if (!(c->addr = allocate_addr(&c->spec, err))) {
-			r = -err->code;
+			r = -err->status;
 			goto fail;
 		}
 		p.net_addr = c->addr;
@@ -166,7 +166,7 @@ int launch(struct ctr *c, struct rt_err *err)
 		p.hosts_file = hosts;
 	}
 	if (pipe2(out, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0) {
-		r = rt_fail(err, errno, "cannot create log pipes for '%s'", c->spec.name);
+		r = error_set(err, errno, "cannot create log pipes for '%s'", c->spec.name);
 		goto fail;
 	}
 	p.stdout_fd = out[1];
@@ -251,7 +251,7 @@ void forget(struct ctr *c)
 		net_detach(c->host_if);
 	if (c->pidfd >= 0)
 		close(c->pidfd);
-	remove_tree(dir);
+	remove_tree(dir, NULL);
 	spec_free(&c->spec);
 	c->used = 0;
 }
@@ -309,7 +309,7 @@ void reap_children(void)
 
 static void start_queued_or_fail(struct ctr *c)
 {
-	struct rt_err err = { 0 };
+	struct herror err = { 0 };
 
 	if (launch(c, &err) < 0) {
 		c->state = ST_FAILED;
@@ -325,7 +325,7 @@ static void try_queued(void)
 {
 	for (;;) {
 		struct ctr *best = NULL;
-		struct rt_err err = { 0 };
+		struct herror err = { 0 };
 		char reason[600];
 
 		for (int i = 0; i < MAX_CONTAINERS; i++)

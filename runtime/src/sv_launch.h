@@ -8,7 +8,7 @@
 #include "sv_core.h"
 
 /* Creates and starts the container; on failure everything is undone. */
-int launch(struct ctr *c, struct rt_err *err);
+int launch(struct ctr *c, struct herror *err);
 /* Removes the container, its cgroup, interface and state directory. */
 void forget(struct ctr *c);
 /* Records the end (status from waitpid, -1: unknown) and starts queued ones. */

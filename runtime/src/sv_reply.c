@@ -6,7 +6,7 @@
 
 void reply(int fd, cJSON *o)
 {
-	struct rt_err err = { 0 };
+	struct herror err = { 0 };
 
 	if (proto_send(fd, PROTO_KIND_RESPONSE, o, &err) < 0)
 		fprintf(stderr, "harness-runtime: cannot answer a client: %s\n", err.msg);

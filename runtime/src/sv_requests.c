@@ -19,7 +19,7 @@
 
 static void handle_start(int fd, struct proto_request *req, int *keep_open)
 {
-	struct rt_err err = { 0 };
+	struct herror err = { 0 };
 	char reason[600] = "", dir[PATH_MAX];
 	struct ctr *c, *old = find(req->name);
 	cJSON *o;
@@ -39,7 +39,7 @@ static void handle_start(int fd, struct proto_request *req, int *keep_open)
 		}
 	}
 	if (access(req->spec.rootfs, F_OK) < 0) {
-		rt_fail(&err, errno, "cannot use root filesystem '%s'", req->spec.rootfs);
+		error_set(&err, errno, "cannot use root filesystem '%s'", req->spec.rootfs);
 		reply_error(fd, err.msg);
 		return;
 	}
@@ -110,7 +110,7 @@ static void handle_stop(int fd, struct proto_request *req, int *keep_open)
 		c->stop_requested = 1;
 		kill(c->pid, grace ? SIGTERM : SIGKILL);
 		if (!c->kill_deadline)
-			c->kill_deadline = now_ns() + (uint64_t)grace * 1000000000ull;
+			c->kill_deadline = mono_ns() + (uint64_t)grace * 1000000000ull;
 	} else if (c->state == ST_RUNNING) {
 		c->stop_requested = 1;
 		syscall(SYS_pidfd_send_signal, c->pidfd, SIGKILL, NULL, 0);
@@ -267,7 +267,7 @@ int peer_allowed(int fd)
 
 void handle_request(int fd, const char *payload, uint32_t len)
 {
-	struct rt_err err = { 0 };
+	struct herror err = { 0 };
 	struct proto_request req;
 	int keep_open = 0;
 

@@ -70,13 +70,13 @@ cJSON *ctr_to_json(const struct ctr *c)
 void save_state(const struct ctr *c)
 {
 	char dir[PATH_MAX], path[PATH_MAX + 16];
-	struct rt_err err = { 0 };
+	struct herror err = { 0 };
 	cJSON *o = ctr_to_json(c);
 	char *text = cJSON_Print(o);
 
 	ctr_dir(c, dir, sizeof(dir));
 	snprintf(path, sizeof(path), "%s/state.json", dir);
-	if (!text || write_file_atomic(path, text, strlen(text), &err) < 0)
+	if (!text || write_file_atomic(path, text, strlen(text), 0600, &err) < 0)
 		fprintf(stderr, "harness-runtime: cannot save state of '%s': %s\n", c->spec.name,
 			err.msg[0] ? err.msg : "out of memory");
 	free(text);
@@ -125,7 +125,7 @@ static void load_one(const char *name)
 {
 	char path[PATH_MAX];
 	cleanup_free char *text = NULL;
-	struct rt_err err = { 0 };
+	struct herror err = { 0 };
 	cJSON *o, *v;
 	struct ctr *c;
 

@@ -21,7 +21,7 @@ static const char good[] =
 	"\"resources\":{\"memory\":{\"limit\":67108864},\"cpu\":{\"shares\":1024,\"quota\":50000,\"period\":100000},"
 	"\"pids\":{\"limit\":64}}}}";
 
-static int parse(const char *text, struct container_spec *s, struct rt_err *err)
+static int parse(const char *text, struct container_spec *s, struct herror *err)
 {
 	spec_init(s);
 	memset(err, 0, sizeof(*err));
@@ -31,7 +31,7 @@ static int parse(const char *text, struct container_spec *s, struct rt_err *err)
 static void crun_style_config_parses(void **state)
 {
 	struct container_spec s;
-	struct rt_err err;
+	struct herror err = { 0 };
 
 	assert_int_equal(parse(good, &s, &err), 0);
 	assert_string_equal(s.rootfs, "/b/rootfs");
@@ -68,7 +68,7 @@ static void bad_configs_are_rejected(void **state)
 
 	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct container_spec s;
-		struct rt_err err;
+		struct herror err = { 0 };
 
 		if (parse(bad[i], &s, &err) >= 0)
 			fail_msg("accepted: %s", bad[i]);
@@ -86,7 +86,7 @@ static void capabilities_and_seccomp_are_read(void **state)
 		"\"syscalls\":[{\"names\":[\"mkdir\"],\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":1}]}}}";
 	struct container_spec s;
 	struct sock_fprog prog;
-	struct rt_err err;
+	struct herror err = { 0 };
 
 	assert_int_equal(parse(cfg, &s, &err), 0);
 	assert_true(s.has_caps);
@@ -114,7 +114,7 @@ static void bad_capabilities_and_seccomp_are_refused(void **state)
 
 	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct container_spec s;
-		struct rt_err err;
+		struct herror err = { 0 };
 		char cfg[1024];
 
 		snprintf(cfg, sizeof(cfg), "{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"r\"},"
@@ -129,7 +129,7 @@ static void default_filter_compiles(void **state)
 {
 	struct container_spec s;
 	struct sock_fprog a, b;
-	struct rt_err err;
+	struct herror err = { 0 };
 
 	spec_init(&s);
 	assert_int_equal(secfilter_build(&s, &a, &err), 0);

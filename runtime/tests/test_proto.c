@@ -9,7 +9,7 @@
 #include <cmocka.h>
 #include "proto.h"
 
-static int decode(const char *json, struct proto_request *req, struct rt_err *err)
+static int decode(const char *json, struct proto_request *req, struct herror *err)
 {
 	memset(err, 0, sizeof(*err));
 	return proto_decode_request(json, strlen(json), req, err);
@@ -17,43 +17,55 @@ static int decode(const char *json, struct proto_request *req, struct rt_err *er
 
 static void good_header_round_trips(void **state)
 {
-	unsigned char h[PROTO_HEADER_SIZE];
+	struct proto_header h;
 	uint32_t len = 0;
 
-	proto_make_header(h, PROTO_KIND_REQUEST, 1234);
-	assert_int_equal(proto_parse_header(h, PROTO_KIND_REQUEST, &len, NULL), 0);
+	proto_header_build(&h, PROTO_KIND_REQUEST, 1234);
+	assert_int_equal(proto_header_check(&h, PROTO_KIND_REQUEST, &len, NULL), 0);
 	assert_int_equal(len, 1234);
+}
+
+/* The bytes on the wire are the documented ones (the runner's client
+ * speaks the same header from this file). */
+static void header_bytes_are_the_documented_ones(void **state)
+{
+	static const unsigned char want[PROTO_HEADER_SIZE] = { 'H', 'R', 'T', 'P', 1, 2, 0, 0, 0, 0x01, 0x02, 0x03 };
+	struct proto_header h;
+
+	proto_header_build(&h, PROTO_KIND_RESPONSE, 0x010203);
+	assert_memory_equal(&h, want, sizeof(want));
 }
 
 static void bad_headers_are_rejected(void **state)
 {
-	unsigned char h[PROTO_HEADER_SIZE];
+	struct proto_header h;
 	uint32_t len;
-	struct rt_err err = { 0 };
+	struct herror err = { 0 };
 
-	proto_make_header(h, PROTO_KIND_REQUEST, PROTO_MAX_PAYLOAD + 1);
-	assert_int_equal(proto_parse_header(h, PROTO_KIND_REQUEST, &len, &err), -EMSGSIZE);
+	proto_header_build(&h, PROTO_KIND_REQUEST, PROTO_MAX_PAYLOAD + 1);
+	assert_int_equal(proto_header_check(&h, PROTO_KIND_REQUEST, &len, &err), -EMSGSIZE);
 	assert_non_null(strstr(err.msg, "outside"));
-	proto_make_header(h, PROTO_KIND_REQUEST, 0);
-	assert_int_equal(proto_parse_header(h, PROTO_KIND_REQUEST, &len, NULL), -EMSGSIZE);
-	proto_make_header(h, PROTO_KIND_REQUEST, 10);
-	h[4] = 2;
-	assert_int_equal(proto_parse_header(h, PROTO_KIND_REQUEST, &len, &err), -EPROTO);
+	proto_header_build(&h, PROTO_KIND_REQUEST, 0);
+	assert_int_equal(proto_header_check(&h, PROTO_KIND_REQUEST, &len, NULL), -EMSGSIZE);
+	proto_header_build(&h, PROTO_KIND_REQUEST, 10);
+	h.version = 2;
+	error_clear(&err);	/* the first error recorded is kept */
+	assert_int_equal(proto_header_check(&h, PROTO_KIND_REQUEST, &len, &err), -EPROTO);
 	assert_non_null(strstr(err.msg, "version 2"));
-	proto_make_header(h, PROTO_KIND_REQUEST, 10);
-	h[0] = 'X';
-	assert_int_equal(proto_parse_header(h, PROTO_KIND_REQUEST, &len, NULL), -EPROTO);
-	proto_make_header(h, PROTO_KIND_REQUEST, 10);
-	h[7] = 1;
-	assert_int_equal(proto_parse_header(h, PROTO_KIND_REQUEST, &len, NULL), -EPROTO);
-	proto_make_header(h, PROTO_KIND_RESPONSE, 10);
-	assert_int_equal(proto_parse_header(h, PROTO_KIND_REQUEST, &len, NULL), -EPROTO);
+	proto_header_build(&h, PROTO_KIND_REQUEST, 10);
+	h.magic[0] = 'X';
+	assert_int_equal(proto_header_check(&h, PROTO_KIND_REQUEST, &len, NULL), -EPROTO);
+	proto_header_build(&h, PROTO_KIND_REQUEST, 10);
+	h.reserved[1] = 1;
+	assert_int_equal(proto_header_check(&h, PROTO_KIND_REQUEST, &len, NULL), -EPROTO);
+	proto_header_build(&h, PROTO_KIND_RESPONSE, 10);
+	assert_int_equal(proto_header_check(&h, PROTO_KIND_REQUEST, &len, NULL), -EPROTO);
 }
 
 static void start_request_decodes(void **state)
 {
 	struct proto_request req;
-	struct rt_err err;
+	struct herror err = { 0 };
 
 	assert_int_equal(decode("{\"op\":\"start\",\"wait\":true,\"spec\":{\"name\":\"web-1\","
 				"\"rootfs\":\"/srv/rootfs\",\"argv\":[\"/bin/sh\",\"-c\",\"true\"],"
@@ -93,7 +105,7 @@ static void malformed_requests_are_rejected(void **state)
 
 	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct proto_request req;
-		struct rt_err err;
+		struct herror err = { 0 };
 
 		if (decode(bad[i], &req, &err) >= 0)
 			fail_msg("accepted: %s", bad[i]);
@@ -106,7 +118,7 @@ static void too_many_arguments_are_rejected(void **state)
 	char buf[16384];
 	size_t n = 0;
 	struct proto_request req;
-	struct rt_err err;
+	struct herror err = { 0 };
 
 	n += (size_t)snprintf(buf + n, sizeof(buf) - n, "{\"op\":\"start\",\"spec\":{\"name\":\"a\",\"rootfs\":\"/r\",\"argv\":[");
 	for (int i = 0; i <= SPEC_MAX_ARGS; i++)
@@ -134,14 +146,14 @@ static void send_and_receive_over_a_socket(void **state)
 static void truncated_message_is_an_error(void **state)
 {
 	int sp[2];
-	unsigned char h[PROTO_HEADER_SIZE];
+	struct proto_header h;
 	char *p = NULL;
 	uint32_t len;
-	struct rt_err err = { 0 };
+	struct herror err = { 0 };
 
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sp), 0);
-	proto_make_header(h, PROTO_KIND_REQUEST, 100);
-	assert_int_equal(write(sp[0], h, sizeof(h)), (ssize_t)sizeof(h));
+	proto_header_build(&h, PROTO_KIND_REQUEST, 100);
+	assert_int_equal(write(sp[0], &h, sizeof(h)), (ssize_t)sizeof(h));
 	assert_int_equal(write(sp[0], "{\"op\"", 5), 5);
 	close(sp[0]);	/* the client disconnects mid-request */
 	assert_int_equal(proto_recv_raw(sp[1], PROTO_KIND_REQUEST, &p, &len, &err), -ECONNRESET);
@@ -153,6 +165,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(good_header_round_trips),
+		cmocka_unit_test(header_bytes_are_the_documented_ones),
 		cmocka_unit_test(bad_headers_are_rejected),
 		cmocka_unit_test(start_request_decodes),
 		cmocka_unit_test(malformed_requests_are_rejected),

@@ -40,7 +40,7 @@ static void names_are_checked(void **state)
 static void spec_round_trips_through_json(void **state)
 {
 	struct container_spec a, b;
-	struct rt_err err = { 0 };
+	struct herror err = { 0 };
 	cJSON *j;
 
 	spec_init(&a);
@@ -75,7 +75,7 @@ static void spec_round_trips_through_json(void **state)
 static void limit_above_claim_is_rejected(void **state)
 {
 	struct container_spec s;
-	struct rt_err err = { 0 };
+	struct herror err = { 0 };
 
 	spec_init(&s);
 	snprintf(s.name, sizeof(s.name), "x");
@@ -98,7 +98,7 @@ static void limits_of_zero_are_refused(void **state)
 
 	for (unsigned i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
 		struct container_spec s;
-		struct rt_err err = { 0 };
+		struct herror err = { 0 };
 		char text[256];
 		cJSON *j;
 
@@ -117,7 +117,7 @@ static void limits_of_zero_are_refused(void **state)
 static void userns_round_trips(void **state)
 {
 	struct container_spec s;
-	struct rt_err err = { 0 };
+	struct herror err = { 0 };
 	cJSON *j = cJSON_Parse("{\"name\":\"u\",\"rootfs\":\"/r\",\"argv\":[\"true\"],\"userns\":true}");
 	cJSON *back;
 
