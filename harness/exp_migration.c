@@ -211,6 +211,8 @@ static int migrate_once(const struct exp_run *x, struct guest *g, const char *sr
 	spec = cJSON_CreateObject();
 	cJSON_AddStringToObject(spec, "experiment", exp_migration_info.name);
 	cJSON_AddNumberToObject(spec, "duration_s", dur);
+	/* A long switch-over (post-copy, TCG) is what we measure, not a hang. */
+	cJSON_AddNumberToObject(spec, "stall_timeout_s", 60);
 	guestrun_workload(spec, "dirty", "memory_hog",
 			  (const char *const[]){ "--target", target, "--step", "64m", "--step-ms", "0", "--dirty-rate",
 						 ratebuf, "--duration", durbuf, NULL });
