@@ -50,7 +50,7 @@ finish() {
 }
 trap finish EXIT
 
-plan 21
+plan 23
 
 "$sh2" start >"$out/h2-start.out" 2>&1
 check "the second host starts" $?
@@ -174,6 +174,11 @@ pycheck "records from each host: nice ran in vm1 on h1 and in vm2 on h2" '
 for g, h in (("vm1", "h1"), ("vm2", "h2")):
     print(g, nice[g]["guest"].get("host"), nice[g]["ok"], nice[g].get("error"))
     assert nice[g]["ok"] and nice[g]["guest"]["host"] == h'
+$H report "$dir" -o "$out/report.pdf" >/dev/null 2>"$out/report.err"
+check "report writes a PDF" $?
+pdftotext -layout "$out/report.pdf" "$out/report.txt" 2>/dev/null
+ok "report: both directions' phases on a time line (pre-copy passes, stop-and-copy)" \
+	bash -c "grep -q 'h1 -> h2 (first repeat)' '$out/report.txt' && grep -q 'h2 -> h1 (first repeat)' '$out/report.txt' && grep -q 'stop-and-copy' '$out/report.txt'"
 ok "no guest of the run is left on either host" bash -c "! { virsh -q -c '$h1' list --all --name; virsh -q -c '$h2' list --all --name; } | grep -q 'two-hosts'"
 
 "$sh2" stop >"$out/h2-stop.out" 2>&1
