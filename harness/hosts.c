@@ -5,6 +5,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <libvirt/virterror.h>
+
 #include "image.h"
 #include "virt.h"
 
@@ -28,11 +30,23 @@ const char *hosts_uri(const struct host_def *h)
 	return h->uri ? h->uri : virt_uri();
 }
 
+static void quiet_errors(void *data, virErrorPtr e)
+{
+	(void)data;
+	(void)e;
+}
+
+/* name may be the URI itself (doctor --host): then it is said once. */
 static virConnectPtr connect_uri(const char *name, const char *uri, struct herror *err)
 {
-	virConnectPtr c = virConnectOpen(uri);
+	virConnectPtr c;
 
-	if (c == NULL)
+	/* One line per error, ours: not libvirt's own on stderr as well. */
+	virSetErrorFunc(NULL, quiet_errors);
+	c = virConnectOpen(uri);
+	if (c == NULL && strcmp(name, uri) == 0)
+		error_setx(err, EHOSTUNREACH, "cannot connect to the host at %s: %s", uri, virt_last_error());
+	else if (c == NULL)
 		error_setx(err, EHOSTUNREACH, "cannot connect to host '%s' at %s: %s", name, uri, virt_last_error());
 	return c;
 }

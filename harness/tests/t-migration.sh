@@ -65,7 +65,7 @@ ok "doctor --host names the accelerator decided on that host" grep -Eq '^(ok|war
 $H doctor --host "qemu+tcp://$addr_inner:1/system" >"$out/doctor-refused.txt" 2>&1
 check "doctor --host on a refusing port: non-zero exit" $((! $?))
 ok "doctor --host says which host and libvirt's reason" \
-	grep -Eq "^FAIL +host +cannot connect to host 'qemu\+tcp://$addr_inner:1/system'.*: .*(refused|connect)" \
+	grep -Eq "^FAIL +host +cannot connect to the host at qemu\+tcp://$addr_inner:1/system: .*(refused|connect)" \
 	"$out/doctor-refused.txt"
 
 # 2. Bad hosts are refused before anything starts: nothing booted, no results.
