@@ -131,7 +131,7 @@ struct mig_plan {
 	unsigned int flags;
 };
 
-static int plan_migration(const struct exp_run *x, struct guest *g, virDomainPtr dom, const char *dest_addr,
+static int plan_migration(const struct exp_run *x, virDomainPtr dom, const char *dest_addr, const char *src_disk,
 			  const char *dest_disk, struct mig_plan *mp, struct herror *err)
 {
 	long bw = setting_long(x, "bandwidth_mib_s");
@@ -160,13 +160,13 @@ static int plan_migration(const struct exp_run *x, struct guest *g, virDomainPtr
 		/* The overlay is copied into one the destination made (its
 		 * backing image is on both hosts); only the top layer travels. */
 		cleanup_free char *xml = virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_MIGRATABLE);
-		cleanup_free char *from = xasprintf("file='%s'", g->overlay);
+		cleanup_free char *from = xasprintf("file='%s'", src_disk);
 		cleanup_free char *to = xasprintf("file='%s'", dest_disk);
 		char *at = xml ? strstr(xml, from) : NULL;
 		cleanup_free char *dxml = NULL;
 
 		if (at == NULL)
-			return error_setx(err, EIO, "cannot find the disk '%s' in the domain's XML: %s", g->overlay,
+			return error_setx(err, EIO, "cannot find the disk '%s' in the domain's XML: %s", src_disk,
 					virt_last_error());
 		dxml = xasprintf("%.*s%s%s", (int)(at - xml), xml, to, at + strlen(from));
 		mp->flags |= VIR_MIGRATE_NON_SHARED_INC;
@@ -186,8 +186,8 @@ static int plan_migration(const struct exp_run *x, struct guest *g, virDomainPtr
  * The result object gets everything; a failure leaves the guest on exactly
  * one host or removes it, and the object says which. */
 static int migrate_once(const struct exp_run *x, struct guest *g, const char *src_name, virConnectPtr src,
-			const char *dst_name, virConnectPtr dst, const char *dest_addr, const char *dest_disk,
-			bool dst_is_home, cJSON *o, struct herror *err)
+			const char *dst_name, virConnectPtr dst, const char *dest_addr, const char *src_disk,
+			const char *dest_disk, bool dst_is_home, cJSON *o, struct herror *err)
 {
 	double dur = x->def->duration_s, timeout = (double)setting_long(x, "timeout_s");
 	long dirty_mib = setting_long(x, "dirty_mib"), rate = setting_long(x, "dirty_rate_mib_s");
@@ -226,7 +226,7 @@ static int migrate_once(const struct exp_run *x, struct guest *g, const char *sr
 	if (!sleep_unless_stopped(WARMUP_S))
 		return error_setx(err, EINTR, "interrupted before the migration");
 
-	if (plan_migration(x, g, g->dom, dest_addr, dest_disk, &mp, err) < 0) {
+	if (plan_migration(x, g->dom, dest_addr, src_disk, dest_disk, &mp, err) < 0) {
 		virTypedParamsFree(mp.params, mp.nparams);
 		return -err->status;
 	}
@@ -459,6 +459,11 @@ static int migration_run(const struct exp_run *x, cJSON *record, struct herror *
 	dst = hosts_connect(to, err);
 	if (dst == NULL)
 		return -err->status;
+	if (copy && g->overlay == NULL) {
+		virConnectClose(dst);
+		return error_setx(err, EINVAL, "storage copy needs to know the disk of '%s'; a borrowed standing guest's "
+				"is not known: give the guest settings that differ from vm up's", g->dom_name);
+	}
 	if (copy) {
 		pool_name = xasprintf("%s-mig", pv->pool_name ? pv->pool_name : "harness");
 		if (copy_target(pv, g, dst, pool_name, &copy_disk, err) < 0) {
@@ -468,12 +473,12 @@ static int migration_run(const struct exp_run *x, cJSON *record, struct herror *
 	}
 
 	out = cJSON_AddObjectToObject(record, "out");
-	r = migrate_once(x, g, home->name, pv->conn, to->name, dst, to_addr, copy_disk, false, out, err);
+	r = migrate_once(x, g, home->name, pv->conn, to->name, dst, to_addr, g->overlay, copy_disk, false, out, err);
 	direction_metrics(out, maxdown);
 	if (r == 0) {
 		back = cJSON_AddObjectToObject(record, "back");
-		r = migrate_once(x, g, to->name, dst, home->name, pv->conn, home_addr, copy ? g->overlay : NULL, true,
-				 back, err);
+		r = migrate_once(x, g, to->name, dst, home->name, pv->conn, home_addr, copy_disk,
+				 copy ? g->overlay : NULL, true, back, err);
 		direction_metrics(back, maxdown);
 	}
 	cJSON_AddStringToObject(record, "guest_left_on",
