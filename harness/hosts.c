@@ -81,7 +81,15 @@ char *hosts_migration_address(const struct host_def *h, struct herror *err)
 	return NULL;
 }
 
-int hosts_accel(virConnectPtr conn, struct accel_choice *out, struct herror *err)
+/* A URI without a host part (qemu:///system, qemu+unix:///...) is a daemon
+ * on this machine. */
+static bool uri_is_this_machine(const char *uri)
+{
+	const char *p = strstr(uri, "://");
+	return p && p[3] == '/';
+}
+
+int hosts_accel(virConnectPtr conn, const char *uri, struct accel_choice *out, struct herror *err)
 {
 	cleanup_free char *caps = virConnectGetCapabilities(conn);
 	cleanup_free char *kvm = NULL;
@@ -89,6 +97,16 @@ int hosts_accel(virConnectPtr conn, struct accel_choice *out, struct herror *err
 	bool hw;
 
 	memset(out, 0, sizeof(*out));
+	if (uri_is_this_machine(uri)) {
+		/* This machine: the same decision as every local run (a
+		 * paravirtual nested KVM shows only in /proc and /sys). */
+		struct accel_facts f;
+
+		accel_probe(&f);
+		if (accel_decide(&f, out) < 0)
+			return error_setx(err, EINVAL, "%s", out->reason);
+		return 0;
+	}
 	if (caps == NULL)
 		return error_setx(err, EIO, "cannot read the host's capabilities: %s", virt_last_error());
 	if (forced && *forced) {
@@ -162,7 +180,7 @@ int hosts_check_one(const char *name, const char *uri, const char *const *images
 	if (virConnectGetLibVersion(conn, &lib) == 0)
 		snprintf(facts->libvirt_version, sizeof(facts->libvirt_version), "%lu.%lu.%lu", lib / 1000000,
 			 lib / 1000 % 1000, lib % 1000);
-	if (hosts_accel(conn, &facts->accel, err) < 0) {
+	if (hosts_accel(conn, uri, &facts->accel, err) < 0) {
 		r = error_setx(err, err->status, "host '%s' at %s: %s", name, uri, err->msg);
 		goto out;
 	}

@@ -31,9 +31,10 @@ struct host_facts {
 	char libvirt_version[32];
 	struct accel_choice accel;
 };
-/* The accelerator on conn's host: KVM where its libvirt offers a kvm domain
- * type and its CPU has vmx or svm (HARNESS_ACCEL forces one), else TCG. */
-int hosts_accel(virConnectPtr conn, struct accel_choice *out, struct herror *err);
+/* The accelerator on the host at uri (conn): on this machine (a URI without
+ * a host) accel.h's decision; elsewhere KVM where its libvirt offers a kvm
+ * domain type and its CPU has vmx or svm (HARNESS_ACCEL forces one), else TCG. */
+int hosts_accel(virConnectPtr conn, const char *uri, struct accel_choice *out, struct herror *err);
 /* Reachable, accelerator, and the images of the named recipes visible to the
  * host through its storage API (payload_root: this build's guest payload).
  * Fills facts; out (may be NULL) gets one JSON object for env.json. */
