@@ -596,6 +596,12 @@ static void migration_report_group(struct report_doc *d, cJSON *grp, cJSON *cons
 	cJSON *first = first_ok_run(runs, nruns, cJSON_GetObjectItemCaseSensitive(grp, "settings"));
 	static const char *const dirs[] = { "out", "back" };
 
+	/* The caller's sentence is still open: end it before the table. */
+	fprintf(f, " Allowed downtime %.0f ms", doc_jstat(grp, "max_downtime_ms", "mean"));
+	if (first)
+		fprintf(f, "; the workload touched %.0f MiB and rewrote it at %.0f MiB/s",
+			doc_jnum(first, "dirty_bytes") / 1048576, doc_jnum(first, "dirty_rate_bytes_s") / 1048576);
+	fputs(".\n", f);
 	fputs(".TS\nbox;\nc c c c c c c\nl n n n n n n.\n"
 	      "direction\ttotal (ms)\tdowntime (ms)\tallowed (ms)\tmemory sent (MiB)\titerations\tguest stall (ms)\n", f);
 	for (size_t i = 0; i < 2; i++) {
