@@ -90,6 +90,8 @@ cJSON *guestrun_guest_json(const struct guest *g, cJSON *doc)
 	cJSON_AddStringToObject(o, "image", g->img.name ? g->img.name : g->def->image);
 	cJSON_AddBoolToObject(o, "standing", g->standing);
 	cJSON_AddStringToObject(o, "kernel", cJSON_IsString(k) ? k->valuestring : "");
+	if (g->def->host)
+		cJSON_AddStringToObject(o, "host", g->def->host);
 	return o;
 }
 

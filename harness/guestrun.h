@@ -25,7 +25,7 @@ struct guest *guestrun_pick(const struct exp_run *x, struct herror *err);
  * document (ok or not). Fails when the runner cannot be run or prints no
  * JSON, or (refused spec) exits 2. */
 int guestrun_run(struct guest *g, cJSON *spec, double timeout_s, cJSON **out, struct herror *err);
-/* {"name", "domain", "image", "standing", "kernel"} of g and the runner's document. */
+/* {"name", "domain", "image", "standing", "kernel", "host" (when named)} of g and the runner's document. */
 cJSON *guestrun_guest_json(const struct guest *g, cJSON *doc);
 /* A workload entry of a spec: name, program, args (NULL-terminated). */
 cJSON *guestrun_workload(cJSON *spec, const char *name, const char *program, const char *const *args);

@@ -10,6 +10,7 @@
 #include "accel.h"
 #include "compare.h"
 #include "doctor.h"
+#include "hosts.h"
 #include "expdoc.h"
 #include "export.h"
 #include "image.h"
@@ -24,7 +25,7 @@ static const char usage[] =
 	"usage: harness [--quiet] COMMAND [ARGS]\n"
 	"\n"
 	"commands:\n"
-	"  doctor                      what this host can do (accelerator, libvirt, libguestfs, images)\n"
+	"  doctor [--host URI]         what this host (or the libvirt host at URI) can do: accelerator, libvirt, images\n"
 	"  image prepare NAME...       inject this build's guest binaries into images (libguestfs)\n"
 	"  vm up|down|status           the standing guests vm1 (general) and vm2 (security)\n"
 	"  vm exec DOMAIN -- CMD...    run a command in a guest through the guest agent\n"
@@ -348,8 +349,12 @@ static int cmd_doctor(int argc, char **argv)
 {
 	cleanup_free char *payload = payload_root();
 
-	(void)argc;
-	(void)argv;
+	if (argc == 3 && strcmp(argv[1], "--host") == 0)
+		return hosts_doctor(argv[2], payload);
+	if (argc != 1) {
+		fprintf(stderr, "usage: harness doctor [--host URI]\n");
+		return 2;
+	}
 	return doctor(payload);
 }
 

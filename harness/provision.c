@@ -1,5 +1,7 @@
 #include "provision.h"
 
+#include "hosts.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <signal.h>
@@ -127,6 +129,22 @@ const char *provision_weights_name(const struct provision *pv)
 	return pv->weights == WEIGHTS_CGROUP ? "cgroup-shares" : pv->weights == WEIGHTS_NICE ? "nice" : "unknown";
 }
 
+/* The connection to the host guest g runs on (hosts.c): the run's own for
+ * the suite's first host. NULL (err set) when that host does not answer. */
+static virConnectPtr guest_conn(struct provision *pv, const struct guest *g, struct herror *err)
+{
+	const struct host_def *h = hosts_of_guest(pv->suite, g->def);
+	size_t i = (size_t)(h - pv->suite->hosts);
+
+	if (i == 0)
+		return pv->conn;
+	if (pv->host_conns == NULL)
+		pv->host_conns = xcalloc(pv->suite->nhosts, sizeof(*pv->host_conns));
+	if (pv->host_conns[i] == NULL)
+		pv->host_conns[i] = hosts_connect(h, err);
+	return pv->host_conns[i];
+}
+
 int provision_up(struct provision *pv, bool fresh, struct herror *err)
 {
 	cleanup_free char *prefix = xasprintf("%s-", pv->pool_name);
@@ -142,14 +160,21 @@ int provision_up(struct provision *pv, bool fresh, struct herror *err)
 		struct guest *g = &pv->guests[i];
 		const struct guest_def *def = g->def;
 
-		guest_remove(pv->conn, g);
+		virConnectPtr conn = guest_conn(pv, g, err);
+
+		if (conn == NULL) {
+			provision_down(pv);
+			pv->boot_failures++;
+			return -err->status;
+		}
+		guest_remove(conn, g);
 		guest_free(g);
 		g->def = def;
-		if (!fresh && guest_adopt_standing(pv->conn, g, pv->payload_root)) {
+		if (!fresh && conn == pv->conn && guest_adopt_standing(pv->conn, g, pv->payload_root)) {
 			progress_note("%s: using the standing guest (vm up)", g->dom_name);
 			continue;
 		}
-		if (guest_start(pv->conn, g, prefix, pv->pool_name, pv->state_run_dir, pv->payload_root,
+		if (guest_start(conn, g, prefix, pv->pool_name, pv->state_run_dir, pv->payload_root,
 				pv->accel.accel, err) < 0) {
 			provision_down(pv);
 			pv->boot_failures++;
@@ -179,8 +204,11 @@ int provision_up(struct provision *pv, bool fresh, struct herror *err)
 
 void provision_down(struct provision *pv)
 {
-	for (size_t i = 0; i < pv->nguests; i++)
-		guest_remove(pv->conn, &pv->guests[i]);
+	for (size_t i = 0; i < pv->nguests; i++) {
+		struct herror ignore = { 0 };
+		virConnectPtr conn = guest_conn(pv, &pv->guests[i], &ignore);
+		guest_remove(conn ? conn : pv->conn, &pv->guests[i]);
+	}
 	pv->guests_up = false;
 }
 
@@ -200,6 +228,14 @@ void provision_release(struct provision *pv)
 		if (pv->pool_name)
 			virt_pool_remove(pv->conn, pv->pool_name);
 	}
+	for (size_t i = 1; pv->host_conns && i < pv->suite->nhosts; i++)
+		if (pv->host_conns[i]) {
+			if (pv->pool_name)
+				virt_pool_remove(pv->host_conns[i], pv->pool_name);
+			virConnectClose(pv->host_conns[i]);
+		}
+	free(pv->host_conns);
+	pv->host_conns = NULL;
 	if (pv->state_run_dir)
 		remove_tree(pv->state_run_dir, NULL);
 	for (size_t i = 0; i < pv->nguests; i++)

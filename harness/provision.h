@@ -18,6 +18,7 @@ enum weight_mechanism { WEIGHTS_UNKNOWN, WEIGHTS_CGROUP, WEIGHTS_NICE };
 struct provision {
 	const struct suite *suite;
 	virConnectPtr conn;
+	virConnectPtr *host_conns;	/* per suite host (hosts:), [0] unused: conn; opened when first needed */
 	struct accel_choice accel;
 	const char *payload_root;
 	struct guest *guests;	/* one per suite guest, in order */

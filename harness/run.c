@@ -12,6 +12,7 @@
 #include "hostenv.h"
 #include "image.h"
 #include "plan.h"
+#include "hosts.h"
 #include "progress.h"
 #include "provision.h"
 #include "records.h"
@@ -25,6 +26,7 @@ struct runctx {
 	struct provision pv;
 	char *run_id;
 	char *results_dir;
+	cJSON *hosts;		/* each host's check (hosts.c), for env.json; NULL without hosts: */
 };
 
 static char *make_run_id(const char *suite)
@@ -102,6 +104,8 @@ static void write_env(struct runctx *rc)
 	cJSON_AddStringToObject(env, "cpu_weight_mechanism", provision_weights_name(&rc->pv));
 	cJSON_AddStringToObject(env, "cpu_weight_reason", rc->pv.weights_reason);
 	cJSON_AddItemToObject(env, "plan", plan_json(rc));
+	if (rc->hosts)
+		cJSON_AddItemToObject(env, "hosts", cJSON_Duplicate(rc->hosts, 1));
 	results_write_json(rc->results_dir, "env.json", env, NULL);
 	cJSON_Delete(env);
 }
@@ -288,6 +292,14 @@ int run_suite(const struct run_options *opt, struct herror *err)
 		goto out;
 	}
 	provision_cleanup_stale(rc.pv.conn);
+	/* Every host of hosts: answers, with its accelerator and images, before anything starts. */
+	if (rc.suite->hosts[0].uri || rc.suite->nhosts > 1) {
+		rc.hosts = cJSON_CreateObject();
+		if (hosts_check_suite(rc.suite, opt->payload_root, rc.hosts, err) < 0) {
+			r = -err->status;
+			goto out;
+		}
+	}
 
 	if (results_create(rc.results_dir, err) < 0) {
 		r = -err->status;
@@ -376,6 +388,7 @@ out:
 	if (rc.pv.conn)
 		virConnectClose(rc.pv.conn);
 	cJSON_Delete(stopped);
+	cJSON_Delete(rc.hosts);
 	plan_free(&rc.plan);
 	suite_free(rc.suite);
 	free(rc.run_id);

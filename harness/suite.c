@@ -124,7 +124,65 @@ static const char *const disk_caches[] = { "none", "writeback", "writethrough", 
 static const char *const disk_ios[] = { "default", "native", "threads", "io_uring", NULL };
 static const char *const nic_models[] = { "none", "virtio", "e1000", "rtl8139", NULL };
 
-static int parse_guest(struct ctx *c, yaml_node_t *n, struct guest_def *g)
+/* A guest's host: one of the suite's hosts (parsed before the guests). */
+static int check_host_ref(struct ctx *c, yaml_node_t *n, const struct suite *s, const char *name)
+{
+	char list[256] = "";
+
+	for (size_t i = 0; i < s->nhosts; i++) {
+		if (strcmp(s->hosts[i].name, name) == 0)
+			return 0;
+		strncat(list, i ? ", " : "", sizeof(list) - strlen(list) - 1);
+		strncat(list, s->hosts[i].name, sizeof(list) - strlen(list) - 1);
+	}
+	return bad(c, n, "host", "'%s' is not a host of the suite (hosts: %s)", name, list);
+}
+
+/* hosts: [{name, uri, address}]: libvirt URIs; hosts.c connects. */
+static int parse_host(struct ctx *c, yaml_node_t *n, struct host_def *h)
+{
+	yaml_node_t *name_node = NULL;
+	int r;
+
+	if (n->type != YAML_MAPPING_NODE)
+		return bad(c, n, "hosts", "each host must be a mapping (name, uri, address)");
+	h->line = line_of(n);
+	FOR_PAIRS(&c->doc, n, p) {
+		yaml_node_t *k = yaml_document_get_node(&c->doc, p->key);
+		yaml_node_t *v = yaml_document_get_node(&c->doc, p->value);
+		const char *key = scalar(k);
+
+		if (key == NULL)
+			return bad(c, k, NULL, "a key must be a string");
+		if (strcmp(key, "name") == 0) {
+			r = get_str(c, v, key, &h->name);
+			name_node = v;
+		} else if (strcmp(key, "uri") == 0) {
+			r = get_str(c, v, key, &h->uri);
+			if (r == 0 && (strstr(h->uri, "://") == NULL || strpbrk(h->uri, " \t\n'\"") ||
+				       strlen(h->uri) > 1024))
+				r = bad(c, v, key, "'%.200s' is not a libvirt URI (driver[+transport]://[host]/path)", h->uri);
+		} else if (strcmp(key, "address") == 0) {
+			r = get_str(c, v, key, &h->address);
+			if (r == 0 && (strlen(h->address) > 255 ||
+				       strspn(h->address, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:") !=
+					       strlen(h->address)))
+				r = bad(c, v, key, "'%.200s' is not a host name or an IP address", h->address);
+		} else
+			r = bad(c, k, key, "unknown key in a host (known: name, uri, address)");
+		if (r < 0)
+			return r;
+	}
+	if (h->name == NULL)
+		return bad(c, n, "hosts", "a host needs a name");
+	if ((r = check_name(c, name_node, "name", h->name)) < 0)
+		return r;
+	if (h->uri == NULL)
+		return bad(c, n, "hosts", "host '%s' needs a uri (qemu:///system for this machine)", h->name);
+	return 0;
+}
+
+static int parse_guest(struct ctx *c, yaml_node_t *n, const struct suite *s, struct guest_def *g)
 {
 	yaml_node_t *name_node = NULL;
 	int r;
@@ -159,10 +217,12 @@ static int parse_guest(struct ctx *c, yaml_node_t *n, struct guest_def *g)
 			r = get_str(c, v, key, &g->disk_cache) ?: one_of(c, v, key, g->disk_cache, disk_caches);
 		else if (strcmp(key, "disk_io") == 0)
 			r = get_str(c, v, key, &g->disk_io) ?: one_of(c, v, key, g->disk_io, disk_ios);
+		else if (strcmp(key, "host") == 0)
+			r = get_str(c, v, key, &g->host) ?: check_host_ref(c, v, s, g->host);
 		else if (strcmp(key, "nic_model") == 0)
 			r = get_str(c, v, key, &g->nic_model) ?: one_of(c, v, key, g->nic_model, nic_models);
 		else
-			r = bad(c, k, key, "unknown key in a guest (known: name, image, vcpus, memory_mib, disk_bus, disk_cache, disk_io, nic_model)");
+			r = bad(c, k, key, "unknown key in a guest (known: name, image, host, vcpus, memory_mib, disk_bus, disk_cache, disk_io, nic_model)");
 		if (r < 0)
 			return r;
 	}
@@ -369,7 +429,7 @@ static int parse_repeats(struct ctx *c, yaml_node_t *v, struct suite *s)
 static int parse_root(struct ctx *c, struct suite *s)
 {
 	yaml_node_t *root = yaml_document_get_root_node(&c->doc);
-	yaml_node_t *guests = NULL, *exps = NULL, *suite_name = NULL;
+	yaml_node_t *guests = NULL, *exps = NULL, *suite_name = NULL, *hosts = NULL;
 	int r;
 
 	if (root == NULL)
@@ -411,6 +471,8 @@ static int parse_root(struct ctx *c, struct suite *s)
 			r = get_int(c, v, key, 0, 100, &s->warmup);
 		else if (strcmp(key, "boot_timeout_s") == 0)
 			r = get_int(c, v, key, 10, 7200, &s->boot_timeout_s);
+		else if (strcmp(key, "hosts") == 0)
+			r = (hosts = v)->type == YAML_SEQUENCE_NODE ? 0 : bad(c, v, key, "expected a list of hosts");
 		else if (strcmp(key, "guests") == 0)
 			r = (guests = v)->type == YAML_SEQUENCE_NODE ? 0 :
 			    bad(c, v, key, "expected a list of guests");
@@ -418,9 +480,26 @@ static int parse_root(struct ctx *c, struct suite *s)
 			r = (exps = v)->type == YAML_SEQUENCE_NODE ? 0 :
 			    bad(c, v, key, "expected a list of experiments");
 		else
-			r = bad(c, k, key, "unknown key (known: suite, repeats, order, seed, warmup, boot_timeout_s, guests, experiments)");
+			r = bad(c, k, key, "unknown key (known: suite, repeats, order, seed, warmup, boot_timeout_s, hosts, guests, experiments)");
 		if (r < 0)
 			return r;
+	}
+	if (hosts && hosts->data.sequence.items.top > hosts->data.sequence.items.start) {
+		s->hosts = xcalloc((size_t)(hosts->data.sequence.items.top - hosts->data.sequence.items.start),
+				   sizeof(*s->hosts));
+		FOR_ITEMS(&c->doc, hosts, it) {
+			yaml_node_t *hn = yaml_document_get_node(&c->doc, *it);
+			struct host_def *h = &s->hosts[s->nhosts++];
+			if ((r = parse_host(c, hn, h)) < 0)
+				return r;
+			for (size_t i = 0; i + 1 < s->nhosts; i++)
+				if (strcmp(s->hosts[i].name, h->name) == 0)
+					return bad(c, hn, "name", "duplicate host name '%s'", h->name);
+		}
+	} else {
+		s->hosts = xcalloc(1, sizeof(*s->hosts));
+		s->hosts[0].name = xstrdup("local");
+		s->nhosts = 1;
 	}
 	if (guests) {
 		s->guests = xcalloc((size_t)(guests->data.sequence.items.top - guests->data.sequence.items.start),
@@ -428,7 +507,7 @@ static int parse_root(struct ctx *c, struct suite *s)
 		FOR_ITEMS(&c->doc, guests, it) {
 			yaml_node_t *gn = yaml_document_get_node(&c->doc, *it);
 			struct guest_def *g = &s->guests[s->nguests++];
-			if ((r = parse_guest(c, gn, g)) < 0)
+			if ((r = parse_guest(c, gn, s, g)) < 0)
 				return r;
 			for (size_t i = 0; i + 1 < s->nguests; i++)
 				if (strcmp(s->guests[i].name, g->name) == 0)
@@ -574,8 +653,12 @@ void suite_free(struct suite *s)
 	for (size_t i = 0; i < s->nguests; i++) {
 		struct guest_def *g = &s->guests[i];
 		free(g->name); free(g->image); free(g->disk_bus);
-		free(g->disk_cache); free(g->disk_io); free(g->nic_model);
+		free(g->disk_cache); free(g->disk_io); free(g->nic_model); free(g->host);
 	}
+	for (size_t i = 0; i < s->nhosts; i++) {
+		free(s->hosts[i].name); free(s->hosts[i].uri); free(s->hosts[i].address);
+	}
+	free(s->hosts);
 	for (size_t i = 0; i < s->nexps; i++) {
 		for (size_t a = 0; a < s->exps[i].naxes; a++) {
 			for (size_t v = 0; v < s->exps[i].axes[a].nvalues; v++)

@@ -8,8 +8,18 @@
 
 struct experiment;
 
+/* A libvirt host of the suite (hosts:). Without hosts: the suite has one,
+ * "local", at the harness's own libvirt URI (uri NULL). */
+struct host_def {
+	char *name;		/* local, h2 */
+	char *uri;		/* qemu+tcp://169.254.77.2/system; NULL: the local default */
+	char *address;		/* where other hosts reach its migration port, or NULL */
+	int line;
+};
+
 struct guest_def {
 	char *name;		/* vm1 */
+	char *host;		/* the host it runs on (a hosts: name); NULL: the first */
 	char *image;		/* image recipe name: general, security */
 	int vcpus;
 	int memory_mib;
@@ -53,6 +63,8 @@ struct suite {
 	bool seed_set;
 	int warmup;		/* unrecorded runs before the first recorded one */
 	int boot_timeout_s;
+	struct host_def *hosts;	/* at least one after parsing */
+	size_t nhosts;
 	struct guest_def *guests;
 	size_t nguests;
 	struct experiment_def *exps;

@@ -25,6 +25,10 @@ _harness()
 		return
 	fi
 	case ${words[i]} in
+	doctor)
+		((cword == i + 1)) && COMPREPLY=($(compgen -W "--host" -- "$cur"))
+		[[ $prev == --host ]] && COMPREPLY=($(compgen -W "qemu:///system qemu+ssh:// qemu+tls:// qemu+tcp://" -- "$cur"))
+		;;
 	image)
 		((cword == i + 1)) && COMPREPLY=($(compgen -W "prepare" -- "$cur")) ||
 			COMPREPLY=($(compgen -W "general security" -- "$cur"))

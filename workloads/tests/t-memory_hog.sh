@@ -3,7 +3,7 @@
 . "$(dirname "$0")/lib.sh"
 need python3 "python3 is needed to read the JSON"
 bin=$WL_BIN/memory_hog
-plan 6
+plan 10
 
 "$bin" --target 96m --step 32m --step-ms 10 --duration 0.5 >"$scratch/m.json"
 check "exits 0" $?
@@ -12,6 +12,19 @@ ok "resident size is at least the target and at most target + 8 MiB" \
 	jtrue "$scratch/m.json" "96<<20 <= d['totals']['peak_rss_bytes'] <= (96<<20)+(8<<20)"
 ok "each step's RSS grows by about one step" \
 	jtrue "$scratch/m.json" "all(abs((b['rss_bytes']-a['rss_bytes'])-(32<<20)) < (2<<20) for a,b in zip(d['samples'],d['samples'][1:]))"
+# --dirty-rate: stopped for 0.4 s mid-run (as a paused guest), the
+# workload's own clock shows a gap of at least that long.
+"$bin" --target 16m --step 16m --dirty-rate 32m --duration 1.5 >"$scratch/d.json" &
+pid=$!
+sleep 0.6; kill -STOP $pid; sleep 0.4; kill -CONT $pid
+wait $pid
+check "--dirty-rate: exits 0" $?
+ok "--dirty-rate: pages were rewritten and the rate is recorded" \
+	jtrue "$scratch/d.json" "d['totals']['rewritten_bytes'] > 0 and d['totals']['dirty_rate_bytes_s'] > 0 and d['params']['dirty_rate_bytes_s']==32<<20"
+ok "--dirty-rate: the stop shows as a stall of at least 0.4 s" \
+	jtrue "$scratch/d.json" "d['totals']['max_stall_ms'] >= 390 and any(s['gap_ms'] >= 390 for s in d['totals']['stalls'])"
+"$bin" --target 16m --dirty-rate 1x >"$scratch/badrate.json" 2>/dev/null
+check "a bad --dirty-rate exits 2" $([ $? -eq 2 ]; echo $?)
 "$bin" --target 12q >"$scratch/bad.json" 2>/dev/null
 check "a bad size exits 2" $([ $? -eq 2 ]; echo $?)
 ok "the error names --target" jtrue "$scratch/bad.json" "'--target' in d['error']"
