@@ -9,6 +9,7 @@
 #include "agent.h"
 #include "image.h"
 #include "progress.h"
+#include "savestate.h"
 #include "virt.h"
 
 #define RUN_PREFIX "hr-"
@@ -25,6 +26,7 @@ void provision_cleanup_stale(virConnectPtr conn)
 	DIR *d = opendir(dir);
 	struct dirent *e;
 
+	savestate_cleanup_stale(conn);
 	if (d == NULL)
 		return;
 	while ((e = readdir(d))) {
@@ -130,7 +132,7 @@ const char *provision_weights_name(const struct provision *pv)
 int provision_up(struct provision *pv, bool fresh, struct herror *err)
 {
 	cleanup_free char *prefix = xasprintf("%s-", pv->pool_name);
-	int ready;
+	int ready, r;
 
 	if (pv->guests_up)
 		return 0;
@@ -149,8 +151,17 @@ int provision_up(struct provision *pv, bool fresh, struct herror *err)
 			progress_note("%s: using the standing guest (vm up)", g->dom_name);
 			continue;
 		}
-		if (guest_start(pv->conn, g, prefix, pv->pool_name, pv->state_run_dir, pv->payload_root,
-				pv->accel.accel, err) < 0) {
+		if (fresh && pv->start != PROVISION_START_COLD && !pv->no_restore) {
+			struct savestate_place at = { prefix, pv->pool_name, pv->state_run_dir, pv->payload_root,
+						      pv->accel.accel, pv->suite->boot_timeout_s };
+			r = savestate_start(pv->conn, g, &at, err);
+		} else {
+			if (fresh)
+				savestate_note_cold(g, pv->no_restore ? "--no-restore" : "asked for a cold boot");
+			r = guest_start(pv->conn, g, prefix, pv->pool_name, pv->state_run_dir, pv->payload_root,
+					pv->accel.accel, err);
+		}
+		if (r < 0) {
 			provision_down(pv);
 			pv->boot_failures++;
 			return -err->status;
