@@ -22,6 +22,10 @@
  * means the state is broken, and a cold boot is the better bet. */
 #define RESTORE_AGENT_TIMEOUT_S 120
 #define BUILD_PREFIX "hsb-"
+/* libvirt refuses a restore under another name than the saved one, so the
+ * domain is hs-<image>-<guest> while it is built and whenever it is
+ * restored: one restored guest per saved state at a time on a host. */
+#define DOMAIN_PREFIX "hs-"
 
 static char *states_dir(void)
 {
@@ -248,7 +252,7 @@ static int build_state(virConnectPtr conn, const struct guest *g, const struct s
 {
 	cleanup_free char *tmp = xasprintf("%s.build-%d", slot, (int)getpid());
 	cleanup_free char *pool = xasprintf(BUILD_PREFIX "%d-%s-%s", (int)getpid(), g->def->image, g->def->name);
-	cleanup_free char *prefix = xasprintf(BUILD_PREFIX "%d-%s-", (int)getpid(), g->def->image);
+	cleanup_free char *prefix = xasprintf(DOMAIN_PREFIX "%s-", g->def->image);
 	cleanup_free char *save = xasprintf("%s/state.sav", tmp);
 	cleanup_free char *keyfile = xasprintf("%s/key.json", tmp);
 	cleanup_free char *text = NULL;
@@ -321,24 +325,19 @@ static int xml_set_all(xmlXPathContextPtr ctx, const char *xpath, const char *at
 	return n;
 }
 
-/* The saved domain XML with this run's name, disk and console log: host-side
- * names only, so libvirt's ABI check passes. */
+/* The saved domain XML with this run's disk and console log: host-side
+ * paths only, so libvirt's ABI check passes (the name must stay too). */
 static char *restore_xml(const char *saved, const char *name, const char *disk, const char *console,
 			 struct herror *err)
 {
 	xmlDocPtr doc = xmlReadMemory(saved, (int)strlen(saved), "saved.xml", NULL, XML_PARSE_NONET);
 	xmlXPathContextPtr ctx = NULL;
-	xmlNodePtr n;
 	xmlChar *buf = NULL;
 	int len = 0;
 	char *out = NULL;
 
 	if (doc == NULL || (ctx = xmlXPathNewContext(doc)) == NULL)
 		goto fail;
-	n = xmlDocGetRootElement(doc);
-	for (n = n ? n->children : NULL; n; n = n->next)
-		if (n->type == XML_ELEMENT_NODE && xmlStrcmp(n->name, BAD_CAST "name") == 0)
-			xmlNodeSetContent(n, BAD_CAST name);
 	if (xml_set_all(ctx, "/domain/devices/disk[@device='disk']/source", "file", disk) != 1 ||
 	    xml_set_all(ctx, "/domain/devices/serial/source", "path", console) < 0 ||
 	    xml_set_all(ctx, "/domain/devices/console/source", "path", console) < 0)
@@ -408,12 +407,10 @@ static int restore_state(virConnectPtr conn, struct guest *g, const char *slot, 
 	virStoragePoolPtr pool;
 	double start;
 
-	g->dom_name = xasprintf("%s%s", at->prefix, g->def->name);
+	g->dom_name = xasprintf(DOMAIN_PREFIX "%s-%s", g->def->image, g->def->name);
 	g->pool_name = xstrdup(at->pool_name);
 	g->console_log = xasprintf("%s/%s.console.log", at->pool_dir, g->def->name);
 	unlink(g->console_log);
-	if (virt_domain_remove(conn, g->dom_name))
-		hwarn("removed a stale domain '%s'", g->dom_name);
 	pool = virt_pool_create(conn, at->pool_name, at->pool_dir, err);
 	if (pool == NULL)
 		return -err->status;
@@ -518,6 +515,16 @@ int savestate_start(virConnectPtr conn, struct guest *g, const struct savestate_
 	struct herror rerr = { 0 };
 	int r;
 
+	/* Another run's guest restored from this state (savestate_cleanup_stale
+	 * removed those of runs that are gone): same name and UUID, so boot cold. */
+	cleanup_free char *name = xasprintf(DOMAIN_PREFIX "%s-%s", g->def->image, g->def->name);
+	virDomainPtr other = virDomainLookupByName(conn, name);
+	if (other) {
+		virDomainFree(other);
+		why = xasprintf("its saved state is in use by the running domain '%s'", name);
+		savestate_note_cold(g, why);
+		return guest_start(conn, g, at->prefix, at->pool_name, at->pool_dir, at->payload_root, at->accel, err);
+	}
 	i->restore_tried = true;
 	if (image_find(g->def->image, &g->img, &rerr) < 0 ||
 	    savestate_key_compute(conn, g, at->payload_root, at->accel, &key, &rerr) < 0 ||
@@ -566,7 +573,9 @@ cold:
 	return r;
 }
 
-void savestate_cleanup_stale(virConnectPtr conn)
+/* A restored domain (hs-*) whose disk is in the state directory of a run
+ * whose harness is gone. */
+static void savestate_builds_cleanup_stale(virConnectPtr conn)
 {
 	cleanup_free char *dir = states_dir();
 	cleanup_dir DIR *d = opendir(dir);
@@ -582,16 +591,11 @@ void savestate_cleanup_stale(virConnectPtr conn)
 			continue;
 		cleanup_free char *path = xasprintf("%s/%s", dir, e->d_name);
 		cleanup_free char *prefix = xasprintf(BUILD_PREFIX "%d-", pid);
-		virDomainPtr *doms = NULL;
+		cleanup_free char *dom = xasprintf(DOMAIN_PREFIX "%.*s", (int)(b - e->d_name), e->d_name);
 		virStoragePoolPtr *pools = NULL;
-		int n = virConnectListAllDomains(conn, &doms, 0);
+		int n;
 
-		for (int k = 0; k < n; k++) {
-			if (strncmp(virDomainGetName(doms[k]), prefix, strlen(prefix)) == 0)
-				virDomainDestroy(doms[k]);
-			virDomainFree(doms[k]);
-		}
-		free(doms);
+		virt_domain_remove(conn, dom);
 		n = virConnectListAllStoragePools(conn, &pools, 0);
 		for (int k = 0; k < n; k++) {
 			if (strncmp(virStoragePoolGetName(pools[k]), prefix, strlen(prefix)) == 0)
@@ -602,4 +606,37 @@ void savestate_cleanup_stale(virConnectPtr conn)
 		hwarn("removing the saved-state build '%s' left by a harness that is gone", path);
 		remove_tree(path, NULL);
 	}
+}
+
+static bool restored_by_dead_run(virDomainPtr d)
+{
+	cleanup_free char *runs = xasprintf("%s/runs/", state_dir());
+	cleanup_free char *xml = virDomainGetXMLDesc(d, 0);
+	char *at = xml ? strstr(xml, runs) : NULL;
+	char id[256];
+	int pid = 0;
+
+	if (at == NULL || sscanf(at + strlen(runs), "%255[^/]/", id) != 1)
+		return false;
+	cleanup_free char *owner = xasprintf("%s%s/owner.pid", runs, id);
+	cleanup_free char *text = read_text(owner, NULL, NULL);
+	pid = text ? atoi(text) : 0;
+	return !(pid > 0 && kill(pid, 0) == 0);
+}
+
+void savestate_cleanup_stale(virConnectPtr conn)
+{
+	virDomainPtr *doms = NULL;
+	int nd = virConnectListAllDomains(conn, &doms, 0);
+
+	for (int k = 0; k < nd; k++) {
+		if (strncmp(virDomainGetName(doms[k]), DOMAIN_PREFIX, strlen(DOMAIN_PREFIX)) == 0 &&
+		    restored_by_dead_run(doms[k])) {
+			hwarn("removing the restored domain '%s' left by a run that is gone", virDomainGetName(doms[k]));
+			virDomainDestroy(doms[k]);
+		}
+		virDomainFree(doms[k]);
+	}
+	free(doms);
+	savestate_builds_cleanup_stale(conn);
 }

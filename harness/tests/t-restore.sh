@@ -62,7 +62,7 @@ for p in sorted(glob.glob(sys.argv[1] + "/*/runs/*.json")):
     if r["settings"]["start"] == sys.argv[2]:
         print(p)' "$1" "$2"; }
 nothing_left() {
-	test -z "$(virsh_list | grep -E '^(hr|hsb)-')" && test -z "$(virsh_pools | grep -E '^(hr|hsb)-')" &&
+	test -z "$(virsh_list | grep -E '^(hr|hs|hsb)-')" && test -z "$(virsh_pools | grep -E '^(hr|hs|hsb)-')" &&
 		test -z "$(ls -A "$state/runs" 2>/dev/null)" &&
 		test -z "$(ls -d "$state"/savestates/*.build-* 2>/dev/null)"
 }
