@@ -22,8 +22,10 @@ static int boot_run(const struct exp_run *x, cJSON *record, struct herror *err)
 	 * cold or restored from a saved state. It removes them again
 	 * afterwards, so that the next experiment does not share the CPUs with
 	 * these. */
-	if (restore && pv->no_restore)
+	if (restore && pv->no_restore) {
+		cJSON_AddArrayToObject(record, "guests");
 		return error_setx(err, EINVAL, "start: restore cannot be measured with --no-restore");
+	}
 	pv->start = restore ? PROVISION_START_RESTORE : PROVISION_START_COLD;
 	r = provision_up(pv, true, err);
 	pv->start = PROVISION_START_AUTO;

@@ -196,7 +196,7 @@ cJSON *savestate_info_json(const struct guest *g)
 
 		cJSON_AddBoolToObject(c, "corrected", i->clock_corrected);
 		cJSON_AddNumberToObject(c, "behind_s", i->clock_behind_s);
-		if (i->clock_corrected) {
+		if (i->clock_uncertainty_s > 0 || i->clock_corrected) {
 			cJSON_AddNumberToObject(c, "offset_after_s", i->clock_offset_after_s);
 			cJSON_AddNumberToObject(c, "uncertainty_s", i->clock_uncertainty_s);
 		}
@@ -371,7 +371,11 @@ static int clock_offset(virDomainPtr dom, double *offset, double *half)
 }
 
 /* The restored guest's clock stands where it was saved: set it through the
- * agent (guest-set-time) and read it back. */
+ * agent (guest-set-time) and read it back. The agent sets the system clock
+ * first and then runs hwclock for the RTC; where the image has no hwclock
+ * that second step fails with the system clock already set, so the reading
+ * back decides (within its own uncertainty and a second), and the error
+ * stays in the record. */
 static void correct_clock(struct guest *g)
 {
 	struct savestate_info *i = g->start;
@@ -383,16 +387,18 @@ static void correct_clock(struct guest *g)
 	}
 	now = wall_s();
 	if (virDomainSetTime(g->dom, (long long)now, (unsigned int)((now - (long long)now) * 1e9), 0) < 0) {
-		i->clock_error = xasprintf("guest-set-time failed: %s", virt_last_error());
-		return;
+		i->clock_error = xasprintf("guest-set-time: %s", virt_last_error());
+		/* libvirt's message ends with the agent's newline. */
+		i->clock_error[strcspn(i->clock_error, "\n")] = '\0';
 	}
 	if (clock_offset(g->dom, &off, &half) < 0) {
+		free(i->clock_error);
 		i->clock_error = xasprintf("cannot read the guest clock after setting it: %s", virt_last_error());
 		return;
 	}
-	i->clock_corrected = true;
 	i->clock_offset_after_s = -off;
 	i->clock_uncertainty_s = half;
+	i->clock_corrected = (off < 0 ? -off : off) <= half + 1.0;
 }
 
 /* Restore the slot's state onto a new overlay; the guest is ready after. */
