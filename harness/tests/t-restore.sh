@@ -34,7 +34,7 @@ cleanup() {
 trap cleanup EXIT
 rm -rf "$out" "$slot" && mkdir -p "$out"
 
-plan 16
+plan 15
 
 suite() { # suite FILE START-VALUES
 	cat >"$1" <<YAML
