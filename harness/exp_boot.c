@@ -1,5 +1,6 @@
 /* boot: domain start to guest-agent ready, and the QEMU process's resident
  * memory right after, for every guest of the suite. */
+#include <errno.h>
 #include <stdio.h>
 #include <math.h>
 #include <string.h>
@@ -7,17 +8,27 @@
 #include "doc.h"
 #include "experiment.h"
 #include "provision.h"
+#include "savestate.h"
 
 static int boot_run(const struct exp_run *x, cJSON *record, struct herror *err)
 {
 	struct provision *pv = x->pv;
+	const char *start = exp_setting_value(x, "start");
+	bool restore = strcmp(start, "restore") == 0;
 	cJSON *gl;
 	int r;
 
-	/* Measure a cold start: the core removed the guests; fresh overlays,
-	 * fresh domains. It removes them again afterwards, so that the next
-	 * experiment does not share the CPUs with these. */
+	/* The core removed the guests: fresh overlays, fresh domains, booted
+	 * cold or restored from a saved state. It removes them again
+	 * afterwards, so that the next experiment does not share the CPUs with
+	 * these. */
+	if (restore && pv->no_restore) {
+		cJSON_AddArrayToObject(record, "guests");
+		return error_setx(err, EINVAL, "start: restore cannot be measured with --no-restore");
+	}
+	pv->start = restore ? PROVISION_START_RESTORE : PROVISION_START_COLD;
 	r = provision_up(pv, true, err);
+	pv->start = PROVISION_START_AUTO;
 	gl = cJSON_AddArrayToObject(record, "guests");
 	for (size_t i = 0; i < pv->nguests; i++) {
 		struct guest *g = &pv->guests[i];
@@ -26,6 +37,7 @@ static int boot_run(const struct exp_run *x, cJSON *record, struct herror *err)
 		cJSON_AddStringToObject(o, "name", g->def->name);
 		cJSON_AddStringToObject(o, "image", g->def->image);
 		cJSON_AddBoolToObject(o, "ready", g->ready);
+		cJSON_AddBoolToObject(o, "restored", g->start && g->start->restored);
 		if (g->ready) {
 			cJSON_AddNumberToObject(o, "boot_s", g->boot_s);
 			cJSON_AddNumberToObject(o, "qemu_rss_mib", (double)g->qemu_rss_kib / 1024.0);
@@ -33,6 +45,11 @@ static int boot_run(const struct exp_run *x, cJSON *record, struct herror *err)
 			cJSON_AddStringToObject(o, "error", g->failure);
 		}
 		cJSON_AddItemToArray(gl, o);
+		/* A fallback cold boot is not a restore: the run fails rather
+		 * than put a cold boot among the restores. */
+		if (r == 0 && restore && !(g->start && g->start->restored))
+			r = error_setx(err, EIO, "%s was not restored (%s); it booted cold", g->def->name,
+				       g->start && g->start->restore_error ? g->start->restore_error : "no saved state");
 	}
 	return r;
 }
@@ -108,6 +125,13 @@ static void boot_report_end(struct report_doc *d, cJSON *groups)
 		      "the guest RAM it has touched; lower is better.");
 }
 
+static const char *const boot_starts[] = { "cold", "restore", NULL };
+
+static const struct exp_setting boot_settings[] = {
+	{ .key = "start", .help = "cold: boot from a fresh overlay; restore: restore a saved, booted state onto one",
+	  .allowed = boot_starts, .def = "cold" },
+};
+
 static const struct exp_metric boot_metrics[] = {
 	{ .name = "boot_s", .scope = METRIC_PER_GUEST, .path = { "boot_s" }, .unit = "s", .better = -1,
 	  .use = METRIC_SUMMARY | METRIC_COMPARE, .help = "domain start to the guest agent's first answer" },
@@ -118,17 +142,20 @@ static const struct exp_metric boot_metrics[] = {
 
 const struct experiment exp_boot_info = {
 	.name = "boot",
-	.summary = "domain start to guest-agent ready, and QEMU's memory at idle, on fresh guests",
+	.summary = "domain start (cold boot or restore) to guest-agent ready, and QEMU's memory, on fresh guests",
 	.guests = EXP_GUESTS_FRESH,
+	.settings = boot_settings,
+	.nsettings = sizeof(boot_settings) / sizeof(boot_settings[0]),
 	.metrics = boot_metrics,
 	.nmetrics = sizeof(boot_metrics) / sizeof(boot_metrics[0]),
 	.estimate_s = boot_estimate_s,
 	.run = boot_run,
 	.report_group = boot_report_group,
 	.report_end = boot_report_end,
-	.explain = "Each run starts every guest afresh (a new copy-on-write overlay, a cold boot) and times the "
-		   "span from starting the domain to the first answer of the guest agent inside it, then reads "
-		   "the resident memory of the guest's QEMU process at idle. Theory gives no value here: read "
+	.explain = "Each run starts every guest afresh on a new copy-on-write overlay, with a cold boot (start: "
+		   "cold) or by restoring a saved, booted state (start: restore), and times the span from starting "
+		   "the domain (or the restore) to the first answer of the guest agent inside it, then reads "
+		   "the resident memory of the guest's QEMU process. Theory gives no value here: read "
 		   "the bars as a baseline and compare runs with each other (harness compare). Error bars are "
 		   "95% confidence intervals of the mean and need at least two repeats.",
 };

@@ -15,7 +15,7 @@ static const char *guests_text(enum exp_guests g)
 	case EXP_GUESTS_BORROWED:
 		return "borrowed: the standing guests (vm up) when they match the suite, else the run's own, kept up "
 		       "between runs";
-	case EXP_GUESTS_FRESH: return "fresh: booted from new overlays for each run, removed after it";
+	case EXP_GUESTS_FRESH: return "fresh: restored from a saved state (or booted cold) on new overlays for each run, removed after it";
 	}
 	return "?";
 }

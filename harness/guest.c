@@ -7,8 +7,32 @@
 #include "agent.h"
 #include "domxml.h"
 #include "progress.h"
+#include "savestate.h"
 #include "standing.h"
 #include "virt.h"
+
+char *guest_domain_xml(const struct guest *g, const char *name, const char *disk, const char *console_log,
+		       enum accel accel, struct herror *err)
+{
+	struct domain_spec spec = {
+		.name = name,
+		.accel = accel,
+		.vcpus = g->def->vcpus,
+		.memory_mib = g->def->memory_mib,
+		.kernel = g->img.kernel,
+		.initrd = g->img.initrd,
+		/* Not quiet: the console tail is what a failed boot leaves to read. */
+		.cmdline = "root=LABEL=harness-root rw console=ttyS0",
+		.disk_path = disk,
+		.disk_bus = g->def->disk_bus,
+		.disk_cache = g->def->disk_cache,
+		.disk_io = g->def->disk_io,
+		.nic_model = g->def->nic_model,
+		.console_log = console_log,
+	};
+
+	return domxml_build(&spec, err);
+}
 
 int guest_start(virConnectPtr conn, struct guest *g, const char *prefix, const char *pool_name,
 		const char *pool_dir, const char *payload_root, enum accel accel, struct herror *err)
@@ -17,7 +41,6 @@ int guest_start(virConnectPtr conn, struct guest *g, const char *prefix, const c
 	cleanup_free char *prepared = NULL;
 	cleanup_free char *xml = NULL;
 	cleanup_free char *vol = NULL;
-	struct domain_spec spec;
 
 	if (image_find(g->def->image, &g->img, err) < 0)
 		return -err->status;
@@ -40,23 +63,7 @@ int guest_start(virConnectPtr conn, struct guest *g, const char *prefix, const c
 	}
 	virStoragePoolFree(pool);
 
-	spec = (struct domain_spec){
-		.name = g->dom_name,
-		.accel = accel,
-		.vcpus = g->def->vcpus,
-		.memory_mib = g->def->memory_mib,
-		.kernel = g->img.kernel,
-		.initrd = g->img.initrd,
-		/* Not quiet: the console tail is what a failed boot leaves to read. */
-		.cmdline = "root=LABEL=harness-root rw console=ttyS0",
-		.disk_path = g->overlay,
-		.disk_bus = g->def->disk_bus,
-		.disk_cache = g->def->disk_cache,
-		.disk_io = g->def->disk_io,
-		.nic_model = g->def->nic_model,
-		.console_log = g->console_log,
-	};
-	xml = domxml_build(&spec, err);
+	xml = guest_domain_xml(g, g->dom_name, g->overlay, g->console_log, accel, err);
 	if (xml == NULL)
 		return -err->status;
 	g->started_at = mono_s();
@@ -231,6 +238,7 @@ void guest_free(struct guest *g)
 	free(g->overlay);
 	free(g->console_log);
 	free(g->failure);
+	savestate_info_free(g->start);
 	memset(g, 0, sizeof(*g));
 }
 

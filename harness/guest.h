@@ -9,6 +9,8 @@
 #include "image.h"
 #include "suite_types.h"
 
+struct savestate_info;
+
 struct guest {
 	const struct guest_def *def;
 	struct image img;
@@ -23,7 +25,12 @@ struct guest {
 	bool ready;
 	bool standing;		/* a `vm up` guest the run borrows and never removes */
 	char *failure;		/* why it did not come up, NULL if it did */
+	struct savestate_info *start;	/* how a fresh guest started (savestate.h), or NULL */
 };
+
+/* The domain XML of g's shape (g->img found) with these host-side names. */
+char *guest_domain_xml(const struct guest *g, const char *name, const char *disk, const char *console_log,
+		       enum accel accel, struct herror *err);
 
 /* Create the overlay and start the domain (does not wait). */
 int guest_start(virConnectPtr conn, struct guest *g, const char *prefix, const char *pool_name,

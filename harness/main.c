@@ -154,6 +154,7 @@ static int cmd_run(int argc, char **argv)
 		{ "resume", required_argument, NULL, 'r' },
 		{ "results", required_argument, NULL, 'o' },
 		{ "order", required_argument, NULL, 'O' },
+		{ "no-restore", no_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -171,6 +172,7 @@ static int cmd_run(int argc, char **argv)
 		switch (c) {
 		case 'r': o.resume_dir = optarg; break;
 		case 'o': o.results_root = optarg; break;
+		case 'R': o.no_restore = true; break;
 		case 'O':
 			if (strcmp(optarg, "sequential") != 0 && strcmp(optarg, "shuffled") != 0) {
 				fprintf(stderr, "harness: --order must be sequential or shuffled, not '%s'\n", optarg);
@@ -179,8 +181,10 @@ static int cmd_run(int argc, char **argv)
 			o.order = optarg;
 			break;
 		case 'h':
-			puts("usage: harness run [--results DIR] [--order shuffled|sequential] suite NAME|FILE\n"
-			     "       harness run --resume RESULTS_DIR\n"
+			puts("usage: harness run [--results DIR] [--order shuffled|sequential] [--no-restore] suite NAME|FILE\n"
+			     "       harness run --resume RESULTS_DIR [--no-restore]\n"
+			     "--no-restore: experiments that need fresh guests boot them cold instead of restoring\n"
+			     "a saved, booted state (kept in the state directory, rebuilt when it is stale)\n"
 			     "suites shipped: quick (minutes under TCG), default");
 			return 0;
 		default: return 2;

@@ -11,6 +11,7 @@
 #include "agent.h"
 #include "image.h"
 #include "progress.h"
+#include "savestate.h"
 #include "virt.h"
 
 #define RUN_PREFIX "hr-"
@@ -27,6 +28,7 @@ void provision_cleanup_stale(virConnectPtr conn)
 	DIR *d = opendir(dir);
 	struct dirent *e;
 
+	savestate_cleanup_stale(conn);
 	if (d == NULL)
 		return;
 	while ((e = readdir(d))) {
@@ -148,7 +150,7 @@ static virConnectPtr guest_conn(struct provision *pv, const struct guest *g, str
 int provision_up(struct provision *pv, bool fresh, struct herror *err)
 {
 	cleanup_free char *prefix = xasprintf("%s-", pv->pool_name);
-	int ready;
+	int ready, r;
 
 	if (pv->guests_up)
 		return 0;
@@ -174,8 +176,18 @@ int provision_up(struct provision *pv, bool fresh, struct herror *err)
 			progress_note("%s: using the standing guest (vm up)", g->dom_name);
 			continue;
 		}
-		if (guest_start(conn, g, prefix, pv->pool_name, pv->state_run_dir, pv->payload_root,
-				pv->accel.accel, err) < 0) {
+		/* Saved states live on the local host only. */
+		if (fresh && conn == pv->conn && pv->start != PROVISION_START_COLD && !pv->no_restore) {
+			struct savestate_place at = { prefix, pv->pool_name, pv->state_run_dir, pv->payload_root,
+						      pv->accel.accel, pv->suite->boot_timeout_s };
+			r = savestate_start(pv->conn, g, &at, err);
+		} else {
+			if (fresh)
+				savestate_note_cold(g, pv->no_restore ? "--no-restore" : "asked for a cold boot");
+			r = guest_start(conn, g, prefix, pv->pool_name, pv->state_run_dir, pv->payload_root,
+					pv->accel.accel, err);
+		}
+		if (r < 0) {
 			provision_down(pv);
 			pv->boot_failures++;
 			return -err->status;

@@ -15,6 +15,10 @@
  * cgroup CPU controller, else nice values of the QEMU threads. */
 enum weight_mechanism { WEIGHTS_UNKNOWN, WEIGHTS_CGROUP, WEIGHTS_NICE };
 
+/* How provision_up(fresh) starts the guests: restore a saved state where
+ * the guest allows it (savestate.h), or boot cold. */
+enum provision_start { PROVISION_START_AUTO, PROVISION_START_COLD, PROVISION_START_RESTORE };
+
 struct provision {
 	const struct suite *suite;
 	virConnectPtr conn;
@@ -30,6 +34,8 @@ struct provision {
 	char *pool_name;
 	enum weight_mechanism weights;
 	char weights_reason[256];
+	bool no_restore;		/* --no-restore: fresh guests boot cold */
+	enum provision_start start;	/* set by an experiment for one provision_up */
 };
 
 /* One guest slot per suite guest; checks that every image is prepared for

@@ -16,6 +16,7 @@
 #include "progress.h"
 #include "provision.h"
 #include "records.h"
+#include "savestate.h"
 #include "stats.h"
 #include "suite.h"
 #include "virt.h"
@@ -150,8 +151,10 @@ static int run_one(struct runctx *rc, const struct plan_run *r, struct herror *e
 		provision_down(&rc->pv);
 	if (res == 0)
 		res = ops->run(&x, rec, &rerr);
-	if (ops->guests == EXP_GUESTS_FRESH)
+	if (ops->guests == EXP_GUESTS_FRESH) {
+		savestate_add_to_record(rc->pv.guests, rc->pv.nguests, rec);
 		provision_down(&rc->pv);
+	}
 	cJSON_AddNumberToObject(rec, "finished", wall_s());
 	cJSON_AddBoolToObject(rec, "ok", res == 0);
 	if (res < 0) {
@@ -282,6 +285,7 @@ int run_suite(const struct run_options *opt, struct herror *err)
 	}
 	if (rc.pv.accel.accel == ACCEL_TCG)
 		hwarn("using TCG (software emulation): %s", rc.pv.accel.reason);
+	rc.pv.no_restore = opt->no_restore;
 	if (provision_init(&rc.pv, rc.suite, opt->payload_root, err) < 0) {
 		r = -err->status;
 		goto out;

@@ -14,6 +14,7 @@ struct run_options {
 	const char *resume_dir;		/* results/<id> to resume, or NULL */
 	const char *payload_root;	/* build/guest-root */
 	const char *order;		/* "sequential" or "shuffled" over the suite's order:, or NULL */
+	bool no_restore;		/* fresh guests boot cold, never from a saved state */
 };
 
 /* Whether id may name a run: [A-Za-z0-9._-], not empty, not "." or "..",

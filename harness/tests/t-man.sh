@@ -13,7 +13,7 @@ command -v groff >/dev/null || skip_all "groff missing (make deps)"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-plan 7
+plan 8
 for p in harness.1 harness-suite.5; do
 	groff -man -ww -z "$man/$p" 2>"$tmp/$p.warn"
 	check "$p renders without warnings" $(( $? || $(wc -c <"$tmp/$p.warn") ))
@@ -53,4 +53,6 @@ complete_words harness "" | grep -qx experiments && complete_words harness r | g
 check "completion: verbs" $?
 HARNESS_TOP=$top complete_words harness run suite q | grep -qx quick
 check "completion: suite names from harness/suites" $?
+complete_words harness run --no | grep -qx -- --no-restore
+check "completion: run offers --no-restore" $?
 done_testing
