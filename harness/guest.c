@@ -55,6 +55,7 @@ int guest_start(virConnectPtr conn, struct guest *g, const char *prefix, const c
 		.disk_io = g->def->disk_io,
 		.nic_model = g->def->nic_model,
 		.console_log = g->console_log,
+		.extra_devices_xml = g->extra_devices_xml,
 	};
 	xml = domxml_build(&spec, err);
 	if (xml == NULL)

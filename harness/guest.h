@@ -23,6 +23,7 @@ struct guest {
 	bool ready;
 	bool standing;		/* a `vm up` guest the run borrows and never removes */
 	char *failure;		/* why it did not come up, NULL if it did */
+	const char *extra_devices_xml;	/* more <devices> children (hotplug.c), or NULL */
 };
 
 /* Create the overlay and start the domain (does not wait). */
