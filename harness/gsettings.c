@@ -295,6 +295,17 @@ int gsettings_check_experiment(const struct suite *s, const struct experiment_de
 	}
 	if (!any)
 		return 0;
+	/* Too many combinations: the plan's size check refuses the suite. */
+	{
+		size_t total = 1;
+		for (size_t a = 0; a < na; a++) {
+			if (e->axes[a].nvalues == 0)
+				return 0;
+			if (total > SUITE_MAX_RUNS / e->axes[a].nvalues)
+				return 0;
+			total *= e->axes[a].nvalues;
+		}
+	}
 	if (e->ops && e->ops->guests == EXP_GUESTS_NONE) {
 		snprintf(why, whylen, "%s runs without guests: it cannot vary guest settings", e->type);
 		return -EINVAL;

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "experiments.h"
@@ -190,6 +191,29 @@ static void test_scratch_xml(void **state)
 	free(p);
 }
 
+/* The settings suite sweeps cache x bus for vm1 (and dd per cache mode). */
+static void test_settings_suite(void **state)
+{
+	const char *dir = getenv("HARNESS_SUITES");
+	struct suite *s = NULL;
+	struct herror err = { 0 };
+	struct plan p;
+	char *path;
+
+	(void)state;
+	if (dir == NULL)
+		skip();
+	path = suite_resolve("settings", dir);
+	if (suite_load(path, &s, &err) < 0)
+		fail_msg("%s: %s", path, err.msg);
+	plan_build(s, &p);
+	/* (3 x 3 + 3) combinations x (1 warm-up + 3 repeats) */
+	assert_int_equal(p.nruns, 48);
+	plan_free(&p);
+	suite_free(s);
+	free(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -198,6 +222,7 @@ int main(void)
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_effective),
 		cmocka_unit_test(test_scratch_xml),
+		cmocka_unit_test(test_settings_suite),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
