@@ -3,7 +3,9 @@
  * created with libvirt's storage API and hot-plugged
  * (virDomainAttachDeviceFlags), or, for what cannot hot-plug (vCPUs, memory,
  * a SATA bus), a fresh guest from an overlay in the place of the suite's
- * guest until the run ends. Everything is removed by hotplug_release. */
+ * guest until the run ends. Everything is removed by hotplug_release.
+ * HARNESS_SETTINGS_FRESH=1 gives the scratch guest a fresh domain in every
+ * run (the reboot-per-combination sweep of BENCHMARKS.md). */
 #ifndef HARNESS_HOTPLUG_H
 #define HARNESS_HOTPLUG_H
 
