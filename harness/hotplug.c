@@ -61,7 +61,7 @@ static bool xml_has(virDomainPtr dom, const char *what)
 }
 
 /* A virtio-scsi controller for a SCSI scratch disk when the guest has none. */
-#define SCSI_CTRL_XML "<controller type='scsi' index='7' model='virtio-scsi'><alias name='ua-hscsi'/></controller>"
+#define SCSI_CTRL_XML "<controller type='scsi' index='0' model='virtio-scsi'><alias name='ua-hscsi'/></controller>"
 
 static int attach_scratch(virDomainPtr dom, struct hotplug_scratch *s, struct herror *err)
 {
