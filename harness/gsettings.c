@@ -72,6 +72,12 @@ static int set_memory(struct guest_def *g, const char *v)
 	return r;
 }
 
+const char gsetting_syntax_disk_cache[] = "none | writeback | writethrough | directsync | unsafe | default";
+const char gsetting_syntax_disk_bus[] = "virtio | scsi | sata (sata: a fresh guest)";
+const char gsetting_syntax_disk_io[] = "default | native | threads | io_uring (native: cache none or directsync)";
+const char gsetting_syntax_vcpus[] = "1..64 (a fresh guest)";
+const char gsetting_syntax_memory_mib[] = "128..1048576 (a fresh guest)";
+
 /* The table: adding a guest setting is one entry here (and its
  * gsetting_check_<key> below, for GSETTING_AXIS). */
 const struct gsetting gsettings[] = {

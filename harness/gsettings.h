@@ -53,11 +53,15 @@ int gsetting_check_disk_io(const char *v, const struct suite *s, char *why, size
 int gsetting_check_vcpus(const char *v, const struct suite *s, char *why, size_t whylen);
 int gsetting_check_memory_mib(const char *v, const struct suite *s, char *why, size_t whylen);
 
+/* The form of each setting's values, for harness experiments and the man page. */
+extern const char gsetting_syntax_disk_cache[], gsetting_syntax_disk_bus[], gsetting_syntax_disk_io[],
+	gsetting_syntax_vcpus[], gsetting_syntax_memory_mib[];
+
 /* An experiment's setting for a guest setting key (disk_cache, vcpus...):
  * the table's check, the guest's own value as default. */
 #define GSETTING_AXIS(k, helptext)                                                                      \
 	{ .key = #k, .help = helptext " (guest setting; vmN." #k " for one guest)",                   \
-	  .syntax = "a value of the guest setting " #k, .def_doc = "each guest's own (its suite entry)", \
+	  .syntax = gsetting_syntax_##k, .def_doc = "each guest's own", \
 	  .check = gsetting_check_##k }
 
 /* The experiment's setting for a key of a vary mapping: the key itself, or
