@@ -346,7 +346,7 @@ static struct doc_bar bar_of(cJSON *grp, const char *metric, const char *label)
 static void disk_report_end(struct report_doc *d, cJSON *groups)
 {
 	struct doc_bar seq[64], iops[64], ratio[32], dd[32];
-	char labels[64][200], rlabels[32][200], dlabels[32][200];
+	char labels[64][200], ilabels[64][200], rlabels[32][200], dlabels[32][200];
 	size_t n = 0, nr = 0, nd = 0;
 	cJSON *grp;
 
@@ -363,13 +363,15 @@ static void disk_report_end(struct report_doc *d, cJSON *groups)
 		}
 		if (isnan(doc_jstat(grp, "seqwrite_direct_mib_per_s", "mean")) || n + 2 > 64 || nr >= 32)
 			continue;
-		snprintf(labels[n], sizeof(labels[n]), "direct/read\n%s", st);
-		snprintf(labels[n + 1], sizeof(labels[n + 1]), "buffered/write\n%s", st);
+		snprintf(labels[n], sizeof(labels[n]), "direct\n%s", st);
+		snprintf(labels[n + 1], sizeof(labels[n + 1]), "buffered\n%s", st);
+		snprintf(ilabels[n], sizeof(ilabels[n]), "read\n%s", st);
+		snprintf(ilabels[n + 1], sizeof(ilabels[n + 1]), "write\n%s", st);
 		snprintf(rlabels[nr], sizeof(rlabels[nr]), "%s", st);
 		seq[n] = bar_of(grp, "seqwrite_direct_mib_per_s", labels[n]);
 		seq[n + 1] = bar_of(grp, "seqwrite_buffered_mib_per_s", labels[n + 1]);
-		iops[n] = bar_of(grp, "randread_iops", labels[n]);
-		iops[n + 1] = bar_of(grp, "randwrite_iops", labels[n + 1]);
+		iops[n] = bar_of(grp, "randread_iops", ilabels[n]);
+		iops[n + 1] = bar_of(grp, "randwrite_iops", ilabels[n + 1]);
 		ratio[nr] = bar_of(grp, "host_per_guest_direct", rlabels[nr]);
 		ratio[nr].expected = doc_jstat(grp, "expected_host_per_guest_direct", "mean");
 		nr++;
