@@ -177,6 +177,8 @@ char *domxml_build(const struct domain_spec *s, struct herror *err)
 	W(end(w));
 	W(end(w));
 
+	if (s->extra_devices_xml)
+		W(xmlTextWriterWriteRaw(w, BAD_CAST s->extra_devices_xml));
 	W(end(w)); /* devices */
 	W(end(w)); /* domain */
 	W(xmlTextWriterEndDocument(w));

@@ -20,6 +20,7 @@ struct domain_spec {
 	const char *nic_model;		/* none, virtio, e1000, rtl8139 */
 	const char *console_log;	/* serial console written to this file */
 	unsigned long shares;		/* <cputune><shares>; 0 leaves it out */
+	const char *extra_devices_xml;	/* trusted XML written inside <devices>, or NULL */
 	const char *vcpu_cpuset;	/* pin every vCPU and the emulator here; NULL: no pinning */
 };
 

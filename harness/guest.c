@@ -29,6 +29,7 @@ char *guest_domain_xml(const struct guest *g, const char *name, const char *disk
 		.disk_io = g->def->disk_io,
 		.nic_model = g->def->nic_model,
 		.console_log = console_log,
+		.extra_devices_xml = g->extra_devices_xml,
 	};
 
 	return domxml_build(&spec, err);

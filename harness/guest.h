@@ -26,6 +26,7 @@ struct guest {
 	bool standing;		/* a `vm up` guest the run borrows and never removes */
 	char *failure;		/* why it did not come up, NULL if it did */
 	struct savestate_info *start;	/* how a fresh guest started (savestate.h), or NULL */
+	const char *extra_devices_xml;	/* more <devices> children (hotplug.c), or NULL */
 };
 
 /* The domain XML of g's shape (g->img found) with these host-side names. */

@@ -55,6 +55,9 @@ void provision_cleanup_stale(virConnectPtr conn)
 		free(doms);
 		cleanup_free char *pool = xasprintf(RUN_PREFIX "%s", e->d_name);
 		virt_pool_remove(conn, pool);
+		free(pool);
+		pool = xasprintf(RUN_PREFIX "%s-gs", e->d_name);	/* hotplug.c's */
+		virt_pool_remove(conn, pool);
 		remove_tree(path, NULL);
 	}
 	closedir(d);

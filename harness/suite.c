@@ -11,6 +11,7 @@
 #include <yaml.h>
 
 #include "experiments.h"
+#include "gsettings.h"
 
 struct ctx {
 	const char *file;
@@ -296,7 +297,10 @@ static int parse_experiment(struct ctx *c, yaml_node_t *n, const struct suite *s
 
 		if (key == NULL)
 			return bad(c, k, NULL, "a key must be a string");
-		st = exp_setting_find(e->ops, key);
+		char gwhy[300] = "";
+		st = gsettings_axis_setting(e->ops, s, key, gwhy, sizeof(gwhy));
+		if (st == NULL && strchr(key, '.'))
+			return bad(c, k, key, "%s", gwhy);
 		for (size_t i = 0; i < e->ops->nsettings; i++) {
 			strncat(list, i ? ", " : "", sizeof(list) - strlen(list) - 1);
 			strncat(list, e->ops->settings[i].key, sizeof(list) - strlen(list) - 1);
@@ -329,6 +333,12 @@ static int parse_experiment(struct ctx *c, yaml_node_t *n, const struct suite *s
 				return r;
 			a->values[a->nvalues++] = xstrdup(scalar(item));
 		}
+	}
+	/* Guest settings together, in every combination (gsettings.c). */
+	{
+		char why[400];
+		if (gsettings_check_experiment(s, e, why, sizeof(why)) < 0)
+			return bad(c, vary, "vary", "%s", why);
 	}
 	return 0;
 }
