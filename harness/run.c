@@ -86,7 +86,7 @@ static char *save_console_tails(struct runctx *rc, cJSON *record, const char *ru
 		cJSON_AddStringToObject(tails, g->def->name, tail);
 		results_write_failure(rc->results_dir, run_id, g->def->name, tail);
 		cause = failcause_console(tail);
-		if (cause == NULL && g->dom && virDomainIsActive(g->dom) == 0)
+		if (cause == NULL && g->dom && virDomainIsActive(g->dom) != 1)
 			cause = xasprintf("domain '%s' is no longer running (QEMU exited or was killed)", g->dom_name);
 		if (cause) {
 			char *more = xasprintf("%s%s%s: %s", causes ? causes : "", causes ? "; " : "", g->def->name, cause);
