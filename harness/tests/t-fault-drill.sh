@@ -166,7 +166,7 @@ test "$(cat "$out/d-run.status" 2>/dev/null)" -ne 0 2>/dev/null &&
 check "d. results file system full: harness stops non-zero, says no space and how to resume" $?
 diag "$(grep -E 'space|resume' "$out/d-run.log" | head -n 3)"
 records "$out/d-after-fault" 1:ok: && test "$(ls "$out"/d-after-fault/runs/*.json | wc -l)" -eq 1 &&
-	test -z "$(ls "$out"/d-after-fault/runs/ | grep -v '\.json$')"
+	test -z "$(ls -A "$out"/d-after-fault/runs/ | grep -v '\.json$')"
 check "d. the first record is kept whole, no partial file beside it" $?
 sum1=$(record_sum "$out/d-after-fault" 1)
 test "$(cat "$out/d-resume.status" 2>/dev/null)" = 0 && records "$out/d-results" 1:ok: 2:ok: 3:ok: &&
