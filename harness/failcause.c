@@ -34,6 +34,14 @@ static char *line_at(const char *text, const char *p)
 	}
 	while (start < end && *start == ' ')
 		start++;
+	/* The closing line of a panic: "---[ end Kernel panic - ... ]---". */
+	if ((size_t)(end - start) > 9 && strncmp(start, "---[ end ", 9) == 0) {
+		start += 9;
+		if (end - start > 4 && strncmp(end - 4, " ]--", 4) == 0)
+			end -= 4;
+		else if (end - start > 5 && strncmp(end - 5, " ]---", 5) == 0)
+			end -= 5;
+	}
 	return xasprintf("%.*s", (int)(end - start > 200 ? 200 : end - start), start);
 }
 

@@ -43,6 +43,18 @@ static void test_panic_wins_over_bug(void **state)
 	free(c);
 }
 
+/* A 40-line tail may keep only the panic's closing line. */
+static void test_panic_end_line(void **state)
+{
+	char *c = failcause_console("[   41.0] Kernel Offset: disabled\r\n"
+				    "[   41.1] ---[ end Kernel panic - not syncing: sysrq triggered crash ]---\r\n");
+
+	(void)state;
+	assert_non_null(c);
+	assert_string_equal(c, "kernel panic: Kernel panic - not syncing: sysrq triggered crash");
+	free(c);
+}
+
 static void test_nothing(void **state)
 {
 	(void)state;
@@ -70,6 +82,7 @@ int main(void)
 		cmocka_unit_test(test_panic),
 		cmocka_unit_test(test_oops_without_stamp_at_end),
 		cmocka_unit_test(test_panic_wins_over_bug),
+		cmocka_unit_test(test_panic_end_line),
 		cmocka_unit_test(test_nothing),
 		cmocka_unit_test(test_long_line_cut),
 	};
