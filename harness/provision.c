@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "agent.h"
 #include "image.h"
@@ -225,6 +226,38 @@ void provision_down(struct provision *pv)
 		guest_remove(conn ? conn : pv->conn, &pv->guests[i]);
 	}
 	pv->guests_up = false;
+}
+
+int provision_reconnect(struct provision *pv)
+{
+	struct herror err = { 0 };
+	virConnectPtr c = NULL;
+	double start = mono_s();
+
+	if (pv->conn == NULL || virConnectIsAlive(pv->conn) == 1)
+		return 0;
+	hwarn("the connection to libvirt was lost (daemon restarted?); connecting again");
+	while ((c = virt_connect(&err)) == NULL && mono_s() - start < 60) {
+		error_clear(&err);
+		/* Not sleep_unless_stopped: an interrupted run still needs the
+		 * connection to remove its guests. */
+		sleep(1);
+	}
+	if (c == NULL) {
+		hwarn("%s", err.msg);
+		return -err.status;
+	}
+	/* The old handles belong to the dead connection. */
+	for (size_t i = 0; i < pv->nguests; i++) {
+		struct guest *g = &pv->guests[i];
+
+		if (g->dom)
+			virDomainFree(g->dom);
+		g->dom = g->dom_name ? virDomainLookupByName(c, g->dom_name) : NULL;
+	}
+	virConnectClose(pv->conn);
+	pv->conn = c;
+	return 0;
 }
 
 bool provision_healthy(const struct provision *pv)

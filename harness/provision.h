@@ -48,6 +48,10 @@ int provision_claim(struct provision *pv, const char *run_id, struct herror *err
 int provision_up(struct provision *pv, bool fresh, struct herror *err);
 /* Remove the run's own guests; let go of borrowed ones. */
 void provision_down(struct provision *pv);
+/* When the libvirt connection died (the daemon restarted), connect again,
+ * waiting up to a minute for the daemon, and look the guests' domains up
+ * anew. Does nothing on a live connection; 0 or a negative errno. */
+int provision_reconnect(struct provision *pv);
 /* Whether every guest is up and its agent answers. */
 bool provision_healthy(const struct provision *pv);
 /* The weight mechanism's name in records: cgroup-shares, nice, unknown. */

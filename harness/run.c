@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "experiment.h"
+#include "failcause.h"
 #include "hostenv.h"
 #include "image.h"
 #include "plan.h"
@@ -71,18 +72,32 @@ int run_id_of_dir(const char *dir, char **id_out, char **dir_out, struct herror 
 	return 0;
 }
 
-static void save_console_tails(struct runctx *rc, cJSON *record, const char *run_id)
+/* Saves every guest's console tail; returns what the consoles and domains
+ * say about why the run stopped ("vm1: kernel panic: ..."), or NULL. */
+static char *save_console_tails(struct runctx *rc, cJSON *record, const char *run_id)
 {
 	cJSON *tails = cJSON_AddObjectToObject(record, "console_tail");
+	char *causes = NULL;
 
 	for (size_t i = 0; i < rc->pv.nguests; i++) {
 		struct guest *g = &rc->pv.guests[i];
+		cleanup_free char *cause = NULL;
+
 		if (g->console_log == NULL)
 			continue;
 		cleanup_free char *tail = console_tail(g->console_log, 40);
 		cJSON_AddStringToObject(tails, g->def->name, tail);
 		results_write_failure(rc->results_dir, run_id, g->def->name, tail);
+		cause = failcause_console(tail);
+		if (cause == NULL && g->dom && virDomainIsActive(g->dom) != 1)
+			cause = xasprintf("domain '%s' is no longer running (QEMU exited or was killed)", g->dom_name);
+		if (cause) {
+			char *more = xasprintf("%s%s%s: %s", causes ? causes : "", causes ? "; " : "", g->def->name, cause);
+			free(causes);
+			causes = more;
+		}
 	}
+	return causes;
 }
 
 /* The order the plan ran in, with the seed that reproduces it. */
@@ -145,6 +160,7 @@ static int run_one(struct runctx *rc, const struct plan_run *r, struct herror *e
 	cJSON_AddNumberToObject(rec, "started", wall_s());
 
 	/* The guests the experiment needs, then the experiment. */
+	provision_reconnect(&rc->pv);
 	if (ops->guests == EXP_GUESTS_BORROWED)
 		res = provision_up(&rc->pv, false, &rerr);
 	else if (ops->guests == EXP_GUESTS_FRESH)
@@ -158,9 +174,14 @@ static int run_one(struct runctx *rc, const struct plan_run *r, struct herror *e
 	cJSON_AddNumberToObject(rec, "finished", wall_s());
 	cJSON_AddBoolToObject(rec, "ok", res == 0);
 	if (res < 0) {
-		cJSON_AddStringToObject(rec, "error", rerr.msg);
-		save_console_tails(rc, rec, r->id);
-		progress_note("run %s failed: %s", r->id, rerr.msg);
+		/* A restarted libvirt daemon leaves a dead connection: the guests
+		 * can be neither asked nor removed through it. */
+		provision_reconnect(&rc->pv);
+		cleanup_free char *cause = save_console_tails(rc, rec, r->id);
+		cleanup_free char *msg = cause ? xasprintf("%s (%s)", rerr.msg, cause) : xstrdup(rerr.msg);
+
+		cJSON_AddStringToObject(rec, "error", msg);
+		progress_note("run %s failed: %s", r->id, msg);
 		/* A guest that stopped answering is not trusted for the next run. */
 		if (!provision_healthy(&rc->pv))
 			provision_down(&rc->pv);
@@ -350,6 +371,14 @@ int run_suite(const struct run_options *opt, struct herror *err)
 		} else if (pr->repeat > 0) {
 			done++;
 		}
+		/* A record that cannot be written (results file system full or
+		 * gone): running on would measure for nothing. */
+		if (rerr.status) {
+			progress_done();
+			r = error_setx(err, rerr.status, "%s; stopped after run %s: make room, then "
+				       "'harness run --resume %s' runs what is missing", rerr.msg, pr->id, rc.results_dir);
+			break;
+		}
 	}
 	if (rc.suite->repeats_auto && !stop_requested && stopped == NULL && rc.plan.nruns > 0)
 		rounds_enough(&rc, rc.plan.runs[rc.plan.nruns - 1].repeat, &stopped);
@@ -383,11 +412,14 @@ int run_suite(const struct run_options *opt, struct herror *err)
 		cJSON_Delete(extra);
 	}
 	hinfo("%d run(s) recorded, %d failed; results in %s", done, failed, rc.results_dir);
-	if (stop_requested)
+	if (r < 0)
+		; /* a record could not be written: said above */
+	else if (stop_requested)
 		r = error_setx(err, EINTR, "interrupted");
 	else if (failed)
 		r = error_setx(err, EIO, "%d run(s) failed; see %s/failures", failed, rc.results_dir);
 out:
+	provision_reconnect(&rc.pv);
 	provision_release(&rc.pv);
 	if (rc.pv.conn)
 		virConnectClose(rc.pv.conn);

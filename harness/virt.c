@@ -24,9 +24,13 @@ const char *virt_uri(void)
 
 const char *virt_last_error(void)
 {
+	/* A copy: the next libvirt call (virDomainGetName in the same
+	 * argument list) resets the error and frees libvirt's message. */
+	static _Thread_local char copy[512];
 	const char *m = virGetLastErrorMessage();
 
-	return m ? m : "unknown libvirt error";
+	snprintf(copy, sizeof(copy), "%s", m ? m : "unknown libvirt error");
+	return copy;
 }
 
 virConnectPtr virt_connect(struct herror *err)
