@@ -101,7 +101,8 @@ static const char *host_net_path(const struct provision *pv)
 static int guest_prepare(struct guest *g, const char *mac, struct herror *err)
 {
 	cleanup_free char *script = xasprintf(
-		"mkdir -p /run/systemd/network && printf '[Match]\\nMACAddress=%s\\n\\n[Link]\\nUnmanaged=yes\\n' "
+		"rm -f /run/harness-net-*.ready; mkdir -p /run/systemd/network && "
+		"printf '[Match]\\nMACAddress=%s\\n\\n[Link]\\nUnmanaged=yes\\n' "
 		">" GUEST_NETWORK_FILE " && { networkctl reload >/dev/null 2>&1; true; }",
 		mac);
 	cleanup_free char *out = NULL;
@@ -117,8 +118,11 @@ static int guest_configure(struct guest *g, const char *mac, const char *addr, c
 			   struct herror *err)
 {
 	cleanup_free char *script = xasprintf(
-		"ifc=; for i in $(seq 150); do for d in /sys/class/net/*; do "
-		"[ \"$(cat $d/address 2>/dev/null)\" = '%s' ] && { ifc=${d##*/}; break 2; }; done; sleep 0.2; done\n"
+		"find_ifc() { ifc=; for d in /sys/class/net/*; do "
+		"[ \"$(cat $d/address 2>/dev/null)\" = '%s' ] && { ifc=${d##*/}; return 0; }; done; return 1; }\n"
+		"for i in $(seq 150); do find_ifc && break; sleep 0.2; done\n"
+		/* udev may still rename it (eth1 -> ens5): look again once it is done. */
+		"udevadm settle -t 15 >/dev/null 2>&1; find_ifc\n"
 		"[ -n \"$ifc\" ] || { echo 'error no interface with MAC %s appeared'; exit 1; }\n"
 		"echo 1 >/proc/sys/net/ipv6/conf/$ifc/disable_ipv6 2>/dev/null\n"
 		"ip addr flush dev $ifc && ip addr add %s/24 dev $ifc && ip link set $ifc up || "

@@ -144,6 +144,13 @@ int netiso_up(struct netiso *n, virConnectPtr conn, struct herror *err)
 	n->net = virNetworkCreateXML(conn, xml);
 	if (n->net == NULL)
 		return error_setx(err, EIO, "cannot create the isolated network '%s': %s", n->name, virt_last_error());
+	/* libvirt leaves IPv6 on for a bridge without <ip> on some versions:
+	 * the bridge must not have even a link-local address. */
+	{
+		cleanup_free char *brv6 = xasprintf("/proc/sys/net/ipv6/conf/%s/disable_ipv6", n->bridge);
+		if (access(brv6, F_OK) == 0 && write_sysctl(brv6, "1", err) < 0)
+			goto fail;
+	}
 	if (run_ip(err, "netns", "add", n->name, NULL) < 0)
 		goto fail;
 	n->netns_made = true;
