@@ -34,7 +34,7 @@ leftovers() {
 		$V net-list --all --name 2>/dev/null | grep '^harness-net-'
 		ls /run/netns 2>/dev/null | grep '^harness-net-'
 		ip -o link show 2>/dev/null | awk -F': ' '{print $2}' | grep -E '^hn[bhn][0-9]+'
-		for d in $($V list --name 2>/dev/null); do
+		for d in vm1 vm2; do
 			$V domiflist "$d" 2>/dev/null | grep -q . && echo "NIC in $d"
 		done
 		ip route show table all 2>/dev/null | grep -E '10\.77\.0\.|dev hn[bh][0-9]'
