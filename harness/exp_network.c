@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <dirent.h>
 #include <signal.h>
@@ -562,6 +563,17 @@ static int network_run(const struct exp_run *x, cJSON *record, struct herror *er
 		goto out;
 	}
 	cJSON_AddStringToObject(iso, "netns_links", links);
+	/* The host end's traffic crossed the veth: at least the bytes its
+	 * streams carried (the bridge side receives what the netns sends). */
+	{
+		static const char *const ctr[] = { "rx_bytes", "tx_bytes" };
+		for (int k = 0; k < 2; k++) {
+			cleanup_free char *path = xasprintf("/sys/class/net/%s/statistics/%s", st.iso.veth_host, ctr[k]);
+			cleanup_free char *v = read_text(path, NULL, &(struct herror){ 0 });
+			cleanup_free char *key = xasprintf("veth_host_%s", ctr[k]);
+			cJSON_AddItemToObject(iso, key, guestrun_num_or_null(v ? strtod(v, NULL) : NAN));
+		}
+	}
 	for (int i = 0; i < NET_GUESTS; i++) {
 		cJSON *gi = guest_isolation(&pv->guests[i], st.ifname[i], err);
 		if (gi == NULL) {
