@@ -37,18 +37,19 @@ extern const struct experiment exp_network_info;
 /* One measured path: who sends to whom, and how. */
 struct net_path {
 	const char *name;	/* record key */
+	const char *label;	/* in plots */
 	int client;		/* guest index, or -1 for the host end */
 	int server;
 	const char *mode;	/* stream | rr */
 };
 
 static const struct net_path net_paths[] = {
-	{ "vm1_to_vm2", 0, 1, "stream" },
-	{ "vm2_to_vm1", 1, 0, "stream" },
-	{ "vm1_to_host", 0, -1, "stream" },
-	{ "host_to_vm1", -1, 0, "stream" },
-	{ "rr_vm1_vm2", 0, 1, "rr" },
-	{ "rr_vm1_host", 0, -1, "rr" },
+	{ "vm1_to_vm2", "vm1>vm2", 0, 1, "stream" },
+	{ "vm2_to_vm1", "vm2>vm1", 1, 0, "stream" },
+	{ "vm1_to_host", "vm1>host", 0, -1, "stream" },
+	{ "host_to_vm1", "host>vm1", -1, 0, "stream" },
+	{ "rr_vm1_vm2", "vm1<>vm2", 0, 1, "rr" },
+	{ "rr_vm1_host", "vm1<>host", 0, -1, "rr" },
 };
 
 struct net_state {
@@ -610,7 +611,8 @@ static void settings_label(cJSON *grp, char *buf, size_t len)
 {
 	cJSON *s = cJSON_GetObjectItemCaseSensitive(grp, "settings");
 
-	snprintf(buf, len, "%s vhost %s", doc_jstr(s, "nic_model", "virtio"), doc_jstr(s, "vhost", "off"));
+	snprintf(buf, len, "%s%s", doc_jstr(s, "nic_model", "virtio"),
+		 strcmp(doc_jstr(s, "vhost", "off"), "on") == 0 ? "+vhost" : "");
 }
 
 /* Report, per settings: the throughput and latency table. */
@@ -620,7 +622,7 @@ static void network_report_group(struct report_doc *d, cJSON *grp, cJSON *const 
 
 	cdf_append(d, grp, runs, nruns, "rr_vm1_vm2");
 	cdf_append(d, grp, runs, nruns, "rr_vm1_host");
-	fputs(".TS\nbox;\nc c c\nl n n.\npath\tMbit/s (mean)\t95% CI\n", f);
+	fputs("\n.TS\nbox;\nc c c\nl n n.\npath\tMbit/s (mean)\t95% CI\n", f);
 	for (size_t i = 0; i < sizeof(net_paths) / sizeof(net_paths[0]); i++) {
 		char key[64];
 		if (strcmp(net_paths[i].mode, "stream") != 0)
@@ -732,7 +734,7 @@ static void network_report_end(struct report_doc *d, cJSON *groups)
 			if (strcmp(net_paths[i].mode, "stream") != 0)
 				continue;
 			snprintf(key, sizeof(key), "%s_mbit_per_s", net_paths[i].name);
-			snprintf(labels[n], sizeof(labels[n]), "%s\n%s", net_paths[i].name, st);
+			snprintf(labels[n], sizeof(labels[n]), "%s\n%s", net_paths[i].label, st);
 			bars[n] = (struct doc_bar){ labels[n], doc_jstat(grp, key, "mean"), doc_jstat(grp, key, "ci95_low"),
 						    doc_jstat(grp, key, "ci95_high"), NAN };
 			n++;

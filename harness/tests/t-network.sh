@@ -42,7 +42,7 @@ leftovers() {
 }
 no_leftovers() { local l; l=$(leftovers); [ -z "$l" ] || { diag "left: $l"; return 1; }; }
 
-plan 15
+plan 16
 
 $H vm up >"$out/vm-up.txt" 2>&1
 check "vm up: the standing guests answer" $?
@@ -117,7 +117,7 @@ ok "no host address on the bridge or the veth; the namespace holds only its veth
 ok "the host end's streams crossed the run's veth: its counters hold at least the bytes each way" \
 	check_runs 'r["isolation"]["veth_host_rx_bytes"] >= [p for p in r["paths"] if p["name"] == "host_to_vm1"][0]["server_received_bytes"] and r["isolation"]["veth_host_tx_bytes"] >= [p for p in r["paths"] if p["name"] == "vm1_to_host"][0]["server_received_bytes"]'
 ok "in the guests: the only IPv4 route is the run's /24 on the test NIC, no other interface sent a byte" \
-	check_runs 'all(g["isolation"]["ipv4_routes"].strip(";").split(";") == ["10.77.0.0/24 dev %s proto kernel scope link src %s" % (g["interface"], g["addr"])] and all(o.split()[1] == "0" for o in g["isolation"]["other_interfaces"]) for g in r["guests"])'
+	check_runs 'all([" ".join(x.split()) for x in g["isolation"]["ipv4_routes"].split(";") if x.strip()] == ["10.77.0.0/24 dev %s proto kernel scope link src %s" % (g["interface"], g["addr"])] and all(o.split()[1] == "0" for o in g["isolation"]["other_interfaces"]) for g in r["guests"])'
 ok "the run says it removed the NICs, the bridge, the veth and the namespace" \
 	check_runs 'all(r["removed"].values()) and len(r["removed"]) == 4'
 ok "nothing is left: no libvirt network, netns, bridge, veth, route or NIC in a guest" no_leftovers
