@@ -59,6 +59,7 @@ struct net_state {
 	char mac[NET_GUESTS][24];
 	char addr[NET_GUESTS][20];
 	char ifname[NET_GUESTS][20];
+	char tap[NET_GUESTS][20];
 	char *nic_xml[NET_GUESTS];
 	bool plugged[NET_GUESTS];
 	char *host_dir;		/* host-side outputs of the net workload */
@@ -531,6 +532,13 @@ static int network_run(const struct exp_run *x, cJSON *record, struct herror *er
 			goto out;
 		}
 		st.plugged[i] = true;
+		/* The host end of the NIC is a bridge port only, like the veth. */
+		if (netiso_nic_tap(g->dom, st.mac[i], st.tap[i], sizeof(st.tap[i]), err) < 0 ||
+		    netiso_no_ipv6(st.tap[i], err) < 0) {
+			r = -err->status;
+			goto out;
+		}
+		cJSON_AddStringToObject(o, "host_tap", st.tap[i]);
 		if (guest_configure(g, st.mac[i], st.addr[i], st.ifname[i], sizeof(st.ifname[i]), err) < 0) {
 			r = -err->status;
 			goto out;
@@ -559,6 +567,12 @@ static int network_run(const struct exp_run *x, cJSON *record, struct herror *er
 	iso = cJSON_AddObjectToObject(record, "isolation");
 	cJSON_AddNumberToObject(iso, "bridge_host_addresses", netiso_count_addrs(st.iso.bridge));
 	cJSON_AddNumberToObject(iso, "veth_host_addresses", netiso_count_addrs(st.iso.veth_host));
+	{
+		int taps = 0;
+		for (int i = 0; i < NET_GUESTS; i++)
+			taps += netiso_count_addrs(st.tap[i]);
+		cJSON_AddNumberToObject(iso, "tap_host_addresses", taps);
+	}
 	if (netiso_ns_links(&st.iso, links, sizeof(links), err) < 0) {
 		r = -err->status;
 		goto out;
@@ -584,9 +598,10 @@ static int network_run(const struct exp_run *x, cJSON *record, struct herror *er
 		cJSON_AddItemToObject(cJSON_GetArrayItem(gl, i), "isolation", gi);
 	}
 	if (netiso_count_addrs(st.iso.bridge) != 0 || netiso_count_addrs(st.iso.veth_host) != 0 ||
+	    netiso_count_addrs(st.tap[0]) != 0 || netiso_count_addrs(st.tap[1]) != 0 ||
 	    strcmp(links, st.iso.veth_ns) != 0)
-		r = error_setx(err, EIO, "the run's network is not isolated: host addresses on '%s' or '%s', or "
-				       "links '%s' in the namespace", st.iso.bridge, st.iso.veth_host, links);
+		r = error_setx(err, EIO, "the run's network is not isolated: host addresses on '%s', '%s' or the "
+				       "taps, or links '%s' in the namespace", st.iso.bridge, st.iso.veth_host, links);
 out:
 	progress_phase("removing the isolated network", 0, 0);
 	net_teardown(&st, pv, record);

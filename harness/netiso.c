@@ -356,3 +356,27 @@ int netiso_nic_detach(virDomainPtr dom, const char *xml, const char *mac, double
 	}
 	return 0;
 }
+
+int netiso_nic_tap(virDomainPtr dom, const char *mac, char *buf, size_t len, struct herror *err)
+{
+	cleanup_free char *xml = virDomainGetXMLDesc(dom, 0);
+	cleanup_free char *needle = xasprintf("<mac address='%s'/>", mac);
+	const char *m = xml ? strstr(xml, needle) : NULL;
+	const char *end = m ? strstr(m, "</interface>") : NULL;
+	const char *t = m ? strstr(m, "<target dev='") : NULL;
+
+	if (t == NULL || end == NULL || t > end)
+		return error_setx(err, ENOENT, "no host tap for NIC %s in '%s'", mac, virDomainGetName(dom));
+	t += strlen("<target dev='");
+	snprintf(buf, len, "%.*s", (int)strcspn(t, "'"), t);
+	return 0;
+}
+
+int netiso_no_ipv6(const char *ifname, struct herror *err)
+{
+	cleanup_free char *path = xasprintf("/proc/sys/net/ipv6/conf/%s/disable_ipv6", ifname);
+
+	if (access(path, F_OK) != 0)
+		return 0;	/* no IPv6 on this host at all */
+	return write_sysctl(path, "1", err);
+}

@@ -66,6 +66,11 @@ int netiso_ns_links(const struct netiso *n, char *buf, size_t len, struct herror
 /* Whether a host interface exists. */
 bool netiso_link_exists(const char *ifname);
 
+/* The host tap of dom's NIC with mac (from the live XML) into buf. */
+int netiso_nic_tap(virDomainPtr dom, const char *mac, char *buf, size_t len, struct herror *err);
+/* No IPv6 (so no link-local address) on a host interface. */
+int netiso_no_ipv6(const char *ifname, struct herror *err);
+
 /* Attach the NIC xml to dom live, and detach it and wait (up to timeout_s)
  * until the guest let it go. */
 int netiso_nic_attach(virDomainPtr dom, const char *xml, struct herror *err);

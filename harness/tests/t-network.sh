@@ -112,8 +112,8 @@ ok "nonzero stream throughput each way, guest to guest and guest to host, counte
 	check_runs 'all(r[k] > 0 and p["server_received_bytes"] > 0 for k in ("vm1_to_vm2_mbit_per_s", "vm2_to_vm1_mbit_per_s", "vm1_to_host_mbit_per_s", "host_to_vm1_mbit_per_s") for p in r["paths"] if p["mode"] == "stream")'
 ok "round-trip percentiles guest to guest and guest to host: 0 < p50 <= p90 <= p99" \
 	check_runs 'all(0 < r[p + "_p50_us"] <= r[p + "_p90_us"] <= r[p + "_p99_us"] for p in ("rr_vm1_vm2", "rr_vm1_host"))'
-ok "no host address on the bridge or the veth; the namespace holds only its veth end" \
-	check_runs 'r["isolation"]["bridge_host_addresses"] == 0 and r["isolation"]["veth_host_addresses"] == 0 and r["isolation"]["netns_links"] == r["network"]["host_veth"].replace("hnh", "hnn")'
+ok "no host address on the bridge, the veth or the NICs' taps; the namespace holds only its veth end" \
+	check_runs 'r["isolation"]["bridge_host_addresses"] == 0 and r["isolation"]["veth_host_addresses"] == 0 and r["isolation"]["tap_host_addresses"] == 0 and all(g["host_tap"] for g in r["guests"]) and r["isolation"]["netns_links"] == r["network"]["host_veth"].replace("hnh", "hnn")'
 ok "the host end's streams crossed the run's veth: its counters hold at least the bytes each way" \
 	check_runs 'r["isolation"]["veth_host_rx_bytes"] >= [p for p in r["paths"] if p["name"] == "host_to_vm1"][0]["server_received_bytes"] and r["isolation"]["veth_host_tx_bytes"] >= [p for p in r["paths"] if p["name"] == "vm1_to_host"][0]["server_received_bytes"]'
 ok "in the guests: the only IPv4 route is the run's /24 on the test NIC, no other interface sent a byte" \
