@@ -16,6 +16,7 @@ extern const struct experiment exp_isolation_info;
 extern const struct experiment exp_api_call_info;
 extern const struct experiment exp_admission_info;
 extern const struct experiment exp_overhead_info;
+extern const struct experiment exp_memory_info;
 
 /* Adding an experiment: its file, one line here, its docs and tests. */
 const struct experiment *const experiments[] = {
@@ -31,6 +32,7 @@ const struct experiment *const experiments[] = {
 	&exp_api_call_info,
 	&exp_admission_info,
 	&exp_overhead_info,
+	&exp_memory_info,
 };
 const size_t experiments_count = sizeof(experiments) / sizeof(experiments[0]);
 
