@@ -12,6 +12,80 @@
 
 #include "memseries.h"
 #include "overcommit.h"
+#include "suite.h"
+
+static const char two_guests[] = "suite: t\nguests:\n  - name: vm1\n    image: general\n    vcpus: 1\n    memory_mib: 512\n"
+				 "  - name: vm2\n    image: security\n    vcpus: 1\n    memory_mib: 512\nexperiments:\n";
+
+/* Parse a suite with one experiment varying key; NULL and err when refused. */
+static struct suite *parse_one(const char *type, const char *key, const char *value, struct herror *err)
+{
+	char text[2048];
+	struct suite *s = NULL;
+
+	snprintf(text, sizeof(text), "%s  - type: %s\n    vary:\n      %s: [\"%s\"]\n", two_guests, type, key, value);
+	if (suite_parse("t.yaml", text, strlen(text), &s, err) < 0)
+		return NULL;
+	return s;
+}
+
+static void expect_refused(const char *type, const char *key, const char *value, const char *fragment)
+{
+	struct herror err = { 0 };
+	struct suite *s = parse_one(type, key, value, &err);
+
+	assert_null(s);
+	if (strstr(err.msg, fragment) == NULL)
+		fail_msg("error '%s' does not contain '%s'", err.msg, fragment);
+}
+
+static void expect_ok(const char *type, const char *key, const char *value)
+{
+	struct herror err = { 0 };
+	struct suite *s = parse_one(type, key, value, &err);
+
+	if (s == NULL)
+		fail_msg("suite refused: %s", err.msg);
+	suite_free(s);
+}
+
+/* Bad values are refused before anything starts, with file, line and key. */
+static void test_settings(void **state)
+{
+	(void)state;
+	expect_refused("memory", "pressure_mib", "8", "t.yaml:14: pressure_mib: '8' must be a whole number of MiB");
+	expect_refused("memory", "pressure_mib", "512", "'512' MiB is not less than the memory of guest 'vm1' (512 MiB)");
+	expect_refused("memory", "balloon_pct", "5", "balloon_pct: '5' must be a whole percentage in 10..100");
+	expect_refused("memory", "balloon_pct", "50%", "balloon_pct: '50%' must be");
+	expect_ok("memory", "pressure_mib", "256");
+	expect_ok("memory", "balloon_pct", "25");
+	expect_refused("cpu-contention", "overcommit", "2:2", "overcommit: '2:2' must be none or R:1 with R in 1..8");
+	expect_refused("cpu-contention", "overcommit", "9:1", "must be none or R:1");
+	/* Two 1-vCPU guests cannot give 3 busy vCPUs per host CPU on any host. */
+	expect_refused("cpu-contention", "overcommit", "3:1", "overcommit: '3:1' cannot be made on");
+	expect_ok("cpu-contention", "overcommit", "2:1");
+	expect_ok("cpu-contention", "overcommit", "none");
+}
+
+/* The shipped suites with the new experiment and axis parse. */
+static void test_suites_parse(void **state)
+{
+	const char *dir = getenv("HARNESS_SUITES");
+	const char *names[] = { "default", "overcommit" };
+
+	(void)state;
+	if (dir == NULL)
+		skip();
+	for (size_t i = 0; i < 2; i++) {
+		struct suite *s = NULL;
+		struct herror err = { 0 };
+		char *path = suite_resolve(names[i], dir);
+		if (suite_load(path, &s, &err) < 0)
+			fail_msg("%s: %s", path, err.msg);
+		suite_free(s);
+		free(path);
+	}
+}
 
 static void test_series_json(void **state)
 {
@@ -190,6 +264,8 @@ int main(void)
 		cmocka_unit_test(test_overcommit_parse),
 		cmocka_unit_test(test_overcommit_layout),
 		cmocka_unit_test(test_overcommit_expected),
+		cmocka_unit_test(test_settings),
+		cmocka_unit_test(test_suites_parse),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
