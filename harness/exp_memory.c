@@ -297,14 +297,17 @@ static int run_phase(const struct exp_run *x, struct phases *ph, const char *nam
 	return phase_finish(pv, pids, t_start, length_s + 60, views, err);
 }
 
-/* Shut every guest down through ACPI and wait until its domain is gone
+/* Shut every guest down and wait until its domain is gone
  * (transient domains vanish on power-off); destroy what does not go. */
 static void shutdown_guests(struct provision *pv, cJSON *gl)
 {
 	double t0 = mono_s();
 
+	/* The guest agent first (a trimmed guest may not act on the ACPI
+	 * power button), then ACPI. */
 	for (size_t i = 0; i < pv->nguests; i++)
-		virDomainShutdown(pv->guests[i].dom);
+		virDomainShutdownFlags(pv->guests[i].dom,
+				       VIR_DOMAIN_SHUTDOWN_GUEST_AGENT | VIR_DOMAIN_SHUTDOWN_ACPI_POWER_BTN);
 	for (size_t i = 0; i < pv->nguests; i++) {
 		struct guest *g = &pv->guests[i];
 		cJSON *o = cJSON_GetArrayItem(gl, (int)i);

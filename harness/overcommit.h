@@ -1,6 +1,15 @@
 /* vCPU:pCPU overcommit for cpu-contention: the ratio's syntax, which host
  * CPUs and how many vCPUs per guest make it real, and what share of a host
- * CPU each busy vCPU should get. Pure logic. */
+ * CPU each busy vCPU should get. Pure logic.
+ *
+ * Why pinning plus offline vCPUs, not fresh guests per ratio: on a 2-CPU
+ * host, pinning alone makes two 1-vCPU guests 1:1 or 2:1 but never 3:1,
+ * and a fresh guest per ratio costs a boot (a minute or more under TCG)
+ * per run. So a suite gives its guests the most vCPUs any ratio needs, and
+ * each run keeps only R busy vCPUs per host CPU online (the guest agent
+ * takes the others offline: their threads sleep in QEMU) and pins them onto
+ * the host CPUs it uses: one boot for the whole sweep, and every ratio a
+ * real contention for real host CPUs. */
 #ifndef HARNESS_OVERCOMMIT_H
 #define HARNESS_OVERCOMMIT_H
 
