@@ -385,7 +385,7 @@ static int memory_run(const struct exp_run *x, cJSON *record, struct herror *err
 	struct phases ph;
 	double D = x->def->duration_s, t_base = 0, t_idle = 0, t_press = 0, t_bal = 0, t_rel = 0, t_shut = 0,
 	       t_recl = 0, t_end = 0;
-	double idle_s = fmax(2, D * 0.15), press_s = fmax(3, D * 0.25), bal_s = fmax(8, D * 0.3);
+	double idle_s = fmax(2, D * 0.15), press_s = fmax(5, D * 0.4), bal_s = fmax(8, D * 0.3);
 	long pressure_mib = 0, balloon_pct = 0;
 	pthread_t th;
 	cJSON *gl = NULL, *m, *rc;
@@ -519,7 +519,7 @@ static double memory_estimate_s(const struct experiment_def *def)
 	double D = def->duration_s;
 
 	/* Boot and shutdown under TCG dominate. */
-	return BASELINE_S + 90 + fmax(2, D * 0.15) + fmax(3, D * 0.25) + 2 * fmax(8, D * 0.3) + 20 + RECLAIM_S;
+	return BASELINE_S + 90 + fmax(2, D * 0.15) + fmax(5, D * 0.4) + 2 * fmax(8, D * 0.3) + 20 + RECLAIM_S;
 }
 
 /* The first successful run with these settings, for the time lines. */
