@@ -489,8 +489,9 @@ static void report_overcommit(struct report_doc *d, cJSON *grp, cJSON *const *ru
 	doc_text(f, doc_jstr(oc, "ratio", "?"));
 	fprintf(f, ": %.0f busy vCPUs per guest on %.0f of the host's %.0f CPUs.\n", doc_jnum(oc, "active_vcpus_per_guest"),
 		doc_jnum(oc, "pcpus"), doc_jnum(oc, "host_cpus"));
+	fputs("Host CPU per busy vCPU, expected and measured, and throughput per busy vCPU:\n", f);
 	fputs(".TS\nbox;\nc c c c c c\nl n n n n n.\n"
-	      "guest\texpected CPU per vCPU\tmeasured CPU per vCPU\t95% CI\twork units/s per vCPU\tsteal %\n", f);
+	      "guest\texpected\tmeasured\t95% CI\tunits/s\tsteal %\n", f);
 	cJSON_ArrayForEach(g, cJSON_GetObjectItemCaseSensitive(grp, "guests")) {
 		doc_text(f, doc_jstr(g, "name", "?"));
 		fprintf(f, "\t%.3f\t%.3f\t%.3f\\(en%.3f\t%.0f\t%.1f\n", doc_jstat(g, "expected_pcpu_per_vcpu", "mean"),

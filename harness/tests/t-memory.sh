@@ -10,6 +10,7 @@
 top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/ci/tap.sh"
 . "$top/guest/tests/schema.sh"
+schema=$top/harness/schema/run.schema.json
 H=$top/build/bin/harness
 out=$top/build/test-memory
 
@@ -165,7 +166,7 @@ check "the guest keeps its 3 vCPUs (offlined ones come back between runs)" $?
 $H report "$dir" -o "$out/report.pdf" >/dev/null 2>"$out/report.err" &&
 	pdftotext -layout "$out/report.pdf" "$out/report.txt" 2>/dev/null
 check "the report builds" $?
-grep -q "balloon target (MiB)" "$out/report.txt" && grep -q "Overcommit 3:1" "$out/report.txt" &&
+grep -q "RSS ballooned MiB" "$out/report.txt" && grep -q "Overcommit 3:1" "$out/report.txt" &&
 	grep -q "Steal time is 0 here" "$out/report.txt" && [ "$(ls "$out"/report.pdf)" ]
 check "the report has the memory table, the overcommit table and the steal-time note" $?
 done_testing
