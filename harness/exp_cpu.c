@@ -7,10 +7,12 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <dirent.h>
+#include <unistd.h>
 
 #include "agent.h"
 #include "doc.h"
 #include "experiment.h"
+#include "overcommit.h"
 #include "progress.h"
 #include "provision.h"
 #include "virt.h"
@@ -34,6 +36,32 @@ static int pin_guest(struct provision *pv, struct guest *g, int cpu_or_all, stru
 			return error_setx(err, EIO, "cannot pin vCPU %d of '%s': %s", v, g->dom_name, virt_last_error());
 	if (virDomainPinEmulator(g->dom, map, maplen, VIR_DOMAIN_AFFECT_LIVE) < 0)
 		return error_setx(err, EIO, "cannot pin the emulator of '%s': %s", g->dom_name, virt_last_error());
+	return 0;
+}
+
+/* Every vCPU and the emulator of g onto host CPUs 0..ncpus-1 (overcommit). */
+static int pin_guest_onto(struct provision *pv, struct guest *g, int ncpus, struct herror *err)
+{
+	int maplen = VIR_CPU_MAPLEN(pv->host_cpus);
+	cleanup_free unsigned char *map = xcalloc((size_t)maplen, 1);
+
+	for (int c = 0; c < ncpus && c < pv->host_cpus; c++)
+		VIR_USE_CPU(map, c);
+	for (int v = 0; v < g->def->vcpus; v++)
+		if (virDomainPinVcpuFlags(g->dom, (unsigned)v, map, maplen, VIR_DOMAIN_AFFECT_LIVE) < 0)
+			return error_setx(err, EIO, "cannot pin vCPU %d of '%s': %s", v, g->dom_name, virt_last_error());
+	if (virDomainPinEmulator(g->dom, map, maplen, VIR_DOMAIN_AFFECT_LIVE) < 0)
+		return error_setx(err, EIO, "cannot pin the emulator of '%s': %s", g->dom_name, virt_last_error());
+	return 0;
+}
+
+/* Take the guest's vCPUs beyond count offline (or all back online) through
+ * the guest agent: an offline vCPU's thread sleeps in QEMU. */
+static int set_online_vcpus(struct guest *g, int count, struct herror *err)
+{
+	if (virDomainSetVcpusFlags(g->dom, (unsigned)count, VIR_DOMAIN_VCPU_GUEST) < 0)
+		return error_setx(err, EIO, "cannot set %d online vCPUs in '%s' through the guest agent: %s", count,
+				  g->dom_name, virt_last_error());
 	return 0;
 }
 
@@ -71,7 +99,7 @@ static int renice_process(int pid, int nice, struct herror *err)
 }
 
 /* Apply one weight per guest; the mechanism was chosen when the guests came up. */
-static int apply_weights(struct provision *pv, const unsigned long *w, unsigned long *effective,
+static int apply_weights(struct provision *pv, const unsigned long *w, const int *active, unsigned long *effective,
 			 int *nice_out, struct herror *err)
 {
 	for (size_t i = 0; i < pv->nguests; i++) {
@@ -92,14 +120,14 @@ static int apply_weights(struct provision *pv, const unsigned long *w, unsigned 
 			if (pid < 0 || renice_process(pid, nice, err) < 0)
 				return -err->status;
 			/* Each busy vCPU thread carries the weight of its nice value. */
-			effective[i] = nice_to_weight(nice) * (unsigned long)g->def->vcpus;
+			effective[i] = nice_to_weight(nice) * (unsigned long)active[i];
 			nice_out[i] = nice;
 		}
 	}
 	return 0;
 }
 
-static cJSON *runner_spec(const struct guest *g, double duration)
+static cJSON *runner_spec(int threads, double duration)
 {
 	cJSON *spec = cJSON_CreateObject();
 	cJSON *wls = cJSON_AddArrayToObject(spec, "workloads");
@@ -112,7 +140,7 @@ static cJSON *runner_spec(const struct guest *g, double duration)
 	cJSON_AddNumberToObject(spec, "sample_hz", 10);
 	cJSON_AddStringToObject(wl, "name", "cpu");
 	cJSON_AddStringToObject(wl, "program", "cpu_hog");
-	snprintf(num, sizeof(num), "%d", g->def->vcpus);
+	snprintf(num, sizeof(num), "%d", threads);
 	cJSON_AddItemToArray(args, cJSON_CreateString("--threads"));
 	cJSON_AddItemToArray(args, cJSON_CreateString(num));
 	snprintf(num, sizeof(num), "%g", duration);
@@ -142,7 +170,11 @@ static int cpu_contention_run(const struct exp_run *x, cJSON *record, struct her
 	struct provision *pv = x->pv;
 	const char *shares = exp_setting_value(x, "shares");
 	const char *pinning = exp_setting_value(x, "pinning");
+	const char *overcommit = exp_setting_value(x, "overcommit");
 	size_t n = pv->nguests;
+	int active[16], ratio = 0, pcpus = 0, per_guest = 0;
+	double alloc[16];
+	bool over = overcommit && strcmp(overcommit, "none") != 0;
 	unsigned long w[16], eff[16];
 	int nice[16], pids[16];
 	double expected[16], measured[16], cpu_s[16];
@@ -161,14 +193,38 @@ static int cpu_contention_run(const struct exp_run *x, cJSON *record, struct her
 	if (shares && weights_parse(shares, w, n) < 0)
 		return error_setx(err, EINVAL, "bad shares '%s'", shares);
 
-	/* Pinning: every guest on host CPU 0, one CPU each, or no pinning. */
-	for (size_t i = 0; i < n; i++) {
-		int cpu = strcmp(pinning, "same") == 0 ? 0 :
-			  strcmp(pinning, "different") == 0 ? (int)(i % (size_t)pv->host_cpus) : -1;
-		if (pin_guest(pv, &pv->guests[i], cpu, err) < 0)
-			return -err->status;
+	for (size_t i = 0; i < n; i++)
+		active[i] = pv->guests[i].def->vcpus;
+	if (over) {
+		/* vCPU:pCPU overcommit: the guests' busy vCPUs onto fewer host
+		 * CPUs (and vCPUs beyond the ratio offline), see overcommit.h. */
+		int vc[16];
+		if (strcmp(pinning, "none") != 0)
+			return error_setx(err, EINVAL, "overcommit '%s' pins the vCPUs itself: pinning must be none, not '%s'",
+					  overcommit, pinning);
+		for (size_t i = 0; i < n; i++)
+			vc[i] = pv->guests[i].def->vcpus;
+		if (overcommit_parse(overcommit, &ratio) < 0 ||
+		    overcommit_layout(ratio, vc, n, pv->host_cpus, &pcpus, &per_guest) < 0)
+			return error_setx(err, ERANGE, "overcommit '%s' cannot be made with these guests' vCPUs on %d host CPUs",
+					  overcommit, pv->host_cpus);
+		for (size_t i = 0; i < n; i++) {
+			active[i] = per_guest;
+			if (per_guest < vc[i] && set_online_vcpus(&pv->guests[i], per_guest, err) < 0)
+				return -err->status;
+			if (pin_guest_onto(pv, &pv->guests[i], pcpus, err) < 0)
+				return -err->status;
+		}
+	} else {
+		/* Pinning: every guest on host CPU 0, one CPU each, or no pinning. */
+		for (size_t i = 0; i < n; i++) {
+			int cpu = strcmp(pinning, "same") == 0 ? 0 :
+				  strcmp(pinning, "different") == 0 ? (int)(i % (size_t)pv->host_cpus) : -1;
+			if (pin_guest(pv, &pv->guests[i], cpu, err) < 0)
+				return -err->status;
+		}
 	}
-	if (apply_weights(pv, w, eff, nice, err) < 0)
+	if (apply_weights(pv, w, active, eff, nice, err) < 0)
 		return -err->status;
 
 	/* Who competes with whom decides what theory expects. */
@@ -177,7 +233,15 @@ static int cpu_contention_run(const struct exp_run *x, cJSON *record, struct her
 		total_vcpus += pv->guests[i].def->vcpus;
 	bool contended = strcmp(pinning, "same") == 0 ||
 			 (strcmp(pinning, "none") == 0 && total_vcpus > pv->host_cpus);
-	if (contended) {
+	if (over) {
+		double sum = 0;
+		overcommit_expected(eff, active, n, pcpus, alloc);
+		for (size_t i = 0; i < n; i++)
+			sum += alloc[i];
+		for (size_t i = 0; i < n; i++)
+			expected[i] = sum > 0 ? alloc[i] / sum : 0;
+		contended = (int)n * per_guest > pcpus;
+	} else if (contended) {
 		expected_shares(eff, n, expected);
 	} else {
 		unsigned long v[16];
@@ -188,7 +252,7 @@ static int cpu_contention_run(const struct exp_run *x, cJSON *record, struct her
 
 	/* Start the runner in every guest, then sample the host side. */
 	for (size_t i = 0; i < n; i++) {
-		cJSON *spec = runner_spec(&pv->guests[i], duration);
+		cJSON *spec = runner_spec(active[i], duration);
 		cleanup_free char *text = cJSON_PrintUnformatted(spec);
 		const char *argv[] = { "-", NULL };
 		cJSON_Delete(spec);
@@ -254,6 +318,11 @@ static int cpu_contention_run(const struct exp_run *x, cJSON *record, struct her
 		cJSON_AddNumberToObject(o, "host_cpu_util", elapsed > 0 ? cpu_s[i] / elapsed : 0);
 		cJSON_AddNumberToObject(o, "measured_share", measured[i]);
 		cJSON_AddNumberToObject(o, "expected_share", expected[i]);
+		if (over) {
+			cJSON_AddNumberToObject(o, "active_vcpus", active[i]);
+			cJSON_AddNumberToObject(o, "expected_pcpu_per_vcpu", alloc[i] / active[i]);
+			cJSON_AddNumberToObject(o, "measured_pcpu_per_vcpu", elapsed > 0 ? cpu_s[i] / elapsed / active[i] : 0);
+		}
 		gs = cJSON_AddObjectToObject(o, "guest");
 		if (agent_exec_wait(g->dom, pids[i], duration + 180, &res, &rerr) < 0) {
 			cJSON_AddStringToObject(gs, "error", rerr.msg);
@@ -273,6 +342,9 @@ static int cpu_contention_run(const struct exp_run *x, cJSON *record, struct her
 				cJSON *ok = cJSON_GetObjectItemCaseSensitive(out, "ok");
 
 				cJSON_AddItemToObject(gs, "units_per_s", num_or_null(json_num(wout, ups)));
+				if (over)
+					cJSON_AddItemToObject(o, "units_per_s_per_vcpu",
+							      num_or_null(json_num(wout, ups) / active[i]));
 				cJSON_AddItemToObject(gs, "steal_pct", num_or_null(json_num(out, steal)));
 				cJSON_AddItemToObject(gs, "busy_pct", num_or_null(json_num(out, busy)));
 				cJSON_AddBoolToObject(gs, "runner_ok", cJSON_IsTrue(ok));
@@ -289,13 +361,29 @@ static int cpu_contention_run(const struct exp_run *x, cJSON *record, struct her
 	cJSON_AddNumberToObject(record, "fairness_index", fairness_index(measured, expected, n));
 	cJSON_AddBoolToObject(record, "contended", contended);
 	cJSON_AddNumberToObject(record, "measured_s", elapsed);
-	/* Leave the guests unpinned and at equal weight for the next run. */
+	if (over) {
+		cJSON *oc = cJSON_AddObjectToObject(record, "overcommit");
+		cJSON_AddStringToObject(oc, "ratio", overcommit);
+		cJSON_AddNumberToObject(oc, "vcpus_per_pcpu", ratio);
+		cJSON_AddNumberToObject(oc, "pcpus", pcpus);
+		cJSON_AddNumberToObject(oc, "host_cpus", pv->host_cpus);
+		cJSON_AddNumberToObject(oc, "active_vcpus_per_guest", per_guest);
+		cJSON_AddStringToObject(oc, "method", "busy vCPUs pinned onto the first pcpus host CPUs; vCPUs beyond "
+						       "active_vcpus_per_guest taken offline through the guest agent");
+		/* Steal time reaches the guest only through KVM's steal-time
+		 * MSR; under TCG the guest sees 0 whatever the overcommit. */
+		cJSON_AddBoolToObject(oc, "steal_reported", pv->accel.accel == ACCEL_KVM);
+	}
+	/* Leave the guests unpinned, all vCPUs online and at equal weight for the next run. */
 	struct herror ignore = { 0 };
 	for (size_t i = 0; i < n; i++) {
 		w[i] = 1024;
+		if (over && active[i] < pv->guests[i].def->vcpus)
+			set_online_vcpus(&pv->guests[i], pv->guests[i].def->vcpus, &ignore);
+		active[i] = pv->guests[i].def->vcpus;
 		pin_guest(pv, &pv->guests[i], -1, &ignore);
 	}
-	apply_weights(pv, w, eff, nice, &ignore);
+	apply_weights(pv, w, active, eff, nice, &ignore);
 	return r;
 }
 
@@ -388,6 +476,39 @@ static int plot_series(const char *tmp, int idx, cJSON *run, const char *title, 
 	return doc_gnuplot(gp);
 }
 
+/* Overcommit: what each busy vCPU got of a host CPU against 1/R (at equal
+ * weights), its throughput, and steal time with what it means under TCG. */
+static void report_overcommit(struct report_doc *d, cJSON *grp, cJSON *const *runs, size_t nruns)
+{
+	FILE *f = d->f;
+	cJSON *g, *first = first_run_with(runs, nruns, cJSON_GetObjectItemCaseSensitive(grp, "settings"));
+	cJSON *oc = cJSON_GetObjectItemCaseSensitive(first, "overcommit");
+	const char *accel = doc_jstr(cJSON_GetObjectItemCaseSensitive(first, "accelerator"), "name", "?");
+
+	fputs(".LP\nOvercommit ", f);
+	doc_text(f, doc_jstr(oc, "ratio", "?"));
+	fprintf(f, ": %.0f busy vCPUs per guest on %.0f of the host's %.0f CPUs.\n", doc_jnum(oc, "active_vcpus_per_guest"),
+		doc_jnum(oc, "pcpus"), doc_jnum(oc, "host_cpus"));
+	fputs("Host CPU per busy vCPU, expected and measured, and throughput per busy vCPU:\n", f);
+	fputs(".TS\nbox;\nc c c c c c\nl n n n n n.\n"
+	      "guest\texpected\tmeasured\t95% CI\tunits/s\tsteal %\n", f);
+	cJSON_ArrayForEach(g, cJSON_GetObjectItemCaseSensitive(grp, "guests")) {
+		doc_text(f, doc_jstr(g, "name", "?"));
+		fprintf(f, "\t%.3f\t%.3f\t%.3f\\(en%.3f\t%.0f\t%.1f\n", doc_jstat(g, "expected_pcpu_per_vcpu", "mean"),
+			doc_jstat(g, "pcpu_per_vcpu", "mean"), doc_jstat(g, "pcpu_per_vcpu", "ci95_low"),
+			doc_jstat(g, "pcpu_per_vcpu", "ci95_high"), doc_jstat(g, "units_per_s_per_vcpu", "mean"),
+			doc_jstat(g, "steal_pct", "mean"));
+	}
+	fputs(".TE\n", f);
+	if (strcmp(accel, "kvm") != 0)
+		doc_para(d, "Steal time is 0 here because the guests ran under TCG: a guest learns that it waited for "
+			    "a host CPU only through KVM's steal-time interface, which TCG does not provide. The "
+			    "overcommit shows instead in the host CPU each vCPU got and in the throughput per vCPU.");
+	else
+		doc_para(d, "Steal time is the share of time the guest kernel saw its vCPUs runnable but not running "
+			    "(KVM's steal-time interface); under overcommit it should approach 1 - 1/R.");
+}
+
 /* Per settings: weights, expected and measured shares, throughput, steal;
  * then the host CPU share over time of the first run. */
 static void cpu_contention_report_group(struct report_doc *d, cJSON *grp, cJSON *const *runs, size_t nruns)
@@ -410,6 +531,8 @@ static void cpu_contention_report_group(struct report_doc *d, cJSON *grp, cJSON 
 			doc_jstat(g, "steal_pct", "mean"));
 	}
 	fputs(".TE\n", f);
+	if (strcmp(doc_jstr(cJSON_GetObjectItemCaseSensitive(grp, "settings"), "overcommit", "none"), "none") != 0)
+		report_overcommit(d, grp, runs, nruns);
 	first = first_run_with(runs, nruns, cJSON_GetObjectItemCaseSensitive(grp, "settings"));
 	if (first && plot_series(d->tmp, d->group, first, st, eps, sizeof(eps)) == 0)
 		doc_figure(d, eps, 6, 2.6,
@@ -488,11 +611,39 @@ static void cpu_contention_report_end(struct report_doc *d, cJSON *groups)
 
 static const char *const pinnings[] = { "none", "same", "different", NULL };
 
+/* overcommit: none, or R:1 that the suite's guests can make on this host. */
+static int check_overcommit(const char *v, const struct suite *s, char *why, size_t whylen)
+{
+	int ratio, p, a, vc[64];
+	long host = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (strcmp(v, "none") == 0)
+		return 0;
+	if (overcommit_parse(v, &ratio) < 0) {
+		snprintf(why, whylen, "'%s' must be none or R:1 with R in 1..%d", v, OVERCOMMIT_MAX_RATIO);
+		return -EINVAL;
+	}
+	if (s->nguests == 0 || s->nguests > 64)
+		return 0;
+	for (size_t i = 0; i < s->nguests; i++)
+		vc[i] = s->guests[i].vcpus;
+	if (host > 0 && overcommit_layout(ratio, vc, s->nguests, (int)host, &p, &a) < 0) {
+		snprintf(why, whylen, "'%s' cannot be made on %ld host CPUs with %zu guest(s) of these vCPUs: every guest "
+			 "needs the same number of busy vCPUs, %d per host CPU used (give the guests more vCPUs)",
+			 v, host, s->nguests, ratio);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static const struct exp_setting cpu_contention_settings[] = {
 	{ .key = "shares", .help = "libvirt CPU shares, one weight per guest in the order of the guests section",
 	  .syntax = "W1:W2:... (2..262144 each)", .def_doc = "1024 for every guest", .check = check_shares },
 	{ .key = "pinning", .help = "vCPUs and emulator threads: all on host CPU 0, one host CPU per guest, or unpinned",
 	  .allowed = pinnings, .def = "none" },
+	{ .key = "overcommit", .help = "busy vCPUs per host CPU: the vCPUs pinned onto fewer host CPUs, the extra ones offline "
+				      "(pinning must be none)",
+	  .syntax = "none or R:1 (R 1..8)", .def = "none", .check = check_overcommit },
 };
 
 static const struct exp_metric cpu_contention_metrics[] = {
@@ -510,6 +661,15 @@ static const struct exp_metric cpu_contention_metrics[] = {
 	  .use = METRIC_SUMMARY, .help = "the weight the suite asked for" },
 	{ .name = "host_cpu_util", .scope = METRIC_PER_GUEST, .path = { "host_cpu_util" }, .unit = "CPUs",
 	  .better = 0, .use = METRIC_COMPARE, .help = "host CPU time of the guest per second" },
+	{ .name = "pcpu_per_vcpu", .scope = METRIC_PER_GUEST, .path = { "measured_pcpu_per_vcpu" }, .unit = "CPUs",
+	  .better = 0, .use = METRIC_SUMMARY | METRIC_COMPARE, .expected = "expected_pcpu_per_vcpu", .tolerance = 0.1,
+	  .help = "overcommit: host CPU time per busy vCPU per second" },
+	{ .name = "expected_pcpu_per_vcpu", .scope = METRIC_PER_GUEST, .path = { "expected_pcpu_per_vcpu" },
+	  .unit = "CPUs", .better = 0, .use = METRIC_SUMMARY,
+	  .help = "overcommit: the host CPU a busy vCPU should get (1/R at equal weights)" },
+	{ .name = "units_per_s_per_vcpu", .scope = METRIC_PER_GUEST, .path = { "units_per_s_per_vcpu" },
+	  .unit = "work units/s", .better = +1, .use = METRIC_SUMMARY | METRIC_COMPARE,
+	  .help = "overcommit: cpu_hog's throughput per busy vCPU" },
 	{ .name = "fairness_index", .scope = METRIC_PER_RUN, .path = { "fairness_index" }, .unit = "",
 	  .better = +1, .use = METRIC_SUMMARY, .help = "Jain's index of measured/expected shares (1: all get their due)" },
 };

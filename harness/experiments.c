@@ -19,6 +19,7 @@ extern const struct experiment exp_overhead_info;
 extern const struct experiment exp_migration_info;
 extern const struct experiment exp_disk_info;
 extern const struct experiment exp_network_info;
+extern const struct experiment exp_memory_info;
 
 /* Adding an experiment: its file, one line here, its docs and tests. */
 const struct experiment *const experiments[] = {
@@ -37,6 +38,7 @@ const struct experiment *const experiments[] = {
 	&exp_migration_info,
 	&exp_disk_info,
 	&exp_network_info,
+	&exp_memory_info,
 };
 const size_t experiments_count = sizeof(experiments) / sizeof(experiments[0]);
 
