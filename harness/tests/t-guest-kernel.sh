@@ -150,16 +150,14 @@ for r in by("sched-mix"):
     # overhead; under TCG the timer interrupts of the I/O-bound threads and system
     # calls take up to a third of it, so the bound below is loose.
     assert r["cpu_share_spread"] < 0.03, r["cpu_share_spread"]
-    # The share against theory is checked in vm1 only: in vm2 (Debian
-    # testing, kernel 7.2, under TCG) the CPU-bound threads ran 0.16 of the
-    # CPU and sat runnable 0.84 of the time in the final CI run, a finding
-    # the record and the report show, not yet explained.
-    if r["settings"]["guest"] == "vm1":
-        assert 0.5 * c["expected_cpu_share"] < c["cpu_share"] < c["expected_cpu_share"] + 0.05, c
+    # Both guests: vm2 (Debian testing, kernel 7.2) measured 0.16 until the
+    # harness also waited for udev's queued events after boot (its workers
+    # were still taking most of the vCPU); 0.35 since.
+    assert 0.5 * c["expected_cpu_share"] < c["cpu_share"] < c["expected_cpu_share"] + 0.05, c
     assert c["runnable_frac"] > 0.2 and i["sleeping_frac"] > 0.5
     assert i["voluntary_per_s"] > 10 * i["involuntary_per_s"] and c["involuntary_per_s"] > c["voluntary_per_s"]
     assert i["wakeup_latency_p50_us"] > 0'
-check "sched-mix: classes observed as started, an equal split among CPU-bound threads, the right kinds of switches; the share against theory in vm1" $?
+check "sched-mix: classes observed as started, an equal split among CPU-bound threads, the right kinds of switches; the share against theory" $?
 
 pycheck avoidance '
 r = {x["settings"]["request"]: x["avoidance"] for x in by("avoidance")}
