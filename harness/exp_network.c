@@ -75,6 +75,13 @@ int network_check_combination(const char *model, const char *vhost, char *why, s
 	return 0;
 }
 
+static int network_check_values(const struct exp_values *v, char *why, size_t whylen)
+{
+	const char *model = exp_values_get(v, "nic_model"), *vhost = exp_values_get(v, "vhost");
+
+	return model && vhost ? network_check_combination(model, vhost, why, whylen) : 0;
+}
+
 size_t network_cdf_points(cJSON *rtt, double *x, double *y, size_t max)
 {
 	static const char *const keys[] = { "min", "p50", "p90", "p99", "p999", "max" };
@@ -802,6 +809,7 @@ const struct experiment exp_network_info = {
 	.nsettings = sizeof(network_settings) / sizeof(network_settings[0]),
 	.metrics = network_metrics,
 	.nmetrics = sizeof(network_metrics) / sizeof(network_metrics[0]),
+	.check_combination = network_check_values,
 	.estimate_s = network_estimate_s,
 	.run = network_run,
 	.report_group = network_report_group,

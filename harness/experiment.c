@@ -24,6 +24,47 @@ const char *exp_setting_value(const struct exp_run *x, const char *key)
 	return st ? st->def : NULL;
 }
 
+const char *exp_values_get(const struct exp_values *v, const char *key)
+{
+	const struct experiment_def *d = v->def;
+	const struct exp_setting *st;
+
+	for (size_t a = 0; a < d->naxes; a++)
+		if (strcmp(d->axes[a].key, key) == 0)
+			return v->vals[a];
+	st = d->ops ? exp_setting_find(d->ops, key) : NULL;
+	return st ? st->def : NULL;
+}
+
+int exp_check_combinations(const struct experiment_def *def, char *why, size_t whylen)
+{
+	size_t na = def->naxes, idx[64] = { 0 }, total = 1;
+	const char *vals[64];
+
+	if (def->ops == NULL || def->ops->check_combination == NULL)
+		return 0;
+	if (na > 64)
+		return 0;	/* the plan's own checks refuse it */
+	for (size_t a = 0; a < na; a++) {
+		if (def->axes[a].nvalues == 0 || total > 100000 / def->axes[a].nvalues)
+			return 0;	/* the plan's size check refuses it */
+		total *= def->axes[a].nvalues;
+	}
+	for (;;) {
+		struct exp_values v = { def, vals };
+		size_t a;
+
+		for (a = 0; a < na; a++)
+			vals[a] = def->axes[a].values[idx[a]];
+		if (def->ops->check_combination(&v, why, whylen) < 0)
+			return -EINVAL;
+		for (a = 0; a < na && ++idx[a] == def->axes[a].nvalues; a++)
+			idx[a] = 0;
+		if (a == na)
+			return 0;
+	}
+}
+
 int exp_setting_check(const struct exp_setting *st, const char *value, const struct suite *s, char *why,
 		      size_t whylen)
 {

@@ -63,6 +63,12 @@ enum exp_guests {
 	EXP_GUESTS_FRESH,	/* down: run boots fresh ones itself; removed after it */
 };
 
+/* One combination of a suite entry's settings, before anything runs. */
+struct exp_values {
+	const struct experiment_def *def;
+	const char *const *vals;		/* one per axis of def */
+};
+
 /* One run of an experiment, as run sees it. */
 struct exp_run {
 	struct provision *pv;			/* the suite's guests */
@@ -80,6 +86,10 @@ struct experiment {
 	size_t nsettings;
 	const struct exp_metric *metrics;
 	size_t nmetrics;
+	/* Settings that pass alone but not together (vhost=on with an emulated
+	 * NIC): 0, or -EINVAL with why; called for every combination of the
+	 * entry's axes before anything starts. NULL: none. */
+	int (*check_combination)(const struct exp_values *v, char *why, size_t whylen);
 	/* Seconds one run takes, for the progress line's estimate. */
 	double (*estimate_s)(const struct experiment_def *def);
 	/* Add the experiment's fields to record; a returned error fails the run. */
@@ -97,6 +107,12 @@ struct experiment {
 /* The value of setting key in a run: the axis value when the experiment
  * varies it, else the setting's default (NULL when that depends on the suite). */
 const char *exp_setting_value(const struct exp_run *x, const char *key);
+/* The value of setting key in a combination: the axis value, else the
+ * setting's default (NULL when that depends on the suite). */
+const char *exp_values_get(const struct exp_values *v, const char *key);
+/* check_combination over every combination of def's axes: 0, or -EINVAL
+ * with why (the first combination refused, its values named). */
+int exp_check_combinations(const struct experiment_def *def, char *why, size_t whylen);
 /* The descriptor's setting key, or NULL. */
 const struct exp_setting *exp_setting_find(const struct experiment *e, const char *key);
 /* Check a value of a setting: 0, or -EINVAL with why. */

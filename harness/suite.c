@@ -339,6 +339,9 @@ static int parse_experiment(struct ctx *c, yaml_node_t *n, const struct suite *s
 		char why[400];
 		if (gsettings_check_experiment(s, e, why, sizeof(why)) < 0)
 			return bad(c, vary, "vary", "%s", why);
+		/* The experiment's own settings together. */
+		if (exp_check_combinations(e, why, sizeof(why)) < 0)
+			return bad(c, vary, "vary", "%s", why);
 	}
 	return 0;
 }

@@ -127,6 +127,40 @@ static void test_bad_settings_refused(void **state)
 	}
 }
 
+/* Settings that pass alone but not together are refused before anything
+ * starts, in any combination of the axes, with file, line and key; the
+ * combinations that work are accepted. */
+static void test_bad_combination_refused(void **state)
+{
+	static const char *const vary[] = {
+		"      nic_model: [virtio, e1000e]\n      vhost: [\"off\", \"on\"]\n",
+		"      nic_model: rtl8139\n      vhost: \"on\"\n",
+	};
+	const char *good = "      nic_model: virtio\n      vhost: [\"on\", \"off\"]\n";
+	char text[1024];
+	struct suite *s = NULL;
+	struct herror err = { 0 };
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(vary) / sizeof(vary[0]); i++) {
+		snprintf(text, sizeof(text),
+			 "suite: t\nguests:\n  - name: vm1\n    image: general\n  - name: vm2\n    image: security\n"
+			 "experiments:\n  - type: network\n    vary:\n%s", vary[i]);
+		error_clear(&err);
+		assert_true(suite_parse("t.yaml", text, strlen(text), &s, &err) < 0);
+		assert_null(s);
+		if (strstr(err.msg, "t.yaml:10: vary: vhost=on needs nic_model virtio, not '") == NULL)
+			fail_msg("error '%s' does not name the combination", err.msg);
+	}
+	snprintf(text, sizeof(text),
+		 "suite: t\nguests:\n  - name: vm1\n    image: general\n  - name: vm2\n    image: security\n"
+		 "experiments:\n  - type: network\n    vary:\n%s", good);
+	error_clear(&err);
+	if (suite_parse("t.yaml", text, strlen(text), &s, &err) < 0)
+		fail_msg("virtio with vhost on and off refused: %s", err.msg);
+	suite_free(s);
+}
+
 static void test_cdf_points(void **state)
 {
 	cJSON *rtt = cJSON_Parse("{\"count\": 100, \"min\": 80, \"mean\": 120, \"p50\": 100, \"p90\": 150, "
@@ -175,6 +209,7 @@ int main(void)
 		cmocka_unit_test(test_nic_xml),
 		cmocka_unit_test(test_mac_and_addr),
 		cmocka_unit_test(test_combination),
+		cmocka_unit_test(test_bad_combination_refused),
 		cmocka_unit_test(test_bad_settings_refused),
 		cmocka_unit_test(test_cdf_points),
 		cmocka_unit_test(test_settings_suite_parses),
