@@ -151,7 +151,7 @@ for r in by("sched-mix"):
     # calls take up to a third of it, so the bound below is loose.
     assert r["cpu_share_spread"] < 0.03, r["cpu_share_spread"]
     # Both guests: vm2 (Debian testing, kernel 7.2) measured 0.16 until the
-    # harness also waited for udev's queued events after boot (its workers
+    # harness also waited for the queued udev events after boot (its workers
     # were still taking most of the vCPU); 0.35 since.
     assert 0.5 * c["expected_cpu_share"] < c["cpu_share"] < c["expected_cpu_share"] + 0.05, c
     assert c["runnable_frac"] > 0.2 and i["sleeping_frac"] > 0.5
