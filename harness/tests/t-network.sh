@@ -135,11 +135,12 @@ kill -INT $hpid
 wait $hpid
 ok "SIGINT in the middle of a run: the network, the namespace and the NICs are removed" no_leftovers
 
-# vhost is a virtio back-end: with e1000e the run fails before anything is made.
+# vhost is a virtio back-end: with e1000e the suite is refused before
+# anything starts (the descriptor's check_combination), with file and line.
 sed -e 's/nic_model: \[virtio, e1000e\]/nic_model: e1000e\n      vhost: "on"/' "$out/suite.yaml" >"$out/bad.yaml"
 $H run --results "$out/bad-results" suite "$out/bad.yaml" >"$out/bad.log" 2>&1
-ok "vhost=on with e1000e: the run fails, saying why" \
-	grep -q 'vhost=on needs nic_model virtio' "$out/bad.log" "$out"/bad-results/*/runs/*.json
+ok "vhost=on with e1000e: refused before anything starts, with file, line and why" \
+	sh -c "grep -q 'bad.yaml:[0-9]*: vary: vhost=on needs nic_model virtio' '$out/bad.log' && test ! -e '$out/bad-results'"
 ok "and leaves nothing" no_leftovers
 
 $H report "$dir" -o "$out/report.pdf" >/dev/null 2>"$out/report.err" && pdftotext -layout "$out/report.pdf" "$out/report.txt"

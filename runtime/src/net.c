@@ -90,7 +90,7 @@ static int link_up(const char *ifname)
 	return talk(&r);
 }
 
-int net_ensure_bridge(const char *bridge, uint32_t gateway, int prefix, struct herror *err)
+int net_ensure_bridge(const char *bridge, uint32_t gateway, int prefix, bool *created, struct herror *err)
 {
 	struct nlreq r;
 	struct ifinfomsg *ifi;
@@ -109,6 +109,7 @@ int net_ensure_bridge(const char *bridge, uint32_t gateway, int prefix, struct h
 	e = talk(&r);
 	if (e < 0 && e != -EEXIST)
 		return error_set(err, -e, "cannot create bridge '%s'", bridge);
+	*created = e == 0;
 	idx = if_nametoindex(bridge);
 	if (!idx)
 		return error_set(err, errno, "cannot find bridge '%s'", bridge);

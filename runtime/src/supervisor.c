@@ -13,6 +13,7 @@
 #include "cgroup.h"
 #include "kmon.h"
 #include "logpipe.h"
+#include "net.h"
 #include "sv_state.h"
 #include "sv_reply.h"
 #include "sv_launch.h"
@@ -258,6 +259,10 @@ int supervisor_run(const struct supervisor_config *cfg)
 			if (sv.c[i].cgroup[0] && has_ended(&sv.c[i]))
 				cgroup_remove(sv.c[i].cgroup);
 		}
+	/* The bridge it made goes with it (its containers' veths are gone):
+	 * nothing of the private network outlives the supervisor. */
+	if (sv.bridge_created && net_detach(cfg->bridge) < 0)
+		fprintf(stderr, "harness-runtime: cannot remove bridge '%s'\n", cfg->bridge);
 	close(sv.listen_fd);
 	unlink(cfg->socket_path);
 	fprintf(stderr, "harness-runtime: supervisor stopped\n");

@@ -52,6 +52,7 @@ struct sv_state {
 	int listen_fd, sig_fd, notify_rd, notify_wr, kmon_fd;
 	int stopping;
 	int net_ready;
+	bool bridge_created;	/* the private network's bridge is ours: removed when the supervisor stops */
 };
 extern struct sv_state sv;
 

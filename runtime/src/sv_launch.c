@@ -150,8 +150,11 @@ int launch(struct ctr *c, struct herror *err)
 	if (c->spec.network) {
 		if (!sv.net_ready) {
 			uint32_t gw = htonl(ntohl(sv.cfg->subnet) + 1);
-			if ((r = net_ensure_bridge(sv.cfg->bridge, gw, sv.cfg->prefix, err)) < 0)
+			bool created = false;
+
+			if ((r = net_ensure_bridge(sv.cfg->bridge, gw, sv.cfg->prefix, &created, err)) < 0)
 				goto fail;
+			sv.bridge_created = created;
 			sv.net_ready = 1;
 		}
 		if (!(c->addr = allocate_addr(&c->spec, err))) {
