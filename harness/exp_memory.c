@@ -417,7 +417,13 @@ static int memory_run(const struct exp_run *x, cJSON *record, struct herror *err
 	t_base = mark(&ph, "baseline");
 	sleep_unless_stopped(BASELINE_S);
 	mark(&ph, "start");
-	if ((r = provision_up(pv, true, err)) < 0)
+	/* A cold boot: the experiment follows the guest's memory from its
+	 * start, and the sampler knows the domain by its run name (a restored
+	 * guest keeps its saved state's name, savestate.c). */
+	pv->start = PROVISION_START_COLD;
+	r = provision_up(pv, true, err);
+	pv->start = PROVISION_START_AUTO;
+	if (r < 0)
 		goto out;
 	if ((r = run_phase(x, &ph, "idle", idle_s, 0, 0, views, &t_idle, err)) < 0 ||
 	    (r = run_phase(x, &ph, "pressure", press_s, pressure_mib, 0, views, &t_press, err)) < 0 ||
