@@ -6,6 +6,7 @@
 
 #include "agent.h"
 #include "domxml.h"
+#include "failcause.h"
 #include "progress.h"
 #include "savestate.h"
 #include "standing.h"
@@ -74,6 +75,18 @@ int guest_start(virConnectPtr conn, struct guest *g, const char *prefix, const c
 	return 0;
 }
 
+/* "kernel panic: ..." when the guest's console shows one, else NULL. */
+static char *boot_panic(const struct guest *g)
+{
+	char *tail, *cause;
+
+	if (g->console_log == NULL || (tail = console_tail(g->console_log, 40)) == NULL)
+		return NULL;
+	cause = failcause_console(tail);
+	free(tail);
+	return cause;
+}
+
 int guests_wait_ready(struct guest *gs, size_t n, double timeout_s)
 {
 	double start = mono_s();
@@ -85,6 +98,7 @@ int guests_wait_ready(struct guest *gs, size_t n, double timeout_s)
 	while (pending > 0) {
 		for (size_t i = 0; i < n; i++) {
 			struct guest *g = &gs[i];
+			char *panic;
 			int active;
 
 			if (!g->dom || g->ready || g->failure)
@@ -93,6 +107,13 @@ int guests_wait_ready(struct guest *gs, size_t n, double timeout_s)
 			if (active != 1) {
 				g->failure = xasprintf("domain '%s' stopped before its guest agent answered (crash or panic)",
 						       g->dom_name);
+				pending--;
+			} else if ((panic = boot_panic(g)) != NULL) {
+				/* A guest kernel that panicked while booting never answers:
+				 * say so now, not after the boot timeout. */
+				g->failure = xasprintf("'%s' did not boot: %s", g->dom_name, panic);
+				g->boot_panicked = true;
+				free(panic);
 				pending--;
 			} else if (agent_ping(g->dom)) {
 				g->ready = true;

@@ -18,6 +18,7 @@ struct guest {
 	char *pool_name;	/* the storage pool that holds the overlay */
 	char *overlay;
 	char *console_log;
+	bool boot_panicked;	/* its kernel panicked before the agent answered */
 	virDomainPtr dom;
 	double started_at;	/* monotonic time of domain start */
 	double boot_s;		/* start to agent-ready */

@@ -151,13 +151,30 @@ static virConnectPtr guest_conn(struct provision *pv, const struct guest *g, str
 	return pv->host_conns[i];
 }
 
+/* Whether every guest that did not come up failed with a kernel panic. */
+static bool boot_panics_only(const struct provision *pv)
+{
+	bool any = false;
+
+	for (size_t i = 0; i < pv->nguests; i++) {
+		if (pv->guests[i].ready)
+			continue;
+		if (!pv->guests[i].boot_panicked)
+			return false;
+		any = true;
+	}
+	return any;
+}
+
 int provision_up(struct provision *pv, bool fresh, struct herror *err)
 {
 	cleanup_free char *prefix = xasprintf("%s-", pv->pool_name);
+	bool retried = false;
 	int ready, r;
 
 	if (pv->guests_up)
 		return 0;
+again:
 	/* Give up after three failures; the remaining runs are recorded as failed. */
 	if (pv->boot_failures >= 3)
 		return error_setx(err, EIO, "the guests failed to come up %d times; not trying again",
@@ -198,6 +215,14 @@ int provision_up(struct provision *pv, bool fresh, struct herror *err)
 		}
 	}
 	ready = guests_wait_ready(pv->guests, pv->nguests, pv->suite->boot_timeout_s);
+	if ((size_t)ready != pv->nguests && !retried && boot_panics_only(pv)) {
+		/* A guest kernel that panicked while booting (seen under TCG with
+		 * several vCPUs, early in SMP bring-up) says nothing about the run:
+		 * the guests are booted once more before the run fails. */
+		progress_note("a guest kernel panicked while booting; booting the guests once more");
+		retried = true;
+		goto again;
+	}
 	if ((size_t)ready != pv->nguests) {
 		for (size_t i = 0; i < pv->nguests; i++)
 			if (pv->guests[i].failure) {
