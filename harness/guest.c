@@ -75,14 +75,16 @@ int guest_start(virConnectPtr conn, struct guest *g, const char *prefix, const c
 	return 0;
 }
 
-/* "kernel panic: ..." when the guest's console shows one, else NULL. */
+/* "kernel panic: ..." when the guest's console shows a panic, else NULL. */
 static char *boot_panic(const struct guest *g)
 {
 	char *tail, *cause;
 
 	if (g->console_log == NULL || (tail = console_tail(g->console_log, 40)) == NULL)
 		return NULL;
-	cause = failcause_console(tail);
+	/* Only a panic: an oops or a soft-lockup "BUG:" under a loaded TCG host
+	 * is not fatal, and the guest may still answer. */
+	cause = strstr(tail, "Kernel panic - not syncing") ? failcause_console(tail) : NULL;
 	free(tail);
 	return cause;
 }
