@@ -5,8 +5,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "suite.h"
+#include "suite_types.h"
 #include "util.h"
+
+static bool has_guest(const struct suite *s, const char *name)
+{
+	for (size_t i = 0; i < s->nguests; i++)
+		if (strcmp(s->guests[i].name, name) == 0)
+			return true;
+	return false;
+}
 
 static const char *const disk_caches[] = { "none", "writeback", "writethrough", "directsync", "unsafe", "default", NULL };
 static const char *const disk_buses[] = { "virtio", "sata", "scsi", NULL };
@@ -198,7 +206,7 @@ const struct exp_setting *gsettings_axis_setting(const struct experiment *e, con
 			snprintf(why, whylen, "unknown setting for %s", e->name);
 		return st;
 	}
-	if (strlen(key) - strlen(bare) - 1 > SUITE_NAME_MAX || suite_guest(s, guest) == NULL) {
+	if (strlen(key) - strlen(bare) - 1 > SUITE_NAME_MAX || !has_guest(s, guest)) {
 		snprintf(why, whylen, "'%.*s' is not a guest of the suite", (int)(strlen(key) - strlen(bare) - 1), key);
 		return NULL;
 	}

@@ -8,7 +8,6 @@
 #include "domxml.h"
 #include "failcause.h"
 #include "progress.h"
-#include "savestate.h"
 #include "standing.h"
 #include "virt.h"
 
@@ -252,6 +251,19 @@ void guest_remove(virConnectPtr conn, struct guest *g)
 		free(g->overlay);
 		g->overlay = NULL;
 	}
+}
+
+/* How a fresh guest started (savestate.c fills it). */
+void savestate_info_free(struct savestate_info *i)
+{
+	if (i == NULL)
+		return;
+	free(i->state);
+	free(i->rebuild_reason);
+	free(i->restore_error);
+	free(i->cold_reason);
+	free(i->clock_error);
+	free(i);
 }
 
 void guest_free(struct guest *g)

@@ -11,6 +11,22 @@
 
 struct savestate_info;
 
+/* How a fresh guest started: what a record says about it. */
+struct savestate_info {
+	bool restore_tried;
+	bool restored;
+	char *state;			/* "reused", "built", "rebuilt", or NULL */
+	char *rebuild_reason;		/* why the saved state was rebuilt */
+	double build_s;			/* time to build the state (cold boot, settle, save) */
+	char *restore_error;		/* why the restore failed: then one cold boot */
+	char *cold_reason;		/* why it booted cold */
+	bool clock_corrected;
+	double clock_behind_s;		/* host time minus guest time right after the restore */
+	double clock_offset_after_s;	/* guest minus host after the correction */
+	double clock_uncertainty_s;	/* half the agent round trip of that reading */
+	char *clock_error;
+};
+
 struct guest {
 	const struct guest_def *def;
 	struct image img;
@@ -55,6 +71,7 @@ int guest_verify_payload(struct guest *g, const char *payload_root, struct herro
 /* Destroy the domain and delete the overlay. */
 void guest_remove(virConnectPtr conn, struct guest *g);
 void guest_free(struct guest *g);
+void savestate_info_free(struct savestate_info *i);
 /* The last lines of a console log (malloc'd, may be empty). */
 char *console_tail(const char *path, int lines);
 

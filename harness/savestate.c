@@ -141,18 +141,6 @@ int savestate_key_from_json(const cJSON *j, const char *file, struct savestate_k
 	return 0;
 }
 
-void savestate_info_free(struct savestate_info *i)
-{
-	if (i == NULL)
-		return;
-	free(i->state);
-	free(i->rebuild_reason);
-	free(i->restore_error);
-	free(i->cold_reason);
-	free(i->clock_error);
-	free(i);
-}
-
 static struct savestate_info *info_of(struct guest *g)
 {
 	if (g->start == NULL)

@@ -32,21 +32,6 @@ struct savestate_key {
 	unsigned long long qemu_version;	/* virConnectGetVersion: major * 1e6 + minor * 1e3 + micro */
 };
 
-/* How a fresh guest started: what a record says about it. */
-struct savestate_info {
-	bool restore_tried;
-	bool restored;
-	char *state;			/* "reused", "built", "rebuilt", or NULL */
-	char *rebuild_reason;		/* why the saved state was rebuilt */
-	double build_s;			/* time to build the state (cold boot, settle, save) */
-	char *restore_error;		/* why the restore failed: then one cold boot */
-	char *cold_reason;		/* why it booted cold */
-	bool clock_corrected;
-	double clock_behind_s;		/* host time minus guest time right after the restore */
-	double clock_offset_after_s;	/* guest minus host after the correction */
-	double clock_uncertainty_s;	/* half the agent round trip of that reading */
-	char *clock_error;
-};
 
 /* Where the harness starts fresh guests. */
 struct savestate_place {
@@ -78,7 +63,6 @@ int savestate_start(virConnectPtr conn, struct guest *g, const struct savestate_
 void savestate_note_cold(struct guest *g, const char *why);
 /* The record's entry for g ({name, start, restored, ...}). */
 cJSON *savestate_info_json(const struct guest *g);
-void savestate_info_free(struct savestate_info *info);
 /* A fresh-guest run's record: "guest_starts", one entry per guest started. */
 void savestate_add_to_record(const struct guest *gs, size_t n, cJSON *record);
 /* Remove state builds whose harness process is gone. */

@@ -11,8 +11,6 @@
 /* Limits: a suite file's size, a name's length (suite, guests), the runs
  * of its plan. */
 #define SUITE_MAX_BYTES (1 << 20)
-#define SUITE_NAME_MAX 64
-#define SUITE_MAX_RUNS 10000
 
 /* The text of a suite file: a regular file of at most SUITE_MAX_BYTES
  * (a FIFO, a device or a directory is refused before it is read). */

@@ -8,6 +8,9 @@
 
 struct experiment;
 
+#define SUITE_NAME_MAX 64
+#define SUITE_MAX_RUNS 10000
+
 /* A libvirt host of the suite (hosts:). Without hosts: the suite has one,
  * "local", at the harness's own libvirt URI (uri NULL). */
 struct host_def {
