@@ -24,9 +24,9 @@ static int line_of(yaml_node_t *n)
 	return n ? (int)n->start_mark.line + 1 : 0;
 }
 
-static int bad(struct ctx *c, yaml_node_t *n, const char *key, const char *fmt, ...)
+static int bad_line(struct ctx *c, int line, const char *key, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
-static int bad(struct ctx *c, yaml_node_t *n, const char *key, const char *fmt, ...)
+static int bad_line(struct ctx *c, int line, const char *key, const char *fmt, ...)
 {
 	char what[512];
 	va_list ap;
@@ -34,9 +34,11 @@ static int bad(struct ctx *c, yaml_node_t *n, const char *key, const char *fmt, 
 	va_start(ap, fmt);
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
-	return error_setx(c->err, EINVAL, "%s:%d: %s%s%s", c->file, line_of(n),
-			key ? key : "", key ? ": " : "", what);
+	return error_setx(c->err, EINVAL, "%s:%d: %s%s%s", c->file, line, key ? key : "", key ? ": " : "", what);
 }
+
+/* The error at node n: file, line, key and why. */
+#define bad(c, n, key, ...) bad_line((c), line_of(n), (key), __VA_ARGS__)
 
 static const char *scalar(yaml_node_t *n)
 {
@@ -364,8 +366,7 @@ static int check_plan_size(struct ctx *c, const struct suite *s)
 		}
 		total += runs;
 		if (total > SUITE_MAX_RUNS) {
-			yaml_node_t fake = { .start_mark.line = (size_t)ex->line - 1 };
-			return bad(c, &fake, "experiments",
+			return bad_line(c, ex->line, "experiments",
 				   "the suite has more than %d runs (combinations of settings x (warmup + repeats)); split it",
 				   SUITE_MAX_RUNS);
 		}
