@@ -16,8 +16,13 @@ static void plan_reorder(const struct suite *s, struct plan *p)
 	size_t n = 0;
 	gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
 
+	int last = 0;
+
+	for (size_t i = 0; i < p->nruns; i++)
+		if (p->runs[i].repeat > last)
+			last = p->runs[i].repeat;
 	gsl_rng_set(rng, s->seed);
-	for (int rep = 0; rep <= s->repeats; rep++) {
+	for (int rep = 0; rep <= last; rep++) {
 		size_t first = n;
 
 		for (size_t i = 0; i < p->nruns; i++)
@@ -40,18 +45,19 @@ int plan_build(const struct suite *s, struct plan *p)
 		size_t combos = 1;
 		for (size_t a = 0; a < s->exps[e].naxes; a++)
 			combos *= s->exps[e].axes[a].nvalues;
-		cap += combos * (size_t)(s->warmup + s->repeats);
+		cap += combos * (size_t)(experiment_warmup(s, &s->exps[e]) + experiment_repeats(s, &s->exps[e]));
 	}
 	p->runs = xcalloc(cap, sizeof(*p->runs));
 	for (size_t e = 0; e < s->nexps; e++) {
 		const struct experiment_def *ex = &s->exps[e];
+		int warmup = experiment_warmup(s, ex), repeats = experiment_repeats(s, ex);
 		size_t combos = 1;
 
 		for (size_t a = 0; a < ex->naxes; a++)
 			combos *= ex->axes[a].nvalues;
 		for (size_t k = 0; k < combos; k++) {
 			/* Warm-ups run once per combination, before its repeats. */
-			for (int rep = (s->warmup ? -s->warmup + 1 : 1); rep <= s->repeats; rep++) {
+			for (int rep = (warmup ? -warmup + 1 : 1); rep <= repeats; rep++) {
 				struct plan_run *r = &p->runs[p->nruns];
 				size_t idx = k;
 				char buf[512];
@@ -71,7 +77,7 @@ int plan_build(const struct suite *s, struct plan *p)
 					if (rep > 0)
 						snprintf(buf + off, sizeof(buf) - off, "-r%d", rep);
 					else
-						snprintf(buf + off, sizeof(buf) - off, "-warmup%d", rep + s->warmup);
+						snprintf(buf + off, sizeof(buf) - off, "-warmup%d", rep + warmup);
 				}
 				for (char *c = buf; *c; c++)
 					if (*c == ':' || *c == '/' || *c == ' ')

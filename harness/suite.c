@@ -261,6 +261,8 @@ static int parse_experiment(struct ctx *c, yaml_node_t *n, const struct suite *s
 		return bad(c, n, "experiments", "each experiment must be a mapping");
 	e->line = line_of(n);
 	e->duration_s = 20;
+	e->repeats = -1;
+	e->warmup = -1;
 	FOR_PAIRS(&c->doc, n, p) {
 		yaml_node_t *k = yaml_document_get_node(&c->doc, p->key);
 		yaml_node_t *v = yaml_document_get_node(&c->doc, p->value);
@@ -278,10 +280,18 @@ static int parse_experiment(struct ctx *c, yaml_node_t *n, const struct suite *s
 		} else if (strcmp(key, "duration_s") == 0) {
 			if ((r = get_double(c, v, key, 1, 86400, &e->duration_s)) < 0)
 				return r;
+		} else if (strcmp(key, "repeats") == 0) {
+			if (s->repeats_auto)
+				return bad(c, v, key, "the suite's repeats are auto: an experiment cannot set its own");
+			if ((r = get_int(c, v, key, 1, 1000, &e->repeats)) < 0)
+				return r;
+		} else if (strcmp(key, "warmup") == 0) {
+			if ((r = get_int(c, v, key, 0, 100, &e->warmup)) < 0)
+				return r;
 		} else if (strcmp(key, "vary") == 0) {
 			vary = v;
 		} else
-			return bad(c, k, key, "unknown key in an experiment (known: type, duration_s, vary)");
+			return bad(c, k, key, "unknown key in an experiment (known: type, duration_s, repeats, warmup, vary)");
 	}
 	if (e->type == NULL)
 		return bad(c, n, "experiments", "an experiment needs a type");
@@ -356,7 +366,7 @@ static int check_plan_size(struct ctx *c, const struct suite *s)
 
 	for (size_t e = 0; e < s->nexps; e++) {
 		const struct experiment_def *ex = &s->exps[e];
-		uint64_t runs = (uint64_t)s->warmup + (uint64_t)s->repeats;
+		uint64_t runs = (uint64_t)experiment_warmup(s, ex) + (uint64_t)experiment_repeats(s, ex);
 
 		for (size_t a = 0; a < ex->naxes; a++) {
 			if (ex->axes[a].nvalues > SUITE_MAX_RUNS || runs > SUITE_MAX_RUNS)

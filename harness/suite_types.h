@@ -45,6 +45,8 @@ struct experiment_def {
 	double duration_s;
 	struct axis *axes;
 	size_t naxes;
+	int repeats;		/* this experiment's own repeats, or -1: the suite's */
+	int warmup;		/* this experiment's own warm-ups, or -1: the suite's */
 	int line;
 };
 
@@ -73,5 +75,17 @@ struct suite {
 	struct experiment_def *exps;
 	size_t nexps;
 };
+
+/* An experiment's repeats and warm-ups: its own where it sets them, else the
+ * suite's. */
+static inline int experiment_repeats(const struct suite *s, const struct experiment_def *e)
+{
+	return e->repeats >= 0 ? e->repeats : s->repeats;
+}
+
+static inline int experiment_warmup(const struct suite *s, const struct experiment_def *e)
+{
+	return e->warmup >= 0 ? e->warmup : s->warmup;
+}
 
 #endif

@@ -223,6 +223,53 @@ static void test_bad_experiments(void **state)
 	expect_error(buf, "t.yaml:10: pinning: 'sometimes' is not one of: none, same, different");
 	snprintf(buf, sizeof(buf), "%s  - type: cpu-contention\n    duration_s: -3\n", head);
 	expect_error(buf, "t.yaml:9: duration_s:");
+	snprintf(buf, sizeof(buf), "%s  - type: boot\n    repeats: 0\n", head);
+	expect_error(buf, "t.yaml:9: repeats: '0' is out of range");
+	snprintf(buf, sizeof(buf), "%s  - type: boot\n    warmup: many\n", head);
+	expect_error(buf, "t.yaml:9: warmup: 'many' is not a whole number");
+	snprintf(buf, sizeof(buf), "suite: t\nrepeats: auto\n%s  - type: boot\n    repeats: 2\n", head + strlen("suite: t\n"));
+	expect_error(buf, "t.yaml:10: repeats: the suite's repeats are auto");
+}
+
+/* An experiment's own repeats and warm-ups replace the suite's for its runs
+ * only; the shuffled rounds still take every run once. */
+static void test_experiment_repeats(void **state)
+{
+	static const char text[] =
+		"suite: t\nrepeats: 3\nwarmup: 1\nseed: 7\n"
+		"guests:\n  - name: a\n    image: g\n  - name: b\n    image: g\n"
+		"experiments:\n"
+		"  - type: boot\n    repeats: 1\n    warmup: 0\n"
+		"  - type: cpu-contention\n    vary:\n      pinning: [same, different]\n";
+	struct suite *s;
+	struct herror err = { 0 };
+	struct plan p;
+	size_t boot = 0, cpu = 0, warm = 0;
+
+	(void)state;
+	assert_int_equal(parse(text, &s, &err), 0);
+	assert_int_equal(experiment_repeats(s, &s->exps[0]), 1);
+	assert_int_equal(experiment_warmup(s, &s->exps[0]), 0);
+	assert_int_equal(experiment_repeats(s, &s->exps[1]), 3);
+	plan_build(s, &p);
+	/* boot: 1 run; cpu-contention: 2 x (1 + 3) */
+	assert_int_equal(p.nruns, 9);
+	for (size_t i = 0; i < p.nruns; i++) {
+		if (p.runs[i].exp == 0) {
+			boot++;
+			assert_int_equal(p.runs[i].repeat, 1);
+		} else
+			cpu++;
+		warm += p.runs[i].repeat == 0;
+	}
+	assert_int_equal(boot, 1);
+	assert_int_equal(cpu, 8);
+	assert_int_equal(warm, 2);
+	/* warm-ups first */
+	assert_int_equal(p.runs[0].repeat, 0);
+	assert_int_equal(p.runs[1].repeat, 0);
+	plan_free(&p);
+	suite_free(s);
 }
 
 static void test_missing_parts(void **state)
@@ -382,6 +429,7 @@ int main(void)
 		cmocka_unit_test(test_unknown_guest_key),
 		cmocka_unit_test(test_bad_values),
 		cmocka_unit_test(test_bad_experiments),
+		cmocka_unit_test(test_experiment_repeats),
 		cmocka_unit_test(test_missing_parts),
 		cmocka_unit_test(test_shipped_suites_parse),
 		cmocka_unit_test(test_duplicate_keys),
