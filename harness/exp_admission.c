@@ -209,8 +209,7 @@ static void admission_report_group(struct report_doc *d, cJSON *grp, cJSON *cons
 	cJSON *last = NULL, *s;
 
 	for (size_t i = 0; i < nruns; i++)
-		if (cJSON_Compare(cJSON_GetObjectItemCaseSensitive(runs[i], "settings"),
-				  cJSON_GetObjectItemCaseSensitive(grp, "settings"), 1))
+		if (doc_run_in_group(runs[i], grp))
 			last = runs[i];
 	if (last == NULL)
 		return;
@@ -220,7 +219,12 @@ static void admission_report_group(struct report_doc *d, cJSON *grp, cJSON *cons
 		cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(last, "matches_expected")) ? "yes" : "NO");
 	fputs(".TS\nbox;\nc c c l\nl l l l.\nstart\t--admit\toutcome\tsafe sequence or reason\n", f);
 	cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(last, "starts")) {
-		fprintf(f, "%s\t%s\t%s\tT{\n", doc_jstr(s, "name", "?"), doc_jstr(s, "admit", "?"), doc_jstr(s, "outcome", "?"));
+		doc_text(f, doc_jstr(s, "name", "?"));
+		fputc('\t', f);
+		doc_text(f, doc_jstr(s, "admit", "?"));
+		fputc('\t', f);
+		doc_text(f, doc_jstr(s, "outcome", "?"));
+		fputs("\tT{\n", f);
 		doc_text(f, doc_jstr(s, "safe_sequence", doc_jstr(s, "reason", "")));
 		fputs("\nT}\n", f);
 	}

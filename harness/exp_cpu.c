@@ -414,17 +414,6 @@ static double cpu_contention_estimate_s(const struct experiment_def *def)
 	return def->duration_s + 10;
 }
 
-/* The first recorded, successful run with these settings, for the time series. */
-static cJSON *first_run_with(cJSON *const *runs, size_t n, cJSON *settings)
-{
-	for (size_t i = 0; i < n; i++)
-		if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(runs[i], "ok")) &&
-		    cJSON_Compare(cJSON_GetObjectItemCaseSensitive(runs[i], "settings"), settings, 1) &&
-		    cJSON_GetObjectItemCaseSensitive(runs[i], "series"))
-			return runs[i];
-	return NULL;
-}
-
 static int plot_series(const char *tmp, int idx, cJSON *run, const char *title, char *eps, size_t epslen)
 {
 	cJSON *series = cJSON_GetObjectItemCaseSensitive(run, "series");
@@ -481,7 +470,7 @@ static int plot_series(const char *tmp, int idx, cJSON *run, const char *title, 
 static void report_overcommit(struct report_doc *d, cJSON *grp, cJSON *const *runs, size_t nruns)
 {
 	FILE *f = d->f;
-	cJSON *g, *first = first_run_with(runs, nruns, cJSON_GetObjectItemCaseSensitive(grp, "settings"));
+	cJSON *g, *first = doc_group_first_run(grp, runs, nruns);
 	cJSON *oc = cJSON_GetObjectItemCaseSensitive(first, "overcommit");
 	const char *accel = doc_jstr(cJSON_GetObjectItemCaseSensitive(first, "accelerator"), "name", "?");
 
@@ -533,7 +522,7 @@ static void cpu_contention_report_group(struct report_doc *d, cJSON *grp, cJSON 
 	fputs(".TE\n", f);
 	if (strcmp(doc_jstr(cJSON_GetObjectItemCaseSensitive(grp, "settings"), "overcommit", "none"), "none") != 0)
 		report_overcommit(d, grp, runs, nruns);
-	first = first_run_with(runs, nruns, cJSON_GetObjectItemCaseSensitive(grp, "settings"));
+	first = doc_group_first_run(grp, runs, nruns);
 	if (first && plot_series(d->tmp, d->group, first, st, eps, sizeof(eps)) == 0)
 		doc_figure(d, eps, 6, 2.6,
 			   "each guest's share of the host CPU time used by all guests, sampled every half second "

@@ -364,28 +364,43 @@ static void isolation_report_group(struct report_doc *d, cJSON *grp, cJSON *cons
 	cJSON *last = NULL, *c, *m;
 
 	for (size_t i = 0; i < nruns; i++)
-		if (cJSON_Compare(cJSON_GetObjectItemCaseSensitive(runs[i], "settings"),
-				  cJSON_GetObjectItemCaseSensitive(grp, "settings"), 1))
+		if (doc_run_in_group(runs[i], grp))
 			last = runs[i];
 	if (last == NULL)
 		return;
 	cJSON *gv = cJSON_GetObjectItemCaseSensitive(last, "guest_view");
 	fputs(" The guest: kernel ", f);
 	doc_text(f, doc_jstr(gv, "kernel", "?"));
-	fprintf(f, ", hostname %s, %.0f mounts.\n", doc_jstr(gv, "hostname", "?"), doc_jnum(gv, "mounts"));
-	fputs(".TS\nbox;\nc c c c c c c\nl l n l l n n.\n"
-	      "container\troot\tPID inside\thostname\tkernel\tmounts\tprocesses seen\n", f);
+	fputs(", hostname ", f);
+	doc_text(f, doc_jstr(gv, "hostname", "?"));
+	fprintf(f, ", %.0f mounts.\n", doc_jnum(gv, "mounts"));
+	/* Record strings go through doc_text: a results directory is untrusted
+	 * input and must not reach troff as requests. The root's path is
+	 * listed below the table: it would make the table wider than a page. */
+	fputs(".TS\nbox;\nc c c c c c\nl n l l n n.\n"
+	      "container\tPID inside\thostname\tkernel\tmounts\tprocesses seen\n", f);
 	cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(last, "containers")) {
 		cJSON *p = cJSON_GetObjectItemCaseSensitive(c, "probe");
-		fprintf(f, "%s\t%s\t%.0f\t%s\t%s\t%.0f\t%.0f\n", doc_jstr(c, "name", "?"), doc_jstr(c, "rootfs", "?"),
-			doc_jnum(p, "pid"), doc_jstr(p, "hostname", "?"), doc_jstr(p, "kernel", "?"),
-			doc_jnum(p, "mounts"), doc_jnum(p, "processes"));
+		doc_text(f, doc_jstr(c, "name", "?"));
+		fprintf(f, "\t%.0f\t", doc_jnum(p, "pid"));
+		doc_text(f, doc_jstr(p, "hostname", "?"));
+		fputc('\t', f);
+		doc_text(f, doc_jstr(p, "kernel", "?"));
+		fprintf(f, "\t%.0f\t%.0f\n", doc_jnum(p, "mounts"), doc_jnum(p, "processes"));
 	}
-	fputs(".TE\n", f);
+	fputs(".TE\n.PP\nRoots: ", f);
+	cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(last, "containers")) {
+		doc_text(f, doc_jstr(c, "name", "?"));
+		fputs(" on ", f);
+		doc_text(f, doc_jstr(c, "rootfs", "?"));
+		fputs(c->next ? "; " : ".\n", f);
+	}
 	cJSON *ck = cJSON_GetObjectItemCaseSensitive(last, "checks");
 	fputs(".PP\n", f);
-	cJSON_ArrayForEach(m, ck)
-		fprintf(f, "%s: %s. ", m->string, cJSON_IsTrue(m) ? "yes" : "NO");
+	cJSON_ArrayForEach(m, ck) {
+		doc_text(f, m->string ? m->string : "?");
+		fprintf(f, ": %s. ", cJSON_IsTrue(m) ? "yes" : "NO");
+	}
 	fprintf(f, "\n.PP\nStart-to-exit of /bin/true on one bundle (median of %d runs): harness-runtime %.1f ms, "
 		   "crun %.1f ms, ratio %.2f.\n",
 		cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(last, "start_latency"),

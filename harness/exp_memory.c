@@ -527,16 +527,6 @@ static double memory_estimate_s(const struct experiment_def *def)
 }
 
 /* The first successful run with these settings, for the time lines. */
-static cJSON *first_ok_run(cJSON *const *runs, size_t n, cJSON *settings)
-{
-	for (size_t i = 0; i < n; i++)
-		if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(runs[i], "ok")) &&
-		    cJSON_Compare(cJSON_GetObjectItemCaseSensitive(runs[i], "settings"), settings, 1) &&
-		    cJSON_GetObjectItemCaseSensitive(runs[i], "guests"))
-			return runs[i];
-	return NULL;
-}
-
 static void write_column_pair(FILE *f, cJSON *series, const char *col)
 {
 	cJSON *t = cJSON_GetObjectItemCaseSensitive(series, "t");
@@ -617,7 +607,7 @@ static void memory_report_group(struct report_doc *d, cJSON *grp, cJSON *const *
 			doc_jstat(g, "qemu_rss_balloon_mib", "mean"));
 	}
 	fputs(".TE\n", f);
-	first = first_ok_run(runs, nruns, cJSON_GetObjectItemCaseSensitive(grp, "settings"));
+	first = doc_group_first_run(grp, runs, nruns);
 	if (first == NULL)
 		return;
 	cJSON_ArrayForEach(g, cJSON_GetObjectItemCaseSensitive(first, "guests")) {

@@ -215,8 +215,7 @@ static void memory_limits_report_group(struct report_doc *d, cJSON *grp, cJSON *
 	fputs("\n.TS\nbox;\nc c c c c c c\nl n n n n n n.\n"
 	      "repeat\tlimit MiB\twarning MiB\tkill MiB\tpeak MiB\tovershoot MiB\tlatency ms\n", f);
 	for (size_t i = 0; i < nruns; i++) {
-		if (!cJSON_Compare(cJSON_GetObjectItemCaseSensitive(runs[i], "settings"),
-				   cJSON_GetObjectItemCaseSensitive(grp, "settings"), 1))
+		if (!doc_run_in_group(runs[i], grp))
 			continue;
 		fprintf(f, "%.0f\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t%.0f\n", doc_jnum(runs[i], "repeat"),
 			doc_jnum(runs[i], "limit_bytes") / mib, doc_jnum(runs[i], "warning_bytes") / mib,
@@ -225,8 +224,7 @@ static void memory_limits_report_group(struct report_doc *d, cJSON *grp, cJSON *
 	}
 	fputs(".TE\n", f);
 	for (size_t i = 0; i < nruns; i++)
-		if (cJSON_Compare(cJSON_GetObjectItemCaseSensitive(runs[i], "settings"),
-				  cJSON_GetObjectItemCaseSensitive(grp, "settings"), 1)) {
+		if (doc_run_in_group(runs[i], grp)) {
 			fputs(".PP\nWhat acted: ", f);
 			doc_text(f, doc_jstr(runs[i], "acted", "?"));
 			fprintf(f, "; killed: %s (expected: %s).\n",

@@ -581,19 +581,10 @@ static int plot_phases(const char *tmp, int idx, cJSON *dir, const char *title, 
 	return doc_gnuplot(gp);
 }
 
-static cJSON *first_ok_run(cJSON *const *runs, size_t n, cJSON *settings)
-{
-	for (size_t i = 0; i < n; i++)
-		if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(runs[i], "ok")) &&
-		    cJSON_Compare(cJSON_GetObjectItemCaseSensitive(runs[i], "settings"), settings, 1))
-			return runs[i];
-	return NULL;
-}
-
 static void migration_report_group(struct report_doc *d, cJSON *grp, cJSON *const *runs, size_t nruns)
 {
 	FILE *f = d->f;
-	cJSON *first = first_ok_run(runs, nruns, cJSON_GetObjectItemCaseSensitive(grp, "settings"));
+	cJSON *first = doc_group_first_run(grp, runs, nruns);
 	static const char *const dirs[] = { "out", "back" };
 
 	/* The caller's sentence is still open: end it before the table. */

@@ -257,8 +257,7 @@ static void proportional_share_report_group(struct report_doc *d, cJSON *grp, cJ
 	cJSON *last = NULL, *c;
 
 	for (size_t i = 0; i < nruns; i++)
-		if (cJSON_Compare(cJSON_GetObjectItemCaseSensitive(runs[i], "settings"),
-				  cJSON_GetObjectItemCaseSensitive(grp, "settings"), 1) &&
+		if (doc_run_in_group(runs[i], grp) &&
 		    cJSON_GetObjectItemCaseSensitive(runs[i], "containers"))
 			last = runs[i];
 	if (last)
@@ -291,9 +290,11 @@ static void proportional_share_report_group(struct report_doc *d, cJSON *grp, cJ
 	      "container (last run)\tcpu.weight\tcpu.max\tCPU s\tshare\tstate\n", f);
 	cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(last, "containers")) {
 		cJSON *lim = cJSON_GetObjectItemCaseSensitive(c, "limits");
-		fprintf(f, "%s\t%.0f\t%.2f\t%.2f\t%.3f\t%s\n", doc_jstr(c, "name", "?"), doc_jnum(lim, "cpu_weight"),
-			doc_jnum(lim, "cpu_max"), doc_jnum(c, "cpu_s"), doc_jnum(c, "share"),
-			doc_jstr(c, "state", "?"));
+		doc_text(f, doc_jstr(c, "name", "?"));
+		fprintf(f, "\t%.0f\t%.2f\t%.2f\t%.3f\t", doc_jnum(lim, "cpu_weight"), doc_jnum(lim, "cpu_max"),
+			doc_jnum(c, "cpu_s"), doc_jnum(c, "share"));
+		doc_text(f, doc_jstr(c, "state", "?"));
+		fputc('\n', f);
 	}
 	fputs(".TE\n", f);
 }

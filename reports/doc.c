@@ -96,6 +96,23 @@ const char *doc_jstr(cJSON *o, const char *key, const char *def)
 	return cJSON_IsString(v) ? v->valuestring : def;
 }
 
+bool doc_run_in_group(cJSON *run, cJSON *group)
+{
+	return strcmp(doc_jstr(run, "experiment", ""), doc_jstr(group, "experiment", "?")) == 0 &&
+	       cJSON_Compare(cJSON_GetObjectItemCaseSensitive(run, "settings"),
+			     cJSON_GetObjectItemCaseSensitive(group, "settings"), 1);
+}
+
+cJSON *doc_group_first_run(cJSON *group, cJSON *const *runs, size_t nruns)
+{
+	for (size_t i = 0; i < nruns; i++)
+		if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(runs[i], "ok")) &&
+		    !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(runs[i], "warmup")) &&
+		    doc_run_in_group(runs[i], group))
+			return runs[i];
+	return NULL;
+}
+
 double doc_jnum(cJSON *o, const char *key)
 {
 	cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);

@@ -7,6 +7,7 @@
 
 #include <cjson/cJSON.h>
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdio.h>
 
 struct report_doc {
@@ -35,6 +36,12 @@ const char *doc_jstr(cJSON *o, const char *key, const char *def);
 double doc_jnum(cJSON *o, const char *key);
 /* A field of a summary statistic: o[key][field], e.g. measured_share.mean. */
 double doc_jstat(cJSON *o, const char *key, const char *field);
+/* Whether a record belongs to a summary group: the same experiment and the
+ * same settings (a suite's records of every experiment reach each group). */
+bool doc_run_in_group(cJSON *run, cJSON *group);
+/* The first recorded (not warm-up), successful run of a summary group;
+ * NULL when there is none. */
+cJSON *doc_group_first_run(cJSON *group, cJSON *const *runs, size_t nruns);
 /* "k=v, k=v" of a settings object, or "defaults". */
 void doc_settings_text(cJSON *settings, char *buf, size_t len);
 
