@@ -404,16 +404,15 @@ static int iperf3_reference(struct net_state *st, struct provision *pv, double d
 	const char *script =
 		"o=$(mktemp) || exit 1; i=0; "
 		"until " IPERF3 " -J -c \"$1\" -B \"$2\" -p " IPERF3_PORT " -l 128K -t \"$3\" >\"$o\" 2>/dev/null; do "
-		"i=$((i+1)); [ $i -ge 100 ] && break; sleep 0.2; done; cat \"$o\"; rm -f \"$o\"";
-	char t[32], srv_t[32];
+		"i=$((i+1)); [ $i -ge 300 ] && break; sleep 0.2; done; cat \"$o\"; rm -f \"$o\"";
+	char t[32];
 	struct agent_exec_result res = { 0 };
 	double recv_bps, exp_mbit;
 	int gpid, r;
 
 	snprintf(t, sizeof(t), "%.0f", fmax(1, round(duration)));
-	snprintf(srv_t, sizeof(srv_t), "%.0f", duration + 60);
 	cJSON_AddStringToObject(spec, "experiment", exp_network_info.name);
-	cJSON_AddNumberToObject(spec, "duration_s", duration + 60);
+	cJSON_AddNumberToObject(spec, "duration_s", duration + 120);
 	/* one client (-1), then it exits with its JSON document */
 	wl = guestrun_workload(spec, "iperf3-server", IPERF3,
 			       (const char *const[]){ "-s", "-1", "-J", "-B", st->addr[1], "-p", IPERF3_PORT, NULL });
@@ -427,11 +426,11 @@ static int iperf3_reference(struct net_state *st, struct provision *pv, double d
 
 	spec = cJSON_CreateObject();
 	cJSON_AddStringToObject(spec, "experiment", exp_network_info.name);
-	cJSON_AddNumberToObject(spec, "duration_s", duration + 30);
+	cJSON_AddNumberToObject(spec, "duration_s", duration + 90);
 	wl = guestrun_workload(spec, "iperf3-client", "/bin/sh",
 			       (const char *const[]){ "-c", script, "sh", st->addr[1], st->addr[0], t, NULL });
 	cJSON_AddNumberToObject(wl, "stall_timeout_s", 0);
-	r = guestrun_run(cg, spec, duration + 90, &doc, err);
+	r = guestrun_run(cg, spec, duration + 150, &doc, err);
 	cJSON_Delete(spec);
 	/* the server ends after its one client, or at its deadline */
 	{
