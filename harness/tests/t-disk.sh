@@ -3,7 +3,8 @@
 # guests (vm up): bad settings refused with file, line and key before
 # anything starts; then the disk experiment in vm1 with two cache modes
 # applied by hot-plugging a scratch disk (and the seeds' dd with conv=fsync),
-# its records against the schema and theory (host bytes for guest bytes),
+# fio run after each phase as the reference (reference: fio, its figures and
+# the ratio recorded), its records against the schema and theory (host bytes for guest bytes),
 # the scratch disk gone afterwards, and the report's section. Needs root and
 # the images ('make images'); about 2 minutes of guest time under TCG.
 top=$(cd "$(dirname "$0")/../.." && pwd)

@@ -2,7 +2,8 @@
 # The network experiment on real guests: the standing vm1 and vm2 (borrowed,
 # left up), two NIC models hot-plugged onto the run's isolated bridge, a few
 # seconds per path; the records against the schema, nonzero throughput each
-# way, latency percentiles, the isolation evidence, nothing left behind (the
+# way, latency percentiles, iperf3 as the reference (reference: iperf3: its
+# throughput and the ratio recorded), the isolation evidence, nothing left behind (the
 # libvirt network, the bridge, the netns, the veth, the NICs), a SIGINT in the
 # middle of a run, a refused combination, the report's section.
 # Needs root and the images ('make images'); about 3 minutes under TCG.
