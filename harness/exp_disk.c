@@ -3,7 +3,9 @@
  * settings under test (hotplug.c), with the workloads/disk program in the
  * guest; beside each phase, what the hypervisor did for it: the disk's
  * virDomainBlockStats and the QEMU process's /proc/PID/io. The "dd" method
- * is the seeds' demonstration: dd with conv=fsync. */
+ * is the seeds' demonstration: dd with conv=fsync. With "reference: fio",
+ * fio runs right after each phase in the same guest on the same scratch disk
+ * with the same flags, and the phase records fio's figures and the ratio. */
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
@@ -11,6 +13,7 @@
 #include <string.h>
 
 #include "doc.h"
+#include "exp_containers.h"
 #include "experiment.h"
 #include "gsettings.h"
 #include "guestrun.h"
@@ -24,11 +27,16 @@ extern const struct experiment exp_disk_info;
 #define DD_MIB 128
 
 static const char *const methods[] = { "workload", "dd", NULL };
+static const char *const references[] = { "none", "fio", NULL };
 
 static const struct exp_setting disk_settings[] = {
 	GUESTRUN_GUEST_SETTING,
 	{ .key = "method", .help = "workload: the disk program's four phases; dd: dd with conv=fsync (the seeds')",
 	  .allowed = methods, .def = "workload" },
+	{ .key = "reference", .help = "fio: run fio in the guest right after each phase, on the same scratch disk with "
+				      "the same flags (psync, same block size and duration), and record its figures "
+				      "and the ratio disk/fio (needs fio in the guest image and method workload)",
+	  .allowed = references, .def = "none" },
 	GSETTING_AXIS(disk_cache, "cache mode of the scratch disk"),
 	GSETTING_AXIS(disk_bus, "bus of the scratch disk (sata: a fresh guest, it cannot hot-plug)"),
 	GSETTING_AXIS(disk_io, "I/O mode of the scratch disk"),
@@ -200,8 +208,99 @@ static void add_phase_common(cJSON *ph, const struct host_io *a, const struct ho
 	cJSON_AddItemToObject(ph, "expected_host_per_guest", expected_host_ratio(cache, write));
 }
 
+/* A number at a path (NULL-terminated) of fio's JSON document, NaN when absent. */
+static double fio_num(cJSON *job, const char *dir, const char *k1, const char *k2)
+{
+	return guestrun_num(job, (const char *const[]){ dir, k1, k2, NULL });
+}
+
+/* fio in the guest on the scratch disk with the phase's flags, right after
+ * the phase; ph gets "reference" (fio's figures) and "vs_reference" (the
+ * phase's over fio's). fio's --output keeps its notes out of the JSON. */
+static int fio_phase(struct guest *g, const struct hotplug_scratch *s, const char *dev, const struct phase *p,
+		     double duration, cJSON *ph, struct herror *err)
+{
+	char rt[32], size[32], rw[32], bs[32], fsync[32], name[48], file[512];
+	const char *args[24];
+	size_t n = 0;
+	struct host_io a, b;
+	cJSON *doc = NULL, *out, *job, *ref, *vs, *fargs;
+	const char *dir = strstr(p->rw, "write") ? "write" : "read";
+	double bw, iops;
+	int r;
+
+	snprintf(rt, sizeof(rt), "--runtime=%.0fms", duration * 1000);
+	snprintf(size, sizeof(size), "--size=%um", SCRATCH_MIB);
+	snprintf(rw, sizeof(rw), "--rw=%s", p->rw);
+	snprintf(bs, sizeof(bs), "--bs=%s", p->bs);
+	snprintf(fsync, sizeof(fsync), "--fsync=%s", p->fsync ? p->fsync : "0");
+	snprintf(name, sizeof(name), "fio-%s", p->name);
+	snprintf(file, sizeof(file), "--filename=%s", dev);
+	args[n++] = "-c";
+	args[n++] = "o=$(mktemp) || exit 1; fio --output=\"$o\" \"$@\" >/dev/null; rc=$?; cat \"$o\"; rm -f \"$o\"; exit $rc";
+	args[n++] = "sh";
+	args[n++] = "--name=harness";
+	args[n++] = file;
+	args[n++] = rw;
+	args[n++] = bs;
+	args[n++] = size;
+	args[n++] = "--ioengine=psync";
+	args[n++] = "--numjobs=1";
+	args[n++] = "--time_based";
+	args[n++] = rt;
+	args[n++] = p->direct ? "--direct=1" : "--direct=0";
+	args[n++] = fsync;
+	if (strncmp(p->rw, "rand", 4) == 0) {
+		/* the disk workload draws offsets with replacement */
+		args[n++] = "--norandommap";
+		args[n++] = "--randrepeat=0";
+	}
+	args[n++] = "--output-format=json";
+	args[n] = NULL;
+	progress_note("disk: fio %s on %s (cache %s, bus %s)", p->name, g->dom_name, s->cache, s->bus);
+	r = run_phase(g, s->path, name, "/bin/sh", args, duration, &doc, &a, &b, err);
+	if (r < 0) {
+		cJSON_Delete(doc);
+		return error_wrap(err, "reference fio after %s", p->name);
+	}
+	out = cJSON_GetObjectItemCaseSensitive(guestrun_doc_workload(doc, name), "output");
+	job = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(out, "jobs"), 0);
+	bw = fio_num(job, dir, "bw_bytes", NULL);
+	iops = fio_num(job, dir, "iops", NULL);
+	if (!(bw > 0) || !(iops > 0)) {
+		cJSON_Delete(doc);
+		return error_setx(err, EIO, "reference fio after %s in '%s' reported no %s throughput", p->name,
+				  g->dom_name, dir);
+	}
+	ref = cJSON_AddObjectToObject(ph, "reference");
+	cJSON_AddStringToObject(ref, "tool", "fio");
+	{
+		cJSON *v = cJSON_GetObjectItemCaseSensitive(out, "fio version");
+		cJSON_AddStringToObject(ref, "version", cJSON_IsString(v) ? v->valuestring : "");
+	}
+	fargs = cJSON_AddArrayToObject(ref, "args");
+	for (size_t i = 3; i < n; i++)
+		cJSON_AddItemToArray(fargs, cJSON_CreateString(args[i]));
+	cJSON_AddItemToObject(ref, "runtime_s", guestrun_num_or_null(fio_num(job, dir, "runtime", NULL) / 1000));
+	cJSON_AddItemToObject(ref, "io_bytes", guestrun_num_or_null(fio_num(job, dir, "io_bytes", NULL)));
+	cJSON_AddNumberToObject(ref, "mib_per_s", bw / 1048576.0);
+	cJSON_AddNumberToObject(ref, "iops", iops);
+	{
+		cJSON *lat = cJSON_AddObjectToObject(ref, "latency_us");
+		cJSON *pct = cJSON_GetObjectItemCaseSensitive(
+			cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(job, dir), "clat_ns"), "percentile");
+		cJSON_AddItemToObject(lat, "p50", guestrun_num_or_null(guestrun_num(pct, (const char *const[]){ "50.000000", NULL }) / 1000));
+		cJSON_AddItemToObject(lat, "p99", guestrun_num_or_null(guestrun_num(pct, (const char *const[]){ "99.000000", NULL }) / 1000));
+	}
+	vs = cJSON_AddObjectToObject(ph, "vs_reference");
+	cJSON_AddItemToObject(vs, "mib_per_s", ratio_or_null(doc_jnum(ph, "mib_per_s"), bw / 1048576.0));
+	cJSON_AddItemToObject(vs, "iops", ratio_or_null(doc_jnum(ph, "iops"), iops));
+	cJSON_Delete(doc);
+	return 0;
+}
+
 static int disk_phases(struct guest *g, const struct hotplug_scratch *s, const char *dev, double duration,
-		       cJSON *phs, struct herror *err)
+		       bool fio, cJSON *phs, struct herror *err)
 {
 	char dur[32], size[32];
 
@@ -260,6 +359,8 @@ static int disk_phases(struct guest *g, const struct hotplug_scratch *s, const c
 		}
 		add_phase_common(ph, &a, &b, write ? bytes : 0, write ? 0 : bytes, s->cache, write);
 		cJSON_Delete(doc);
+		if (fio && (r = fio_phase(g, s, dev, p, duration, ph, err)) < 0)
+			return r;
 	}
 	return 0;
 }
@@ -299,9 +400,35 @@ static int dd_phase(struct guest *g, const struct hotplug_scratch *s, const char
 	return 0;
 }
 
+/* Refuse a reference tool the guest's image does not have, before the run. */
+static int disk_need_tool(struct guest *g, const char *tool, struct herror *err)
+{
+	cleanup_free char *script = xasprintf("command -v %s >/dev/null", tool);
+	cleanup_free char *out = NULL;
+	int r = ctr_sh(g, script, 60, &out, err);
+
+	if (r > 0)
+		return error_setx(err, ENOENT, "reference %s: no %s in guest '%s' (image '%s'): add it to the image "
+				  "recipe's PACKAGES and rebuild the images", tool, tool, g->dom_name,
+				  g->img.name ? g->img.name : g->def->image);
+	return r < 0 ? r : 0;
+}
+
+static int disk_check_values(const struct exp_values *v, char *why, size_t whylen)
+{
+	const char *method = exp_values_get(v, "method"), *ref = exp_values_get(v, "reference");
+
+	if (method && ref && strcmp(ref, "fio") == 0 && strcmp(method, "workload") != 0) {
+		snprintf(why, whylen, "reference fio needs method workload, not '%s'", method);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int disk_run(const struct exp_run *x, cJSON *record, struct herror *err)
 {
 	const char *method = exp_setting_value(x, "method");
+	bool fio = strcmp(exp_setting_value(x, "reference"), "fio") == 0;
 	struct guest *g0 = guestrun_pick(x, err), *g;
 	struct hotplug_state st;
 	double phase_s = fmax(1, x->def->duration_s / (double)NPHASES);
@@ -310,17 +437,22 @@ static int disk_run(const struct exp_run *x, cJSON *record, struct herror *err)
 
 	if (g0 == NULL)
 		return -err->status;
+	if (fio && strcmp(method, "workload") != 0)
+		return error_setx(err, EINVAL, "reference fio needs method workload, not '%s'", method);
+	if (fio && (r = disk_need_tool(g0, "fio", err)) < 0)
+		return r;
 	r = hotplug_apply(x, g0->def->name, SCRATCH_MIB, &st, err);
 	if (r < 0)
 		return r;
 	hotplug_record(&st, record);
 	g = hotplug_guest(x, st.scratch.guest);
 	cJSON_AddStringToObject(record, "method", method);
+	cJSON_AddStringToObject(record, "reference", fio ? "fio" : "none");
 	r = wait_device(g, st.scratch.guest_path, record, err);
 	if (r == 0) {
 		phs = cJSON_AddObjectToObject(record, "phases");
 		r = strcmp(method, "dd") == 0 ? dd_phase(g, &st.scratch, st.scratch.guest_path, phs, err) :
-						disk_phases(g, &st.scratch, st.scratch.guest_path, phase_s, phs, err);
+						disk_phases(g, &st.scratch, st.scratch.guest_path, phase_s, fio, phs, err);
 	}
 	if (!cJSON_GetObjectItemCaseSensitive(record, "guest"))
 		cJSON_AddItemToObject(record, "guest", guestrun_guest_json(g, NULL));
@@ -361,7 +493,7 @@ static void disk_report_end(struct report_doc *d, cJSON *groups)
 			dd[nd] = bar_of(grp, "dd_mib_per_s", dlabels[nd]);
 			nd++;
 		}
-		if (isnan(doc_jstat(grp, "seqwrite_direct_mib_per_s", "mean")) || n + 2 > 64 || nr >= 32)
+		if (isnan(doc_jstat(grp, "seqwrite_direct_mib_per_s", "mean")) || n + 4 > 64 || nr >= 32)
 			continue;
 		snprintf(labels[n], sizeof(labels[n]), "direct\n%s", st);
 		snprintf(labels[n + 1], sizeof(labels[n + 1]), "buffered\n%s", st);
@@ -376,6 +508,18 @@ static void disk_report_end(struct report_doc *d, cJSON *groups)
 		ratio[nr].expected = doc_jstat(grp, "expected_host_per_guest_direct", "mean");
 		nr++;
 		n += 2;
+		/* fio beside the experiment, when the runs had the reference */
+		if (!isnan(doc_jstat(grp, "fio_seqwrite_direct_mib_per_s", "mean"))) {
+			snprintf(labels[n], sizeof(labels[n]), "fio direct\n%s", st);
+			snprintf(labels[n + 1], sizeof(labels[n + 1]), "fio buffered\n%s", st);
+			snprintf(ilabels[n], sizeof(ilabels[n]), "fio read\n%s", st);
+			snprintf(ilabels[n + 1], sizeof(ilabels[n + 1]), "fio write\n%s", st);
+			seq[n] = bar_of(grp, "fio_seqwrite_direct_mib_per_s", labels[n]);
+			seq[n + 1] = bar_of(grp, "fio_seqwrite_buffered_mib_per_s", labels[n + 1]);
+			iops[n] = bar_of(grp, "fio_randread_iops", ilabels[n]);
+			iops[n + 1] = bar_of(grp, "fio_randwrite_iops", ilabels[n + 1]);
+			n += 2;
+		}
 	}
 	if (n == 0 && nd == 0)
 		return;
@@ -388,10 +532,11 @@ static void disk_report_end(struct report_doc *d, cJSON *groups)
 		return;
 	doc_plot_bars(d, "disk-seq", "Sequential 1 MiB writes with fsync every 16 (mean, 95% CI)", "MiB/s", seq, n,
 		      "bars: guest throughput of sequential writes to the scratch disk, with O_DIRECT and through "
-		      "the guest page cache, per setting; error bars: 95% confidence interval. Higher is better.");
+		      "the guest page cache, per setting, and fio's with the same flags right after (\"fio\", "
+		      "reference: fio); error bars: 95% confidence interval. Higher is better.");
 	doc_plot_bars(d, "disk-iops", "4 KiB random I/O, O_DIRECT (mean, 95% CI)", "IOPS", iops, n,
-		      "bars: 4 KiB random reads (first of each pair) and writes (second), one at a time; "
-		      "higher is better.");
+		      "bars: 4 KiB random reads (first of each pair) and writes (second), one at a time, and fio's "
+		      "with the same flags (\"fio\", reference: fio); higher is better.");
 	doc_plot_bars(d, "disk-ratio", "Host bytes written per guest byte, O_DIRECT writes", "host / guest bytes",
 		      ratio, nr,
 		      "bars: bytes the QEMU process wrote to the host (/proc/PID/io write_bytes) per byte the guest "
@@ -484,6 +629,15 @@ static const struct exp_metric disk_metrics[] = {
 	{ .name = "expected_host_per_guest_direct", .scope = METRIC_PER_RUN,
 	  .path = PH("seqwrite_direct", "expected_host_per_guest"), .unit = "ratio", .better = 0,
 	  .use = METRIC_SUMMARY, .help = "theory's host bytes per guest byte (1 where the host page cache is bypassed)" },
+#define FIO(ph, k, u, h)                                                                                      \
+	{ .name = "fio_" ph "_" k, .scope = METRIC_PER_RUN, .path = { "phases", ph, "reference", k }, .unit = u,     \
+	  .better = +1, .use = METRIC_SUMMARY, .help = "fio right after the phase, same flags: " h },                \
+	{ .name = ph "_vs_fio", .scope = METRIC_PER_RUN, .path = { "phases", ph, "vs_reference", k }, .unit = "ratio", \
+	  .better = +1, .use = METRIC_SUMMARY, .help = "the phase's " k " over fio's (reference: fio; goal 0.95)" }
+	FIO("seqwrite_direct", "mib_per_s", "MiB/s", "sequential 1 MiB O_DIRECT writes, fsync every 16"),
+	FIO("seqwrite_buffered", "mib_per_s", "MiB/s", "sequential 1 MiB buffered writes, fsync every 16"),
+	FIO("randread", "iops", "IOPS", "4 KiB random O_DIRECT reads"),
+	FIO("randwrite", "iops", "IOPS", "4 KiB random O_DIRECT writes"),
 	{ .name = "dd_mib_per_s", .scope = METRIC_PER_RUN, .path = PH("dd", "mib_per_s"), .unit = "MiB/s",
 	  .better = +1, .use = METRIC_SUMMARY | METRIC_COMPARE, .help = "dd bs=1M conv=fsync (method dd)" },
 	{ .name = "dd_host_per_guest", .scope = METRIC_PER_RUN, .path = PH("dd", "host_per_guest"), .unit = "ratio",
@@ -501,6 +655,7 @@ const struct experiment exp_disk_info = {
 	.nsettings = sizeof(disk_settings) / sizeof(disk_settings[0]),
 	.metrics = disk_metrics,
 	.nmetrics = sizeof(disk_metrics) / sizeof(disk_metrics[0]),
+	.check_combination = disk_check_values,
 	.estimate_s = disk_estimate_s,
 	.run = disk_run,
 	.report_group = disk_report_group,

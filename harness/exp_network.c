@@ -4,7 +4,9 @@
  * a network the run creates and removes (netiso.h): an isolated bridge and,
  * for the host end, a network namespace on it. Guests get addresses only on
  * that network; the record says what was checked to show that no traffic
- * left it. */
+ * left it. With "reference: iperf3", iperf3 runs right after the vm1_to_vm2
+ * stream between the same two addresses on the same NICs, and the record has
+ * its throughput and the ratio. */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -28,6 +30,8 @@
 extern const struct experiment exp_network_info;
 
 #define NET_PORT "5201"
+#define IPERF3_PORT "5202"
+#define IPERF3 "/usr/bin/iperf3"
 #define NET_GUESTS 2
 #define READY_WAIT_S 60
 #define UNPLUG_WAIT_S 30
@@ -371,6 +375,111 @@ out:
 	return -err->status;
 }
 
+/* Refuse a reference tool a guest's image does not have, before anything
+ * is created. */
+static int need_tool(struct guest *g, const char *tool, struct herror *err)
+{
+	cleanup_free char *script = xasprintf("command -v %s >/dev/null", tool);
+	cleanup_free char *out = NULL;
+	int r = ctr_sh(g, script, 60, &out, err);
+
+	if (r > 0)
+		return error_setx(err, ENOENT, "reference %s: no %s in guest '%s' (image '%s'): add it to the image "
+				  "recipe's PACKAGES and rebuild the images", tool, tool, g->dom_name,
+				  g->img.name ? g->img.name : g->def->image);
+	return r < 0 ? r : 0;
+}
+
+/* iperf3 between vm1 (client) and vm2 (server) on the run's NICs, right
+ * after the experiment's vm1_to_vm2 stream: one connection, 128 KiB writes
+ * (the net workload's), the same duration. The record gets "reference" and
+ * vm1_to_vm2_vs_iperf3. The client retries until the server listens. */
+static int iperf3_reference(struct net_state *st, struct provision *pv, double duration, cJSON *record,
+			    struct herror *err)
+{
+	struct guest *cg = &pv->guests[0], *sg = &pv->guests[1];
+	cJSON *spec = cJSON_CreateObject(), *wl, *doc = NULL, *out, *ref, *args;
+	cleanup_free char *text = NULL;
+	const char *argv[] = { "-", NULL };
+	const char *script =
+		"o=$(mktemp) || exit 1; i=0; "
+		"until " IPERF3 " -J -c \"$1\" -B \"$2\" -p " IPERF3_PORT " -l 128K -t \"$3\" >\"$o\" 2>/dev/null; do "
+		"i=$((i+1)); [ $i -ge 300 ] && break; sleep 0.2; done; cat \"$o\"; rm -f \"$o\"";
+	char t[32];
+	struct agent_exec_result res = { 0 };
+	double recv_bps, exp_mbit;
+	int gpid, r;
+
+	snprintf(t, sizeof(t), "%.0f", fmax(1, round(duration)));
+	cJSON_AddStringToObject(spec, "experiment", exp_network_info.name);
+	cJSON_AddNumberToObject(spec, "duration_s", duration + 120);
+	/* one client (-1), then it exits with its JSON document */
+	wl = guestrun_workload(spec, "iperf3-server", IPERF3,
+			       (const char *const[]){ "-s", "-1", "-J", "-B", st->addr[1], "-p", IPERF3_PORT, NULL });
+	cJSON_AddNumberToObject(wl, "stall_timeout_s", 0);
+	text = cJSON_PrintUnformatted(spec);
+	cJSON_Delete(spec);
+	progress_phase("reference iperf3 vm1_to_vm2", 0, duration);
+	gpid = agent_exec_start(sg->dom, GUESTRUN_RUNNER, argv, text, err);
+	if (gpid < 0)
+		return error_wrap(err, "reference iperf3");
+
+	spec = cJSON_CreateObject();
+	cJSON_AddStringToObject(spec, "experiment", exp_network_info.name);
+	cJSON_AddNumberToObject(spec, "duration_s", duration + 90);
+	wl = guestrun_workload(spec, "iperf3-client", "/bin/sh",
+			       (const char *const[]){ "-c", script, "sh", st->addr[1], st->addr[0], t, NULL });
+	cJSON_AddNumberToObject(wl, "stall_timeout_s", 0);
+	r = guestrun_run(cg, spec, duration + 150, &doc, err);
+	cJSON_Delete(spec);
+	/* the server ends after its one client, or at its deadline */
+	{
+		struct herror ignore = { 0 };
+		agent_exec_wait(sg->dom, gpid, r == 0 ? 60 : 5, &res, &ignore);
+		agent_exec_result_free(&res);
+	}
+	if (r < 0) {
+		cJSON_Delete(doc);
+		return error_wrap(err, "reference iperf3");
+	}
+	out = cJSON_GetObjectItemCaseSensitive(guestrun_doc_workload(doc, "iperf3-client"), "output");
+	recv_bps = guestrun_num(out, (const char *const[]){ "end", "sum_received", "bits_per_second", NULL });
+	if (!(recv_bps > 0)) {
+		cJSON *e = cJSON_GetObjectItemCaseSensitive(out, "error");
+		r = error_setx(err, EIO, "reference iperf3 from '%s' to '%s' measured nothing: %s", cg->dom_name,
+			       sg->dom_name, cJSON_IsString(e) ? e->valuestring : "no iperf3 document");
+		cJSON_Delete(doc);
+		return r;
+	}
+	ref = cJSON_AddObjectToObject(record, "reference");
+	cJSON_AddStringToObject(ref, "tool", "iperf3");
+	cJSON_AddStringToObject(ref, "path", "vm1_to_vm2");
+	{
+		cJSON *v = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(out, "start"), "version");
+		cJSON_AddStringToObject(ref, "version", cJSON_IsString(v) ? v->valuestring : "");
+	}
+	args = cJSON_AddArrayToObject(ref, "client_args");
+	{
+		const char *a[] = { "-J", "-c", st->addr[1], "-B", st->addr[0], "-p", IPERF3_PORT, "-l", "128K", "-t", t };
+		for (size_t i = 0; i < sizeof(a) / sizeof(a[0]); i++)
+			cJSON_AddItemToArray(args, cJSON_CreateString(a[i]));
+	}
+	cJSON_AddItemToObject(ref, "elapsed_s", guestrun_num_or_null(guestrun_num(
+		out, (const char *const[]){ "end", "sum_received", "seconds", NULL })));
+	cJSON_AddItemToObject(ref, "received_bytes", guestrun_num_or_null(guestrun_num(
+		out, (const char *const[]){ "end", "sum_received", "bytes", NULL })));
+	cJSON_AddItemToObject(ref, "sender_mbit_per_s", guestrun_num_or_null(guestrun_num(
+		out, (const char *const[]){ "end", "sum_sent", "bits_per_second", NULL }) / 1e6));
+	cJSON_AddItemToObject(ref, "retransmits", guestrun_num_or_null(guestrun_num(
+		out, (const char *const[]){ "end", "sum_sent", "retransmits", NULL })));
+	cJSON_AddNumberToObject(ref, "mbit_per_s", recv_bps / 1e6);
+	cJSON_AddNumberToObject(record, "iperf3_vm1_to_vm2_mbit_per_s", recv_bps / 1e6);
+	exp_mbit = guestrun_num(record, (const char *const[]){ "vm1_to_vm2_mbit_per_s", NULL });
+	cJSON_AddItemToObject(record, "vm1_to_vm2_vs_iperf3", guestrun_num_or_null(exp_mbit / (recv_bps / 1e6)));
+	cJSON_Delete(doc);
+	return 0;
+}
+
 static double jnum(cJSON *o, const char *k1, const char *k2)
 {
 	cJSON *j = cJSON_GetObjectItemCaseSensitive(o, k1);
@@ -478,6 +587,7 @@ static int network_run(const struct exp_run *x, cJSON *record, struct herror *er
 	struct provision *pv = x->pv;
 	struct net_state st = { .model = exp_setting_value(x, "nic_model") };
 	const char *vhost = exp_setting_value(x, "vhost");
+	bool iperf3 = strcmp(exp_setting_value(x, "reference"), "iperf3") == 0;
 	double duration = x->def->duration_s > 0 ? x->def->duration_s : 5;
 	cJSON *net, *nic, *gl, *paths, *iso;
 	char why[200], links[256];
@@ -493,6 +603,9 @@ static int network_run(const struct exp_run *x, cJSON *record, struct herror *er
 	st.host_net = host_net_path(pv);
 	if (access(st.host_net, X_OK) != 0)
 		return error_set(err, errno, "cannot run the host's net workload '%s'", st.host_net);
+	for (int i = 0; iperf3 && i < NET_GUESTS; i++)
+		if ((r = need_tool(&pv->guests[i], "iperf3", err)) < 0)
+			return r;
 
 	netiso_cleanup_stale(pv->conn);
 	netiso_names(&st.iso, getpid());
@@ -566,6 +679,8 @@ static int network_run(const struct exp_run *x, cJSON *record, struct herror *er
 			r = record_path(record, paths, p, cdoc, sdoc, err);
 		cJSON_Delete(cdoc);
 		cJSON_Delete(sdoc);
+		if (r == 0 && iperf3 && strcmp(p->name, "vm1_to_vm2") == 0)
+			r = iperf3_reference(&st, pv, duration, record, err);
 		if (r < 0)
 			goto out;
 	}
@@ -619,7 +734,7 @@ static double network_estimate_s(const struct experiment_def *def)
 {
 	double d = def->duration_s > 0 ? def->duration_s : 5;
 
-	return (double)(sizeof(net_paths) / sizeof(net_paths[0])) * (d + 8) + 40;
+	return (double)(sizeof(net_paths) / sizeof(net_paths[0])) * (d + 8) + 40 + d + 8;
 }
 
 static void cdf_append(struct report_doc *d, cJSON *grp, cJSON *const *runs, size_t nruns, const char *path);
@@ -652,8 +767,17 @@ static void network_report_group(struct report_doc *d, cJSON *grp, cJSON *const 
 		snprintf(key, sizeof(key), "%s_mbit_per_s", net_paths[i].name);
 		fprintf(f, "%s\t%.1f\t%.1f\\(en%.1f\n", net_paths[i].name, doc_jstat(grp, key, "mean"),
 			doc_jstat(grp, key, "ci95_low"), doc_jstat(grp, key, "ci95_high"));
+		if (i == 0 && !isnan(doc_jstat(grp, "iperf3_vm1_to_vm2_mbit_per_s", "mean")))
+			fprintf(f, "iperf3 vm1_to_vm2\t%.1f\t%.1f\\(en%.1f\n",
+				doc_jstat(grp, "iperf3_vm1_to_vm2_mbit_per_s", "mean"),
+				doc_jstat(grp, "iperf3_vm1_to_vm2_mbit_per_s", "ci95_low"),
+				doc_jstat(grp, "iperf3_vm1_to_vm2_mbit_per_s", "ci95_high"));
 	}
 	fputs(".TE\n", f);
+	if (!isnan(doc_jstat(grp, "vm1_to_vm2_vs_iperf3", "mean")))
+		fprintf(f, ".PP\nvm1 to vm2 against iperf3 right after it on the same NICs (reference: iperf3): "
+			   "ratio net/iperf3 %.3f (mean; goal at least 0.95).\n",
+			doc_jstat(grp, "vm1_to_vm2_vs_iperf3", "mean"));
 	fprintf(f, ".PP\nRound trip, vm1 to vm2: p50 %.0f \\(*ms, p90 %.0f \\(*ms, p99 %.0f \\(*ms; "
 		   "vm1 to the host: p50 %.0f \\(*ms, p90 %.0f \\(*ms, p99 %.0f \\(*ms (means over the runs).\n",
 		doc_jstat(grp, "rr_vm1_vm2_p50_us", "mean"), doc_jstat(grp, "rr_vm1_vm2_p90_us", "mean"),
@@ -760,13 +884,21 @@ static void network_report_end(struct report_doc *d, cJSON *groups)
 			bars[n] = (struct doc_bar){ labels[n], doc_jstat(grp, key, "mean"), doc_jstat(grp, key, "ci95_low"),
 						    doc_jstat(grp, key, "ci95_high"), NAN };
 			n++;
+			if (i == 0 && n < 64 && !isnan(doc_jstat(grp, "iperf3_vm1_to_vm2_mbit_per_s", "mean"))) {
+				const char *k = "iperf3_vm1_to_vm2_mbit_per_s";
+				snprintf(labels[n], sizeof(labels[n]), "iperf3 %s\n%s", net_paths[i].label, st);
+				bars[n] = (struct doc_bar){ labels[n], doc_jstat(grp, k, "mean"), doc_jstat(grp, k, "ci95_low"),
+							    doc_jstat(grp, k, "ci95_high"), NAN };
+				n++;
+			}
 		}
 	}
 	if (n == 0)
 		return;
 	doc_heading(d, 2, "Network: throughput and latency per NIC model", 3.2);
 	doc_plot_bars(d, "net-tput", "Stream throughput per path and NIC model (mean, 95% CI)", "Mbit/s", bars, n,
-		      "bytes the receiving net server counted, over the client's elapsed time, one TCP connection; "
+		      "bytes the receiving net server counted, over the client's elapsed time, one TCP connection "
+		      "(\"iperf3\": iperf3 on the same NICs right after, reference: iperf3); "
 		      "error bars: 95% confidence interval of the mean over the repeats.");
 	plot_cdf(d, "rr_vm1_vm2", "Round-trip CDF, vm1 to vm2");
 	plot_cdf(d, "rr_vm1_host", "Round-trip CDF, vm1 to the host's namespace");
@@ -774,12 +906,17 @@ static void network_report_end(struct report_doc *d, cJSON *groups)
 
 static const char *const nic_models[] = { "virtio", "e1000e", "rtl8139", NULL };
 static const char *const on_off[] = { "on", "off", NULL };
+static const char *const references[] = { "none", "iperf3", NULL };
 
 static const struct exp_setting network_settings[] = {
 	{ .key = "nic_model", .help = "the model of the NIC hot-plugged into both guests for the run",
 	  .allowed = nic_models, .def = "virtio" },
 	{ .key = "vhost", .help = "the in-kernel vhost-net back-end (virtio only; needs /dev/vhost-net)",
 	  .allowed = on_off, .def = "off" },
+	{ .key = "reference", .help = "iperf3: run iperf3 (one connection, 128 KiB writes, same duration) from vm1 to "
+				      "vm2 on the same NICs right after the vm1_to_vm2 stream, and record its "
+				      "throughput and the ratio net/iperf3 (needs iperf3 in both guest images)",
+	  .allowed = references, .def = "none" },
 };
 
 #define TPUT(n, h) { .name = n "_mbit_per_s", .scope = METRIC_PER_RUN, .path = { n "_mbit_per_s" }, .unit = "Mbit/s", \
@@ -798,6 +935,12 @@ static const struct exp_metric network_metrics[] = {
 	RTT("rr_vm1_host", "p50", METRIC_SUMMARY | METRIC_COMPARE, "median round trip vm1 to the host"),
 	RTT("rr_vm1_host", "p90", METRIC_SUMMARY, "90th percentile round trip vm1 to the host"),
 	RTT("rr_vm1_host", "p99", METRIC_SUMMARY | METRIC_COMPARE, "99th percentile round trip vm1 to the host"),
+	{ .name = "iperf3_vm1_to_vm2_mbit_per_s", .scope = METRIC_PER_RUN, .path = { "iperf3_vm1_to_vm2_mbit_per_s" },
+	  .unit = "Mbit/s", .better = +1, .use = METRIC_SUMMARY,
+	  .help = "iperf3 from vm1 to vm2 right after the stream, same NICs (reference: iperf3)" },
+	{ .name = "vm1_to_vm2_vs_iperf3", .scope = METRIC_PER_RUN, .path = { "vm1_to_vm2_vs_iperf3" }, .unit = "ratio",
+	  .better = +1, .use = METRIC_SUMMARY,
+	  .help = "the vm1_to_vm2 stream's throughput over iperf3's (reference: iperf3; goal 0.95)" },
 };
 
 const struct experiment exp_network_info = {
