@@ -1,4 +1,4 @@
-/* memory-limits: memory_hog in a busybox container of the first guest under
+/* memory-limits: memory_hog in a busybox container of one guest under
  * one mechanism: the memwatch kernel module's soft limit (a warning) or hard
  * limit (a kill), or cgroup v2 memory.high (throttling) or memory.max (the
  * OOM killer). The record says which mechanism acted, the memory at the
@@ -13,6 +13,7 @@
 #include "doc.h"
 #include "exp_containers.h"
 #include "experiment.h"
+#include "guestrun.h"
 #include "progress.h"
 #include "provision.h"
 
@@ -239,6 +240,7 @@ static void memory_limits_report_group(struct report_doc *d, cJSON *grp, cJSON *
 static const char *const mechanisms[] = { "kmon-soft", "kmon-hard", "memory-high", "memory-max", NULL };
 
 static const struct exp_setting memory_limits_settings[] = {
+	GUESTRUN_GUEST_SETTING,
 	{ .key = "mechanism", .help = "the memwatch module's soft or hard limit, or cgroup v2 memory.high or memory.max",
 	  .allowed = mechanisms, .def = "kmon-hard" },
 	{ .key = "limit", .help = "the limit (kmon-hard: the soft limit is half of it)", .syntax = "SIZE (64M)",
