@@ -1,10 +1,10 @@
 /* api-call: a client container calls a server container (the api workload,
  * the seeds' kitchen and diner) over harness-runtime's private network by
  * name, in one guest: round-trip percentiles and requests per second
- * for a request size and a concurrency. The runner has no network key for
- * containers, so the experiment drives the runtime's own CLI: a private
- * supervisor with its bridge and subnet, the api binary copied into a
- * busybox root. */
+ * for a request size and a concurrency. The experiment drives the runtime's
+ * own CLI: a private supervisor with its own bridge and subnet (apart from
+ * the runner's, whose networked containers share hrt-br0), the api binary
+ * copied into a busybox root. */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
