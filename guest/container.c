@@ -270,8 +270,12 @@ int container_finish(const struct rt_supervisor *sv, const struct spec_workload 
 	cJSON_Delete(req);
 	if (resp) {
 		cJSON *u = cJSON_DetachItemFromObjectCaseSensitive(resp, "usage");
+		cJSON *k = cJSON_GetObjectItemCaseSensitive(resp, "kernel_monitor");
 		if (u)
 			cJSON_ReplaceItemInObject(out, "usage", u);
+		/* The memwatch module's own warning and kill, when it acted. */
+		if (cJSON_GetObjectItemCaseSensitive(k, "warned") || cJSON_GetObjectItemCaseSensitive(k, "killed"))
+			cJSON_AddItemToObject(out, "kernel_monitor", cJSON_DetachItemFromObjectCaseSensitive(resp, "kernel_monitor"));
 		cJSON_Delete(resp);
 	}
 

@@ -164,6 +164,7 @@ cJSON *ctr_trim_workload(cJSON *wl)
 		copy_key(o, c, "state");
 		copy_key(o, c, "reason");
 		copy_key(o, c, "usage");
+		copy_key(o, c, "kernel_monitor");
 	}
 	if (out)
 		copy_key(o, out, "totals");

@@ -136,12 +136,28 @@ static int memory_limits_run(const struct exp_run *x, cJSON *record, struct herr
 		if (!isfinite(peak))
 			peak = ctr_jnum(wl, p_hpeak);
 		if (kmon) {
-			cleanup_free char *log = NULL;
-			if (ctr_sh(g, "dmesg | grep 'memwatch: pid '", 30, &log, err) < 0) {
-				r = -err->status;
-				goto out;
+			cJSON *km = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(wl, "container"),
+								     "kernel_monitor");
+			static const char *const w_t[] = { "warned", "time_s", NULL }, *const w_rss[] = { "warned", "rss", NULL };
+			static const char *const k_t[] = { "killed", "time_s", NULL }, *const k_rss[] = { "killed", "rss", NULL };
+
+			if (km) {
+				/* The module's own events, through the runtime and the runner. */
+				t_warn = ctr_jnum(km, w_t);
+				rss_warn = ctr_jnum(km, w_rss);
+				t_kill = ctr_jnum(km, k_t);
+				rss_kill = ctr_jnum(km, k_rss);
+				cJSON_AddStringToObject(record, "kmon_source", "memwatch events (/dev/memwatch)");
+			} else {
+				/* A runtime without them, or no event: the kernel log. */
+				cleanup_free char *log = NULL;
+				if (ctr_sh(g, "dmesg | grep 'memwatch: pid '", 30, &log, err) < 0) {
+					r = -err->status;
+					goto out;
+				}
+				parse_kmon_log(log, pid, &t_warn, &rss_warn, &t_kill, &rss_kill);
+				cJSON_AddStringToObject(record, "kmon_source", "kernel log (dmesg)");
 			}
-			parse_kmon_log(log, pid, &t_warn, &rss_warn, &t_kill, &rss_kill);
 			if (isfinite(t_kill)) {
 				acted = "memwatch hard limit (SIGKILL)";
 				peak = isfinite(peak) && peak > rss_kill ? peak : rss_kill;

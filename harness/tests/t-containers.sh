@@ -31,7 +31,7 @@ cleanup() { [ $started_here = 1 ] && "$top/ci/libvirtd" stop >/dev/null 2>&1; }
 trap cleanup EXIT
 rm -rf "$out" && mkdir -p "$out"
 
-plan 32
+plan 33
 
 $H vm up >"$out/vm-up.txt" 2>&1
 check "vm up: the standing guests answer" $?
@@ -132,6 +132,8 @@ ok "memwatch soft limit: a warning at or past 64 MiB, no kill" check_runs memory
 ok "memwatch hard limit: killed past 64 MiB, overshoot under 24 MiB, warning at half" \
 	check_runs memory-limits mechanism kmon-hard \
 	'r["killed"] and r["acted"].startswith("memwatch hard") and 0 <= r["overshoot_bytes"] < 24 * M and 32 * M <= r["warning_bytes"] < 64 * M'
+ok "memwatch: the warning and the kill from the module's own events (/dev/memwatch), not the kernel log" \
+	check_runs memory-limits mechanism kmon-hard 'r["kmon_source"].startswith("memwatch events") and r["container"]["kernel_monitor"]["killed"]["rss"] == r["kill_bytes"]'
 ok "memory.max: the OOM killer, peak within 64 MiB" check_runs memory-limits mechanism memory-max \
 	'r["killed"] and "OOM" in r["acted"] and r["peak_bytes"] <= 64 * M'
 ok "memory.high: throttled (high events), never killed" check_runs memory-limits mechanism memory-high \
