@@ -275,7 +275,8 @@ int container_finish(const struct rt_supervisor *sv, const struct spec_workload 
 			cJSON_ReplaceItemInObject(out, "usage", u);
 		/* The memwatch module's own warning and kill, when it acted. */
 		if (cJSON_GetObjectItemCaseSensitive(k, "warned") || cJSON_GetObjectItemCaseSensitive(k, "killed"))
-			cJSON_AddItemToObject(out, "kernel_monitor", cJSON_DetachItemFromObjectCaseSensitive(resp, "kernel_monitor"));
+			cJSON_AddItemToObject(out, "kernel_monitor",
+					      cJSON_DetachItemFromObjectCaseSensitive(resp, "kernel_monitor"));
 		cJSON_Delete(resp);
 	}
 

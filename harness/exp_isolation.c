@@ -419,7 +419,8 @@ static void isolation_report_group(struct report_doc *d, cJSON *grp, cJSON *cons
 	if (isfinite(crun_ms))
 		fprintf(f, "\n.PP\nStart-to-exit of /bin/true on one bundle (median of %d runs): harness-runtime %.1f ms, "
 			   "crun %.1f ms, ratio %.2f.\n",
-			nstarts, doc_jstat(grp, "start_ms_harness_runtime", "mean"), crun_ms, doc_jstat(grp, "start_ratio", "mean"));
+			nstarts, doc_jstat(grp, "start_ms_harness_runtime", "mean"), crun_ms,
+			doc_jstat(grp, "start_ratio", "mean"));
 	else
 		fprintf(f, "\n.PP\nStart-to-exit of /bin/true with harness-runtime (median of %d runs): %.1f ms; no "
 			   "comparison with crun in this guest.\n",

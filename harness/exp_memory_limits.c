@@ -138,8 +138,10 @@ static int memory_limits_run(const struct exp_run *x, cJSON *record, struct herr
 		if (kmon) {
 			cJSON *km = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(wl, "container"),
 								     "kernel_monitor");
-			static const char *const w_t[] = { "warned", "time_s", NULL }, *const w_rss[] = { "warned", "rss", NULL };
-			static const char *const k_t[] = { "killed", "time_s", NULL }, *const k_rss[] = { "killed", "rss", NULL };
+			static const char *const w_t[] = { "warned", "time_s", NULL };
+			static const char *const w_rss[] = { "warned", "rss", NULL };
+			static const char *const k_t[] = { "killed", "time_s", NULL };
+			static const char *const k_rss[] = { "killed", "rss", NULL };
 
 			if (km) {
 				/* The module's own events, through the runtime and the runner. */

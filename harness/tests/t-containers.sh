@@ -248,7 +248,7 @@ ok "vm2: cpu.max 0.3 caps a container even alone: utilization <= 0.35 (and above
 	check_runs_in "$dir2" 1 proportional-share scenario cap '0.2 < r["utilization"] <= 0.35'
 ok "vm2: memwatch (built for testing's kernel) hard limit: killed past 64 MiB, overshoot under 24 MiB, warning at half" \
 	check_runs_in "$dir2" 1 memory-limits mechanism kmon-hard \
-	'r["killed"] and r["acted"].startswith("memwatch hard") and 0 <= r["overshoot_bytes"] < 24 * M and 32 * M <= r["warning_bytes"] < 64 * M'
+	'r["killed"] and r["acted"].startswith("memwatch hard") and 0 <= r["overshoot_bytes"] < 24 * M and 32 * M <= r["warning_bytes"] < 64 * M and r["kmon_source"].startswith("memwatch events")'
 ok "vm2: isolation: own PID 1, hostname and mounts, one kernel, both trees seen; no crun comparison" \
 	check_runs_in "$dir2" 1 isolation against none \
 	'all(r["checks"].values()) and r["start_ms_harness_runtime"] > 0 and r.get("start_ms_crun") is None'
