@@ -35,8 +35,10 @@ static const char probe[] =
 	"h=$(hostname); k=$(uname -r); m=$(wc -l </proc/self/mountinfo); n=$(ls -d /proc/[0-9]* | wc -l); "
 	"os=$(. /etc/os-release 2>/dev/null && echo \"$PRETTY_NAME\"); "
 	"fs=$(awk '$5==\"/\" {print $9; exit}' /proc/self/mountinfo); "
+	"rw=$(awk '$5==\"/\" {split($6, o, \",\"); print o[1]; exit}' /proc/self/mountinfo); "
 	"printf '{\"tool\":\"isolation-probe\",\"pid\":%d,\"hostname\":\"%s\",\"kernel\":\"%s\",\"mounts\":%d,"
-	"\"processes\":%d,\"os\":\"%s\",\"root_fstype\":\"%s\"}\\n' $$ \"$h\" \"$k\" \"$m\" \"$n\" \"${os:-none}\" \"$fs\"; "
+	"\"processes\":%d,\"os\":\"%s\",\"root_fstype\":\"%s\",\"root\":\"%s\"}\\n' $$ \"$h\" \"$k\" \"$m\" \"$n\" "
+	"\"${os:-none}\" \"$fs\" \"$rw\"; "
 	"exec sleep ";
 
 /* The guest's side, while the containers run: its own kernel, hostname and
@@ -179,8 +181,8 @@ static int isolation_run(const struct exp_run *x, cJSON *record, struct herror *
 			}
 			cJSON_AddItemToArray(missing, cJSON_CreateString(
 				"no Debian root filesystem in the guest (" DEBIAN_TARBALL ", make -C images/rootfs debian): "
-				"a bind mount of the guest's own / (Debian) is the second container's root, read-write, since "
-				"the runner cannot ask the runtime for --read-only"));
+				"a bind mount of the guest's own / (Debian), read-only inside the container, is the second "
+				"container's root"));
 		}
 	} else {
 		droot = second;
@@ -195,6 +197,12 @@ static int isolation_run(const struct exp_run *x, cJSON *record, struct herror *
 	spec = ctr_spec(exp_isolation_info.name, duration);
 	add_probe_workload(spec, "busybox", "busybox", hold);
 	add_probe_workload(spec, "debian", droot, hold);
+	if (strcmp(droot, SHELL_DIR "/debian-root") == 0) {
+		/* The guest's own files: the container cannot change them. */
+		cJSON *wls = cJSON_GetObjectItemCaseSensitive(spec, "workloads");
+		cJSON *c = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(wls, 1), "container");
+		cJSON_AddTrueToObject(c, "read_only");
+	}
 	spec_text = cJSON_PrintUnformatted(spec);
 	cJSON_Delete(spec);
 	progress_phase("two containers side by side", 0, duration);

@@ -31,7 +31,7 @@ cleanup() { [ $started_here = 1 ] && "$top/ci/libvirtd" stop >/dev/null 2>&1; }
 trap cleanup EXIT
 rm -rf "$out" && mkdir -p "$out"
 
-plan 33
+plan 34
 
 $H vm up >"$out/vm-up.txt" 2>&1
 check "vm up: the standing guests answer" $?
@@ -252,6 +252,9 @@ ok "vm2: memwatch (built for testing's kernel) hard limit: killed past 64 MiB, o
 ok "vm2: isolation: own PID 1, hostname and mounts, one kernel, both trees seen; no crun comparison" \
 	check_runs_in "$dir2" 1 isolation against none \
 	'all(r["checks"].values()) and r["start_ms_harness_runtime"] > 0 and r.get("start_ms_crun") is None'
+ok "vm2: isolation: the second container's root, the guest's own / bound, is read-only inside (the busybox one is not)" \
+	check_runs_in "$dir2" 1 isolation against none \
+	'[c["probe"]["root"] for c in r["containers"]] == ["rw", "ro"]'
 ok "vm2: api-call: the client container reaches the server by name over the runtime's network" \
 	check_runs_in "$dir2" 1 api-call - - 'r["requests_per_s"] > 1 and 0 < r["rtt_p50_us"] <= r["rtt_p99_us"] and r["errors"] == 0'
 $H vm exec vm2 -- /bin/sh -c '! lsmod | grep -q "^memwatch " && ! ls /run/harness-runtime/containers/* 2>/dev/null | grep -q . && ! ps -eo comm | grep -Eq "^(cpu_hog|memory_hog|io_pulse|api|harness-runtime)$"' \
