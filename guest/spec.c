@@ -235,6 +235,13 @@ static int load_container_more(struct spec_container *c, const cJSON *obj, const
 		if (cpu > 0)
 			c->claim_cpu_milli = (uint64_t)(cpu * 1000 + 0.5);
 		c->has_claims = true;
+		/* The runtime's own rule: a limit never above the claim. */
+		if (c->memory_max && c->memory_max > c->claim_memory)
+			return error_setx(err, EINVAL, "%s'memory_max' is above the memory claim", cwhere);
+		if (c->pids_max && c->pids_max > c->claim_pids)
+			return error_setx(err, EINVAL, "%s'pids_max' is above the pids claim", cwhere);
+		if (c->cpu_quota_us && (uint64_t)c->cpu_quota_us * 1000 / c->cpu_period_us > c->claim_cpu_milli)
+			return error_setx(err, EINVAL, "%s'cpu_max' is above the cpu claim", cwhere);
 	}
 	return 0;
 }
