@@ -242,6 +242,12 @@ static int load_container_more(struct spec_container *c, const cJSON *obj, const
 			return error_setx(err, EINVAL, "%s'pids_max' is above the pids claim", cwhere);
 		if (c->cpu_quota_us && (uint64_t)c->cpu_quota_us * 1000 / c->cpu_period_us > c->claim_cpu_milli)
 			return error_setx(err, EINVAL, "%s'cpu_max' is above the cpu claim", cwhere);
+		/* Admission needs a supervisor with a capacity; the runner's own
+		 * is started without one. */
+		const char *shared = getenv("HARNESS_RUNTIME_SOCKET");
+		if (shared == NULL || *shared == '\0')
+			return error_setx(err, EINVAL, "%s'claims' need a shared supervisor started with --capacity "
+					  "(HARNESS_RUNTIME_SOCKET); the runner's own has no capacity", cwhere);
 	}
 	return 0;
 }
