@@ -57,7 +57,9 @@ static cJSON *bundle_config(const struct spec *spec, const struct spec_workload 
 	cJSON_AddStringToObject(proc, "cwd", "/");
 	root = cJSON_AddObjectToObject(cfg, "root");
 	cJSON_AddStringToObject(root, "path", c->rootfs);
-	cJSON_AddStringToObject(cfg, "hostname", c->name);
+	if (c->read_only)
+		cJSON_AddTrueToObject(root, "readonly");
+	cJSON_AddStringToObject(cfg, "hostname", c->hostname ? c->hostname : c->name);
 	mounts = cJSON_AddArrayToObject(cfg, "mounts");
 	/* The runtime creates only the last level of a mount point: /opt and
 	 * /run must exist in the root, /opt/harness comes from the skeleton. */
@@ -147,6 +149,23 @@ int container_start(const struct rt_supervisor *sv, const struct spec *spec, con
 		cJSON_AddNumberToObject(lim, "memory_high", (double)c->memory_high);
 	if (c->pids_max)
 		cJSON_AddNumberToObject(lim, "pids_max", (double)c->pids_max);
+	if (c->network) {
+		cJSON_AddTrueToObject(s, "network");
+		if (c->ip)
+			cJSON_AddStringToObject(s, "ip", c->ip);
+	}
+	if (c->has_claims) {
+		/* A start the Banker's algorithm finds unsafe is refused (the
+		 * runtime's reason is the error); the runner does not queue. */
+		cJSON *cl = cJSON_AddObjectToObject(s, "claims");
+		if (c->claim_memory)
+			cJSON_AddNumberToObject(cl, "memory", (double)c->claim_memory);
+		if (c->claim_cpu_milli)
+			cJSON_AddNumberToObject(cl, "cpu_milli", (double)c->claim_cpu_milli);
+		if (c->claim_pids)
+			cJSON_AddNumberToObject(cl, "pids", (double)c->claim_pids);
+		cJSON_AddStringToObject(s, "admit", "refuse");
+	}
 	if (c->kmon_hard) {
 		cJSON *k = cJSON_AddObjectToObject(s, "kmon");
 		cJSON_AddNumberToObject(k, "soft", (double)c->kmon_soft);
@@ -251,8 +270,13 @@ int container_finish(const struct rt_supervisor *sv, const struct spec_workload 
 	cJSON_Delete(req);
 	if (resp) {
 		cJSON *u = cJSON_DetachItemFromObjectCaseSensitive(resp, "usage");
+		cJSON *k = cJSON_GetObjectItemCaseSensitive(resp, "kernel_monitor");
 		if (u)
 			cJSON_ReplaceItemInObject(out, "usage", u);
+		/* The memwatch module's own warning and kill, when it acted. */
+		if (cJSON_GetObjectItemCaseSensitive(k, "warned") || cJSON_GetObjectItemCaseSensitive(k, "killed"))
+			cJSON_AddItemToObject(out, "kernel_monitor",
+					      cJSON_DetachItemFromObjectCaseSensitive(resp, "kernel_monitor"));
 		cJSON_Delete(resp);
 	}
 

@@ -3,6 +3,7 @@
 #include "spec.h"
 #include "herror.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -164,11 +165,99 @@ static int get_cpu_max(const cJSON *obj, const char *where, struct spec_containe
 		          "in microseconds (quota >= 1000, period 1000..1000000)", where);
 }
 
+static bool valid_hostname(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 63 || s[0] == '-' || s[0] == '.' || s[n - 1] == '-' || s[n - 1] == '.')
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+		      *s == '-' || *s == '.'))
+			return false;
+	return true;
+}
+
+static int get_bool(const cJSON *obj, const char *key, const char *where, bool *out, struct herror *err)
+{
+	const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, key);
+
+	if (!it)
+		return 0;
+	if (!cJSON_IsBool(it))
+		return error_setx(err, EINVAL, "%s'%s' must be true or false", where, key);
+	*out = cJSON_IsTrue(it);
+	return 0;
+}
+
+/* hostname, read_only, network, ip and claims: what the runtime's start
+ * request takes beside the limits (runtime/src/spec.c). */
+static int load_container_more(struct spec_container *c, const cJSON *obj, const char *cwhere, struct herror *err)
+{
+	const cJSON *it, *cl;
+	struct in_addr a;
+	int r;
+
+	it = cJSON_GetObjectItemCaseSensitive(obj, "hostname");
+	if (it) {
+		if (!cJSON_IsString(it) || !valid_hostname(it->valuestring))
+			return error_setx(err, EINVAL, "%s'hostname' must be 1 to 63 letters, digits, '-' and '.', "
+					  "not starting or ending with '-' or '.'", cwhere);
+		c->hostname = xstrdup(it->valuestring);
+	}
+	if ((r = get_bool(obj, "read_only", cwhere, &c->read_only, err)) < 0 ||
+	    (r = get_bool(obj, "network", cwhere, &c->network, err)) < 0)
+		return r;
+	it = cJSON_GetObjectItemCaseSensitive(obj, "ip");
+	if (it) {
+		if (!cJSON_IsString(it) || inet_pton(AF_INET, it->valuestring, &a) != 1)
+			return error_setx(err, EINVAL, "%s'ip' must be an IPv4 address such as \"10.88.0.10\"", cwhere);
+		if (!c->network)
+			return error_setx(err, EINVAL, "%s'ip' needs 'network': true", cwhere);
+		c->ip = xstrdup(it->valuestring);
+	}
+	cl = cJSON_GetObjectItemCaseSensitive(obj, "claims");
+	if (cl) {
+		static const char *const ckeys[] = { "memory", "cpu", "pids", NULL };
+		char clwhere[96];
+		double cpu = -1;
+
+		snprintf(clwhere, sizeof(clwhere), "%sclaims: ", cwhere);
+		if (!cJSON_IsObject(cl) || cJSON_GetArraySize(cl) == 0)
+			return error_setx(err, EINVAL, "%s'claims' must be an object with memory, cpu or pids", cwhere);
+		cJSON_ArrayForEach(it, cl)
+			if (!key_known(it->string, ckeys))
+				return error_setx(err, EINVAL, "%sunknown key '%s'", clwhere, it->string);
+		if ((r = get_size(cl, "memory", clwhere, &c->claim_memory, err)) < 0 ||
+		    (r = get_number(cl, "cpu", clwhere, 0.001, 1024, &cpu, err)) < 0 ||
+		    (r = get_uint(cl, "pids", clwhere, 1, 4194304, &c->claim_pids, err)) < 0)
+			return r;
+		if (cpu > 0)
+			c->claim_cpu_milli = (uint64_t)(cpu * 1000 + 0.5);
+		c->has_claims = true;
+		/* The runtime's own rule: a limit never above the claim. */
+		if (c->memory_max && c->memory_max > c->claim_memory)
+			return error_setx(err, EINVAL, "%s'memory_max' is above the memory claim", cwhere);
+		if (c->pids_max && c->pids_max > c->claim_pids)
+			return error_setx(err, EINVAL, "%s'pids_max' is above the pids claim", cwhere);
+		if (c->cpu_quota_us && (uint64_t)c->cpu_quota_us * 1000 / c->cpu_period_us > c->claim_cpu_milli)
+			return error_setx(err, EINVAL, "%s'cpu_max' is above the cpu claim", cwhere);
+		/* Admission needs a supervisor with a capacity; the runner's own
+		 * is started without one. */
+		const char *shared = getenv("HARNESS_RUNTIME_SOCKET");
+		if (shared == NULL || *shared == '\0')
+			return error_setx(err, EINVAL, "%s'claims' need a shared supervisor started with --capacity "
+					  "(HARNESS_RUNTIME_SOCKET); the runner's own has no capacity", cwhere);
+	}
+	return 0;
+}
+
 static int load_container(struct spec_workload *w, const cJSON *obj, const char *where, const char *bindir,
 			  struct herror *err)
 {
 	static const char *const known[] = { "rootfs", "name", "cpu_weight", "cpu_max", "cpuset", "memory_max",
-					     "memory_high", "pids_max", "kmon_soft", "kmon_hard", NULL };
+					     "memory_high", "pids_max", "kmon_soft", "kmon_hard", "hostname",
+					     "read_only", "network", "ip", "claims", NULL };
 	struct spec_container *c;
 	const cJSON *it;
 	char cwhere[80];
@@ -246,7 +335,7 @@ static int load_container(struct spec_workload *w, const cJSON *obj, const char 
 			return error_setx(err, EINVAL, "%s'cpuset' must be a cpu list such as \"0-1,3\"", cwhere);
 		c->cpuset = xstrdup(it->valuestring);
 	}
-	return 0;
+	return load_container_more(c, obj, cwhere, err);
 }
 
 /* Where the program is seen inside the container: bindir is bind-mounted
@@ -536,6 +625,8 @@ void spec_free(struct spec *spec)
 			free(w->container->rootfs);
 			free(w->container->rootfs_given);
 			free(w->container->cpuset);
+			free(w->container->hostname);
+			free(w->container->ip);
 			cJSON_Delete(w->container->asked);
 			free(w->container);
 		}

@@ -23,6 +23,12 @@ struct spec_container {
 	char *cpuset;
 	uint64_t memory_max, memory_high, pids_max;
 	uint64_t kmon_soft, kmon_hard;
+	char *hostname;         /* NULL: the name */
+	bool read_only;         /* the root mounted read-only */
+	bool network;           /* a veth on the supervisor's bridge */
+	char *ip;               /* with network: this address, else the next free */
+	bool has_claims;        /* Banker's admission (refused when unsafe) */
+	uint64_t claim_memory, claim_cpu_milli, claim_pids;
 	cJSON *asked;           /* the spec's container object, for the output */
 };
 

@@ -18,6 +18,7 @@
 #include "doc.h"
 #include "exp_containers.h"
 #include "experiment.h"
+#include "guestrun.h"
 #include "progress.h"
 #include "provision.h"
 
@@ -237,6 +238,7 @@ static void admission_report_group(struct report_doc *d, cJSON *grp, cJSON *cons
 }
 
 static const struct exp_setting admission_settings[] = {
+	GUESTRUN_GUEST_SETTING,
 	{ .key = "capacity", .help = "the supervisor's memory capacity", .syntax = "SIZE", .def = "1000M",
 	  .check = ctr_check_size },
 	{ .key = "claims", .help = "each container's maximum claim and the allocation it holds, started in order; "

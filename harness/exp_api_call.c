@@ -1,10 +1,10 @@
 /* api-call: a client container calls a server container (the api workload,
  * the seeds' kitchen and diner) over harness-runtime's private network by
- * name, in the first guest: round-trip percentiles and requests per second
- * for a request size and a concurrency. The runner has no network key for
- * containers, so the experiment drives the runtime's own CLI: a private
- * supervisor with its bridge and subnet, the api binary copied into a
- * busybox root. */
+ * name, in one guest: round-trip percentiles and requests per second
+ * for a request size and a concurrency. The experiment drives the runtime's
+ * own CLI: a private supervisor with its own bridge and subnet (apart from
+ * the runner's, whose networked containers share hrt-br0), the api binary
+ * copied into a busybox root. */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -14,6 +14,7 @@
 #include "doc.h"
 #include "exp_containers.h"
 #include "experiment.h"
+#include "guestrun.h"
 #include "progress.h"
 #include "provision.h"
 
@@ -164,6 +165,7 @@ static void api_call_report_end(struct report_doc *d, cJSON *groups)
 }
 
 static const struct exp_setting api_call_settings[] = {
+	GUESTRUN_GUEST_SETTING,
 	{ .key = "request_size", .help = "bytes of the POST body of each request (the echo answers as much)",
 	  .syntax = "1..1048576", .def = "64", .check = check_size },
 	{ .key = "concurrency", .help = "client connections, each with one request in flight", .syntax = "1..64",

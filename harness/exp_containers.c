@@ -7,11 +7,16 @@
 
 #include "agent.h"
 #include "exp_containers.h"
+#include "guestrun.h"
+#include "image.h"
 #include "provision.h"
 
 struct guest *ctr_guest(const struct exp_run *x)
 {
-	return x->pv->nguests > 0 ? &x->pv->guests[0] : NULL;
+	struct herror ignored = { 0 };
+
+	/* The suite's checks (guestrun_check_guest) refused unknown names. */
+	return guestrun_pick(x, &ignored);
 }
 
 double ctr_duration(const struct exp_run *x, double def_s)
@@ -159,6 +164,7 @@ cJSON *ctr_trim_workload(cJSON *wl)
 		copy_key(o, c, "state");
 		copy_key(o, c, "reason");
 		copy_key(o, c, "usage");
+		copy_key(o, c, "kernel_monitor");
 	}
 	if (out)
 		copy_key(o, out, "totals");
@@ -210,4 +216,35 @@ char *ctr_sv_script(const char *cg, const char *opts, const char *body)
 		"mkdir -p $T/root && tar -xzf /opt/harness/rootfs/busybox.tar.gz -C $T/root || exit 3\n"
 		"%s\n",
 		cg, cg, opts, body);
+}
+
+const struct guest_def *ctr_values_guest(const struct exp_values *v)
+{
+	const char *name = exp_values_get(v, "guest");
+	const struct suite *s = v->suite;
+
+	if (s == NULL || s->nguests == 0)
+		return NULL;
+	if (name == NULL)
+		return &s->guests[0];
+	for (size_t i = 0; i < s->nguests; i++)
+		if (strcmp(s->guests[i].name, name) == 0)
+			return &s->guests[i];
+	return NULL;
+}
+
+int ctr_image_has_package(const char *image, const char *pkg, char *list, size_t listlen)
+{
+	cleanup_free char *text = NULL;
+	struct herror ignored = { 0 };
+	size_t n = strlen(pkg);
+
+	snprintf(list, listlen, "%s/images/%s/packages.txt", state_dir(), image);
+	text = read_text(list, NULL, &ignored);
+	if (text == NULL)
+		return -ENOENT;
+	for (const char *p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+		if (strncmp(p, pkg, n) == 0 && p[n] == ' ')
+			return 1;
+	return 0;
 }

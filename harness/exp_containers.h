@@ -1,6 +1,6 @@
 /* What the container experiments (exp_proportional_share.c,
  * exp_memory_limits.c, exp_isolation.c) share: the runner spec with
- * containers, running the runner or a shell in the first guest, and reading
+ * containers, running the runner or a shell in one guest, and reading
  * the runner's document. The runner (guest/SCHEMA.md) starts its own
  * harness-runtime supervisor and removes every container at its end. */
 #ifndef HARNESS_EXP_CONTAINERS_H
@@ -16,7 +16,9 @@ struct guest;
 #define CTR_RUNNER "/opt/harness/bin/harness-guest"
 #define CTR_RUNTIME "/opt/harness/bin/harness-runtime"
 
-/* The guest the container experiments run in: the suite's first. */
+/* The guest the container experiments run in: the run's "guest" setting
+ * (GUESTRUN_GUEST_SETTING in each one's table), else the suite's first;
+ * NULL when the suite has none. */
 struct guest *ctr_guest(const struct exp_run *x);
 /* The suite entry's duration, or def_s when it gives none. */
 double ctr_duration(const struct exp_run *x, double def_s);
@@ -48,6 +50,14 @@ int ctr_parse_size(const char *s, unsigned long long *out);
 int ctr_check_size(const char *v, const struct suite *s, char *why, size_t whylen);
 
 
+
+/* The suite guest a combination of settings runs in (its "guest", else
+ * the suite's first), or NULL. */
+const struct guest_def *ctr_values_guest(const struct exp_values *v);
+/* Whether the built image has Debian package pkg (its packages.txt, "NAME
+ * VERSION" lines, written by images/build-image): 1 or 0, or -ENOENT when
+ * the image is not built; list is the file's path. */
+int ctr_image_has_package(const char *image, const char *pkg, char *list, size_t listlen);
 
 /* A /bin/sh script for the guest: a private harness-runtime supervisor
  * (state in a temporary directory $T, cgroup root /sys/fs/cgroup/<cg>, the

@@ -17,6 +17,7 @@
 #include "doc.h"
 #include "exp_containers.h"
 #include "experiment.h"
+#include "guestrun.h"
 #include "progress.h"
 #include "provision.h"
 
@@ -34,8 +35,10 @@ static const char probe[] =
 	"h=$(hostname); k=$(uname -r); m=$(wc -l </proc/self/mountinfo); n=$(ls -d /proc/[0-9]* | wc -l); "
 	"os=$(. /etc/os-release 2>/dev/null && echo \"$PRETTY_NAME\"); "
 	"fs=$(awk '$5==\"/\" {print $9; exit}' /proc/self/mountinfo); "
+	"rw=$(awk '$5==\"/\" {split($6, o, \",\"); print o[1]; exit}' /proc/self/mountinfo); "
 	"printf '{\"tool\":\"isolation-probe\",\"pid\":%d,\"hostname\":\"%s\",\"kernel\":\"%s\",\"mounts\":%d,"
-	"\"processes\":%d,\"os\":\"%s\",\"root_fstype\":\"%s\"}\\n' $$ \"$h\" \"$k\" \"$m\" \"$n\" \"${os:-none}\" \"$fs\"; "
+	"\"processes\":%d,\"os\":\"%s\",\"root_fstype\":\"%s\",\"root\":\"%s\"}\\n' $$ \"$h\" \"$k\" \"$m\" \"$n\" "
+	"\"${os:-none}\" \"$fs\" \"$rw\"; "
 	"exec sleep ";
 
 /* The guest's side, while the containers run: its own kernel, hostname and
@@ -48,21 +51,29 @@ static const char guest_view[] =
 
 /* Start-to-exit of /bin/true, alternately harness-runtime (its own
  * supervisor) and crun, on one bundle of the busybox root; one line
- * "ours|crun MS" per start. */
-static const char latency[] =
-	"set -u; T=$(mktemp -d /tmp/iso-lat.XXXXXX); trap 'rm -rf $T' EXIT; "
-	"command -v crun >/dev/null || { echo 'missing crun'; exit 0; }; "
-	"mkdir -p $T/b/rootfs && tar -xzf /opt/harness/rootfs/busybox.tar.gz -C $T/b/rootfs && cd $T/b && crun spec && "
-	"sed -i -e 's/\"terminal\": true/\"terminal\": false/' -e 's|^\\([[:space:]]*\\)\"sh\"$|\\1\"/bin/true\"|' config.json "
-	"|| exit 3; R=/opt/harness/bin/harness-runtime; export HARNESS_RUNTIME_SOCKET=$T/s/sock; "
-	"$R supervisor --state-dir $T/s --cgroup-root /sys/fs/cgroup/iso-lat </dev/null >$T/sv.log 2>&1 & sv=$!; "
-	"for i in $(seq 100); do [ -S $T/s/sock ] && break; sleep 0.1; done; "
-	"ms() { echo $(( ($(date +%%s%%N) - $1) / 1000 ))e-3; }; "
-	"for i in $(seq %d); do t=$(date +%%s%%N); $R run o$i --bundle $T/b --rm >/dev/null 2>$T/err && echo \"ours $(ms $t)\" "
-	"|| echo \"error harness-runtime: $(head -c 200 $T/err)\"; "
-	"t=$(date +%%s%%N); crun --root $T/crun run c$i >/dev/null 2>$T/err </dev/null && echo \"crun $(ms $t)\" "
-	"|| echo \"error crun: $(head -c 200 $T/err)\"; done; "
-	"$R shutdown >/dev/null 2>&1; wait $sv; rmdir /sys/fs/cgroup/iso-lat 2>/dev/null; true";
+ * "ours|crun MS" per start. Without crun (against: none), harness-runtime
+ * alone on the same root as a directory. */
+static char *latency_script(long starts, bool crun)
+{
+	return xasprintf(
+		"set -u; T=$(mktemp -d /tmp/iso-lat.XXXXXX); trap 'rm -rf $T' EXIT; "
+		"%s"
+		"mkdir -p $T/b/rootfs && tar -xzf /opt/harness/rootfs/busybox.tar.gz -C $T/b/rootfs && cd $T/b %s"
+		"|| exit 3; R=/opt/harness/bin/harness-runtime; export HARNESS_RUNTIME_SOCKET=$T/s/sock; "
+		"$R supervisor --state-dir $T/s --cgroup-root /sys/fs/cgroup/iso-lat </dev/null >$T/sv.log 2>&1 & sv=$!; "
+		"for i in $(seq 100); do [ -S $T/s/sock ] && break; sleep 0.1; done; "
+		"ms() { echo $(( ($(date +%%s%%N) - $1) / 1000 ))e-3; }; "
+		"for i in $(seq %ld); do t=$(date +%%s%%N); $R run o$i %s >/dev/null 2>$T/err && echo \"ours $(ms $t)\" "
+		"|| echo \"error harness-runtime: $(head -c 200 $T/err)\"; "
+		"%s"
+		"done; $R shutdown >/dev/null 2>&1; wait $sv; rmdir /sys/fs/cgroup/iso-lat 2>/dev/null; true",
+		crun ? "command -v crun >/dev/null || { echo 'missing crun'; exit 0; }; " : "",
+		crun ? "&& crun spec && sed -i -e 's/\"terminal\": true/\"terminal\": false/' "
+		       "-e 's|^\\([[:space:]]*\\)\"sh\"$|\\1\"/bin/true\"|' config.json " : "",
+		starts, crun ? "--bundle $T/b --rm" : "$T/b/rootfs --rm -- /bin/true",
+		crun ? "t=$(date +%s%N); crun --root $T/crun run c$i >/dev/null 2>$T/err </dev/null && echo \"crun $(ms $t)\" "
+		       "|| echo \"error crun: $(head -c 200 $T/err)\"; " : "");
+}
 
 static void remove_shell_dir(struct guest *g)
 {
@@ -170,8 +181,8 @@ static int isolation_run(const struct exp_run *x, cJSON *record, struct herror *
 			}
 			cJSON_AddItemToArray(missing, cJSON_CreateString(
 				"no Debian root filesystem in the guest (" DEBIAN_TARBALL ", make -C images/rootfs debian): "
-				"a bind mount of the guest's own / (Debian) is the second container's root, read-write, since "
-				"the runner cannot ask the runtime for --read-only"));
+				"a bind mount of the guest's own / (Debian), read-only inside the container, is the second "
+				"container's root"));
 		}
 	} else {
 		droot = second;
@@ -186,6 +197,12 @@ static int isolation_run(const struct exp_run *x, cJSON *record, struct herror *
 	spec = ctr_spec(exp_isolation_info.name, duration);
 	add_probe_workload(spec, "busybox", "busybox", hold);
 	add_probe_workload(spec, "debian", droot, hold);
+	if (strcmp(droot, SHELL_DIR "/debian-root") == 0) {
+		/* The guest's own files: the container cannot change them. */
+		cJSON *wls = cJSON_GetObjectItemCaseSensitive(spec, "workloads");
+		cJSON *c = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(wls, 1), "container");
+		cJSON_AddTrueToObject(c, "read_only");
+	}
 	spec_text = cJSON_PrintUnformatted(spec);
 	cJSON_Delete(spec);
 	progress_phase("two containers side by side", 0, duration);
@@ -287,13 +304,12 @@ static int isolation_run(const struct exp_run *x, cJSON *record, struct herror *
 
 	/* Start latency against crun. */
 	{
-		char script[4096];
+		cleanup_free char *script = latency_script(starts, strcmp(exp_setting_value(x, "against"), "crun") == 0);
 		double ours[1000], theirs[1000];
 		size_t no = 0, nt = 0;
 		cJSON *lo, *ao, *at, *errs;
 
 		progress_phase("start-to-exit against crun", 0, 0);
-		snprintf(script, sizeof(script), latency, (int)starts);
 		r = ctr_sh(g, script, 60 + 10.0 * (double)starts, &lat, err);
 		if (r < 0)
 			goto out;
@@ -353,6 +369,25 @@ static int check_starts(const char *v, const struct suite *s, char *why, size_t 
 	return 0;
 }
 
+/* crun comes from the guest's image (images/recipes/: the general one has
+ * it, the security one not): a start-latency comparison against crun in a
+ * guest without it is refused before anything starts. */
+static int isolation_check_values(const struct exp_values *v, char *why, size_t whylen)
+{
+	const struct guest_def *g = ctr_values_guest(v);
+	const char *against = exp_values_get(v, "against");
+	char list[512];
+
+	if (g == NULL || g->image == NULL || against == NULL || strcmp(against, "crun") != 0)
+		return 0;
+	/* An image not built yet: the run refuses it and says how to build it. */
+	if (ctr_image_has_package(g->image, "crun", list, sizeof(list)) != 0)
+		return 0;
+	snprintf(why, whylen, "against: crun cannot run in guest '%s': its image '%s' has no crun (%s); set "
+		 "against: none for it, or add crun to images/recipes/%s.conf", g->name, g->image, list, g->image);
+	return -EINVAL;
+}
+
 static double isolation_estimate_s(const struct experiment_def *def)
 {
 	return (def->duration_s > 0 ? def->duration_s : 6) + 40;
@@ -401,12 +436,18 @@ static void isolation_report_group(struct report_doc *d, cJSON *grp, cJSON *cons
 		doc_text(f, m->string ? m->string : "?");
 		fprintf(f, ": %s. ", cJSON_IsTrue(m) ? "yes" : "NO");
 	}
-	fprintf(f, "\n.PP\nStart-to-exit of /bin/true on one bundle (median of %d runs): harness-runtime %.1f ms, "
-		   "crun %.1f ms, ratio %.2f.\n",
-		cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(last, "start_latency"),
-								      "harness_runtime_ms")),
-		doc_jstat(grp, "start_ms_harness_runtime", "mean"), doc_jstat(grp, "start_ms_crun", "mean"),
-		doc_jstat(grp, "start_ratio", "mean"));
+	int nstarts = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(
+		cJSON_GetObjectItemCaseSensitive(last, "start_latency"), "harness_runtime_ms"));
+	double crun_ms = doc_jstat(grp, "start_ms_crun", "mean");
+	if (isfinite(crun_ms))
+		fprintf(f, "\n.PP\nStart-to-exit of /bin/true on one bundle (median of %d runs): harness-runtime %.1f ms, "
+			   "crun %.1f ms, ratio %.2f.\n",
+			nstarts, doc_jstat(grp, "start_ms_harness_runtime", "mean"), crun_ms,
+			doc_jstat(grp, "start_ratio", "mean"));
+	else
+		fprintf(f, "\n.PP\nStart-to-exit of /bin/true with harness-runtime (median of %d runs): %.1f ms; no "
+			   "comparison with crun in this guest.\n",
+			nstarts, doc_jstat(grp, "start_ms_harness_runtime", "mean"));
 	cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(last, "missing")) {
 		fputs(".PP\nMissing: ", f);
 		doc_text(f, cJSON_IsString(m) ? m->valuestring : "?");
@@ -415,11 +456,15 @@ static void isolation_report_group(struct report_doc *d, cJSON *grp, cJSON *cons
 }
 
 static const struct exp_setting isolation_settings[] = {
+	GUESTRUN_GUEST_SETTING,
 	{ .key = "second_root", .help = "the second container's root in the guest: auto (the Debian tarball when "
 					"the guest has it, else the guest's own /), or a directory or tarball",
 	  .syntax = "auto | /path", .def = "auto", .check = check_root },
 	{ .key = "starts", .help = "start-to-exit runs of each runtime for the latency", .syntax = "1..1000",
 	  .def = "10", .check = check_starts },
+	{ .key = "against", .help = "the runtime harness-runtime's start-to-exit is compared with: crun (on the same "
+				    "bundle; the guest's image must have it), or none",
+	  .allowed = (const char *const[]){ "crun", "none", NULL }, .def = "crun" },
 };
 
 static const struct exp_metric isolation_metrics[] = {
@@ -446,6 +491,7 @@ const struct experiment exp_isolation_info = {
 	.nsettings = sizeof(isolation_settings) / sizeof(isolation_settings[0]),
 	.metrics = isolation_metrics,
 	.nmetrics = sizeof(isolation_metrics) / sizeof(isolation_metrics[0]),
+	.check_combination = isolation_check_values,
 	.estimate_s = isolation_estimate_s,
 	.run = isolation_run,
 	.report_group = isolation_report_group,

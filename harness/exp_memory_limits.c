@@ -1,4 +1,4 @@
-/* memory-limits: memory_hog in a busybox container of the first guest under
+/* memory-limits: memory_hog in a busybox container of one guest under
  * one mechanism: the memwatch kernel module's soft limit (a warning) or hard
  * limit (a kill), or cgroup v2 memory.high (throttling) or memory.max (the
  * OOM killer). The record says which mechanism acted, the memory at the
@@ -13,6 +13,7 @@
 #include "doc.h"
 #include "exp_containers.h"
 #include "experiment.h"
+#include "guestrun.h"
 #include "progress.h"
 #include "provision.h"
 
@@ -135,12 +136,30 @@ static int memory_limits_run(const struct exp_run *x, cJSON *record, struct herr
 		if (!isfinite(peak))
 			peak = ctr_jnum(wl, p_hpeak);
 		if (kmon) {
-			cleanup_free char *log = NULL;
-			if (ctr_sh(g, "dmesg | grep 'memwatch: pid '", 30, &log, err) < 0) {
-				r = -err->status;
-				goto out;
+			cJSON *km = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(wl, "container"),
+								     "kernel_monitor");
+			static const char *const w_t[] = { "warned", "time_s", NULL };
+			static const char *const w_rss[] = { "warned", "rss", NULL };
+			static const char *const k_t[] = { "killed", "time_s", NULL };
+			static const char *const k_rss[] = { "killed", "rss", NULL };
+
+			if (km) {
+				/* The module's own events, through the runtime and the runner. */
+				t_warn = ctr_jnum(km, w_t);
+				rss_warn = ctr_jnum(km, w_rss);
+				t_kill = ctr_jnum(km, k_t);
+				rss_kill = ctr_jnum(km, k_rss);
+				cJSON_AddStringToObject(record, "kmon_source", "memwatch events (/dev/memwatch)");
+			} else {
+				/* A runtime without them, or no event: the kernel log. */
+				cleanup_free char *log = NULL;
+				if (ctr_sh(g, "dmesg | grep 'memwatch: pid '", 30, &log, err) < 0) {
+					r = -err->status;
+					goto out;
+				}
+				parse_kmon_log(log, pid, &t_warn, &rss_warn, &t_kill, &rss_kill);
+				cJSON_AddStringToObject(record, "kmon_source", "kernel log (dmesg)");
 			}
-			parse_kmon_log(log, pid, &t_warn, &rss_warn, &t_kill, &rss_kill);
 			if (isfinite(t_kill)) {
 				acted = "memwatch hard limit (SIGKILL)";
 				peak = isfinite(peak) && peak > rss_kill ? peak : rss_kill;
@@ -237,6 +256,7 @@ static void memory_limits_report_group(struct report_doc *d, cJSON *grp, cJSON *
 static const char *const mechanisms[] = { "kmon-soft", "kmon-hard", "memory-high", "memory-max", NULL };
 
 static const struct exp_setting memory_limits_settings[] = {
+	GUESTRUN_GUEST_SETTING,
 	{ .key = "mechanism", .help = "the memwatch module's soft or hard limit, or cgroup v2 memory.high or memory.max",
 	  .allowed = mechanisms, .def = "kmon-hard" },
 	{ .key = "limit", .help = "the limit (kmon-hard: the soft limit is half of it)", .syntax = "SIZE (64M)",

@@ -1,4 +1,4 @@
-/* overhead: the same cpu_hog bare in the first guest and in a busybox
+/* overhead: the same cpu_hog bare in one guest and in a busybox
  * container of harness-runtime, alternately twice (throughput ratio of the
  * best of each), and the guest's boot against a container's start-to-exit. */
 #include <errno.h>
@@ -10,6 +10,7 @@
 #include "doc.h"
 #include "exp_containers.h"
 #include "experiment.h"
+#include "guestrun.h"
 #include "progress.h"
 #include "provision.h"
 
@@ -195,6 +196,7 @@ static void overhead_report_group(struct report_doc *d, cJSON *grp, cJSON *const
 }
 
 static const struct exp_setting overhead_settings[] = {
+	GUESTRUN_GUEST_SETTING,
 	{ .key = "starts", .help = "container start-to-exit runs for the start latency", .syntax = "1..1000",
 	  .def = "10", .check = check_starts },
 };

@@ -1,5 +1,5 @@
 /* proportional-share: CPU-bound containers of harness-runtime on one CPU of
- * the first guest, under cgroup v2 cpu.weight and cpu.max. Scenarios:
+ * one guest, under cgroup v2 cpu.weight and cpu.max. Scenarios:
  * weights (two cpu_hog containers, expected share w_i / sum w), idle (the same
  * with an idle container of a large weight beside them: work conservation, the
  * shares do not change), cap (one container alone under cpu.max: capped even
@@ -13,6 +13,7 @@
 #include "doc.h"
 #include "exp_containers.h"
 #include "experiment.h"
+#include "guestrun.h"
 #include "progress.h"
 #include "provision.h"
 
@@ -356,6 +357,7 @@ static void proportional_share_report_end(struct report_doc *d, cJSON *groups)
 static const char *const scenarios[] = { "weights", "idle", "cap", "io", NULL };
 
 static const struct exp_setting proportional_share_settings[] = {
+	GUESTRUN_GUEST_SETTING,
 	{ .key = "scenario", .help = "weights: two CPU-bound containers; idle: plus an idle one; cap: one alone under "
 				     "cpu.max; io: CPU-bound against I/O-bound",
 	  .allowed = scenarios, .def = "weights" },

@@ -36,7 +36,7 @@ const char *exp_values_get(const struct exp_values *v, const char *key)
 	return st ? st->def : NULL;
 }
 
-int exp_check_combinations(const struct experiment_def *def, char *why, size_t whylen)
+int exp_check_combinations(const struct suite *s, const struct experiment_def *def, char *why, size_t whylen)
 {
 	size_t na = def->naxes, idx[64] = { 0 }, total = 1;
 	const char *vals[64];
@@ -51,7 +51,7 @@ int exp_check_combinations(const struct experiment_def *def, char *why, size_t w
 		total *= def->axes[a].nvalues;
 	}
 	for (;;) {
-		struct exp_values v = { def, vals };
+		struct exp_values v = { def, vals, s };
 		size_t a;
 
 		for (a = 0; a < na; a++)

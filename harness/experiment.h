@@ -67,6 +67,7 @@ enum exp_guests {
 struct exp_values {
 	const struct experiment_def *def;
 	const char *const *vals;		/* one per axis of def */
+	const struct suite *suite;		/* its suite (guests, images) */
 };
 
 /* One run of an experiment, as run sees it. */
@@ -112,7 +113,7 @@ const char *exp_setting_value(const struct exp_run *x, const char *key);
 const char *exp_values_get(const struct exp_values *v, const char *key);
 /* check_combination over every combination of def's axes: 0, or -EINVAL
  * with why (the first combination refused, its values named). */
-int exp_check_combinations(const struct experiment_def *def, char *why, size_t whylen);
+int exp_check_combinations(const struct suite *s, const struct experiment_def *def, char *why, size_t whylen);
 /* The descriptor's setting key, or NULL. */
 const struct exp_setting *exp_setting_find(const struct experiment *e, const char *key);
 /* Check a value of a setting: 0, or -EINVAL with why. */

@@ -295,8 +295,13 @@ static int parse_experiment(struct ctx *c, yaml_node_t *n, const struct suite *s
 	}
 	if (e->type == NULL)
 		return bad(c, n, "experiments", "an experiment needs a type");
-	if (vary == NULL)
+	if (vary == NULL) {
+		/* The defaults together, in the suite's guests (exp_check_combinations). */
+		char why[400];
+		if (exp_check_combinations(s, e, why, sizeof(why)) < 0)
+			return bad(c, n, "type", "%s", why);
 		return 0;
+	}
 	if (vary->type != YAML_MAPPING_NODE)
 		return bad(c, vary, "vary", "expected a mapping of setting: [values]");
 	e->axes = xcalloc((size_t)(vary->data.mapping.pairs.top - vary->data.mapping.pairs.start), sizeof(*e->axes));
@@ -352,7 +357,7 @@ static int parse_experiment(struct ctx *c, yaml_node_t *n, const struct suite *s
 		if (gsettings_check_experiment(s, e, why, sizeof(why)) < 0)
 			return bad(c, vary, "vary", "%s", why);
 		/* The experiment's own settings together. */
-		if (exp_check_combinations(e, why, sizeof(why)) < 0)
+		if (exp_check_combinations(s, e, why, sizeof(why)) < 0)
 			return bad(c, vary, "vary", "%s", why);
 	}
 	return 0;

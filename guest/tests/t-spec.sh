@@ -3,7 +3,7 @@
 # ok false, the error names the key, exit status 2.
 . "$(dirname "$0")/../../workloads/tests/lib.sh"
 hg=$WL_BIN/harness-guest
-plan 24
+plan 33
 
 # refused SPEC NEEDLE: exit 2, ok false, nothing run, an error containing NEEDLE.
 refused() {
@@ -41,6 +41,16 @@ ok "memory_max with a bad unit" refused "$(C '{"rootfs":"/","memory_max":"12Q"}'
 ok "cpu_max with a zero period" refused "$(C '{"rootfs":"/","cpu_max":"5000/0"}')" "'cpu_max'"
 ok "cpu_weight out of range" refused "$(C '{"rootfs":"/","cpu_weight":0}')" "'cpu_weight'"
 ok "kmon_soft without kmon_hard" refused "$(C '{"rootfs":"/","kmon_soft":"1M"}')" "'kmon_soft' needs 'kmon_hard'"
+ok "hostname with a space" refused "$(C '{"rootfs":"/","hostname":"a b"}')" "'hostname' must be 1 to 63"
+ok "read_only not a boolean" refused "$(C '{"rootfs":"/","read_only":"yes"}')" "'read_only' must be true or false"
+ok "ip without network" refused "$(C '{"rootfs":"/","ip":"10.88.0.9"}')" "'ip' needs 'network': true"
+ok "ip not an address" refused "$(C '{"rootfs":"/","network":true,"ip":"10.88.0"}')" "'ip' must be an IPv4 address"
+ok "claims with an unknown resource" refused "$(C '{"rootfs":"/","claims":{"disk":"1G"}}')" "container: claims: unknown key 'disk'"
+ok "memory_max above the memory claim" refused "$(C '{"rootfs":"/","memory_max":"128M","claims":{"memory":"64M"}}')" "'memory_max' is above the memory claim"
+ok "claims without a shared supervisor" refused "$(C '{"rootfs":"/","claims":{"memory":"64M"}}')" "'claims' need a shared supervisor started with --capacity"
+ok "claims cpu out of range" refused "$(C '{"rootfs":"/","claims":{"cpu":0}}')" "claims: 'cpu' is 0, must be in"
 out=$(printf '%s' "$(C '{"rootfs":"/"}')" | HARNESS_RUNTIME=/no/such/harness-runtime "$hg" - 2>/dev/null)
 check "a missing runtime is refused (exit 2)" $([ $? -eq 2 ] && echo "$out" | grep -q "the runtime '/no/such/harness-runtime' cannot be executed"; echo $?)
+out=$(printf '%s' "$(C '{"rootfs":"/","hostname":"web-1.lab","read_only":true,"network":true,"ip":"10.88.0.9"}')" | HARNESS_RUNTIME=/no/such/harness-runtime "$hg" - 2>/dev/null)
+check "hostname, read_only, network and ip are accepted (only the missing runtime is refused)" $([ $? -eq 2 ] && echo "$out" | grep -q "the runtime '/no/such/harness-runtime' cannot be executed"; echo $?)
 done_testing

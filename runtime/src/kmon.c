@@ -61,7 +61,7 @@ int kmon_open_events(void)
 	return open(MEMWATCH_DEVICE, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 }
 
-int kmon_read_event(int fd, pid_t *killed_pid)
+int kmon_read_event(int fd, struct kmon_event *out)
 {
 	struct memwatch_event ev;
 	ssize_t n = read(fd, &ev, sizeof(ev));
@@ -70,9 +70,23 @@ int kmon_read_event(int fd, pid_t *killed_pid)
 		return -errno;
 	if (n != sizeof(ev))
 		return -EIO;
-	if (ev.type == MEMWATCH_EVENT_KILLED) {
-		*killed_pid = ev.pid;
-		return 1;
-	}
+	memset(out, 0, sizeof(*out));
+	out->type = ev.type == MEMWATCH_EVENT_WARNED ? KMON_WARNED : ev.type == MEMWATCH_EVENT_KILLED ? KMON_KILLED : 0;
+	out->pid = ev.pid;
+	out->time_ns = ev.time_ns;
+	out->rss = ev.rss;
+	out->peak_rss = ev.peak_rss;
+	out->limit = ev.limit;
 	return 0;
+}
+
+cJSON *kmon_event_json(const struct kmon_event *ev)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddNumberToObject(o, "rss", (double)ev->rss);
+	cJSON_AddNumberToObject(o, "peak_rss", (double)ev->peak_rss);
+	cJSON_AddNumberToObject(o, "limit", (double)ev->limit);
+	cJSON_AddNumberToObject(o, "time_s", (double)ev->time_ns / 1e9);
+	return o;
 }

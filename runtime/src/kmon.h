@@ -3,6 +3,7 @@
 #ifndef RT_KMON_H
 #define RT_KMON_H
 
+#include <stdint.h>
 #include <sys/types.h>
 #include <cjson/cJSON.h>
 #include "util.h"
@@ -19,8 +20,19 @@ void kmon_describe(pid_t pid, cJSON *out);
 /* An O_NONBLOCK event file, or -1 without the device. */
 int kmon_open_events(void);
 
-/* Reads one event; 1 with *killed_pid set for a KILLED event, 0 for other
- * events, negative errno when none is ready. */
-int kmon_read_event(int fd, pid_t *killed_pid);
+/* One event of the device, as struct memwatch_event has it. */
+struct kmon_event {
+	int type;		/* KMON_WARNED, KMON_KILLED, or 0 for others */
+	pid_t pid;
+	uint64_t time_ns;	/* CLOCK_MONOTONIC of the sample */
+	uint64_t rss, peak_rss, limit;
+};
+#define KMON_WARNED 1
+#define KMON_KILLED 2
+
+/* Reads one event into ev: 0, or negative errno when none is ready. */
+int kmon_read_event(int fd, struct kmon_event *ev);
+/* {"rss", "peak_rss", "limit", "time_s"} of an event (time_s: CLOCK_MONOTONIC). */
+cJSON *kmon_event_json(const struct kmon_event *ev);
 
 #endif

@@ -226,12 +226,25 @@ int supervisor_run(const struct supervisor_config *cfg)
 					}
 		}
 		if (sv.kmon_fd >= 0 && pfd[3].revents) {
-			pid_t kp;
+			struct kmon_event ev;
 
-			while (kmon_read_event(sv.kmon_fd, &kp) >= 0)
-				for (int i = 0; i < MAX_CONTAINERS; i++)
-					if (sv.c[i].used && sv.c[i].pid == kp && sv.c[i].state == ST_RUNNING)
-						sv.c[i].kmon_killed = 1;
+			/* The module's own record of each warning and kill: what
+			 * inspect reports (dmesg's copy is rate-limited). */
+			while (kmon_read_event(sv.kmon_fd, &ev) >= 0)
+				for (int i = 0; i < MAX_CONTAINERS; i++) {
+					struct ctr *k = &sv.c[i];
+
+					/* The pidfd may have told of the end first. */
+					if (!k->used || !k->kmon_registered || k->pid != ev.pid)
+						continue;
+					if (ev.type == KMON_KILLED) {
+						if (k->state == ST_RUNNING)
+							k->kmon_killed = 1;
+						k->kmon_killed_ev = ev;
+					} else if (ev.type == KMON_WARNED && k->kmon_warned_ev.type == 0) {
+						k->kmon_warned_ev = ev;
+					}
+				}
 		}
 		for (int i = 0; i < npid; i++)
 			if (pfd[4 + i].revents)

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 #include <time.h>
+#include "kmon.h"
 #include "spec.h"
 #include "supervisor.h"
 
@@ -37,6 +38,7 @@ struct ctr {
 	int stop_requested;
 	uint64_t kill_deadline;			/* monotonic ns, 0 = none */
 	int kmon_registered, kmon_killed;
+	struct kmon_event kmon_warned_ev, kmon_killed_ev;	/* type 0: none yet */
 	int pidfd;				/* adopted after a restart */
 	int waiters[MAX_WAITERS];
 	int nwaiters;

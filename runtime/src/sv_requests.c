@@ -193,6 +193,10 @@ static void handle_inspect(int fd, struct proto_request *req)
 		kmon_describe(c->pid, k);
 	else
 		cJSON_AddStringToObject(k, "status", c->kmon_killed ? "killed at the hard limit" : "ended");
+	if (c->kmon_warned_ev.type)
+		cJSON_AddItemToObject(k, "warned", kmon_event_json(&c->kmon_warned_ev));
+	if (c->kmon_killed_ev.type)
+		cJSON_AddItemToObject(k, "killed", kmon_event_json(&c->kmon_killed_ev));
 	reply(fd, o);
 }
 
