@@ -418,8 +418,9 @@ static int memory_run(const struct exp_run *x, cJSON *record, struct herror *err
 	sleep_unless_stopped(BASELINE_S);
 	mark(&ph, "start");
 	/* A cold boot: the experiment follows the guest's memory from its
-	 * start, and the sampler knows the domain by its run name (a restored
-	 * guest keeps its saved state's name, savestate.c). */
+	 * start, and the sampler knows the domain by its run name before it
+	 * exists (a restored guest keeps its saved state's name: libvirt
+	 * refuses another on a restore, savestate.c). */
 	pv->start = PROVISION_START_COLD;
 	r = provision_up(pv, true, err);
 	pv->start = PROVISION_START_AUTO;

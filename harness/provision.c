@@ -204,7 +204,9 @@ again:
 			r = savestate_start(pv->conn, g, &at, err);
 		} else {
 			if (fresh)
-				savestate_note_cold(g, pv->no_restore ? "--no-restore" : "asked for a cold boot");
+				savestate_note_cold(g, pv->no_restore ? "--no-restore" :
+						       conn != pv->conn ? "saved states live on the local host only" :
+						       "asked for a cold boot");
 			r = guest_start(conn, g, prefix, pv->pool_name, pv->state_run_dir, pv->payload_root,
 					pv->accel.accel, err);
 		}

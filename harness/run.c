@@ -159,15 +159,22 @@ static int run_one(struct runctx *rc, const struct plan_run *r, struct herror *e
 	cJSON_AddStringToObject(acc, "reason", rc->pv.accel.reason);
 	cJSON_AddNumberToObject(rec, "started", wall_s());
 
-	/* The guests the experiment needs, then the experiment. */
+	/* The guests the experiment needs, then the experiment. With
+	 * fresh_guests: per-run every run (warm-ups too) gets guests of its
+	 * own: restored from a saved state where it can, else booted cold. */
+	bool per_run = ops->guests == EXP_GUESTS_BORROWED && rc->suite->fresh_per_run;
 	provision_reconnect(&rc->pv);
-	if (ops->guests == EXP_GUESTS_BORROWED)
-		res = provision_up(&rc->pv, false, &rerr);
-	else if (ops->guests == EXP_GUESTS_FRESH)
+	if (per_run) {
 		provision_down(&rc->pv);
+		res = provision_up(&rc->pv, true, &rerr);
+	} else if (ops->guests == EXP_GUESTS_BORROWED) {
+		res = provision_up(&rc->pv, false, &rerr);
+	} else if (ops->guests == EXP_GUESTS_FRESH) {
+		provision_down(&rc->pv);
+	}
 	if (res == 0)
 		res = ops->run(&x, rec, &rerr);
-	if (ops->guests == EXP_GUESTS_FRESH) {
+	if (ops->guests == EXP_GUESTS_FRESH || per_run) {
 		savestate_add_to_record(rc->pv.guests, rc->pv.nguests, rec);
 		provision_down(&rc->pv);
 	}

@@ -164,6 +164,8 @@ cJSON *savestate_info_json(const struct guest *g)
 	cJSON_AddStringToObject(o, "name", g->def->name);
 	cJSON_AddStringToObject(o, "start", i && i->restored ? "restore" : "cold");
 	cJSON_AddBoolToObject(o, "restored", i && i->restored);
+	if (g->ready)
+		cJSON_AddNumberToObject(o, "ready_s", g->boot_s);
 	if (i == NULL)
 		return o;
 	if (i->cold_reason)
@@ -483,9 +485,28 @@ static char *slot_check(const char *slot, const struct savestate_key *key, char 
 	return why;
 }
 
-/* Forget a guest's restore attempt so that it can boot cold. */
+/* Whether a domain of this state's name runs (or is defined): *why says so. */
+static bool state_in_use(virConnectPtr conn, const struct guest *g, char **why)
+{
+	cleanup_free char *name = xasprintf(DOMAIN_PREFIX "%s-%s", g->def->image, g->def->name);
+	virDomainPtr other = virDomainLookupByName(conn, name);
+
+	if (other == NULL)
+		return false;
+	virDomainFree(other);
+	*why = xasprintf("its saved state is in use by the domain '%s' (libvirt restores a state only under "
+			 "its saved name and UUID, so one guest per state at a time)", name);
+	return true;
+}
+
+/* Forget a guest's restore attempt so that it can boot cold. Only a domain
+ * this restore made is removed: never one found by name. */
 static void undo_restore(virConnectPtr conn, struct guest *g)
 {
+	if (g->dom == NULL) {
+		free(g->dom_name);
+		g->dom_name = NULL;
+	}
 	guest_remove(conn, g);
 	free(g->dom_name);
 	free(g->pool_name);
@@ -509,21 +530,27 @@ int savestate_start(virConnectPtr conn, struct guest *g, const struct savestate_
 	struct herror rerr = { 0 };
 	int r;
 
-	/* Another run's guest restored from this state (savestate_cleanup_stale
-	 * removed those of runs that are gone): same name and UUID, so boot cold. */
-	cleanup_free char *name = xasprintf(DOMAIN_PREFIX "%s-%s", g->def->image, g->def->name);
-	virDomainPtr other = virDomainLookupByName(conn, name);
-	if (other) {
-		virDomainFree(other);
-		why = xasprintf("its saved state is in use by the running domain '%s'", name);
-		savestate_note_cold(g, why);
-		return guest_start(conn, g, at->prefix, at->pool_name, at->pool_dir, at->payload_root, at->accel, err);
-	}
 	i->restore_tried = true;
 	if (image_find(g->def->image, &g->img, &rerr) < 0 ||
 	    savestate_key_compute(conn, g, at->payload_root, at->accel, &key, &rerr) < 0 ||
 	    mkdir_p(dir, 0755, &rerr) < 0 || (lock = lock_slot(slot, &rerr)) < 0)
 		goto cold;
+	/* libvirt keeps the saved name and UUID on a restore (the ABI check
+	 * refuses others), so one guest per state runs at a time. Checked
+	 * under the slot's lock, which every restore holds until its guest
+	 * runs: another harness's guest restored from this state (those of
+	 * runs that are gone were removed by savestate_cleanup_stale) means a
+	 * cold boot, and the state stays as it is. */
+	if (state_in_use(conn, g, &why)) {
+		close(lock);
+		lock = -1;
+		savestate_key_free(&key);
+		image_free(&g->img);
+		i->restore_tried = false;
+		progress_note("%s: %s; booting cold", g->def->name, why);
+		savestate_note_cold(g, why);
+		return guest_start(conn, g, at->prefix, at->pool_name, at->pool_dir, at->payload_root, at->accel, err);
+	}
 	why = slot_check(slot, &key, &disk);
 	if (why || disk == NULL) {
 		bool existed = access(slot, F_OK) == 0;

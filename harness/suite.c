@@ -500,6 +500,12 @@ static int parse_root(struct ctx *c, struct suite *s)
 			r = get_int(c, v, key, 0, 100, &s->warmup);
 		else if (strcmp(key, "boot_timeout_s") == 0)
 			r = get_int(c, v, key, 10, 7200, &s->boot_timeout_s);
+		else if (strcmp(key, "fresh_guests") == 0) {
+			static const char *const when[] = { "per-suite", "per-run", NULL };
+			const char *w = scalar(v);
+			r = one_of(c, v, key, w ? w : "", when);
+			s->fresh_per_run = r == 0 && strcmp(w, "per-run") == 0;
+		}
 		else if (strcmp(key, "hosts") == 0)
 			r = (hosts = v)->type == YAML_SEQUENCE_NODE ? 0 : bad(c, v, key, "expected a list of hosts");
 		else if (strcmp(key, "guests") == 0)
@@ -509,7 +515,7 @@ static int parse_root(struct ctx *c, struct suite *s)
 			r = (exps = v)->type == YAML_SEQUENCE_NODE ? 0 :
 			    bad(c, v, key, "expected a list of experiments");
 		else
-			r = bad(c, k, key, "unknown key (known: suite, repeats, order, seed, warmup, boot_timeout_s, hosts, guests, experiments)");
+			r = bad(c, k, key, "unknown key (known: suite, repeats, order, seed, warmup, boot_timeout_s, fresh_guests, hosts, guests, experiments)");
 		if (r < 0)
 			return r;
 	}

@@ -68,6 +68,7 @@ struct suite {
 	bool seed_set;
 	int warmup;		/* unrecorded runs before the first recorded one */
 	int boot_timeout_s;
+	bool fresh_per_run;	/* fresh_guests: per-run: every run's guests start afresh (restored or cold) */
 	struct host_def *hosts;	/* at least one after parsing */
 	size_t nhosts;
 	struct guest_def *guests;
