@@ -147,16 +147,6 @@ static double deadlock_estimate_s(const struct experiment_def *def)
 	return def->duration_s / 2 + 8;
 }
 
-static cJSON *first_run(cJSON *const *runs, size_t nruns, cJSON *settings)
-{
-	for (size_t r = 0; r < nruns; r++)
-		if (strcmp(doc_jstr(runs[r], "experiment", ""), exp_deadlock_info.name) == 0 &&
-		    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(runs[r], "ok")) &&
-		    cJSON_Compare(cJSON_GetObjectItemCaseSensitive(runs[r], "settings"), settings, 1))
-			return runs[r];
-	return NULL;
-}
-
 /* Thread and lock names come from the guest: only [A-Za-z0-9_-] reach gnuplot. */
 static void safe_label(const char *s, char *out, size_t len)
 {
@@ -245,20 +235,14 @@ static int plot_waitfor(struct report_doc *d, cJSON *wf, char *eps, size_t epsle
 
 static void deadlock_report_group(struct report_doc *d, cJSON *grp, cJSON *const *runs, size_t nruns)
 {
-	cJSON *first = first_run(runs, nruns, cJSON_GetObjectItemCaseSensitive(grp, "settings"));
+	cJSON *first = guestrun_first_run(runs, nruns, exp_deadlock_info.name, grp);
 	cJSON *dl = cJSON_GetObjectItemCaseSensitive(first, "deadlock");
 	cJSON *wf = cJSON_GetObjectItemCaseSensitive(dl, "wait_for");
 	FILE *f = d->f;
 	char eps[4200];
 
-	if (first == NULL) {
-		fputs(" No successful run.\n", f);
+	if (!guestrun_report_guest(f, first))
 		return;
-	}
-	fputs(" In guest ", f);
-	doc_text(f, doc_jstr(cJSON_GetObjectItemCaseSensitive(first, "guest"), "name", "?"));
-	fputs(" (kernel ", f);
-	doc_text(f, doc_jstr(cJSON_GetObjectItemCaseSensitive(first, "guest"), "kernel", "?"));
 	fputs("). ", f);
 	if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(dl, "expected"))) {
 		fputs("The threads took their locks in one global order (lower index first): no circular wait can "

@@ -160,14 +160,6 @@ static double nice_estimate_s(const struct experiment_def *def)
 	return def->duration_s + 8;
 }
 
-/* Whether run is a successful run of this experiment with these settings. */
-static bool same_group(cJSON *run, cJSON *settings)
-{
-	return strcmp(doc_jstr(run, "experiment", ""), exp_nice_info.name) == 0 &&
-	       cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(run, "ok")) &&
-	       cJSON_Compare(cJSON_GetObjectItemCaseSensitive(run, "settings"), settings, 1);
-}
-
 /* Mean and standard deviation of processes[i].key over the group's runs. */
 static void proc_stat(cJSON *const *runs, size_t nruns, cJSON *settings, int i, const char *key, double *mean,
 		      double *sd)
@@ -177,7 +169,7 @@ static void proc_stat(cJSON *const *runs, size_t nruns, cJSON *settings, int i, 
 
 	for (size_t r = 0; r < nruns; r++) {
 		cJSON *p;
-		if (!same_group(runs[r], settings))
+		if (!guestrun_in_group(runs[r], exp_nice_info.name, settings))
 			continue;
 		p = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(runs[r], "processes"), i);
 		if (!cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(p, key)))
@@ -188,14 +180,6 @@ static void proc_stat(cJSON *const *runs, size_t nruns, cJSON *settings, int i, 
 	}
 	*mean = n ? sum / n : NAN;
 	*sd = n > 1 ? sqrt(fmax(0, (sumsq - sum * sum / n) / (n - 1))) : 0;
-}
-
-static cJSON *first_run(cJSON *const *runs, size_t nruns, cJSON *settings)
-{
-	for (size_t r = 0; r < nruns; r++)
-		if (same_group(runs[r], settings))
-			return runs[r];
-	return NULL;
 }
 
 /* Each process's share of the CPU per sampling interval, from the runner's
@@ -256,20 +240,13 @@ static int plot_shares(struct report_doc *d, cJSON *run, char *eps, size_t epsle
 static void nice_report_group(struct report_doc *d, cJSON *grp, cJSON *const *runs, size_t nruns)
 {
 	cJSON *settings = cJSON_GetObjectItemCaseSensitive(grp, "settings");
-	cJSON *first = first_run(runs, nruns, settings);
-	cJSON *procs = cJSON_GetObjectItemCaseSensitive(first, "processes"), *gj;
+	cJSON *first = guestrun_first_run(runs, nruns, exp_nice_info.name, grp);
+	cJSON *procs = cJSON_GetObjectItemCaseSensitive(first, "processes");
 	char eps[4200];
 	FILE *f = d->f;
 
-	if (first == NULL) {
-		fputs(" No successful run.\n", f);
+	if (!guestrun_report_guest(f, first))
 		return;
-	}
-	gj = cJSON_GetObjectItemCaseSensitive(first, "guest");
-	fputs(" In guest ", f);
-	doc_text(f, doc_jstr(gj, "name", "?"));
-	fputs(" (kernel ", f);
-	doc_text(f, doc_jstr(gj, "kernel", "?"));
 	fprintf(f, "), every process pinned to CPU %s. Fairness index (Jain, of measured/expected): %.3f.\n",
 		doc_jstr(first, "cpu", "?"), doc_jstat(grp, "fairness_index", "mean"));
 	fputs(".TS\nbox;\nc c c c c c\nl n n n n n.\n"

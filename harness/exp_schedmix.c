@@ -177,16 +177,6 @@ static double sched_mix_estimate_s(const struct experiment_def *def)
 	return def->duration_s + 8;
 }
 
-static cJSON *first_run(cJSON *const *runs, size_t nruns, cJSON *settings)
-{
-	for (size_t r = 0; r < nruns; r++)
-		if (strcmp(doc_jstr(runs[r], "experiment", ""), exp_sched_mix_info.name) == 0 &&
-		    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(runs[r], "ok")) &&
-		    cJSON_Compare(cJSON_GetObjectItemCaseSensitive(runs[r], "settings"), settings, 1))
-			return runs[r];
-	return NULL;
-}
-
 /* Left: time running, runnable and asleep per thread (stacked); right:
  * each thread's share of a CPU per interval. */
 static int plot_threads(struct report_doc *d, cJSON *run, char *eps, size_t epslen)
@@ -243,18 +233,12 @@ static int plot_threads(struct report_doc *d, cJSON *run, char *eps, size_t epsl
 
 static void sched_mix_report_group(struct report_doc *d, cJSON *grp, cJSON *const *runs, size_t nruns)
 {
-	cJSON *first = first_run(runs, nruns, cJSON_GetObjectItemCaseSensitive(grp, "settings")), *t;
+	cJSON *first = guestrun_first_run(runs, nruns, exp_sched_mix_info.name, grp), *t;
 	FILE *f = d->f;
 	char eps[4200];
 
-	if (first == NULL) {
-		fputs(" No successful run.\n", f);
+	if (!guestrun_report_guest(f, first))
 		return;
-	}
-	fputs(" In guest ", f);
-	doc_text(f, doc_jstr(cJSON_GetObjectItemCaseSensitive(first, "guest"), "name", "?"));
-	fputs(" (kernel ", f);
-	doc_text(f, doc_jstr(cJSON_GetObjectItemCaseSensitive(first, "guest"), "kernel", "?"));
 	fprintf(f, ", %.0f vCPU). The scheduler lets a woken I/O-bound thread run at once; the CPU-bound threads "
 		   "share the rest. Means over the runs:\n", doc_jnum(first, "vcpus"));
 	fputs(".TS\nbox;\nc c c c c c c c\nl n n n n n n n.\n"

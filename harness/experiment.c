@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "plan.h"
+
 const struct exp_setting *exp_setting_find(const struct experiment *e, const char *key)
 {
 	for (size_t i = 0; i < e->nsettings; i++)
@@ -38,31 +40,20 @@ const char *exp_values_get(const struct exp_values *v, const char *key)
 
 int exp_check_combinations(const struct suite *s, const struct experiment_def *def, char *why, size_t whylen)
 {
-	size_t na = def->naxes, idx[64] = { 0 }, total = 1;
-	const char *vals[64];
+	struct plan_combo it;
 
 	if (def->ops == NULL || def->ops->check_combination == NULL)
 		return 0;
-	if (na > 64)
-		return 0;	/* the plan's own checks refuse it */
-	for (size_t a = 0; a < na; a++) {
-		if (def->axes[a].nvalues == 0 || total > 100000 / def->axes[a].nvalues)
-			return 0;	/* the plan's size check refuses it */
-		total *= def->axes[a].nvalues;
-	}
-	for (;;) {
-		struct exp_values v = { def, vals, s };
-		size_t a;
+	/* Too many axes or combinations: the plan's checks refuse the suite. */
+	if (!plan_combo_first(&it, def, 100000))
+		return 0;
+	do {
+		struct exp_values v = { def, it.vals, s };
 
-		for (a = 0; a < na; a++)
-			vals[a] = def->axes[a].values[idx[a]];
 		if (def->ops->check_combination(&v, why, whylen) < 0)
 			return -EINVAL;
-		for (a = 0; a < na && ++idx[a] == def->axes[a].nvalues; a++)
-			idx[a] = 0;
-		if (a == na)
-			return 0;
-	}
+	} while (plan_combo_next(&it));
+	return 0;
 }
 
 int exp_setting_check(const struct exp_setting *st, const char *value, const struct suite *s, char *why,

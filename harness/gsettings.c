@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "plan.h"
 #include "suite_types.h"
 #include "util.h"
 
@@ -284,11 +285,11 @@ static int check_together(const struct guest_def *g, char *why, size_t whylen)
 
 int gsettings_check_experiment(const struct suite *s, const struct experiment_def *e, char *why, size_t whylen)
 {
-	size_t na = e->naxes, idx[64] = { 0 };
-	const char *vals[64];
+	size_t na = e->naxes;
+	struct plan_combo it;
 	bool any = false;
 
-	if (na > 64) {
+	if (na > PLAN_AXES_MAX) {
 		snprintf(why, whylen, "more than 64 settings varied in one experiment");
 		return -EINVAL;
 	}
@@ -310,27 +311,17 @@ int gsettings_check_experiment(const struct suite *s, const struct experiment_de
 	if (!any)
 		return 0;
 	/* Too many combinations: the plan's size check refuses the suite. */
-	{
-		size_t total = 1;
-		for (size_t a = 0; a < na; a++) {
-			if (e->axes[a].nvalues == 0)
-				return 0;
-			if (total > SUITE_MAX_RUNS / e->axes[a].nvalues)
-				return 0;
-			total *= e->axes[a].nvalues;
-		}
-	}
+	if (!plan_combo_first(&it, e, SUITE_MAX_RUNS))
+		return 0;
 	if (e->ops && e->ops->guests == EXP_GUESTS_NONE) {
 		snprintf(why, whylen, "%s runs without guests: it cannot vary guest settings", e->type);
 		return -EINVAL;
 	}
 	/* Every combination (at most SUITE_MAX_RUNS, checked before). */
-	for (;;) {
-		for (size_t a = 0; a < na; a++)
-			vals[a] = e->axes[a].values[idx[a]];
+	do {
 		for (size_t i = 0; i < s->nguests; i++) {
 			struct guest_def g;
-			int r = gsettings_effective(s, e, vals, &s->guests[i], &g, NULL, why, whylen);
+			int r = gsettings_effective(s, e, it.vals, &s->guests[i], &g, NULL, why, whylen);
 
 			if (r == 0)
 				r = check_together(&g, why, whylen);
@@ -338,11 +329,6 @@ int gsettings_check_experiment(const struct suite *s, const struct experiment_de
 			if (r < 0)
 				return r;
 		}
-		size_t a = 0;
-		while (a < na && ++idx[a] == e->axes[a].nvalues)
-			idx[a++] = 0;
-		if (a == na)
-			break;
-	}
+	} while (plan_combo_next(&it));
 	return 0;
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "agent.h"
+#include "doc.h"
 #include "progress.h"
 #include "provision.h"
 
@@ -135,4 +136,36 @@ double guestrun_num(cJSON *root, const char *const *path)
 cJSON *guestrun_num_or_null(double v)
 {
 	return isfinite(v) ? cJSON_CreateNumber(v) : cJSON_CreateNull();
+}
+
+bool guestrun_in_group(cJSON *run, const char *name, cJSON *settings)
+{
+	return strcmp(doc_jstr(run, "experiment", ""), name) == 0 &&
+	       cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(run, "ok")) &&
+	       cJSON_Compare(cJSON_GetObjectItemCaseSensitive(run, "settings"), settings, 1);
+}
+
+cJSON *guestrun_first_run(cJSON *const *runs, size_t nruns, const char *name, cJSON *grp)
+{
+	cJSON *settings = cJSON_GetObjectItemCaseSensitive(grp, "settings");
+
+	for (size_t r = 0; r < nruns; r++)
+		if (guestrun_in_group(runs[r], name, settings))
+			return runs[r];
+	return NULL;
+}
+
+bool guestrun_report_guest(FILE *f, cJSON *first)
+{
+	cJSON *g = cJSON_GetObjectItemCaseSensitive(first, "guest");
+
+	if (first == NULL) {
+		fputs(" No successful run.\n", f);
+		return false;
+	}
+	fputs(" In guest ", f);
+	doc_text(f, doc_jstr(g, "name", "?"));
+	fputs(" (kernel ", f);
+	doc_text(f, doc_jstr(g, "kernel", "?"));
+	return true;
 }

@@ -5,7 +5,9 @@
 #define HARNESS_GUESTRUN_H
 
 #include <cjson/cJSON.h>
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "experiment.h"
 #include "guest.h"
@@ -35,5 +37,14 @@ cJSON *guestrun_doc_workload(cJSON *doc, const char *name);
 double guestrun_num(cJSON *root, const char *const *path);
 /* A number, or null when it is not finite. */
 cJSON *guestrun_num_or_null(double v);
+
+/* Report sections. Whether run is a successful run of experiment name with
+ * these settings (a group of the report). */
+bool guestrun_in_group(cJSON *run, const char *name, cJSON *settings);
+/* The first run of the report group grp (its "settings"), or NULL. */
+cJSON *guestrun_first_run(cJSON *const *runs, size_t nruns, const char *name, cJSON *grp);
+/* The section's opening, " In guest NAME (kernel K", for the caller to go
+ * on; without a run, " No successful run." and false. */
+bool guestrun_report_guest(FILE *f, cJSON *first);
 
 #endif

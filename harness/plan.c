@@ -8,6 +8,41 @@
 
 #include "util.h"
 
+static void plan_combo_values(struct plan_combo *it)
+{
+	for (size_t a = 0; a < it->def->naxes; a++)
+		it->vals[a] = it->def->axes[a].values[it->idx[a]];
+}
+
+bool plan_combo_first(struct plan_combo *it, const struct experiment_def *def, size_t max)
+{
+	size_t total = 1;
+
+	it->def = def;
+	if (def->naxes > PLAN_AXES_MAX)
+		return false;
+	for (size_t a = 0; a < def->naxes; a++) {
+		if (def->axes[a].nvalues == 0 || total > max / def->axes[a].nvalues)
+			return false;
+		total *= def->axes[a].nvalues;
+		it->idx[a] = 0;
+	}
+	plan_combo_values(it);
+	return true;
+}
+
+bool plan_combo_next(struct plan_combo *it)
+{
+	size_t a = 0, na = it->def->naxes;
+
+	while (a < na && ++it->idx[a] == it->def->axes[a].nvalues)
+		it->idx[a++] = 0;
+	if (a == na)
+		return false;
+	plan_combo_values(it);
+	return true;
+}
+
 /* Warm-ups first, then round by round; each round shuffled from the seed
  * when the order is shuffled. */
 static void plan_reorder(const struct suite *s, struct plan *p)

@@ -28,6 +28,27 @@ struct plan {
 	bool rounds;		/* repeat k of every combination before repeat k + 1 */
 };
 
+/* The combinations of an experiment's axes, one value per axis, the first
+ * axis varying fastest:
+ *
+ *	struct plan_combo it;
+ *	if (plan_combo_first(&it, def, max))
+ *		do { ... it.vals[a] ... } while (plan_combo_next(&it));
+ */
+#define PLAN_AXES_MAX 64
+struct plan_combo {
+	const struct experiment_def *def;
+	size_t idx[PLAN_AXES_MAX];
+	const char *vals[PLAN_AXES_MAX];	/* the combination's value of each axis */
+};
+
+/* The first combination (none of the axes: the empty one); false when there
+ * is none to step through: more than PLAN_AXES_MAX axes, an axis without
+ * values, or more than max combinations (left to the plan's size check). */
+bool plan_combo_first(struct plan_combo *it, const struct experiment_def *def, size_t max);
+/* The next combination; false after the last. */
+bool plan_combo_next(struct plan_combo *it);
+
 /* experiments x axes' values x (warm-up + repeats), in s->order from
  * s->seed (the caller sets it when the suite has none). With
  * s->repeats_auto, the rounds are kept together whatever the order. */

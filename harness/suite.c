@@ -141,53 +141,122 @@ static int check_host_ref(struct ctx *c, yaml_node_t *n, const struct suite *s, 
 	return bad(c, n, "host", "'%s' is not a host of the suite (hosts: %s)", name, list);
 }
 
-/* hosts: [{name, uri, address}]: libvirt URIs; hosts.c connects. */
-static int parse_host(struct ctx *c, yaml_node_t *n, struct host_def *h)
+/* Each pair of a mapping through fn, in order; a key that is not a string
+ * is refused. Stops at fn's first error (reported). */
+typedef int (*key_fn)(struct ctx *c, void *arg, const char *key, yaml_node_t *k, yaml_node_t *v);
+
+static int for_each_key(struct ctx *c, yaml_node_t *map, key_fn fn, void *arg)
 {
-	yaml_node_t *name_node = NULL;
 	int r;
 
-	if (n->type != YAML_MAPPING_NODE)
-		return bad(c, n, "hosts", "each host must be a mapping (name, uri, address)");
-	h->line = line_of(n);
-	FOR_PAIRS(&c->doc, n, p) {
+	FOR_PAIRS(&c->doc, map, p) {
 		yaml_node_t *k = yaml_document_get_node(&c->doc, p->key);
 		yaml_node_t *v = yaml_document_get_node(&c->doc, p->value);
 		const char *key = scalar(k);
 
 		if (key == NULL)
 			return bad(c, k, NULL, "a key must be a string");
-		if (strcmp(key, "name") == 0) {
-			r = get_str(c, v, key, &h->name);
-			name_node = v;
-		} else if (strcmp(key, "uri") == 0) {
-			r = get_str(c, v, key, &h->uri);
-			if (r == 0 && (strstr(h->uri, "://") == NULL || strpbrk(h->uri, " \t\n'\"") ||
-				       strlen(h->uri) > 1024))
-				r = bad(c, v, key, "'%.200s' is not a libvirt URI (driver[+transport]://[host]/path)", h->uri);
-		} else if (strcmp(key, "address") == 0) {
-			r = get_str(c, v, key, &h->address);
-			if (r == 0 && (strlen(h->address) > 255 ||
-				       strspn(h->address, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:") !=
-					       strlen(h->address)))
-				r = bad(c, v, key, "'%.200s' is not a host name or an IP address", h->address);
-		} else
-			r = bad(c, k, key, "unknown key in a host (known: name, uri, address)");
-		if (r < 0)
+		if ((r = fn(c, arg, key, k, v)) < 0)
 			return r;
 	}
-	if (h->name == NULL)
-		return bad(c, n, "hosts", "a host needs a name");
-	if ((r = check_name(c, name_node, "name", h->name)) < 0)
+	return 0;
+}
+
+/* A host's or a guest's name: given (in the list's item n) and valid. */
+static int check_item_name(struct ctx *c, yaml_node_t *n, const char *list, const char *what, const char *name,
+			   yaml_node_t *name_node)
+{
+	if (name == NULL)
+		return bad(c, n, list, "a %s needs a name", what);
+	return check_name(c, name_node, "name", name);
+}
+
+struct host_parse {
+	struct host_def *h;
+	yaml_node_t *name_node;
+};
+
+static int host_key(struct ctx *c, void *arg, const char *key, yaml_node_t *k, yaml_node_t *v)
+{
+	struct host_parse *hp = arg;
+	struct host_def *h = hp->h;
+	int r;
+
+	if (strcmp(key, "name") == 0) {
+		r = get_str(c, v, key, &h->name);
+		hp->name_node = v;
+	} else if (strcmp(key, "uri") == 0) {
+		r = get_str(c, v, key, &h->uri);
+		if (r == 0 && (strstr(h->uri, "://") == NULL || strpbrk(h->uri, " \t\n'\"") || strlen(h->uri) > 1024))
+			r = bad(c, v, key, "'%.200s' is not a libvirt URI (driver[+transport]://[host]/path)", h->uri);
+	} else if (strcmp(key, "address") == 0) {
+		r = get_str(c, v, key, &h->address);
+		if (r == 0 && (strlen(h->address) > 255 ||
+			       strspn(h->address, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:") !=
+				       strlen(h->address)))
+			r = bad(c, v, key, "'%.200s' is not a host name or an IP address", h->address);
+	} else
+		r = bad(c, k, key, "unknown key in a host (known: name, uri, address)");
+	return r;
+}
+
+/* hosts: [{name, uri, address}]: libvirt URIs; hosts.c connects. */
+static int parse_host(struct ctx *c, yaml_node_t *n, struct host_def *h)
+{
+	struct host_parse hp = { .h = h };
+	int r;
+
+	if (n->type != YAML_MAPPING_NODE)
+		return bad(c, n, "hosts", "each host must be a mapping (name, uri, address)");
+	h->line = line_of(n);
+	if ((r = for_each_key(c, n, host_key, &hp)) < 0)
+		return r;
+	if ((r = check_item_name(c, n, "hosts", "host", h->name, hp.name_node)) < 0)
 		return r;
 	if (h->uri == NULL)
 		return bad(c, n, "hosts", "host '%s' needs a uri (qemu:///system for this machine)", h->name);
 	return 0;
 }
 
+struct guest_parse {
+	struct guest_def *g;
+	const struct suite *s;
+	yaml_node_t *name_node;
+};
+
+static int guest_key(struct ctx *c, void *arg, const char *key, yaml_node_t *k, yaml_node_t *v)
+{
+	struct guest_parse *gp = arg;
+	struct guest_def *g = gp->g;
+	int r;
+
+	if (strcmp(key, "name") == 0) {
+		r = get_str(c, v, key, &g->name);
+		gp->name_node = v;
+	} else if (strcmp(key, "image") == 0)
+		r = get_str(c, v, key, &g->image);
+	else if (strcmp(key, "vcpus") == 0)
+		r = get_int(c, v, key, 1, 64, &g->vcpus);
+	else if (strcmp(key, "memory_mib") == 0)
+		r = get_int(c, v, key, 128, 1 << 20, &g->memory_mib);
+	else if (strcmp(key, "disk_bus") == 0)
+		r = get_str(c, v, key, &g->disk_bus) ?: one_of(c, v, key, g->disk_bus, disk_buses);
+	else if (strcmp(key, "disk_cache") == 0)
+		r = get_str(c, v, key, &g->disk_cache) ?: one_of(c, v, key, g->disk_cache, disk_caches);
+	else if (strcmp(key, "disk_io") == 0)
+		r = get_str(c, v, key, &g->disk_io) ?: one_of(c, v, key, g->disk_io, disk_ios);
+	else if (strcmp(key, "host") == 0)
+		r = get_str(c, v, key, &g->host) ?: check_host_ref(c, v, gp->s, g->host);
+	else if (strcmp(key, "nic_model") == 0)
+		r = get_str(c, v, key, &g->nic_model) ?: one_of(c, v, key, g->nic_model, nic_models);
+	else
+		r = bad(c, k, key, "unknown key in a guest (known: name, image, host, vcpus, memory_mib, disk_bus, disk_cache, disk_io, nic_model)");
+	return r;
+}
+
 static int parse_guest(struct ctx *c, yaml_node_t *n, const struct suite *s, struct guest_def *g)
 {
-	yaml_node_t *name_node = NULL;
+	struct guest_parse gp = { .g = g, .s = s };
 	int r;
 
 	if (n->type != YAML_MAPPING_NODE)
@@ -198,40 +267,9 @@ static int parse_guest(struct ctx *c, yaml_node_t *n, const struct suite *s, str
 	g->disk_cache = xstrdup("none");
 	g->disk_io = xstrdup("default");
 	g->nic_model = xstrdup("none");
-	FOR_PAIRS(&c->doc, n, p) {
-		yaml_node_t *k = yaml_document_get_node(&c->doc, p->key);
-		yaml_node_t *v = yaml_document_get_node(&c->doc, p->value);
-		const char *key = scalar(k);
-
-		if (key == NULL)
-			return bad(c, k, NULL, "a key must be a string");
-		if (strcmp(key, "name") == 0) {
-			r = get_str(c, v, key, &g->name);
-			name_node = v;
-		} else if (strcmp(key, "image") == 0)
-			r = get_str(c, v, key, &g->image);
-		else if (strcmp(key, "vcpus") == 0)
-			r = get_int(c, v, key, 1, 64, &g->vcpus);
-		else if (strcmp(key, "memory_mib") == 0)
-			r = get_int(c, v, key, 128, 1 << 20, &g->memory_mib);
-		else if (strcmp(key, "disk_bus") == 0)
-			r = get_str(c, v, key, &g->disk_bus) ?: one_of(c, v, key, g->disk_bus, disk_buses);
-		else if (strcmp(key, "disk_cache") == 0)
-			r = get_str(c, v, key, &g->disk_cache) ?: one_of(c, v, key, g->disk_cache, disk_caches);
-		else if (strcmp(key, "disk_io") == 0)
-			r = get_str(c, v, key, &g->disk_io) ?: one_of(c, v, key, g->disk_io, disk_ios);
-		else if (strcmp(key, "host") == 0)
-			r = get_str(c, v, key, &g->host) ?: check_host_ref(c, v, s, g->host);
-		else if (strcmp(key, "nic_model") == 0)
-			r = get_str(c, v, key, &g->nic_model) ?: one_of(c, v, key, g->nic_model, nic_models);
-		else
-			r = bad(c, k, key, "unknown key in a guest (known: name, image, host, vcpus, memory_mib, disk_bus, disk_cache, disk_io, nic_model)");
-		if (r < 0)
-			return r;
-	}
-	if (g->name == NULL)
-		return bad(c, n, "guests", "a guest needs a name");
-	if ((r = check_name(c, name_node, "name", g->name)) < 0)
+	if ((r = for_each_key(c, n, guest_key, &gp)) < 0)
+		return r;
+	if ((r = check_item_name(c, n, "guests", "guest", g->name, gp.name_node)) < 0)
 		return r;
 	if (g->image == NULL)
 		return bad(c, n, "guests", "guest '%s' needs an image", g->name);
@@ -252,9 +290,92 @@ static int check_axis_value(struct ctx *c, yaml_node_t *n, const struct suite *s
 	return 0;
 }
 
+struct exp_parse {
+	struct experiment_def *e;
+	const struct suite *s;
+	yaml_node_t *vary;
+};
+
+/* type, duration_s, repeats, warmup, vary (kept for vary_key). */
+static int exp_key(struct ctx *c, void *arg, const char *key, yaml_node_t *k, yaml_node_t *v)
+{
+	struct exp_parse *x = arg;
+	struct experiment_def *e = x->e;
+	int r;
+
+	if (strcmp(key, "type") == 0) {
+		if ((r = get_str(c, v, key, &e->type)) < 0)
+			return r;
+		e->ops = experiment_find(e->type);
+		if (e->ops == NULL)
+			return bad(c, v, key, "unknown experiment type '%s' (known: %s)", e->type, experiment_names());
+	} else if (strcmp(key, "duration_s") == 0) {
+		if ((r = get_double(c, v, key, 1, 86400, &e->duration_s)) < 0)
+			return r;
+	} else if (strcmp(key, "repeats") == 0) {
+		if (x->s->repeats_auto)
+			return bad(c, v, key, "the suite's repeats are auto: an experiment cannot set its own");
+		if ((r = get_int(c, v, key, 1, 1000, &e->repeats)) < 0)
+			return r;
+	} else if (strcmp(key, "warmup") == 0) {
+		if ((r = get_int(c, v, key, 0, 100, &e->warmup)) < 0)
+			return r;
+	} else if (strcmp(key, "vary") == 0) {
+		x->vary = v;
+	} else
+		return bad(c, k, key, "unknown key in an experiment (known: type, duration_s, repeats, warmup, vary)");
+	return 0;
+}
+
+/* One axis of vary: a setting of the experiment and its value or values. */
+static int vary_key(struct ctx *c, void *arg, const char *key, yaml_node_t *k, yaml_node_t *v)
+{
+	struct exp_parse *x = arg;
+	struct experiment_def *e = x->e;
+	const struct exp_setting *st;
+	char list[256] = "", gwhy[300] = "";
+	int r;
+
+	st = gsettings_axis_setting(e->ops, x->s, key, gwhy, sizeof(gwhy));
+	if (st == NULL && strchr(key, '.'))
+		return bad(c, k, key, "%s", gwhy);
+	for (size_t i = 0; i < e->ops->nsettings; i++) {
+		strncat(list, i ? ", " : "", sizeof(list) - strlen(list) - 1);
+		strncat(list, e->ops->settings[i].key, sizeof(list) - strlen(list) - 1);
+	}
+	if (st == NULL) {
+		char d[400];
+		snprintf(d, sizeof(d), "unknown setting for %s (known: %s)", e->type, *list ? list : "none");
+		return bad(c, k, key, "%s", d);
+	}
+	for (size_t i = 0; i < e->naxes; i++)
+		if (strcmp(e->axes[i].key, key) == 0)
+			return bad(c, k, key, "setting varied twice in one experiment");
+	struct axis *a = &e->axes[e->naxes++];
+	a->key = xstrdup(key);
+	if (v->type == YAML_SCALAR_NODE) {
+		a->values = xcalloc(1, sizeof(char *));
+		a->values[a->nvalues++] = xstrdup(scalar(v));
+		return check_axis_value(c, v, x->s, st, scalar(v));
+	}
+	if (v->type != YAML_SEQUENCE_NODE || v->data.sequence.items.top == v->data.sequence.items.start)
+		return bad(c, v, key, "expected a value or a non-empty list of values");
+	a->values = xcalloc((size_t)(v->data.sequence.items.top - v->data.sequence.items.start), sizeof(char *));
+	FOR_ITEMS(&c->doc, v, it) {
+		yaml_node_t *item = yaml_document_get_node(&c->doc, *it);
+		if (scalar(item) == NULL)
+			return bad(c, item, key, "each value must be a scalar");
+		if ((r = check_axis_value(c, item, x->s, st, scalar(item))) < 0)
+			return r;
+		a->values[a->nvalues++] = xstrdup(scalar(item));
+	}
+	return 0;
+}
+
 static int parse_experiment(struct ctx *c, yaml_node_t *n, const struct suite *s, struct experiment_def *e)
 {
-	yaml_node_t *vary = NULL;
+	struct exp_parse x = { .e = e, .s = s };
+	yaml_node_t *vary;
 	int r;
 
 	if (n->type != YAML_MAPPING_NODE)
@@ -263,36 +384,9 @@ static int parse_experiment(struct ctx *c, yaml_node_t *n, const struct suite *s
 	e->duration_s = 20;
 	e->repeats = -1;
 	e->warmup = -1;
-	FOR_PAIRS(&c->doc, n, p) {
-		yaml_node_t *k = yaml_document_get_node(&c->doc, p->key);
-		yaml_node_t *v = yaml_document_get_node(&c->doc, p->value);
-		const char *key = scalar(k);
-
-		if (key == NULL)
-			return bad(c, k, NULL, "a key must be a string");
-		if (strcmp(key, "type") == 0) {
-			if ((r = get_str(c, v, key, &e->type)) < 0)
-				return r;
-			e->ops = experiment_find(e->type);
-			if (e->ops == NULL)
-				return bad(c, v, key, "unknown experiment type '%s' (known: %s)", e->type,
-					   experiment_names());
-		} else if (strcmp(key, "duration_s") == 0) {
-			if ((r = get_double(c, v, key, 1, 86400, &e->duration_s)) < 0)
-				return r;
-		} else if (strcmp(key, "repeats") == 0) {
-			if (s->repeats_auto)
-				return bad(c, v, key, "the suite's repeats are auto: an experiment cannot set its own");
-			if ((r = get_int(c, v, key, 1, 1000, &e->repeats)) < 0)
-				return r;
-		} else if (strcmp(key, "warmup") == 0) {
-			if ((r = get_int(c, v, key, 0, 100, &e->warmup)) < 0)
-				return r;
-		} else if (strcmp(key, "vary") == 0) {
-			vary = v;
-		} else
-			return bad(c, k, key, "unknown key in an experiment (known: type, duration_s, repeats, warmup, vary)");
-	}
+	if ((r = for_each_key(c, n, exp_key, &x)) < 0)
+		return r;
+	vary = x.vary;
 	if (e->type == NULL)
 		return bad(c, n, "experiments", "an experiment needs a type");
 	if (vary == NULL) {
@@ -305,52 +399,8 @@ static int parse_experiment(struct ctx *c, yaml_node_t *n, const struct suite *s
 	if (vary->type != YAML_MAPPING_NODE)
 		return bad(c, vary, "vary", "expected a mapping of setting: [values]");
 	e->axes = xcalloc((size_t)(vary->data.mapping.pairs.top - vary->data.mapping.pairs.start), sizeof(*e->axes));
-	FOR_PAIRS(&c->doc, vary, p) {
-		yaml_node_t *k = yaml_document_get_node(&c->doc, p->key);
-		yaml_node_t *v = yaml_document_get_node(&c->doc, p->value);
-		const char *key = scalar(k);
-		const struct exp_setting *st;
-		char list[256] = "";
-
-		if (key == NULL)
-			return bad(c, k, NULL, "a key must be a string");
-		char gwhy[300] = "";
-		st = gsettings_axis_setting(e->ops, s, key, gwhy, sizeof(gwhy));
-		if (st == NULL && strchr(key, '.'))
-			return bad(c, k, key, "%s", gwhy);
-		for (size_t i = 0; i < e->ops->nsettings; i++) {
-			strncat(list, i ? ", " : "", sizeof(list) - strlen(list) - 1);
-			strncat(list, e->ops->settings[i].key, sizeof(list) - strlen(list) - 1);
-		}
-		if (st == NULL) {
-			char d[400];
-			snprintf(d, sizeof(d), "unknown setting for %s (known: %s)", e->type, *list ? list : "none");
-			return bad(c, k, key, "%s", d);
-		}
-		for (size_t i = 0; i < e->naxes; i++)
-			if (strcmp(e->axes[i].key, key) == 0)
-				return bad(c, k, key, "setting varied twice in one experiment");
-		struct axis *a = &e->axes[e->naxes++];
-		a->key = xstrdup(key);
-		if (v->type == YAML_SCALAR_NODE) {
-			a->values = xcalloc(1, sizeof(char *));
-			a->values[a->nvalues++] = xstrdup(scalar(v));
-			if ((r = check_axis_value(c, v, s, st, scalar(v))) < 0)
-				return r;
-			continue;
-		}
-		if (v->type != YAML_SEQUENCE_NODE || v->data.sequence.items.top == v->data.sequence.items.start)
-			return bad(c, v, key, "expected a value or a non-empty list of values");
-		a->values = xcalloc((size_t)(v->data.sequence.items.top - v->data.sequence.items.start), sizeof(char *));
-		FOR_ITEMS(&c->doc, v, it) {
-			yaml_node_t *item = yaml_document_get_node(&c->doc, *it);
-			if (scalar(item) == NULL)
-				return bad(c, item, key, "each value must be a scalar");
-			if ((r = check_axis_value(c, item, s, st, scalar(item))) < 0)
-				return r;
-			a->values[a->nvalues++] = xstrdup(scalar(item));
-		}
-	}
+	if ((r = for_each_key(c, vary, vary_key, &x)) < 0)
+		return r;
 	/* Guest settings together, in every combination (gsettings.c). */
 	{
 		char why[400];

@@ -446,8 +446,10 @@ static void server_sample(struct server *s, uint64_t start, uint64_t now, uint64
 	wl_state_publish(req, NULL);
 }
 
-static int run_server(const struct api_opts *o, wl_doc *doc)
+/* opts: the struct api_opts (wl_run_main). */
+static int run_server(const void *opts, wl_doc *doc)
 {
+	const struct api_opts *o = opts;
 	struct server s = { .o = o, .doc = doc, .lock = PTHREAD_MUTEX_INITIALIZER };
 	uint64_t start = mono_ns(), interval = (uint64_t)o->interval_ms * 1000000ull;
 	uint64_t deadline = o->timeout_s > 0 ? start + (uint64_t)(o->timeout_s * 1e9) : 0;
@@ -733,8 +735,10 @@ static void client_sample(wl_doc *doc, struct client *c, uint64_t start, uint64_
 	wl_state_publish(ok + failed, NULL);
 }
 
-static int run_client(const struct api_opts *o, wl_doc *doc)
+/* opts: the struct api_opts (wl_run_main). */
+static int run_client(const void *opts, wl_doc *doc)
 {
+	const struct api_opts *o = opts;
 	struct client c = { .o = o, .lock = PTHREAD_MUTEX_INITIALIZER };
 	struct client_worker *ws;
 	uint64_t start, end, interval = (uint64_t)o->interval_ms * 1000000ull, next, deadline = 0;
@@ -976,19 +980,15 @@ static int parse_args(int argc, char **argv, struct api_opts *o, wl_doc *doc)
 		if (r < 0)
 			return wl_doc_fail(doc, r, "%s", opt_err.msg);
 	}
-	if (optind < argc)
-		return wl_doc_fail(doc, -EINVAL, "unexpected argument '%s' (see --help)", argv[optind]);
+	if ((r = wl_opt_end(doc, argc, argv)) < 0)
+		return r;
 	if (o->server) {
-		if (!port_set) {
-			wl_doc_error(doc, "option '--port' is required (see --help)");
-			return -EINVAL;
-		}
+		if (!port_set)
+			return wl_opt_required(doc, "port");
 		return 0;
 	}
-	if (!o->url) {
-		wl_doc_error(doc, "option '--url' is required (see --help)");
-		return -EINVAL;
-	}
+	if (!o->url)
+		return wl_opt_required(doc, "url");
 	if (!timeout_set)
 		o->timeout_s = 5;
 	if (o->timeout_s <= 0) {
@@ -1031,11 +1031,5 @@ int main(int argc, char **argv)
 	if (parse_args(argc, argv, &o, &doc) < 0)
 		return wl_doc_finish_usage(&doc);
 	add_params(&doc, &o);
-	if (wl_install_stop_handlers() < 0)
-		return wl_doc_finish_error(&doc, "cannot install the signal handlers");
-	if (o.server)
-		run_server(&o, &doc);
-	else
-		run_client(&o, &doc);
-	return wl_doc_finish(&doc);
+	return wl_run_main(&doc, o.server ? run_server : run_client, &o);
 }

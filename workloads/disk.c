@@ -277,16 +277,12 @@ static int parse_args(int argc, char **argv, struct disk_opts *o, wl_doc *doc)
 		if (r < 0)
 			return wl_doc_fail(doc, r, "%s", opt_err.msg);
 	}
-	if (optind < argc)
-		return wl_doc_fail(doc, -EINVAL, "unexpected argument '%s' (see --help)", argv[optind]);
-	if (!o->file) {
-		wl_doc_error(doc, "option '--file' is required (see --help)");
-		return -EINVAL;
-	}
-	if (!o->rw_set) {
-		wl_doc_error(doc, "option '--rw' is required (see --help)");
-		return -EINVAL;
-	}
+	if ((r = wl_opt_end(doc, argc, argv)) < 0)
+		return r;
+	if (!o->file)
+		return wl_opt_required(doc, "file");
+	if (!o->rw_set)
+		return wl_opt_required(doc, "rw");
 	if (o->direct && (o->bs % 512 || o->size % 512)) {
 		wl_doc_error(doc, "with '--direct', '--bs' (%llu) and '--size' (%llu) must be multiples of 512",
 			     (unsigned long long)o->bs, (unsigned long long)o->size);

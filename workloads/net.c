@@ -349,8 +349,10 @@ static void server_totals(struct server *s, double elapsed)
 	wl_add_num(s->doc->totals, "received_bits_per_s", elapsed > 0 ? (double)rx * 8 / elapsed : 0);
 }
 
-static int run_server(const struct net_opts *o, wl_doc *doc)
+/* opts: the struct net_opts (wl_run_main). */
+static int run_server(const void *opts, wl_doc *doc)
 {
+	const struct net_opts *o = opts;
 	struct server s = { .o = o, .doc = doc, .lfd = -1, .cfd = -1 };
 	uint64_t t0 = mono_ns(), deadline, interval, next = 0, last_t = 0, last_rx = 0, last_tx = 0;
 	uint64_t end = 0;
@@ -580,8 +582,10 @@ static void client_totals(wl_doc *doc, const struct net_opts *o, struct conn *cs
 	lathist_free(&rtt);
 }
 
-static int run_client(const struct net_opts *o, wl_doc *doc)
+/* opts: the struct net_opts (wl_run_main). */
+static int run_client(const void *opts, wl_doc *doc)
 {
+	const struct net_opts *o = opts;
 	struct hello h = { .kind = KIND_CONTROL, .mode = (uint32_t)o->mode, .conns = (uint32_t)o->conns,
 			   .size = (uint32_t)o->size };
 	struct conn *cs;
@@ -756,16 +760,12 @@ static int parse_args(int argc, char **argv, struct net_opts *o, wl_doc *doc)
 		if (r < 0)
 			return wl_doc_fail(doc, r, "%s", opt_err.msg);
 	}
-	if (optind < argc)
-		return wl_doc_fail(doc, -EINVAL, "unexpected argument '%s' (see --help)", argv[optind]);
-	if (!port_set) {
-		wl_doc_error(doc, "option '--port' is required (see --help)");
-		return -EINVAL;
-	}
-	if (!o->server && !o->host) {
-		wl_doc_error(doc, "option '--host' is required (see --help)");
-		return -EINVAL;
-	}
+	if ((r = wl_opt_end(doc, argc, argv)) < 0)
+		return r;
+	if (!port_set)
+		return wl_opt_required(doc, "port");
+	if (!o->server && !o->host)
+		return wl_opt_required(doc, "host");
 	if (!o->server && o->port == 0) {
 		wl_doc_error(doc, "option '--port' must not be 0 for the client");
 		return -EINVAL;
@@ -806,11 +806,5 @@ int main(int argc, char **argv)
 	if (parse_args(argc, argv, &o, &doc) < 0)
 		return wl_doc_finish_usage(&doc);
 	add_params(&doc, &o);
-	if (wl_install_stop_handlers() < 0)
-		return wl_doc_finish_error(&doc, "cannot install the signal handlers");
-	if (o.server)
-		run_server(&o, &doc);
-	else
-		run_client(&o, &doc);
-	return wl_doc_finish(&doc);
+	return wl_run_main(&doc, o.server ? run_server : run_client, &o);
 }

@@ -18,32 +18,18 @@
 #
 # Every fault is injected when the harness says the run is measuring (its
 # progress line), never after a fixed sleep. Needs root and the images.
-top=$(cd "$(dirname "$0")/../.." && pwd)
-. "$top/ci/tap.sh"
-H=$top/build/bin/harness
-state=${HARNESS_STATE_DIR:-/var/lib/harness}
+. "$(dirname "$0")/lib.sh"
 out=$top/build/test-fault-drill
-virsh_list() { virsh -q -c qemu:///system list --all --name 2>/dev/null | sed '/^$/d'; }
-pool_list() { virsh -q -c qemu:///system pool-list --all --name 2>/dev/null | sed '/^$/d'; }
 
-[ "$(id -u)" -eq 0 ] || skip_all "needs root for libvirt's system connection and mount namespaces"
-[ -x "$H" ] || skip_all "harness not built"
+need_harness "needs root for libvirt's system connection and mount namespaces"
 
-started_here=0
-if ! "$top/ci/libvirtd" status >/dev/null 2>&1; then
-	"$top/ci/libvirtd" start >&2 && started_here=1
-elif grep -q 'started by ci/libvirtd' <("$top/ci/libvirtd" status); then
-	started_here=1
-fi
+start_libvirtd adopt
 [ $started_here = 1 ] || skip_all "fault e restarts the libvirt daemon: needs one started by ci/libvirtd, not the host's"
 bg=
-cleanup() {
-	[ -n "$bg" ] && kill -TERM "$bg" 2>/dev/null && wait "$bg" 2>/dev/null
-	$H -q vm down >/dev/null 2>&1
-	"$top/ci/libvirtd" stop >/dev/null 2>&1
-}
-trap cleanup EXIT
-rm -rf "$out" && mkdir -p "$out"
+stop_bg() { [ -n "$bg" ] && kill -TERM "$bg" 2>/dev/null && wait "$bg" 2>/dev/null; }
+stop_libvirtd() { "$top/ci/libvirtd" stop >/dev/null 2>&1; }
+at_exit stop_bg vm_down_quiet stop_libvirtd
+fresh_out
 
 bridges_before=$(ip -o link show type bridge 2>/dev/null | awk -F': ' '{print $2}' | sort)
 netns_before=$(ip netns list 2>/dev/null | sort)

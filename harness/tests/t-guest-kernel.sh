@@ -6,24 +6,17 @@
 # harness/schema/run.schema.json, and the report's sections. Leaves vm1 and
 # vm2 running (t-spine.sh reuses and removes them). Needs root and the
 # images ('make images'); about 5 minutes under TCG.
-top=$(cd "$(dirname "$0")/../.." && pwd)
-. "$top/ci/tap.sh"
-. "$top/guest/tests/schema.sh"
-schema=$top/harness/schema/run.schema.json
-H=$top/build/bin/harness
+. "$(dirname "$0")/lib.sh"
 out=$top/build/test-guest-kernel
 
-[ "$(id -u)" -eq 0 ] || skip_all "needs root for libvirt's system connection"
-[ -x "$H" ] || skip_all "harness not built"
-"$top/ci/libvirtd" status >/dev/null 2>&1 || "$top/ci/libvirtd" start >&2 ||
-	skip_all "no libvirt daemon"
-rm -rf "$out" && mkdir -p "$out"
+need_harness
+start_libvirtd || skip_all "no libvirt daemon"
+fresh_out
 
 plan 14
 
 # Borrow (or bring up) the standing guests.
-$H vm up >"$out/vm-up.txt" 2>&1
-check "vm up: vm1 and vm2 answer" $?
+vm_up "vm up: vm1 and vm2 answer"
 
 # 1. bad settings are refused before anything starts
 cat >"$out/bad.yaml" <<'YAML'
@@ -73,32 +66,17 @@ experiments:
     vary:
       request: ["none", "P1:1,0,2"]
 YAML
-start=$(date +%s)
-$H run --results "$out/results" suite "$out/gk.yaml" >"$out/run.log" 2>&1
-check "the suite completes ($(( $(date +%s) - start )) s)" $?
+timed_check "the suite completes" "$out/run.log" $H run --results "$out/results" suite "$out/gk.yaml"
 dir=$(ls -d "$out"/results/*-gk 2>/dev/null | head -n 1)
 diag "results: $dir"
 
-records_valid() {
-	[ $have_jsonschema = 1 ] || { echo "# python3-jsonschema missing (make deps)"; return 1; }
-	for f in "$@"; do valid "$f" || { echo "# not harness-run/1: $f"; return 1; }; done
-}
 records_valid "$dir"/runs/*.json
 check "every record validates against harness/schema/run.schema.json" $?
 
-# check NAME PYTHON: assertions over recs (every record) and by(exp, guest).
-pycheck() {
-	python3 - "$dir" "$2" >"$out/$1.txt" 2>&1 <<'PY'
-import glob, json, sys
-recs = [json.load(open(p)) for p in sorted(glob.glob(sys.argv[1] + "/runs/*.json"))]
+# pycheck NAME PYTHON: assertions over recs (every record) and by(exp, guest).
+pycheck_defs='
 def by(exp, guest=None):
-    return [r for r in recs if r["experiment"] == exp and (guest is None or r["settings"].get("guest") == guest)]
-exec(sys.argv[2])
-PY
-	local st=$?
-	diag "$(cat "$out/$1.txt")"
-	return $st
-}
+    return [r for r in recs if r["experiment"] == exp and (guest is None or r["settings"].get("guest") == guest)]'
 
 pycheck records '
 assert len(recs) == 16, "expected 16 records, got %d" % len(recs)

@@ -7,24 +7,15 @@
 # get. Records against harness/schema/run.schema.json, and the report's
 # sections. Needs root and the images ('make images'); about 3 minutes of
 # guest time under TCG (two boots of one guest).
-top=$(cd "$(dirname "$0")/../.." && pwd)
-. "$top/ci/tap.sh"
-. "$top/guest/tests/schema.sh"
-schema=$top/harness/schema/run.schema.json
-H=$top/build/bin/harness
+. "$(dirname "$0")/lib.sh"
 out=$top/build/test-memory
 
-[ "$(id -u)" -eq 0 ] || skip_all "needs root for libvirt's system connection"
-[ -x "$H" ] || skip_all "harness not built"
+need_harness
 [ $have_jsonschema = 1 ] || skip_all "python3-jsonschema missing (make deps)"
 [ "$(nproc)" -ge 2 ] || skip_all "overcommit 1:1 with 2 busy vCPUs needs 2 host CPUs"
-started_here=0
-if ! "$top/ci/libvirtd" status >/dev/null 2>&1; then
-	"$top/ci/libvirtd" start >&2 && started_here=1 || skip_all "no libvirt daemon"
-fi
-cleanup() { [ $started_here = 1 ] && "$top/ci/libvirtd" stop >/dev/null 2>&1; }
-trap cleanup EXIT
-rm -rf "$out" && mkdir -p "$out"
+start_libvirtd || skip_all "no libvirt daemon"
+at_exit stop_libvirtd_if_ours
+fresh_out
 
 plan 12
 
@@ -65,26 +56,15 @@ experiments:
     vary:
       overcommit: ["1:1", "2:1", "3:1"]
 YAML
-start=$(date +%s)
-$H run --results "$out/results" suite "$out/mem.yaml" >"$out/run.log" 2>&1
-check "the suite completes ($(( $(date +%s) - start )) s)" $?
+timed_check "the suite completes" "$out/run.log" $H run --results "$out/results" suite "$out/mem.yaml"
 dir=$(ls -d "$out"/results/*-mem 2>/dev/null | head -n 1)
 diag "results: $dir"
 
 for f in "$dir"/runs/*.json; do valid "$f" || { echo "# not harness-run/1: $f"; false; }; done
 check "every record validates against harness/schema/run.schema.json" $?
 
-pycheck() {
-	python3 - "$dir" "$2" >"$out/$1.txt" 2>&1 <<'PY'
-import glob, json, math, sys
-recs = [json.load(open(p)) for p in sorted(glob.glob(sys.argv[1] + "/runs/*.json"))]
-def by(exp): return [r for r in recs if r["experiment"] == exp]
-exec(sys.argv[2])
-PY
-	local st=$?
-	diag "$(cat "$out/$1.txt")"
-	return $st
-}
+pycheck_defs='
+def by(exp): return [r for r in recs if r["experiment"] == exp]'
 
 pycheck records '
 assert len(recs) == 4, "expected 4 records, got %d" % len(recs)

@@ -4,31 +4,15 @@
 # images, the quick suite, the PDF report, and the fault paths (bad suite, a
 # guest that does not come up in time, SIGTERM in the middle of a run).
 # Needs root and the images ('make images'); takes about 8 minutes under TCG.
-top=$(cd "$(dirname "$0")/../.." && pwd)
-. "$top/ci/tap.sh"
-. "$top/guest/tests/schema.sh"
-schema=$top/harness/schema/run.schema.json
-H=$top/build/bin/harness
-state=${HARNESS_STATE_DIR:-/var/lib/harness}
+. "$(dirname "$0")/lib.sh"
 out=$top/build/test-spine
-virsh_list() { virsh -q -c qemu:///system list --all --name 2>/dev/null | sed '/^$/d'; }
 
-[ "$(id -u)" -eq 0 ] || skip_all "needs root for libvirt's system connection"
-[ -x "$H" ] || skip_all "harness not built"
+need_harness
 $H doctor >/dev/null 2>&1 || "$top/ci/libvirtd" start >/dev/null 2>&1
 
-started_here=0
-if ! "$top/ci/libvirtd" status >/dev/null 2>&1; then
-	"$top/ci/libvirtd" start >&2 && started_here=1
-elif grep -q 'started by ci/libvirtd' <("$top/ci/libvirtd" status); then
-	started_here=1
-fi
-cleanup() {
-	$H -q vm down >/dev/null 2>&1
-	[ $started_here = 1 ] && "$top/ci/libvirtd" stop >/dev/null 2>&1
-}
-trap cleanup EXIT
-rm -rf "$out" && mkdir -p "$out"
+start_libvirtd adopt
+at_exit vm_down_quiet stop_libvirtd_if_ours
+fresh_out
 
 plan 28
 
@@ -159,10 +143,6 @@ PY
 check "boot timeout: run failed with reason and console tail, domains removed" $?
 
 # Every record these runs wrote, ok or failed, against harness-run/1.
-records_valid() {
-	[ $have_jsonschema = 1 ] || { echo "# python3-jsonschema missing (make deps)"; return 1; }
-	for f in "$@"; do valid "$f" || { echo "# not harness-run/1: $f"; return 1; }; done
-}
 records_valid "$out"/borrow-results/*/runs/*.json "$dir"/runs/*.json "$sdir"/runs/*.json
 check "records of the borrowed, quick and failed runs validate against harness/schema/run.schema.json" $?
 

@@ -260,6 +260,26 @@ int wl_opt_wrong_role(wl_doc *doc, const char *name, bool server)
 			   server ? "server" : "client");
 }
 
+int wl_opt_end(wl_doc *doc, int argc, char *const *argv)
+{
+	if (optind < argc)
+		return wl_doc_fail(doc, -EINVAL, "unexpected argument '%s' (see --help)", argv[optind]);
+	return 0;
+}
+
+int wl_opt_required(wl_doc *doc, const char *name)
+{
+	return wl_doc_fail(doc, -EINVAL, "option '--%s' is required (see --help)", name);
+}
+
+int wl_run_main(wl_doc *doc, int (*run)(const void *opts, wl_doc *doc), const void *opts)
+{
+	if (wl_install_stop_handlers() < 0)
+		return wl_doc_finish_error(doc, "cannot install the signal handlers");
+	run(opts, doc);
+	return wl_doc_finish(doc);
+}
+
 bool wl_doc_failed(const wl_doc *doc)
 {
 	return cJSON_IsString(cJSON_GetObjectItemCaseSensitive(doc->root, "error"));

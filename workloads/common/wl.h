@@ -126,5 +126,14 @@ int wl_opt_unknown(wl_doc *doc, char *const *argv);
 int wl_opt_role(wl_doc *doc, int argc, char *const *argv, const char *usage, bool *server);
 /* Records that option --NAME does not belong to the role; returns -EINVAL. */
 int wl_opt_wrong_role(wl_doc *doc, const char *name, bool server);
+/* After the option loop: an operand left in argv (from optind) is refused
+ * with "unexpected argument '%s' (see --help)"; returns 0 or -EINVAL. */
+int wl_opt_end(wl_doc *doc, int argc, char *const *argv);
+/* Records "option '--NAME' is required (see --help)"; returns -EINVAL. */
+int wl_opt_required(wl_doc *doc, const char *name);
+/* The end of a program's main() once its options are parsed and its
+ * parameters recorded: the stop handlers, run(opts, doc), the document.
+ * Returns main()'s status. */
+int wl_run_main(wl_doc *doc, int (*run)(const void *opts, wl_doc *doc), const void *opts);
 
 #endif
