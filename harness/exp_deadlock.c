@@ -235,7 +235,7 @@ static int plot_waitfor(struct report_doc *d, cJSON *wf, char *eps, size_t epsle
 
 static void deadlock_report_group(struct report_doc *d, cJSON *grp, cJSON *const *runs, size_t nruns)
 {
-	cJSON *first = guestrun_first_run(runs, nruns, exp_deadlock_info.name, grp);
+	cJSON *first = doc_group_first_run(grp, runs, nruns);
 	cJSON *dl = cJSON_GetObjectItemCaseSensitive(first, "deadlock");
 	cJSON *wf = cJSON_GetObjectItemCaseSensitive(dl, "wait_for");
 	FILE *f = d->f;

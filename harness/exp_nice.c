@@ -161,7 +161,7 @@ static double nice_estimate_s(const struct experiment_def *def)
 }
 
 /* Mean and standard deviation of processes[i].key over the group's runs. */
-static void proc_stat(cJSON *const *runs, size_t nruns, cJSON *settings, int i, const char *key, double *mean,
+static void proc_stat(cJSON *const *runs, size_t nruns, cJSON *grp, int i, const char *key, double *mean,
 		      double *sd)
 {
 	double sum = 0, sumsq = 0;
@@ -169,7 +169,7 @@ static void proc_stat(cJSON *const *runs, size_t nruns, cJSON *settings, int i, 
 
 	for (size_t r = 0; r < nruns; r++) {
 		cJSON *p;
-		if (!guestrun_in_group(runs[r], exp_nice_info.name, settings))
+		if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(runs[r], "ok")) || !doc_run_in_group(runs[r], grp))
 			continue;
 		p = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(runs[r], "processes"), i);
 		if (!cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(p, key)))
@@ -239,8 +239,7 @@ static int plot_shares(struct report_doc *d, cJSON *run, char *eps, size_t epsle
 
 static void nice_report_group(struct report_doc *d, cJSON *grp, cJSON *const *runs, size_t nruns)
 {
-	cJSON *settings = cJSON_GetObjectItemCaseSensitive(grp, "settings");
-	cJSON *first = guestrun_first_run(runs, nruns, exp_nice_info.name, grp);
+	cJSON *first = doc_group_first_run(grp, runs, nruns);
 	cJSON *procs = cJSON_GetObjectItemCaseSensitive(first, "processes");
 	char eps[4200];
 	FILE *f = d->f;
@@ -254,7 +253,7 @@ static void nice_report_group(struct report_doc *d, cJSON *grp, cJSON *const *ru
 	for (int i = 0; i < cJSON_GetArraySize(procs) && i < NICE_MAX_PROCS; i++) {
 		cJSON *p = cJSON_GetArrayItem(procs, i);
 		double mean, sd;
-		proc_stat(runs, nruns, settings, i, "measured_share", &mean, &sd);
+		proc_stat(runs, nruns, grp, i, "measured_share", &mean, &sd);
 		fprintf(f, "p%d\t%.0f\t%.0f\t%.3f\t%.3f\t%.3f\n", i, doc_jnum(p, "nice"), doc_jnum(p, "weight"),
 			doc_jnum(p, "expected_share"), mean, sd);
 	}

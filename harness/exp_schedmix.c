@@ -233,7 +233,7 @@ static int plot_threads(struct report_doc *d, cJSON *run, char *eps, size_t epsl
 
 static void sched_mix_report_group(struct report_doc *d, cJSON *grp, cJSON *const *runs, size_t nruns)
 {
-	cJSON *first = guestrun_first_run(runs, nruns, exp_sched_mix_info.name, grp), *t;
+	cJSON *first = doc_group_first_run(grp, runs, nruns), *t;
 	FILE *f = d->f;
 	char eps[4200];
 

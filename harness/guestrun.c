@@ -138,23 +138,6 @@ cJSON *guestrun_num_or_null(double v)
 	return isfinite(v) ? cJSON_CreateNumber(v) : cJSON_CreateNull();
 }
 
-bool guestrun_in_group(cJSON *run, const char *name, cJSON *settings)
-{
-	return strcmp(doc_jstr(run, "experiment", ""), name) == 0 &&
-	       cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(run, "ok")) &&
-	       cJSON_Compare(cJSON_GetObjectItemCaseSensitive(run, "settings"), settings, 1);
-}
-
-cJSON *guestrun_first_run(cJSON *const *runs, size_t nruns, const char *name, cJSON *grp)
-{
-	cJSON *settings = cJSON_GetObjectItemCaseSensitive(grp, "settings");
-
-	for (size_t r = 0; r < nruns; r++)
-		if (guestrun_in_group(runs[r], name, settings))
-			return runs[r];
-	return NULL;
-}
-
 bool guestrun_report_guest(FILE *f, cJSON *first)
 {
 	cJSON *g = cJSON_GetObjectItemCaseSensitive(first, "guest");

@@ -38,11 +38,7 @@ double guestrun_num(cJSON *root, const char *const *path);
 /* A number, or null when it is not finite. */
 cJSON *guestrun_num_or_null(double v);
 
-/* Report sections. Whether run is a successful run of experiment name with
- * these settings (a group of the report). */
-bool guestrun_in_group(cJSON *run, const char *name, cJSON *settings);
-/* The first run of the report group grp (its "settings"), or NULL. */
-cJSON *guestrun_first_run(cJSON *const *runs, size_t nruns, const char *name, cJSON *grp);
+/* Report sections (a group's runs: doc_run_in_group, doc_group_first_run). */
 /* The section's opening, " In guest NAME (kernel K", for the caller to go
  * on; without a run, " No successful run." and false. */
 bool guestrun_report_guest(FILE *f, cJSON *first);
