@@ -97,6 +97,19 @@ int ctr_sh(struct guest *g, const char *script, double timeout_s, char **out, st
 	return r;
 }
 
+int ctr_need_tool(struct guest *g, const char *tool, struct herror *err)
+{
+	cleanup_free char *script = xasprintf("command -v %s >/dev/null", tool);
+	cleanup_free char *out = NULL;
+	int r = ctr_sh(g, script, 60, &out, err);
+
+	if (r > 0)
+		return error_setx(err, ENOENT, "reference %s: no %s in guest '%s' (image '%s'): add it to the image "
+				  "recipe's PACKAGES and rebuild the images", tool, tool, g->dom_name,
+				  g->img.name ? g->img.name : g->def->image);
+	return r < 0 ? r : 0;
+}
+
 cJSON *ctr_doc_workload(cJSON *doc, const char *name)
 {
 	cJSON *wl;

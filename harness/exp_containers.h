@@ -34,6 +34,9 @@ int ctr_run_runner(struct guest *g, cJSON *spec, double timeout_s, cJSON **doc, 
 /* Run /bin/sh -c script in g; *out its stdout (may be empty); returns its
  * exit status or a negative error. */
 int ctr_sh(struct guest *g, const char *script, double timeout_s, char **out, struct herror *err);
+/* 0 when g's image has the program tool; else an error that names the
+ * guest, its image and the fix (a reference tool such as fio or iperf3). */
+int ctr_need_tool(struct guest *g, const char *tool, struct herror *err);
 /* The runner's entry for workload name, or NULL. */
 cJSON *ctr_doc_workload(cJSON *doc, const char *name);
 /* A number at a NULL-terminated path of keys, or NaN. */

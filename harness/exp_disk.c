@@ -400,20 +400,6 @@ static int dd_phase(struct guest *g, const struct hotplug_scratch *s, const char
 	return 0;
 }
 
-/* Refuse a reference tool the guest's image does not have, before the run. */
-static int disk_need_tool(struct guest *g, const char *tool, struct herror *err)
-{
-	cleanup_free char *script = xasprintf("command -v %s >/dev/null", tool);
-	cleanup_free char *out = NULL;
-	int r = ctr_sh(g, script, 60, &out, err);
-
-	if (r > 0)
-		return error_setx(err, ENOENT, "reference %s: no %s in guest '%s' (image '%s'): add it to the image "
-				  "recipe's PACKAGES and rebuild the images", tool, tool, g->dom_name,
-				  g->img.name ? g->img.name : g->def->image);
-	return r < 0 ? r : 0;
-}
-
 static int disk_check_values(const struct exp_values *v, char *why, size_t whylen)
 {
 	const char *method = exp_values_get(v, "method"), *ref = exp_values_get(v, "reference");
@@ -439,7 +425,7 @@ static int disk_run(const struct exp_run *x, cJSON *record, struct herror *err)
 		return -err->status;
 	if (fio && strcmp(method, "workload") != 0)
 		return error_setx(err, EINVAL, "reference fio needs method workload, not '%s'", method);
-	if (fio && (r = disk_need_tool(g0, "fio", err)) < 0)
+	if (fio && (r = ctr_need_tool(g0, "fio", err)) < 0)
 		return r;
 	r = hotplug_apply(x, g0->def->name, SCRATCH_MIB, &st, err);
 	if (r < 0)

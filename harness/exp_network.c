@@ -375,21 +375,6 @@ out:
 	return -err->status;
 }
 
-/* Refuse a reference tool a guest's image does not have, before anything
- * is created. */
-static int need_tool(struct guest *g, const char *tool, struct herror *err)
-{
-	cleanup_free char *script = xasprintf("command -v %s >/dev/null", tool);
-	cleanup_free char *out = NULL;
-	int r = ctr_sh(g, script, 60, &out, err);
-
-	if (r > 0)
-		return error_setx(err, ENOENT, "reference %s: no %s in guest '%s' (image '%s'): add it to the image "
-				  "recipe's PACKAGES and rebuild the images", tool, tool, g->dom_name,
-				  g->img.name ? g->img.name : g->def->image);
-	return r < 0 ? r : 0;
-}
-
 /* iperf3 between vm1 (client) and vm2 (server) on the run's NICs, right
  * after the experiment's vm1_to_vm2 stream: one connection, 128 KiB writes
  * (the net workload's), the same duration. The record gets "reference" and
@@ -604,7 +589,7 @@ static int network_run(const struct exp_run *x, cJSON *record, struct herror *er
 	if (access(st.host_net, X_OK) != 0)
 		return error_set(err, errno, "cannot run the host's net workload '%s'", st.host_net);
 	for (int i = 0; iperf3 && i < NET_GUESTS; i++)
-		if ((r = need_tool(&pv->guests[i], "iperf3", err)) < 0)
+		if ((r = ctr_need_tool(&pv->guests[i], "iperf3", err)) < 0)
 			return r;
 
 	netiso_cleanup_stale(pv->conn);
