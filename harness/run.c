@@ -85,9 +85,13 @@ static char *save_console_tails(struct runctx *rc, cJSON *record, const char *ru
 
 		if (g->console_log == NULL)
 			continue;
+		/* The record keeps 40 lines; the failures file keeps 400, so that
+		 * an oops's first line (its kind: page fault, GPF) is not cut off
+		 * by its own call trace. */
 		cleanup_free char *tail = console_tail(g->console_log, 40);
+		cleanup_free char *longer = console_tail(g->console_log, 400);
 		cJSON_AddStringToObject(tails, g->def->name, tail);
-		results_write_failure(rc->results_dir, run_id, g->def->name, tail);
+		results_write_failure(rc->results_dir, run_id, g->def->name, longer ? longer : tail);
 		cause = failcause_console(tail);
 		if (cause == NULL && g->dom && virDomainIsActive(g->dom) != 1)
 			cause = xasprintf("domain '%s' is no longer running (QEMU exited or was killed)", g->dom_name);
