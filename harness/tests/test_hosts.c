@@ -128,12 +128,33 @@ static void test_bad_hosts(void **state)
 		     "to: 'h7' is not a host of the suite's hosts");
 }
 
+/* Whether an image on a host is taken as it is or (partly) sent again. */
+static void test_image_state(void **state)
+{
+	const unsigned long long local[4] = { 356253696, 15925248, 12142528, 9405039 };
+	const long long same[4] = { 356253696, 15925248, 12142528, 9405039 };
+	const long long cut[4] = { 356253696, 15925248, 1 << 20, 9405039 };
+	const long long none[4] = { -1, -1, -1, -1 };
+	const long long no_kernel[4] = { 356253696, 15925248, -1, 9405039 };
+
+	(void)state;
+	assert_int_equal(hosts_image_state_of(local, same, 4, false), HOSTS_IMAGE_PRESENT);
+	assert_int_equal(hosts_image_state_of(local, same, 4, true), HOSTS_IMAGE_REUSED);
+	/* A completed upload whose file was cut later is not reused. */
+	assert_int_equal(hosts_image_state_of(local, cut, 4, true), HOSTS_IMAGE_MISSING);
+	assert_int_equal(hosts_image_state_of(local, none, 4, false), HOSTS_IMAGE_MISSING);
+	assert_int_equal(hosts_image_state_of(local, no_kernel, 4, true), HOSTS_IMAGE_MISSING);
+	assert_string_equal(hosts_image_state_name(HOSTS_IMAGE_UPLOADED), "uploaded");
+	assert_string_equal(hosts_image_state_name(HOSTS_IMAGE_REUSED), "reused");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_two_hosts),
 		cmocka_unit_test(test_default_host),
 		cmocka_unit_test(test_bad_hosts),
+		cmocka_unit_test(test_image_state),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
