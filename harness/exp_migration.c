@@ -696,6 +696,7 @@ const struct experiment exp_migration_info = {
 	.run = migration_run,
 	.report_group = migration_report_group,
 	.report_end = NULL,
+	.spans_hosts = true,
 	.explain = "A running guest moves to another host and back while a program in it rewrites memory at a set "
 		   "rate. libvirt copies memory in passes while the guest runs (pre-copy), then pauses it to send "
 		   "the rest (stop-and-copy): the table sets the measured pause beside the allowed maximum and the "

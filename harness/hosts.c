@@ -462,7 +462,8 @@ int hosts_check_suite(const struct suite *s, const char *payload_root, cJSON *ou
 
 		for (size_t g = 0; g < s->nguests && n < HOSTS_MAX_IMAGES; g++) {
 			bool dup = false;
-			if (hosts_of_guest(s, &s->guests[g]) != hd)
+			/* parallel: hosts: every guest runs on each host. */
+			if (!s->parallel_hosts && hosts_of_guest(s, &s->guests[g]) != hd)
 				continue;
 			for (size_t k = 0; k < n; k++)
 				dup |= strcmp(imgs[k], s->guests[g].image) == 0;

@@ -5,7 +5,8 @@
 # experiment moving vm1 to the second host and back while memory_hog dirties
 # its memory, and a guest-kernel experiment in each guest; the fault paths:
 # an unreachable host and a host that refuses, both refused before anything
-# starts. The second host has its own, empty image store (--own-images): the
+# starts; a suite with 'parallel: hosts' whose two runs go one to each host
+# at once, with statistics kept apart per host. The second host has its own, empty image store (--own-images): the
 # first suite uploads the image to it through libvirt's storage API, later
 # runs reuse it, and a cut-off file is sent again. About 3 minutes of guest
 # time under TCG (two guests boot once).
@@ -58,7 +59,7 @@ finish() {
 }
 trap finish EXIT
 
-plan 28
+plan 34
 
 "$sh2" start --own-images >"$out/h2-start.out" 2>&1
 check "the second host starts, with its own empty image store" $?
@@ -225,6 +226,61 @@ ok "the host's copies have our sizes" same_sizes
 $H run --results "$out/blocked" suite "$out/two.yaml" >"$out/cut.log" 2>&1
 grep "host 'h2'" "$out/cut.log" | sed 's/^/# /'
 ok "a cut-off file on the host is sent again, alone" kernel_again
+
+# 5. parallel: hosts: vm1 on each host at once, the plan's two runs taken
+# one per host (each claims a run before it boots its guest); one results
+# directory; the statistics keep the hosts apart.
+cat >"$out/par.yaml" <<YAML
+suite: par-hosts
+repeats: 2
+warmup: 0
+order: sequential
+parallel: hosts
+hosts:
+  - {name: h1, uri: "$h1", address: $addr_host}
+  - {name: h2, uri: "$h2"}
+guests:
+  - {name: vm1, image: general}
+experiments:
+  - type: nice
+    duration_s: 3
+YAML
+on_veth || { echo "Bail out! the veth pair went away"; exit 1; }
+start=$(date +%s)
+$H run --results "$out/par-results" suite "$out/par.yaml" >"$out/par.log" 2>&1
+check "a parallel: hosts suite completes ($(($(date +%s) - start)) s)" $?
+grep -E "host '|run\(s\) recorded" "$out/par.log" | tail -n 8 | sed 's/^/# /'
+pdir=$(ls -d "$out"/par-results/*-par-hosts 2>/dev/null | head -n 1)
+records_valid "$pdir"/runs/*.json
+check "parallel: every record validates against the schema" $?
+parcheck() {
+	python3 - "$pdir" "$2" <<'PY' >"$out/py.out" 2>&1
+import glob, json, sys
+d, code = sys.argv[1], sys.argv[2]
+recs = [json.load(open(f)) for f in sorted(glob.glob(d + "/runs/*.json"))]
+summary = json.load(open(d + "/summary.json"))
+exec(code)
+PY
+	local rc=$?
+	sed 's/^/# /' "$out/py.out"
+	check "$1" $rc
+}
+parcheck "parallel: one record from each host, each naming its host, its guest on it" '
+for r in recs:
+    print(r["run_id"], r["host"], r["guest"].get("host"), r["ok"], r.get("error"), round(r["finished"] - r["started"], 1), "s")
+assert sorted(r["host"] for r in recs) == ["h1", "h2"]
+assert all(r["ok"] and r["guest"]["host"] == r["host"] for r in recs)'
+parcheck "parallel: the two hosts ran at the same time" '
+a, b = recs
+print("overlap", round(min(a["finished"], b["finished"]) - max(a["started"], b["started"]), 1), "s")
+assert min(a["finished"], b["finished"]) > max(a["started"], b["started"])'
+parcheck "parallel: statistics keep the hosts apart (one group per host)" '
+g = [x for x in summary["groups"] if x["experiment"] == "nice"]
+print([(x.get("host"), x["runs"]) for x in g])
+assert sorted(x.get("host") for x in g) == ["h1", "h2"] and all(x["runs"] == 1 for x in g)'
+$H report "$pdir" -o "$out/par.pdf" >/dev/null 2>"$out/par-report.err"
+pdftotext -layout "$out/par.pdf" "$out/par.txt" 2>/dev/null
+ok "parallel: the report heads each host's group" bash -c "grep -q 'on host h1' '$out/par.txt' && grep -q 'on host h2' '$out/par.txt'"
 
 "$sh2" stop >"$out/h2-stop.out" 2>&1
 check "the second host stops" $?
