@@ -10,6 +10,7 @@
 
 #include <libvirt/virterror.h>
 
+#include "experiment.h"
 #include "image.h"
 #include "progress.h"
 #include "virt.h"
@@ -454,6 +455,12 @@ out:
 
 int hosts_check_suite(const struct suite *s, const char *payload_root, cJSON *out, struct herror *err)
 {
+	/* parallel: hosts runs every guest on each host, and a migration takes
+	 * a guest to another host: then every host needs every image. */
+	bool everywhere = s->parallel_hosts;
+
+	for (size_t e = 0; e < s->nexps; e++)
+		everywhere |= s->exps[e].ops->spans_hosts;
 	for (size_t h = 0; h < s->nhosts; h++) {
 		const struct host_def *hd = &s->hosts[h];
 		const char *imgs[HOSTS_MAX_IMAGES];
@@ -462,8 +469,7 @@ int hosts_check_suite(const struct suite *s, const char *payload_root, cJSON *ou
 
 		for (size_t g = 0; g < s->nguests && n < HOSTS_MAX_IMAGES; g++) {
 			bool dup = false;
-			/* parallel: hosts: every guest runs on each host. */
-			if (!s->parallel_hosts && hosts_of_guest(s, &s->guests[g]) != hd)
+			if (!everywhere && hosts_of_guest(s, &s->guests[g]) != hd)
 				continue;
 			for (size_t k = 0; k < n; k++)
 				dup |= strcmp(imgs[k], s->guests[g].image) == 0;
