@@ -299,8 +299,9 @@ static int upload_file(virConnectPtr conn, virStoragePoolPtr pool, const char *p
 out:
 	if (st)
 		virStreamFree(st);
-	if (r < 0)
-		virStorageVolDelete(vol, 0);
+	/* The daemon lets go of an aborted stream's volume a moment later. */
+	for (int i = 0; r < 0 && i < 20 && virStorageVolDelete(vol, 0) < 0; i++)
+		usleep(100000);
 	virStorageVolFree(vol);
 	return r;
 }
