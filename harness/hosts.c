@@ -344,6 +344,9 @@ static int host_image(virConnectPtr conn, const struct image *img, const char *p
 	*state = hosts_image_state_of(local, remote, n, volume_bytes(pool, marker) >= 0);
 	if (*state != HOSTS_IMAGE_MISSING || !upload)
 		goto out;
+	/* No marker while the files change: one cut off again is not taken
+	 * for complete. */
+	volume_delete(pool, marker);
 	for (size_t i = 0; i < n && r == 0; i++) {
 		const char *name = strrchr(files[i], '/') + 1;
 		if (remote[i] >= 0 && (unsigned long long)remote[i] == local[i])
