@@ -293,6 +293,18 @@ static int migrate_once(const struct exp_run *x, struct guest *g, const char *sr
 
 			if (isfinite(ps) && isfinite(dr))
 				cJSON_AddNumberToObject(js, "dirty_rate_bytes_s", ps * dr);
+			/* After post-copy the destination reports a completed job
+			 * of type none, without numbers: the last sample taken
+			 * while the job ran (post-copy phase included) stands in,
+			 * and the record says so. */
+			if (!isfinite(jnum(js, "total_ms")) && cJSON_GetArraySize(samples) > 0) {
+				cJSON_Delete(js);
+				js = cJSON_Duplicate(cJSON_GetArrayItem(samples, cJSON_GetArraySize(samples) - 1), 1);
+				cJSON_DeleteItemFromObject(js, "t");
+				cJSON_AddStringToObject(o, "job_source", "last-sample");
+			} else {
+				cJSON_AddStringToObject(o, "job_source", "completed");
+			}
 			cJSON_AddItemToObject(o, "job", js);
 		} else {
 			r = error_setx(err, EIO, "migration %s -> %s of '%s': no completed job statistics: %s", src_name,
@@ -687,6 +699,7 @@ const struct experiment exp_migration_info = {
 	.run = migration_run,
 	.report_group = migration_report_group,
 	.report_end = NULL,
+	.spans_hosts = true,
 	.explain = "A running guest moves to another host and back while a program in it rewrites memory at a set "
 		   "rate. libvirt copies memory in passes while the guest runs (pre-copy), then pauses it to send "
 		   "the rest (stop-and-copy): the table sets the measured pause beside the allowed maximum and the "

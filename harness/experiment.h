@@ -100,6 +100,8 @@ struct experiment {
 	 * after every group (groups is summary.json's list). NULL: nothing. */
 	void (*report_group)(struct report_doc *d, cJSON *group, cJSON *const *runs, size_t nruns);
 	void (*report_end)(struct report_doc *d, cJSON *groups);
+	/* Runs span several hosts (migration): never spread by parallel: hosts. */
+	bool spans_hosts;
 	/* For the report's reader (students too): two or three sentences on
 	 * what the experiment shows and how to read its plots, or NULL. */
 	const char *explain;

@@ -1,13 +1,18 @@
 #include "hosts.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include <libvirt/virterror.h>
 
+#include "experiment.h"
 #include "image.h"
+#include "progress.h"
 #include "virt.h"
 
 const struct host_def *hosts_find(const struct suite *s, const char *name)
@@ -132,30 +137,236 @@ int hosts_accel(virConnectPtr conn, const char *uri, struct accel_choice *out, s
 	return 0;
 }
 
-/* Whether the host sees file (a path on this machine) through its storage
- * API: a transient pool on the directory (or the one it has there). */
-static int host_sees_file(virConnectPtr conn, const char *dir, const char *file, struct herror *err)
+/* The image files a host needs for a guest of image img with this build's
+ * payload (prepared: its prepared copy), in the order they are sent: the
+ * base before the overlay on it. */
+static size_t image_files(const struct image *img, const char *prepared, const char *files[4])
+{
+	files[0] = img->base;
+	files[1] = prepared;
+	files[2] = img->kernel;
+	files[3] = img->initrd;
+	return 4;
+}
+
+const char *hosts_image_state_name(enum hosts_image_state st)
+{
+	switch (st) {
+	case HOSTS_IMAGE_PRESENT: return "present";
+	case HOSTS_IMAGE_REUSED: return "reused";
+	case HOSTS_IMAGE_UPLOADED: return "uploaded";
+	case HOSTS_IMAGE_MISSING: return "missing";
+	}
+	return "unknown";
+}
+
+enum hosts_image_state hosts_image_state_of(const unsigned long long *local, const long long *remote, size_t n,
+					    bool marker)
+{
+	for (size_t i = 0; i < n; i++)
+		if (remote[i] < 0 || (unsigned long long)remote[i] != local[i])
+			return HOSTS_IMAGE_MISSING;
+	return marker ? HOSTS_IMAGE_REUSED : HOSTS_IMAGE_PRESENT;
+}
+
+/* The pool on the host for the directory dir: the one it has there, else a
+ * transient dir pool (built: the directory is made on the host) that the
+ * caller destroys (*made). */
+static virStoragePoolPtr image_pool(virConnectPtr conn, const char *dir, bool build, bool *made, struct herror *err)
 {
 	virStoragePoolPtr pool = virStoragePoolLookupByTargetPath(conn, dir);
-	bool made = false;
-	virStorageVolPtr vol;
+	cleanup_free char *xml = NULL;
+
+	*made = false;
+	if (pool) {
+		virStoragePoolRefresh(pool, 0);
+		return pool;
+	}
+	xml = xasprintf("<pool type='dir'><name>harness-img-%d-%s</name><target><path>%s</path></target></pool>",
+			(int)getpid(), strrchr(dir, '/') + 1, dir);
+	pool = virStoragePoolCreateXML(conn, xml, build ? VIR_STORAGE_POOL_CREATE_WITH_BUILD : 0);
+	if (pool == NULL) {
+		error_setx(err, ENOENT, "cannot %s %s: %s", build ? "make a storage pool at" : "look into", dir,
+			   virt_last_error());
+		return NULL;
+	}
+	*made = true;
+	return pool;
+}
+
+/* The size in bytes of the file behind volume name in pool, or -1. */
+static long long volume_bytes(virStoragePoolPtr pool, const char *name)
+{
+	virStorageVolPtr v = virStorageVolLookupByName(pool, name);
+	virStorageVolInfo info;
+	long long r = -1;
+
+	if (v == NULL)
+		return -1;
+	if (virStorageVolGetInfoFlags(v, &info, VIR_STORAGE_VOL_GET_PHYSICAL) == 0)
+		r = (long long)info.allocation;
+	virStorageVolFree(v);
+	return r;
+}
+
+static void volume_delete(virStoragePoolPtr pool, const char *name)
+{
+	virStorageVolPtr v = virStorageVolLookupByName(pool, name);
+
+	if (v) {
+		virStorageVolDelete(v, 0);
+		virStorageVolFree(v);
+	}
+}
+
+/* The name of the volume that says an upload of this prepared image
+ * completed: written after every file, so that a cut-off upload is never
+ * taken for a complete one. */
+static char *marker_name(const char *prepared)
+{
+	const char *base = strrchr(prepared, '/') + 1;
+
+	return xasprintf("uploaded-%.*s", (int)(strlen(base) - strlen(".qcow2")), base);
+}
+
+/* Send the local file path into a new volume name of pool over the
+ * connection (virStorageVolUpload), with progress on stderr for long
+ * uploads. A partial volume is deleted on failure. */
+static int upload_file(virConnectPtr conn, virStoragePoolPtr pool, const char *path, const char *name,
+		       unsigned long long size, struct herror *err)
+{
+	cleanup_free char *xml = NULL;
+	cleanup_free char *buf = NULL;
+	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
+	virStorageVolPtr vol = NULL;
+	virStreamPtr st = NULL;
+	unsigned long long sent = 0;
+	double t0 = mono_s(), last = t0;
+	const size_t chunk = 256 << 10;
 	int r = 0;
 
-	if (pool == NULL) {
-		cleanup_free char *xml = xasprintf("<pool type='dir'><name>harness-check-%d</name>"
-						   "<target><path>%s</path></target></pool>", (int)getpid(), dir);
-		pool = virStoragePoolCreateXML(conn, xml, 0);
-		if (pool == NULL)
-			return error_setx(err, ENOENT, "cannot look into %s: %s", dir, virt_last_error());
-		made = true;
-	} else {
-		virStoragePoolRefresh(pool, 0);
-	}
-	vol = virStorageVolLookupByName(pool, file);
+	if (fd < 0)
+		return error_set(err, errno, "cannot open '%s'", path);
+	/* Capacity 0: the upload grows the file, so that a cut-off upload
+	 * leaves a smaller file than ours, which the next check replaces. */
+	xml = xasprintf("<volume><name>%s</name><capacity unit='bytes'>0</capacity>"
+			"<target><format type='raw'/></target></volume>", name);
+	vol = virStorageVolCreateXML(pool, xml, 0);
 	if (vol == NULL)
-		r = error_setx(err, ENOENT, "%s/%s is not there", dir, file);
-	else
-		virStorageVolFree(vol);
+		return error_setx(err, EIO, "cannot create the volume '%s': %s", name, virt_last_error());
+	st = virStreamNew(conn, 0);
+	if (st == NULL || virStorageVolUpload(vol, st, 0, size, 0) < 0) {
+		r = error_setx(err, EIO, "cannot upload '%s' into the volume '%s': %s", path, name, virt_last_error());
+		goto out;
+	}
+	buf = malloc(chunk);
+	if (buf == NULL)
+		abort();
+	while (sent < size) {
+		ssize_t n = read(fd, buf, chunk);
+		ssize_t off = 0;
+
+		if (n <= 0) {
+			r = error_set(err, n < 0 ? errno : EIO, "cannot read '%s' after %llu of %llu bytes", path,
+				      sent, size);
+			break;
+		}
+		while (off < n) {
+			int w = virStreamSend(st, buf + off, (size_t)(n - off));
+			if (w < 0) {
+				r = error_setx(err, EIO, "upload of '%s' broke off after %llu of %llu bytes: %s",
+					       path, sent + (unsigned long long)off, size, virt_last_error());
+				break;
+			}
+			off += w;
+		}
+		if (r < 0)
+			break;
+		sent += (unsigned long long)n;
+		if (stop_requested) {
+			r = error_setx(err, EINTR, "upload of '%s' stopped after %llu of %llu bytes", path, sent, size);
+			break;
+		}
+		if (mono_s() - last >= 5) {
+			last = mono_s();
+			hinfo("uploading %s: %llu of %llu MiB (%.0f s)", name, sent >> 20, size >> 20, last - t0);
+		}
+	}
+	if (r == 0 && virStreamFinish(st) < 0)
+		r = error_setx(err, EIO, "upload of '%s' did not finish: %s", path, virt_last_error());
+	else if (r < 0)
+		virStreamAbort(st);
+out:
+	if (st)
+		virStreamFree(st);
+	/* The daemon lets go of an aborted stream's volume a moment later. */
+	for (int i = 0; r < 0 && i < 20 && virStorageVolDelete(vol, 0) < 0; i++)
+		usleep(100000);
+	virStorageVolFree(vol);
+	return r;
+}
+
+/* Make sure the host at conn has the files of image img (prepared: this
+ * build's prepared copy) at the same paths as this machine, uploading what
+ * it lacks through its storage API when upload is set. *state says how the
+ * image got there; bytes: how much was sent. */
+static int host_image(virConnectPtr conn, const struct image *img, const char *prepared, bool upload,
+		      enum hosts_image_state *state, unsigned long long *bytes, struct herror *err)
+{
+	const char *files[4];
+	unsigned long long local[4];
+	long long remote[4];
+	cleanup_free char *marker = marker_name(prepared);
+	size_t n = image_files(img, prepared, files);
+	virStoragePoolPtr pool;
+	bool made;
+	int r = 0;
+
+	*bytes = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct stat sb;
+		if (stat(files[i], &sb) < 0)
+			return error_set(err, errno, "cannot read '%s'", files[i]);
+		local[i] = (unsigned long long)sb.st_size;
+	}
+	pool = image_pool(conn, img->dir, upload, &made, err);
+	if (pool == NULL) {
+		/* Without upload a missing directory is a missing image. */
+		if (!upload) {
+			*state = HOSTS_IMAGE_MISSING;
+			error_clear(err);
+			return 0;
+		}
+		return -err->status;
+	}
+	for (size_t i = 0; i < n; i++)
+		remote[i] = volume_bytes(pool, strrchr(files[i], '/') + 1);
+	*state = hosts_image_state_of(local, remote, n, volume_bytes(pool, marker) >= 0);
+	if (*state != HOSTS_IMAGE_MISSING || !upload)
+		goto out;
+	/* No marker while the files change: one cut off again is not taken
+	 * for complete. */
+	volume_delete(pool, marker);
+	for (size_t i = 0; i < n && r == 0; i++) {
+		const char *name = strrchr(files[i], '/') + 1;
+		if (remote[i] >= 0 && (unsigned long long)remote[i] == local[i])
+			continue;
+		/* Not ours at this size: what a cut-off upload left. */
+		volume_delete(pool, name);
+		r = upload_file(conn, pool, files[i], name, local[i], err);
+		*bytes += local[i];
+	}
+	if (r == 0) {
+		cleanup_free char *xml = xasprintf("<volume><name>%s</name><capacity unit='bytes'>0</capacity>"
+						   "<target><format type='raw'/></target></volume>", marker);
+		virStorageVolPtr v = virStorageVolCreateXML(pool, xml, 0);
+		if (v == NULL)
+			r = error_setx(err, EIO, "cannot create the volume '%s': %s", marker, virt_last_error());
+		else
+			virStorageVolFree(v);
+		*state = HOSTS_IMAGE_UPLOADED;
+	}
+out:
 	if (made)
 		virStoragePoolDestroy(pool);
 	virStoragePoolFree(pool);
@@ -163,10 +374,11 @@ static int host_sees_file(virConnectPtr conn, const char *dir, const char *file,
 }
 
 int hosts_check_one(const char *name, const char *uri, const char *const *images, size_t nimages,
-		    const char *payload_root, struct host_facts *facts, cJSON *out, struct herror *err)
+		    const char *payload_root, bool upload, struct host_facts *facts, cJSON *out, struct herror *err)
 {
 	virConnectPtr conn;
 	unsigned long lib = 0;
+	cJSON *jimages = NULL;
 	char *hn;
 	int r = 0;
 
@@ -184,10 +396,14 @@ int hosts_check_one(const char *name, const char *uri, const char *const *images
 		r = error_setx(err, err->status, "host '%s' at %s: %s", name, uri, err->msg);
 		goto out;
 	}
-	for (size_t i = 0; i < nimages; i++) {
+	if (out)
+		jimages = cJSON_CreateObject();
+	for (size_t i = 0; i < nimages && i < HOSTS_MAX_IMAGES; i++) {
 		struct image img = { 0 };
 		cleanup_free char *prepared = NULL;
 		struct herror e = { 0 };
+		unsigned long long bytes = 0;
+		double t0 = mono_s();
 
 		if (image_find(images[i], &img, &e) < 0 ||
 		    (prepared = image_prepared_path(&img, payload_root, &e)) == NULL) {
@@ -195,13 +411,33 @@ int hosts_check_one(const char *name, const char *uri, const char *const *images
 			r = error_setx(err, e.status, "host '%s' at %s: image '%s': %s", name, uri, images[i], e.msg);
 			goto out;
 		}
-		if (host_sees_file(conn, img.dir, "base.qcow2", &e) < 0 ||
-		    host_sees_file(conn, img.dir, strrchr(prepared, '/') + 1, &e) < 0) {
-			r = error_setx(err, e.status, "host '%s' at %s: image '%s' is not visible to the host (%s) "
-				       "and uploading is not supported yet: give the host the same file system",
-				       name, uri, images[i], e.msg);
+		if (upload && !uri_is_this_machine(uri))
+			hinfo("host '%s': checking image '%s' (%s)", name, images[i], strrchr(img.dir, '/') + 1);
+		if (host_image(conn, &img, prepared, upload && !uri_is_this_machine(uri), &facts->images[i],
+			       &bytes, &e) < 0) {
+			r = error_setx(err, e.status, "host '%s' at %s: cannot give it image '%s' through its "
+				       "storage API: %s", name, uri, images[i], e.msg);
 			image_free(&img);
 			goto out;
+		}
+		if (facts->images[i] == HOSTS_IMAGE_UPLOADED)
+			hinfo("host '%s': image '%s' uploaded (%llu MiB in %.1f s)", name, images[i], bytes >> 20,
+			      mono_s() - t0);
+		else if (facts->images[i] == HOSTS_IMAGE_REUSED)
+			hinfo("host '%s': image '%s' reused (uploaded by an earlier run)", name, images[i]);
+		if (facts->images[i] == HOSTS_IMAGE_MISSING && upload) {
+			/* A host on this machine sees our files or nothing: nothing to send. */
+			r = error_setx(err, ENOENT, "host '%s' at %s: image '%s' is not visible to the host (%s)",
+				       name, uri, images[i], img.dir);
+			image_free(&img);
+			goto out;
+		}
+		if (jimages) {
+			cJSON *j = cJSON_AddObjectToObject(jimages, images[i]);
+			cJSON_AddStringToObject(j, "dir", img.dir);
+			cJSON_AddStringToObject(j, "state", hosts_image_state_name(facts->images[i]));
+			cJSON_AddNumberToObject(j, "uploaded_bytes", (double)bytes);
+			cJSON_AddNumberToObject(j, "seconds", mono_s() - t0);
 		}
 		image_free(&img);
 	}
@@ -212,30 +448,39 @@ int hosts_check_one(const char *name, const char *uri, const char *const *images
 		cJSON *a = cJSON_AddObjectToObject(out, "accelerator");
 		cJSON_AddStringToObject(a, "name", accel_name(facts->accel.accel));
 		cJSON_AddStringToObject(a, "reason", facts->accel.reason);
+		cJSON_AddItemToObject(out, "images", jimages);
+		jimages = NULL;
 	}
 out:
+	cJSON_Delete(jimages);
 	virConnectClose(conn);
 	return r;
 }
 
 int hosts_check_suite(const struct suite *s, const char *payload_root, cJSON *out, struct herror *err)
 {
+	/* parallel: hosts runs every guest on each host, and a migration takes
+	 * a guest to another host: then every host needs every image. */
+	bool everywhere = s->parallel_hosts;
+
+	for (size_t e = 0; e < s->nexps; e++)
+		everywhere |= s->exps[e].ops->spans_hosts;
 	for (size_t h = 0; h < s->nhosts; h++) {
 		const struct host_def *hd = &s->hosts[h];
-		const char *imgs[64];
+		const char *imgs[HOSTS_MAX_IMAGES];
 		size_t n = 0;
 		struct host_facts f;
 
-		for (size_t g = 0; g < s->nguests && n < 64; g++) {
+		for (size_t g = 0; g < s->nguests && n < HOSTS_MAX_IMAGES; g++) {
 			bool dup = false;
-			if (hosts_of_guest(s, &s->guests[g]) != hd)
+			if (!everywhere && hosts_of_guest(s, &s->guests[g]) != hd)
 				continue;
 			for (size_t k = 0; k < n; k++)
 				dup |= strcmp(imgs[k], s->guests[g].image) == 0;
 			if (!dup)
 				imgs[n++] = s->guests[g].image;
 		}
-		if (hosts_check_one(hd->name, hosts_uri(hd), imgs, n, payload_root, &f,
+		if (hosts_check_one(hd->name, hosts_uri(hd), imgs, n, payload_root, true, &f,
 				    out ? cJSON_AddObjectToObject(out, hd->name) : NULL, err) < 0)
 			return -err->status;
 	}
@@ -249,7 +494,7 @@ int hosts_doctor(const char *uri, const char *payload_root)
 	struct herror err = { 0 };
 	int problems = 0;
 
-	if (hosts_check_one(uri, uri, NULL, 0, payload_root, &f, NULL, &err) < 0) {
+	if (hosts_check_one(uri, uri, NULL, 0, payload_root, false, &f, NULL, &err) < 0) {
 		printf("%-5s %-12s %s\n", "FAIL", "host", err.msg);
 		printf("the host cannot run the harness's guests\n");
 		return 1;
@@ -260,11 +505,19 @@ int hosts_doctor(const char *uri, const char *payload_root)
 	       accel_name(f.accel.accel), f.accel.reason);
 	for (size_t i = 0; i < 2; i++) {
 		error_clear(&err);
-		if (hosts_check_one(uri, uri, &names[i], 1, payload_root, &f, NULL, &err) < 0) {
+		if (hosts_check_one(uri, uri, &names[i], 1, payload_root, false, &f, NULL, &err) < 0) {
 			printf("%-5s %-12s %s\n", "FAIL", "image", err.msg);
 			problems++;
+		} else if (f.images[0] != HOSTS_IMAGE_MISSING) {
+			printf("%-5s %-12s %s: %s on the host, visible through its storage API\n", "ok", "image",
+			       names[i], hosts_image_state_name(f.images[0]));
+		} else if (uri_is_this_machine(uri)) {
+			printf("%-5s %-12s %s: not visible to the host through its storage API\n", "FAIL", "image",
+			       names[i]);
+			problems++;
 		} else {
-			printf("%-5s %-12s %s: visible to the host through its storage API\n", "ok", "image", names[i]);
+			printf("%-5s %-12s %s: not on the host yet; a suite run uploads it through the host's "
+			       "storage API\n", "ok", "image", names[i]);
 		}
 	}
 	printf("%s\n", problems ? "some checks failed: see the lines marked FAIL" : "this host can run the harness's guests");

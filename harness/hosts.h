@@ -25,23 +25,40 @@ virConnectPtr hosts_connect(const struct host_def *h, struct herror *err);
  * part of its URI; NULL (err set) when neither gives one. */
 char *hosts_migration_address(const struct host_def *h, struct herror *err);
 
+/* How an image is on a host: the same files as here (shared storage or
+ * copied by other means), uploaded by an earlier run, uploaded now, or not
+ * (yet) there. */
+enum hosts_image_state { HOSTS_IMAGE_PRESENT, HOSTS_IMAGE_REUSED, HOSTS_IMAGE_UPLOADED, HOSTS_IMAGE_MISSING };
+const char *hosts_image_state_name(enum hosts_image_state st);
+/* From the sizes of an image's files here (local) and on the host (remote,
+ * -1: absent) and whether an earlier upload completed there (marker): every
+ * size equal, else missing (a cut-off upload is smaller than ours). */
+enum hosts_image_state hosts_image_state_of(const unsigned long long *local, const long long *remote, size_t n,
+					    bool marker);
+
+#define HOSTS_MAX_IMAGES 16
+
 /* What one host offers, from its libvirt connection. */
 struct host_facts {
 	char hostname[256];
 	char libvirt_version[32];
 	struct accel_choice accel;
+	enum hosts_image_state images[HOSTS_MAX_IMAGES]; /* per image asked for */
 };
 /* The accelerator on the host at uri (conn): on this machine (a URI without
  * a host) accel.h's decision; elsewhere KVM where its libvirt offers a kvm
  * domain type and its CPU has vmx or svm (HARNESS_ACCEL forces one), else TCG. */
 int hosts_accel(virConnectPtr conn, const char *uri, struct accel_choice *out, struct herror *err);
-/* Reachable, accelerator, and the images of the named recipes visible to the
- * host through its storage API (payload_root: this build's guest payload).
- * Fills facts; out (may be NULL) gets one JSON object for env.json. */
+/* Reachable, accelerator, and the images of the named recipes on the host
+ * (payload_root: this build's guest payload), seen through its storage API.
+ * With upload, an image a host elsewhere lacks is uploaded into a storage
+ * pool at the same directory as here (named by the image's digest), once:
+ * later runs reuse it; a host on this machine must see the files. Fills
+ * facts; out (may be NULL) gets one JSON object for env.json. */
 int hosts_check_one(const char *name, const char *uri, const char *const *images, size_t nimages,
-		    const char *payload_root, struct host_facts *facts, cJSON *out, struct herror *err);
-/* Check every host of the suite before anything starts; the error names the
- * first host that fails and why. out (may be NULL) gets {name: facts}. */
+		    const char *payload_root, bool upload, struct host_facts *facts, cJSON *out, struct herror *err);
+/* Check every host of the suite before anything starts, uploading the
+ * images its guests need; the error names the first host that fails and why. out (may be NULL) gets {name: facts}. */
 int hosts_check_suite(const struct suite *s, const char *payload_root, cJSON *out, struct herror *err);
 /* harness doctor --host URI: one line per check of that host; 0 when it
  * can run the harness's guests. */

@@ -159,13 +159,28 @@ void records_free(struct run_records *rr)
 	memset(rr, 0, sizeof(*rr));
 }
 
+/* Runs of different hosts (parallel: hosts) are never pooled unless the
+ * suite said so (hosts_pooled). */
+static bool same_host_group(cJSON *a, cJSON *b)
+{
+	cJSON *ha = cJSON_GetObjectItemCaseSensitive(a, "host");
+	cJSON *hb = cJSON_GetObjectItemCaseSensitive(b, "host");
+
+	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(a, "hosts_pooled")) ||
+	    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(b, "hosts_pooled")))
+		return true;
+	if (!cJSON_IsString(ha) || !cJSON_IsString(hb))
+		return !cJSON_IsString(ha) && !cJSON_IsString(hb);
+	return strcmp(ha->valuestring, hb->valuestring) == 0;
+}
+
 bool records_same_group(cJSON *a, cJSON *b)
 {
 	cJSON *ea = cJSON_GetObjectItemCaseSensitive(a, "experiment");
 	cJSON *eb = cJSON_GetObjectItemCaseSensitive(b, "experiment");
 
 	return cJSON_IsString(ea) && cJSON_IsString(eb) && strcmp(ea->valuestring, eb->valuestring) == 0 &&
-	       cJSON_Compare(cJSON_GetObjectItemCaseSensitive(a, "settings"),
+	       same_host_group(a, b) && cJSON_Compare(cJSON_GetObjectItemCaseSensitive(a, "settings"),
 			     cJSON_GetObjectItemCaseSensitive(b, "settings"), 1);
 }
 

@@ -1,10 +1,13 @@
 #include "run.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -29,6 +32,7 @@ struct runctx {
 	char *run_id;
 	char *results_dir;
 	cJSON *hosts;		/* each host's check (hosts.c), for env.json; NULL without hosts: */
+	const char *host;	/* parallel: hosts: the host this process runs on, named in records */
 };
 
 static char *make_run_id(const char *suite)
@@ -161,6 +165,11 @@ static int run_one(struct runctx *rc, const struct plan_run *r, struct herror *e
 	acc = cJSON_AddObjectToObject(rec, "accelerator");
 	cJSON_AddStringToObject(acc, "name", accel_name(rc->pv.accel.accel));
 	cJSON_AddStringToObject(acc, "reason", rc->pv.accel.reason);
+	if (rc->host) {
+		cJSON_AddStringToObject(rec, "host", rc->host);
+		if (rc->suite->pool_hosts)
+			cJSON_AddBoolToObject(rec, "hosts_pooled", true);
+	}
 	cJSON_AddNumberToObject(rec, "started", wall_s());
 
 	/* The guests the experiment needs, then the experiment. With
@@ -270,6 +279,115 @@ static bool rounds_enough(struct runctx *rc, int round, cJSON **why)
 	return false;
 }
 
+/* parallel: hosts, in the child for host h: every guest on that host, this
+ * process's own connections, state directory and pool; each host runs the
+ * warm-ups itself, then takes recorded runs no other host took (a claim
+ * file in claims). Exits 0, 1 (a run failed) or 2 (a record could not be
+ * written). */
+static void run_on_host(struct runctx *rc, size_t h, const char *claims)
+{
+	const struct host_def *hd = &rc->suite->hosts[h];
+	cleanup_free char *sub = xasprintf("%s-%s", rc->run_id, hd->name);
+	struct herror err = { 0 };
+	int failed = 0;
+
+	rc->host = hd->name;
+	for (size_t g = 0; g < rc->suite->nguests; g++)
+		rc->suite->guests[g].host = xstrdup(hd->name);
+	/* The parent's connection is not this process's to use (or close). */
+	rc->pv.conn = virt_connect(&err);
+	free(rc->pv.host_conns);
+	rc->pv.host_conns = NULL;
+	free(rc->pv.state_run_dir);
+	free(rc->pv.pool_name);
+	if (rc->pv.conn == NULL || !run_id_valid(sub) || provision_claim(&rc->pv, sub, &err) < 0) {
+		hwarn("host '%s': %s", hd->name, err.msg[0] ? err.msg : "cannot name its state directory");
+		_exit(2);
+	}
+	if (h > 0) {
+		virConnectPtr c = hosts_connect(hd, &err);
+		if (c == NULL || hosts_accel(c, hosts_uri(hd), &rc->pv.accel, &err) < 0) {
+			hwarn("host '%s': %s", hd->name, err.msg);
+			_exit(2);
+		}
+		virConnectClose(c);
+	}
+	for (size_t i = 0; i < rc->plan.nruns && !stop_requested; i++) {
+		const struct plan_run *pr = &rc->plan.runs[i];
+		struct herror rerr = { 0 };
+
+		if (pr->repeat > 0) {
+			cleanup_free char *claim = xasprintf("%s/%s", claims, pr->id);
+			int fd;
+
+			if (record_done(rc->results_dir, pr->id))
+				continue;
+			fd = open(claim, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+			if (fd < 0)
+				continue;	/* another host's */
+			close(fd);
+		}
+		progress_note("host '%s': run %s", hd->name, pr->id);
+		if (run_one(rc, pr, &rerr) < 0 && pr->repeat > 0)
+			failed++;
+		if (rerr.status) {
+			hwarn("host '%s': %s; stopped after run %s", hd->name, rerr.msg, pr->id);
+			failed = -1;
+			break;
+		}
+	}
+	provision_reconnect(&rc->pv);
+	provision_release(&rc->pv);
+	fflush(NULL);
+	_exit(failed < 0 ? 2 : failed ? 1 : 0);
+}
+
+/* parallel: hosts: one child per host, all writing into the one results
+ * directory; returns when every child has ended. */
+static int run_hosts_parallel(struct runctx *rc, struct herror *err)
+{
+	cleanup_free char *claims = xasprintf("%s/claims", rc->pv.state_run_dir);
+	pid_t pids[64];
+	size_t n = 0;
+	bool lost = false;
+
+	if (mkdir_p(claims, 0755, err) < 0)
+		return -err->status;
+	fflush(NULL);
+	for (size_t h = 0; h < rc->suite->nhosts && h < 64; h++) {
+		pid_t p = fork();
+		if (p < 0) {
+			error_set(err, errno, "cannot start the process for host '%s'", rc->suite->hosts[h].name);
+			lost = true;
+			break;
+		}
+		if (p == 0)
+			run_on_host(rc, h, claims);
+		pids[n++] = p;
+	}
+	for (size_t i = 0; i < n; i++) {
+		int st;
+		while (waitpid(pids[i], &st, 0) < 0) {
+			if (errno != EINTR) {
+				st = 2 << 8;
+				break;
+			}
+			/* Interrupted here: the children stop too. */
+			for (size_t k = 0; k < n; k++)
+				kill(pids[k], SIGTERM);
+		}
+		if (!WIFEXITED(st) || WEXITSTATUS(st) == 2) {
+			if (!lost)
+				error_setx(err, EIO, "the runs on host '%s' ended early (%s %d); "
+					   "'harness run --resume %s' runs what is missing", rc->suite->hosts[i].name,
+					   WIFEXITED(st) ? "exit status" : "signal",
+					   WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st), rc->results_dir);
+			lost = true;
+		}
+	}
+	return lost ? -(err->status ? err->status : EIO) : 0;
+}
+
 int run_suite(const struct run_options *opt, struct herror *err)
 {
 	struct runctx rc = { 0 };
@@ -360,7 +478,13 @@ int run_suite(const struct run_options *opt, struct herror *err)
 	double eta = 0;
 	for (size_t i = 0; i < rc.plan.nruns; i++)
 		eta += run_estimate_s(&rc, &rc.plan.runs[i]);
-	for (size_t i = 0; i < rc.plan.nruns && !stop_requested; i++) {
+	if (rc.suite->parallel_hosts) {
+		r = run_hosts_parallel(&rc, err);
+		for (size_t i = 0; i < rc.plan.nruns; i++)
+			if (rc.plan.runs[i].repeat > 0)
+				record_done(rc.results_dir, rc.plan.runs[i].id) ? done++ : failed++;
+	}
+	for (size_t i = 0; i < rc.plan.nruns && !stop_requested && !rc.suite->parallel_hosts; i++) {
 		const struct plan_run *pr = &rc.plan.runs[i];
 		struct herror rerr = { 0 };
 

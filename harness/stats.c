@@ -391,6 +391,10 @@ static cJSON *group_json(const struct run_records *g)
 
 	cJSON_AddItemToObject(o, "experiment", cJSON_Duplicate(exp, 1));
 	cJSON_AddItemToObject(o, "settings", cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(first, "settings"), 1));
+	/* A group of one host's runs (parallel: hosts) says which. */
+	if (cJSON_IsString(cJSON_GetObjectItemCaseSensitive(first, "host")) &&
+	    !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(first, "hosts_pooled")))
+		cJSON_AddItemToObject(o, "host", cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(first, "host"), 0));
 	cJSON_AddNumberToObject(o, "runs", (double)g->n);
 	gl = cJSON_AddArrayToObject(o, "guests");
 	cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(first, "guests")) {

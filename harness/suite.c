@@ -505,10 +505,38 @@ static int parse_repeats(struct ctx *c, yaml_node_t *v, struct suite *s)
 	return 0;
 }
 
+/* parallel: hosts runs each guest on every host, the plan's runs spread
+ * over the hosts: only runs that stand alone on one host can be spread. */
+static int check_parallel(struct ctx *c, const struct suite *s, yaml_node_t *parallel, yaml_node_t *pool)
+{
+	if (pool && !s->parallel_hosts)
+		return bad(c, pool, "pool_hosts", "only means something with 'parallel: hosts'");
+	if (!s->parallel_hosts)
+		return 0;
+	if (s->nhosts < 2)
+		return bad(c, parallel, "parallel", "'hosts' needs at least two hosts in 'hosts:' (this suite has %zu)",
+			   s->nhosts);
+	if (s->repeats_auto)
+		return bad(c, parallel, "parallel", "'hosts' cannot be used with 'repeats: auto' (its rounds are "
+			   "decided one after the other)");
+	for (size_t i = 0; i < s->nguests; i++)
+		if (s->guests[i].host)
+			return bad(c, parallel, "parallel", "with 'hosts' every guest runs on each host: guest '%s' "
+				   "names a host", s->guests[i].name);
+	for (size_t i = 0; i < s->nexps; i++) {
+		const struct experiment *e = s->exps[i].ops;
+		if (e->spans_hosts || e->guests == EXP_GUESTS_NONE)
+			return bad_line(c, s->exps[i].line, "type", "%s cannot be spread over hosts by "
+					"'parallel: hosts' (%s)", e->name, e->spans_hosts ? "its runs span hosts" :
+					"it runs on this machine, without guests");
+	}
+	return 0;
+}
+
 static int parse_root(struct ctx *c, struct suite *s)
 {
 	yaml_node_t *root = yaml_document_get_root_node(&c->doc);
-	yaml_node_t *guests = NULL, *exps = NULL, *suite_name = NULL, *hosts = NULL;
+	yaml_node_t *guests = NULL, *exps = NULL, *suite_name = NULL, *hosts = NULL, *parallel = NULL, *pool = NULL;
 	int r;
 
 	if (root == NULL)
@@ -558,6 +586,17 @@ static int parse_root(struct ctx *c, struct suite *s)
 		}
 		else if (strcmp(key, "hosts") == 0)
 			r = (hosts = v)->type == YAML_SEQUENCE_NODE ? 0 : bad(c, v, key, "expected a list of hosts");
+		else if (strcmp(key, "parallel") == 0) {
+			static const char *const modes[] = { "none", "hosts", NULL };
+			r = one_of(c, v, key, scalar(v) ? scalar(v) : "", modes);
+			s->parallel_hosts = r == 0 && strcmp(scalar(v), "hosts") == 0;
+			parallel = v;
+		} else if (strcmp(key, "pool_hosts") == 0) {
+			static const char *const yesno[] = { "true", "false", NULL };
+			r = one_of(c, v, key, scalar(v) ? scalar(v) : "", yesno);
+			s->pool_hosts = r == 0 && strcmp(scalar(v), "true") == 0;
+			pool = v;
+		}
 		else if (strcmp(key, "guests") == 0)
 			r = (guests = v)->type == YAML_SEQUENCE_NODE ? 0 :
 			    bad(c, v, key, "expected a list of guests");
@@ -565,7 +604,8 @@ static int parse_root(struct ctx *c, struct suite *s)
 			r = (exps = v)->type == YAML_SEQUENCE_NODE ? 0 :
 			    bad(c, v, key, "expected a list of experiments");
 		else
-			r = bad(c, k, key, "unknown key (known: suite, repeats, order, seed, warmup, boot_timeout_s, fresh_guests, hosts, guests, experiments)");
+			r = bad(c, k, key, "unknown key (known: suite, repeats, order, seed, warmup, boot_timeout_s, "
+				"fresh_guests, hosts, parallel, pool_hosts, guests, experiments)");
 		if (r < 0)
 			return r;
 	}
@@ -613,6 +653,8 @@ static int parse_root(struct ctx *c, struct suite *s)
 		if ((r = parse_experiment(c, en, s, &s->exps[s->nexps++])) < 0)
 			return r;
 	}
+	if ((r = check_parallel(c, s, parallel, pool)) < 0)
+		return r;
 	return check_plan_size(c, s);
 }
 

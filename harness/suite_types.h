@@ -71,6 +71,8 @@ struct suite {
 	bool fresh_per_run;	/* fresh_guests: per-run: every run's guests start afresh (restored or cold) */
 	struct host_def *hosts;	/* at least one after parsing */
 	size_t nhosts;
+	bool parallel_hosts;	/* parallel: hosts: the plan's runs spread over every host at once */
+	bool pool_hosts;	/* pool_hosts: true: statistics pool the runs of different hosts */
 	struct guest_def *guests;
 	size_t nguests;
 	struct experiment_def *exps;

@@ -264,6 +264,19 @@ static void write_environment_short(FILE *f, const struct report_in *in)
 	fputs(". The whole environment is in the appendix.\n", f);
 }
 
+/* A group's settings, and its host when its runs are one host's
+ * (parallel: hosts): groups of different hosts are told apart. */
+static void group_title(cJSON *grp, char *buf, size_t len)
+{
+	const char *host = doc_jstr(grp, "host", NULL);
+	size_t n;
+
+	doc_settings_text(cJSON_GetObjectItemCaseSensitive(grp, "settings"), buf, len);
+	n = strlen(buf);
+	if (host && n < len)
+		snprintf(buf + n, len - n, " on host %s", host);
+}
+
 /* One row of the verdict table per guest and metric that theory predicts:
  * measured mean and 95% CI beside expected, pass when within tolerance. */
 static void verdict_rows(FILE *f, cJSON *grp, const struct experiment *ops, size_t *npass, size_t *nfail_checks)
@@ -272,7 +285,7 @@ static void verdict_rows(FILE *f, cJSON *grp, const struct experiment *ops, size
 	bool any = false;
 	cJSON *g;
 
-	doc_settings_text(cJSON_GetObjectItemCaseSensitive(grp, "settings"), st, sizeof(st));
+	group_title(grp, st, sizeof(st));
 	for (size_t m = 0; ops && m < ops->nmetrics; m++) {
 		const struct exp_metric *mt = &ops->metrics[m];
 		/* Per guest: each entry of "guests"; per run: the group itself. */
@@ -593,7 +606,7 @@ static void write_sections(struct report_doc *doc, const struct report_in *in, c
 
 			if (strcmp(doc_jstr(grp, "experiment", "?"), names[e]) != 0)
 				continue;
-			doc_settings_text(cJSON_GetObjectItemCaseSensitive(grp, "settings"), st, sizeof(st));
+			group_title(grp, st, sizeof(st));
 			doc_heading(doc, 2, st, 1.2);
 			fprintf(f, ".PP\n%.0f recorded run(s).", doc_jnum(grp, "runs"));
 			if (ops && ops->report_group)

@@ -5,7 +5,11 @@
 # experiment moving vm1 to the second host and back while memory_hog dirties
 # its memory, and a guest-kernel experiment in each guest; the fault paths:
 # an unreachable host and a host that refuses, both refused before anything
-# starts. About 3 minutes of guest time under TCG (two guests boot once).
+# starts; a suite with 'parallel: hosts' whose two runs go one to each host
+# at once, with statistics kept apart per host. The second host has its own, empty image store (--own-images): the
+# first suite uploads the image to it through libvirt's storage API, later
+# runs reuse it, and a cut-off file is sent again. About 3 minutes of guest
+# time under TCG (two guests boot once).
 # Runs under the guest lock like every integration test
 # (flock -o /tmp/harness-guests.lock make integration); it takes no lock.
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -31,7 +35,12 @@ doms() { { [ "$1" = "$h1" ] || on_veth; } && timeout 60 virsh -q -c "$1" list --
 
 h1_started=0
 h2_was_running=0
-"$sh2" status >/dev/null 2>&1 && h2_was_running=1
+# A second host that already runs may share our images: this test needs one
+# with its own store, and starts it again as it was at the end.
+if "$sh2" status >/dev/null 2>&1; then
+	h2_was_running=1
+	"$sh2" stop >/dev/null 2>&1
+fi
 if ! timeout 10 virsh -q -c "$h1" version >/dev/null 2>&1; then
 	"$top/ci/libvirtd" start >"$out/h1-start.out" 2>&1 || {
 		sed 's/^/# /' "$out/h1-start.out"
@@ -50,10 +59,10 @@ finish() {
 }
 trap finish EXIT
 
-plan 23
+plan 34
 
-"$sh2" start >"$out/h2-start.out" 2>&1
-check "the second host starts" $?
+"$sh2" start --own-images >"$out/h2-start.out" 2>&1
+check "the second host starts, with its own empty image store" $?
 on_veth || { echo "Bail out! the second host's veth pair is missing: nothing may connect to $addr_inner"; exit 1; }
 
 # 1. doctor --host: the second host answers, its accelerator is decided there.
@@ -61,6 +70,8 @@ $H doctor --host "$h2" >"$out/doctor-h2.txt" 2>&1
 check "doctor --host $h2: the host can run the guests" $?
 sed 's/^/# /' "$out/doctor-h2.txt"
 ok "doctor --host names the accelerator decided on that host" grep -Eq '^(ok|warn) +accelerator +(kvm|tcg): ' "$out/doctor-h2.txt"
+ok "doctor --host: the image is not on the host yet, a suite uploads it" \
+	grep -Eq '^ok +image +general: not on the host yet; a suite run uploads it' "$out/doctor-h2.txt"
 # Port 1 on the veth address: nothing listens, the connection is refused.
 $H doctor --host "qemu+tcp://$addr_inner:1/system" >"$out/doctor-refused.txt" 2>&1
 check "doctor --host on a refusing port: non-zero exit" $((! $?))
@@ -152,6 +163,14 @@ for h in ("h1", "h2"):
     print(h, env["hosts"][h]["uri"], a["name"], a["reason"])
     assert a["name"] in ("kvm", "tcg") and a["reason"]
 assert env["hosts"]["h2"]["uri"].startswith("qemu+tcp://169.254.77.2")'
+pycheck "image upload: the second host got the image through its storage API, the first had it" '
+for h in ("h1", "h2"):
+    i = env["hosts"][h]["images"]["general"]
+    print(h, i["state"], i["uploaded_bytes"], "bytes in", round(i["seconds"], 1), "s")
+assert env["hosts"]["h1"]["images"]["general"]["state"] == "present"
+i = env["hosts"]["h2"]["images"]["general"]
+assert i["state"] == "uploaded" and i["uploaded_bytes"] > 100 << 20'
+grep 'host .h2.: image' "$out/two.log" | sed 's/^/# /'
 pycheck "migration: both directions done, the guest is back on h1" '
 print(mig.get("error"))
 assert mig["ok"] and mig["out"]["from"] == "h1" and mig["out"]["to"] == "h2"
@@ -180,6 +199,88 @@ pdftotext -layout "$out/report.pdf" "$out/report.txt" 2>/dev/null
 ok "report: both directions' phases on a time line (pre-copy passes, stop-and-copy)" \
 	bash -c "grep -q 'h1 -> h2 (first repeat)' '$out/report.txt' && grep -q 'h2 -> h1 (first repeat)' '$out/report.txt' && grep -q 'stop-and-copy' '$out/report.txt'"
 ok "no guest of the run is left on either host" bash -c "! { virsh -q -c '$h1' list --all --name; virsh -q -c '$h2' list --all --name; } | grep -q 'two-hosts'"
+
+# 4. Later runs reuse the upload; a cut-off file is sent again, alone. The
+# results directory is a file, so each run stops after the host checks
+# (which upload before anything starts) and boots nothing.
+store=/var/lib/harness/second-host/images
+img=$(ls -d "$store"/general-* 2>/dev/null | head -n 1)
+mine=/var/lib/harness/images/$(basename "${img:-none}")
+# same_sizes: every image file on the second host has the size of ours.
+same_sizes() {
+	[ -n "$img" ] || { echo "# no image directory in $store"; return 1; }
+	for f in "$mine"/base.qcow2 "$mine"/prepared-*.qcow2 "$mine"/vmlinuz "$mine"/initrd.img; do
+		[ "$(stat -c %s "$f")" = "$(stat -c %s "$img/$(basename "$f")" 2>/dev/null)" ] ||
+			{ echo "# differs: $img/$(basename "$f")"; return 1; }
+	done
+}
+reused_only() { grep -q "host 'h2': image 'general' reused" "$out/reuse.log" && ! grep -q 'uploaded (' "$out/reuse.log"; }
+kernel_again() { grep -Eq "host 'h2': image 'general' uploaded \((11|12) MiB" "$out/cut.log" && same_sizes; }
+: >"$out/blocked"
+start=$(date +%s)
+$H run --results "$out/blocked" suite "$out/two.yaml" >"$out/reuse.log" 2>&1
+grep "host 'h2'" "$out/reuse.log" | sed 's/^/# /'
+ok "a second run reuses the uploaded image ($(($(date +%s) - start)) s)" reused_only
+ok "the host's copies have our sizes" same_sizes
+[ -z "$img" ] || truncate -s 1M "$img/vmlinuz"
+$H run --results "$out/blocked" suite "$out/two.yaml" >"$out/cut.log" 2>&1
+grep "host 'h2'" "$out/cut.log" | sed 's/^/# /'
+ok "a cut-off file on the host is sent again, alone" kernel_again
+
+# 5. parallel: hosts: vm1 on each host at once, the plan's two runs taken
+# one per host (each claims a run before it boots its guest); one results
+# directory; the statistics keep the hosts apart.
+cat >"$out/par.yaml" <<YAML
+suite: par-hosts
+repeats: 2
+warmup: 0
+order: sequential
+parallel: hosts
+hosts:
+  - {name: h1, uri: "$h1", address: $addr_host}
+  - {name: h2, uri: "$h2"}
+guests:
+  - {name: vm1, image: general}
+experiments:
+  - type: nice
+    duration_s: 3
+YAML
+on_veth || { echo "Bail out! the veth pair went away"; exit 1; }
+start=$(date +%s)
+$H run --results "$out/par-results" suite "$out/par.yaml" >"$out/par.log" 2>&1
+check "a parallel: hosts suite completes ($(($(date +%s) - start)) s)" $?
+grep -E "host '|run\(s\) recorded" "$out/par.log" | tail -n 8 | sed 's/^/# /'
+pdir=$(ls -d "$out"/par-results/*-par-hosts 2>/dev/null | head -n 1)
+records_valid "$pdir"/runs/*.json
+check "parallel: every record validates against the schema" $?
+parcheck() {
+	python3 - "$pdir" "$2" <<'PY' >"$out/py.out" 2>&1
+import glob, json, sys
+d, code = sys.argv[1], sys.argv[2]
+recs = [json.load(open(f)) for f in sorted(glob.glob(d + "/runs/*.json"))]
+summary = json.load(open(d + "/summary.json"))
+exec(code)
+PY
+	local rc=$?
+	sed 's/^/# /' "$out/py.out"
+	check "$1" $rc
+}
+parcheck "parallel: one record from each host, each naming its host, its guest on it" '
+for r in recs:
+    print(r["run_id"], r["host"], r["guest"].get("host"), r["ok"], r.get("error"), round(r["finished"] - r["started"], 1), "s")
+assert sorted(r["host"] for r in recs) == ["h1", "h2"]
+assert all(r["ok"] and r["guest"]["host"] == r["host"] for r in recs)'
+parcheck "parallel: the two hosts ran at the same time" '
+a, b = recs
+print("overlap", round(min(a["finished"], b["finished"]) - max(a["started"], b["started"]), 1), "s")
+assert min(a["finished"], b["finished"]) > max(a["started"], b["started"])'
+parcheck "parallel: statistics keep the hosts apart (one group per host)" '
+g = [x for x in summary["groups"] if x["experiment"] == "nice"]
+print([(x.get("host"), x["runs"]) for x in g])
+assert sorted(x.get("host") for x in g) == ["h1", "h2"] and all(x["runs"] == 1 for x in g)'
+$H report "$pdir" -o "$out/par.pdf" >/dev/null 2>"$out/par-report.err"
+pdftotext -layout "$out/par.pdf" "$out/par.txt" 2>/dev/null
+ok "parallel: the report heads each host's group" bash -c "grep -q 'on host h1' '$out/par.txt' && grep -q 'on host h2' '$out/par.txt'"
 
 "$sh2" stop >"$out/h2-stop.out" 2>&1
 check "the second host stops" $?
