@@ -281,14 +281,12 @@ static void row_text(FILE *f, cJSON *row)
 
 static void avoidance_report_group(struct report_doc *d, cJSON *grp, cJSON *const *runs, size_t nruns)
 {
-	cJSON *settings = cJSON_GetObjectItemCaseSensitive(grp, "settings"), *run = NULL, *o, *rq, *s;
+	cJSON *run = NULL, *o, *rq, *s;
 	FILE *f = d->f;
 	int np;
 
 	for (size_t i = 0; i < nruns && run == NULL; i++)
-		if (strcmp(doc_jstr(runs[i], "experiment", ""), exp_avoidance_info.name) == 0 &&
-		    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(runs[i], "ok")) &&
-		    cJSON_Compare(cJSON_GetObjectItemCaseSensitive(runs[i], "settings"), settings, 1))
+		if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(runs[i], "ok")) && doc_run_in_group(runs[i], grp))
 			run = runs[i];
 	if (run == NULL) {
 		fputs(" No successful run.\n", f);

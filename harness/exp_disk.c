@@ -541,10 +541,7 @@ static void disk_report_group(struct report_doc *d, cJSON *grp, cJSON *const *ru
 	int col = 0;
 
 	for (size_t r = 0; r < nruns && !run; r++)
-		if (strcmp(doc_jstr(runs[r], "experiment", ""), exp_disk_info.name) == 0 &&
-		    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(runs[r], "ok")) &&
-		    cJSON_Compare(cJSON_GetObjectItemCaseSensitive(runs[r], "settings"),
-				  cJSON_GetObjectItemCaseSensitive(grp, "settings"), 1))
+		if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(runs[r], "ok")) && doc_run_in_group(runs[r], grp))
 			run = runs[r];
 	if (run == NULL)
 		return;

@@ -777,7 +777,6 @@ static void cdf_append(struct report_doc *d, cJSON *grp, cJSON *const *runs, siz
 {
 	cleanup_free char *dat = xasprintf("%s/net-cdf-%s.dat", d->tmp, path);
 	cleanup_free char *lab = xasprintf("%s/net-cdf-%s.labels", d->tmp, path);
-	cJSON *settings = cJSON_GetObjectItemCaseSensitive(grp, "settings");
 
 	for (size_t i = 0; i < nruns; i++) {
 		cJSON *p, *rtt = NULL;
@@ -786,8 +785,7 @@ static void cdf_append(struct report_doc *d, cJSON *grp, cJSON *const *runs, siz
 		size_t n;
 		FILE *f;
 
-		if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(runs[i], "ok")) ||
-		    !cJSON_Compare(cJSON_GetObjectItemCaseSensitive(runs[i], "settings"), settings, 1))
+		if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(runs[i], "ok")) || !doc_run_in_group(runs[i], grp))
 			continue;
 		cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(runs[i], "paths"))
 			if (strcmp(doc_jstr(p, "name", ""), path) == 0)

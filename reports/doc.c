@@ -98,6 +98,11 @@ const char *doc_jstr(cJSON *o, const char *key, const char *def)
 
 bool doc_run_in_group(cJSON *run, cJSON *group)
 {
+	const char *host = doc_jstr(group, "host", NULL);
+
+	/* A group of one host's runs (parallel: hosts, not pooled). */
+	if (host && strcmp(doc_jstr(run, "host", ""), host) != 0)
+		return false;
 	return strcmp(doc_jstr(run, "experiment", ""), doc_jstr(group, "experiment", "?")) == 0 &&
 	       cJSON_Compare(cJSON_GetObjectItemCaseSensitive(run, "settings"),
 			     cJSON_GetObjectItemCaseSensitive(group, "settings"), 1);

@@ -37,7 +37,8 @@ double doc_jnum(cJSON *o, const char *key);
 /* A field of a summary statistic: o[key][field], e.g. measured_share.mean. */
 double doc_jstat(cJSON *o, const char *key, const char *field);
 /* Whether a record belongs to a summary group: the same experiment and the
- * same settings (a suite's records of every experiment reach each group). */
+ * same settings (a suite's records of every experiment reach each group),
+ * and the group's host when it has one (parallel: hosts). */
 bool doc_run_in_group(cJSON *run, cJSON *group);
 /* The first recorded (not warm-up), successful run of a summary group;
  * NULL when there is none. */
