@@ -136,18 +136,30 @@ const char *provision_weights_name(const struct provision *pv)
 }
 
 /* The connection to the host guest g runs on (hosts.c): the run's own for
- * the suite's first host. NULL (err set) when that host does not answer. */
-static virConnectPtr guest_conn(struct provision *pv, const struct guest *g, struct herror *err)
+ * the suite's first host. NULL (err set) when that host does not answer.
+ * *accel: the accelerator decided on that host (KVM on one host need not
+ * mean KVM on another). */
+static virConnectPtr guest_conn(struct provision *pv, const struct guest *g, enum accel *accel, struct herror *err)
 {
 	const struct host_def *h = hosts_of_guest(pv->suite, g->def);
 	size_t i = (size_t)(h - pv->suite->hosts);
 
+	*accel = pv->accel.accel;
 	if (i == 0)
 		return pv->conn;
-	if (pv->host_conns == NULL)
+	if (pv->host_conns == NULL) {
 		pv->host_conns = xcalloc(pv->suite->nhosts, sizeof(*pv->host_conns));
-	if (pv->host_conns[i] == NULL)
+		pv->host_accel = xcalloc(pv->suite->nhosts, sizeof(*pv->host_accel));
+	}
+	if (pv->host_conns[i] == NULL) {
 		pv->host_conns[i] = hosts_connect(h, err);
+		if (pv->host_conns[i] && hosts_accel(pv->host_conns[i], hosts_uri(h), &pv->host_accel[i], err) < 0) {
+			virConnectClose(pv->host_conns[i]);
+			pv->host_conns[i] = NULL;
+		}
+	}
+	if (pv->host_conns[i])
+		*accel = pv->host_accel[i].accel;
 	return pv->host_conns[i];
 }
 
@@ -183,7 +195,8 @@ again:
 		struct guest *g = &pv->guests[i];
 		const struct guest_def *def = g->def;
 
-		virConnectPtr conn = guest_conn(pv, g, err);
+		enum accel accel;
+		virConnectPtr conn = guest_conn(pv, g, &accel, err);
 
 		if (conn == NULL) {
 			provision_down(pv);
@@ -207,8 +220,8 @@ again:
 				savestate_note_cold(g, pv->no_restore ? "--no-restore" :
 						       conn != pv->conn ? "saved states live on the local host only" :
 						       "asked for a cold boot");
-			r = guest_start(conn, g, prefix, pv->pool_name, pv->state_run_dir, pv->payload_root,
-					pv->accel.accel, err);
+			r = guest_start(conn, g, prefix, pv->pool_name, pv->state_run_dir, pv->payload_root, accel,
+					err);
 		}
 		if (r < 0) {
 			provision_down(pv);
@@ -249,7 +262,8 @@ void provision_down(struct provision *pv)
 {
 	for (size_t i = 0; i < pv->nguests; i++) {
 		struct herror ignore = { 0 };
-		virConnectPtr conn = guest_conn(pv, &pv->guests[i], &ignore);
+		enum accel unused;
+		virConnectPtr conn = guest_conn(pv, &pv->guests[i], &unused, &ignore);
 		guest_remove(conn ? conn : pv->conn, &pv->guests[i]);
 	}
 	pv->guests_up = false;
@@ -311,6 +325,8 @@ void provision_release(struct provision *pv)
 		}
 	free(pv->host_conns);
 	pv->host_conns = NULL;
+	free(pv->host_accel);
+	pv->host_accel = NULL;
 	if (pv->state_run_dir)
 		remove_tree(pv->state_run_dir, NULL);
 	for (size_t i = 0; i < pv->nguests; i++)

@@ -23,6 +23,7 @@ struct provision {
 	const struct suite *suite;
 	virConnectPtr conn;
 	virConnectPtr *host_conns;	/* per suite host (hosts:), [0] unused: conn; opened when first needed */
+	struct accel_choice *host_accel;	/* per suite host, decided on that host when its connection opens */
 	struct accel_choice accel;
 	const char *payload_root;
 	struct guest *guests;	/* one per suite guest, in order */
