@@ -423,8 +423,6 @@ static int disk_run(const struct exp_run *x, cJSON *record, struct herror *err)
 
 	if (g0 == NULL)
 		return -err->status;
-	if (fio && strcmp(method, "workload") != 0)
-		return error_setx(err, EINVAL, "reference fio needs method workload, not '%s'", method);
 	if (fio && (r = ctr_need_tool(g0, "fio", err)) < 0)
 		return r;
 	r = hotplug_apply(x, g0->def->name, SCRATCH_MIB, &st, err);

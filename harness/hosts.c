@@ -219,6 +219,18 @@ static void volume_delete(virStoragePoolPtr pool, const char *name)
 	}
 }
 
+/* A new empty raw volume name in pool (capacity 0: an upload grows it). */
+static virStorageVolPtr volume_create(virStoragePoolPtr pool, const char *name, struct herror *err)
+{
+	cleanup_free char *xml = xasprintf("<volume><name>%s</name><capacity unit='bytes'>0</capacity>"
+					   "<target><format type='raw'/></target></volume>", name);
+	virStorageVolPtr v = virStorageVolCreateXML(pool, xml, 0);
+
+	if (v == NULL)
+		error_setx(err, EIO, "cannot create the volume '%s': %s", name, virt_last_error());
+	return v;
+}
+
 /* The name of the volume that says an upload of this prepared image
  * completed: written after every file, so that a cut-off upload is never
  * taken for a complete one. */
@@ -235,7 +247,6 @@ static char *marker_name(const char *prepared)
 static int upload_file(virConnectPtr conn, virStoragePoolPtr pool, const char *path, const char *name,
 		       unsigned long long size, struct herror *err)
 {
-	cleanup_free char *xml = NULL;
 	cleanup_free char *buf = NULL;
 	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
 	virStorageVolPtr vol = NULL;
@@ -249,19 +260,15 @@ static int upload_file(virConnectPtr conn, virStoragePoolPtr pool, const char *p
 		return error_set(err, errno, "cannot open '%s'", path);
 	/* Capacity 0: the upload grows the file, so that a cut-off upload
 	 * leaves a smaller file than ours, which the next check replaces. */
-	xml = xasprintf("<volume><name>%s</name><capacity unit='bytes'>0</capacity>"
-			"<target><format type='raw'/></target></volume>", name);
-	vol = virStorageVolCreateXML(pool, xml, 0);
+	vol = volume_create(pool, name, err);
 	if (vol == NULL)
-		return error_setx(err, EIO, "cannot create the volume '%s': %s", name, virt_last_error());
+		return -err->status;
 	st = virStreamNew(conn, 0);
 	if (st == NULL || virStorageVolUpload(vol, st, 0, size, 0) < 0) {
 		r = error_setx(err, EIO, "cannot upload '%s' into the volume '%s': %s", path, name, virt_last_error());
 		goto out;
 	}
-	buf = malloc(chunk);
-	if (buf == NULL)
-		abort();
+	buf = xcalloc(1, chunk);
 	while (sent < size) {
 		ssize_t n = read(fd, buf, chunk);
 		ssize_t off = 0;
@@ -357,11 +364,9 @@ static int host_image(virConnectPtr conn, const struct image *img, const char *p
 		*bytes += local[i];
 	}
 	if (r == 0) {
-		cleanup_free char *xml = xasprintf("<volume><name>%s</name><capacity unit='bytes'>0</capacity>"
-						   "<target><format type='raw'/></target></volume>", marker);
-		virStorageVolPtr v = virStorageVolCreateXML(pool, xml, 0);
+		virStorageVolPtr v = volume_create(pool, marker, err);
 		if (v == NULL)
-			r = error_setx(err, EIO, "cannot create the volume '%s': %s", marker, virt_last_error());
+			r = -err->status;
 		else
 			virStorageVolFree(v);
 		*state = HOSTS_IMAGE_UPLOADED;

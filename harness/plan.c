@@ -50,8 +50,7 @@ static void plan_reorder(const struct suite *s, struct plan *p)
 	struct plan_run *out = xcalloc(p->nruns + 1, sizeof(*out));
 	size_t n = 0;
 	gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
-
-	int last = 0;
+	int last = 0;	/* the highest repeat: experiments may set their own */
 
 	for (size_t i = 0; i < p->nruns; i++)
 		if (p->runs[i].repeat > last)

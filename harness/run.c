@@ -298,6 +298,8 @@ static void run_on_host(struct runctx *rc, size_t h, const char *claims)
 	rc->pv.conn = virt_connect(&err);
 	free(rc->pv.host_conns);
 	rc->pv.host_conns = NULL;
+	free(rc->pv.host_accel);
+	rc->pv.host_accel = NULL;
 	free(rc->pv.state_run_dir);
 	free(rc->pv.pool_name);
 	if (rc->pv.conn == NULL || !run_id_valid(sub) || provision_claim(&rc->pv, sub, &err) < 0) {
