@@ -131,7 +131,24 @@ YAML
 on_veth || { echo "Bail out! the veth pair went away"; exit 1; }
 start=$(date +%s)
 $H run --results "$out/two-results" suite "$out/two.yaml" >"$out/two.log" 2>&1
-check "the two-host suite completes ($(($(date +%s) - start)) s)" $?
+st=$?
+# Under TCG a migrated guest's kernel has oopsed now and then right after
+# the switch-over (QEMU 7.2's emulation, not the harness: a NULL pointer in
+# rb_insert_color with the guest's memory as sent). Such a run is said and
+# the suite run once more; any other failure stands. The first attempt's
+# env.json keeps the evidence of the upload (the second finds the image).
+env_dir=
+if [ $st -ne 0 ] && cat "$out"/two-results/*/failures/*migration*console.txt 2>/dev/null |
+	grep -Eq 'Kernel panic|Oops:'; then
+	diag "a migrated guest kernel oopsed under TCG; the suite runs once more:"
+	cat "$out"/two-results/*/failures/*migration*console.txt | grep -E -m 2 'BUG:|Kernel panic' | sed 's/^/# /'
+	rm -rf "$out/two-first" && mv "$out/two-results" "$out/two-first"
+	env_dir=$(ls -d "$out"/two-first/*-two-hosts 2>/dev/null | head -n 1)
+	on_veth || { echo "Bail out! the veth pair went away"; exit 1; }
+	$H run --results "$out/two-results" suite "$out/two.yaml" >"$out/two.log" 2>&1
+	st=$?
+fi
+check "the two-host suite completes ($(($(date +%s) - start)) s)" $st
 tail -n 5 "$out/two.log" | sed 's/^/# /'
 dir=$(ls -d "$out"/two-results/*-two-hosts 2>/dev/null | head -n 1)
 diag "results: $dir"
@@ -144,13 +161,13 @@ check "every record validates against harness/schema/run.schema.json" $?
 
 # pycheck NAME PYTHON: assertions over mig (the migration record), nice (by guest), env.
 pycheck() {
-	python3 - "$dir" "$2" <<'PY' >"$out/py.out" 2>&1
+	python3 - "$dir" "$2" "${env_dir:-$dir}" <<'PY' >"$out/py.out" 2>&1
 import glob, json, sys
 d, code = sys.argv[1], sys.argv[2]
 recs = [json.load(open(f)) for f in sorted(glob.glob(d + "/runs/*.json"))]
 mig = [r for r in recs if r["experiment"] == "migration"][0]
 nice = {r["guest"]["name"]: r for r in recs if r["experiment"] == "nice"}
-env = json.load(open(d + "/env.json"))
+env = json.load(open(sys.argv[3] + "/env.json"))
 exec(code)
 PY
 	local rc=$?
