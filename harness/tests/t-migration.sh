@@ -265,7 +265,8 @@ YAML
 on_veth || { echo "Bail out! the veth pair went away"; exit 1; }
 start=$(date +%s)
 $H run --results "$out/par-results" suite "$out/par.yaml" >"$out/par.log" 2>&1
-check "a parallel: hosts suite completes ($(($(date +%s) - start)) s)" $?
+st=$?
+check "a parallel: hosts suite completes ($(($(date +%s) - start)) s)" $st
 grep -E "host '|run\(s\) recorded" "$out/par.log" | tail -n 8 | sed 's/^/# /'
 pdir=$(ls -d "$out"/par-results/*-par-hosts 2>/dev/null | head -n 1)
 records_valid "$pdir"/runs/*.json
