@@ -4,6 +4,7 @@
 #include <pwd.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 #include "accel.h"
@@ -84,6 +85,12 @@ int doctor(const char *payload_root)
 			 c.accel == ACCEL_TCG ? " (results measure emulation; libguestfs is forced onto TCG)" : "");
 		line(c.accel == ACCEL_KVM ? "ok" : "warn", "accelerator", buf);
 	}
+	/* The network experiment's vhost=on: without the device those runs fail alone. */
+	if (access("/dev/vhost-net", F_OK) == 0)
+		line("ok", "vhost-net", "/dev/vhost-net present: network runs with vhost on can run");
+	else
+		line("warn", "vhost-net", "no /dev/vhost-net (module vhost_net): network runs with vhost on fail, "
+		     "the others run");
 	conn = virt_connect(&err);
 	hostenv_probe(&h, conn);
 	if (h.kernel[0]) {

@@ -538,6 +538,9 @@ static void disk_report_group(struct report_doc *d, cJSON *grp, cJSON *const *ru
 	static const double pq[] = { 0, 0.5, 0.9, 0.99, 0.999, 1 };
 	int col = 0;
 
+	/* End the core's "N recorded run(s)." line: a request (.ne) that
+	 * follows on the same line is printed as text. */
+	fputc('\n', d->f);
 	for (size_t r = 0; r < nruns && !run; r++)
 		if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(runs[r], "ok")) && doc_run_in_group(runs[r], grp))
 			run = runs[r];

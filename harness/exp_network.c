@@ -906,7 +906,7 @@ static const char *const references[] = { "none", "iperf3", NULL };
 static const struct exp_setting network_settings[] = {
 	{ .key = "nic_model", .help = "the model of the NIC hot-plugged into both guests for the run",
 	  .allowed = nic_models, .def = "virtio" },
-	{ .key = "vhost", .help = "the in-kernel vhost-net back-end (virtio only; needs /dev/vhost-net)",
+	{ .key = "vhost", .help = "the in-kernel vhost-net back-end (virtio only; needs /dev/vhost-net on the host: without it each vhost=on run fails with that reason and the other runs go on)",
 	  .allowed = on_off, .def = "off" },
 	{ .key = "reference", .help = "iperf3: run iperf3 (one connection, 128 KiB writes, same duration) from vm1 to "
 				      "vm2 on the same NICs right after the vm1_to_vm2 stream (right before it in "

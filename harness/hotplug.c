@@ -25,12 +25,18 @@ char *hotplug_disk_xml(const struct hotplug_scratch *s)
 {
 	cleanup_free char *cache = strcmp(s->cache, "default") ? xasprintf(" cache='%s'", s->cache) : xstrdup("");
 	cleanup_free char *io = strcmp(s->io, "default") ? xasprintf(" io='%s'", s->io) : xstrdup("");
+	/* SCSI: on controller 0 (the guest's, or the one attach_scratch
+	 * plugs), unit 1 (a SCSI boot disk is unit 0). Without an address
+	 * libvirt derives one from the target name (sdz: controller 3) and
+	 * hot-plugs controllers 1 to 3 for it, which nothing removes after. */
+	const char *addr = strcmp(s->bus, "scsi") == 0 ?
+		"<address type='drive' controller='0' bus='0' target='0' unit='1'/>" : "";
 
 	/* Values come from gsettings' lists and our own paths, never free text. */
 	return xasprintf("<disk type='file' device='disk'><driver name='qemu' type='raw'%s%s/>"
 			 "<source file='%s'/><target dev='%s' bus='%s'/><serial>%s</serial>"
-			 "<alias name='%s'/></disk>",
-			 cache, io, s->path, s->target, s->bus, HOTPLUG_SCRATCH_SERIAL, HOTPLUG_SCRATCH_ALIAS);
+			 "<alias name='%s'/>%s</disk>",
+			 cache, io, s->path, s->target, s->bus, HOTPLUG_SCRATCH_SERIAL, HOTPLUG_SCRATCH_ALIAS, addr);
 }
 
 struct guest *hotplug_guest(const struct exp_run *x, const char *name)
@@ -60,12 +66,13 @@ static bool xml_has(virDomainPtr dom, const char *what)
 	return xml && strstr(xml, what);
 }
 
-/* A virtio-scsi controller for a SCSI scratch disk when the guest has none. */
+/* A virtio-scsi controller 0 for a SCSI scratch disk when the guest has
+ * none (the disk's address names controller 0: hotplug_disk_xml). */
 #define SCSI_CTRL_XML "<controller type='scsi' index='0' model='virtio-scsi'><alias name='ua-hscsi'/></controller>"
 
 static int attach_scratch(virDomainPtr dom, struct hotplug_scratch *s, struct herror *err)
 {
-	if (strcmp(s->bus, "scsi") == 0 && !xml_has(dom, "virtio-scsi")) {
+	if (strcmp(s->bus, "scsi") == 0 && !xml_has(dom, "<controller type='scsi' index='0'")) {
 		if (virDomainAttachDeviceFlags(dom, SCSI_CTRL_XML, VIR_DOMAIN_AFFECT_LIVE) < 0)
 			return error_setx(err, EIO, "cannot hot-plug a virtio-scsi controller into '%s': %s",
 					  virDomainGetName(dom), virt_last_error());

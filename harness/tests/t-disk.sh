@@ -5,7 +5,8 @@
 # applied by hot-plugging a scratch disk (and the seeds' dd with conv=fsync),
 # fio run after each phase as the reference (reference: fio, its figures and
 # the ratio recorded), its records against the schema and theory (host bytes for guest bytes),
-# the scratch disk gone afterwards, and the report's section. Needs root and
+# the scratch disk gone afterwards, a scratch disk on the scsi bus (hot-plugged
+# with its controller, none left after), and the report's section. Needs root and
 # the images ('make images'); about 2 minutes of guest time under TCG.
 top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/ci/tap.sh"
@@ -20,7 +21,7 @@ out=$top/build/test-disk
 	skip_all "no libvirt daemon"
 rm -rf "$out" && mkdir -p "$out"
 
-plan 15
+plan 16
 
 guests='guests:
   - name: vm1
@@ -174,6 +175,32 @@ xml=$(virsh -c qemu:///system dumpxml "$dom" 2>&1)
 diag "domain $dom: $(printf '%s' "$xml" | grep -c hscratch) scratch disk entries; settings pools: $(virsh -c qemu:///system pool-list --all --name | grep -c -- '-gs$')"
 [ -n "$xml" ] && ! printf '%s' "$xml" | grep -q hscratch && ! virsh -c qemu:///system pool-list --all --name | grep -q -- '-gs$'
 check "the scratch disk is gone from the domain and its pool removed" $?
+
+# 3. the scsi bus: the scratch disk and a virtio-scsi controller hot-plugged
+#    into the running vm1 (a few seconds), both gone after the run.
+sed -e '/^experiments:/,$d' -e 's/^suite: disk$/suite: disk-scsi/' "$out/disk.yaml" >"$out/scsi.yaml"
+printf 'experiments:\n  - type: disk\n    duration_s: 4\n    vary:\n      vm1.disk_bus: scsi\n' >>"$out/scsi.yaml"
+$H run --results "$out/scsi-results" suite "$out/scsi.yaml" >"$out/scsi.log" 2>&1
+scsi_rc=$?
+python3 - "$(ls -d "$out"/scsi-results/*/ 2>/dev/null | head -n 1)" >"$out/scsi.txt" 2>&1 <<'PY'
+import glob, json, sys
+recs = [json.load(open(p)) for p in glob.glob(sys.argv[1] + "/runs/*.json")]
+assert len(recs) == 1, "expected 1 record, got %d" % len(recs)
+r = recs[0]
+assert r["ok"], r.get("error")
+s = r["scratch_disk"]
+assert s["bus"] == "scsi" and s["applied"] == "hot-plug" and s["removed"] is True, s
+assert {"guest": "vm1", "key": "disk_bus", "value": "scsi", "applied": "hot-plug"} in r["guest_settings"], r["guest_settings"]
+for name, p in sorted(r["phases"].items()):
+    print("scsi %-17s %7.1f MiB/s %7.0f IOPS (%s)" % (name, p["mib_per_s"], p["iops"], s.get("guest_device")))
+    assert p["mib_per_s"] > 0 and p["iops"] > 0, (name, p)
+PY
+scsi_py=$?
+diag "$(cat "$out/scsi.txt")"
+[ $scsi_rc = 0 ] || diag "$(tail -5 "$out/scsi.log")"
+scsi_left=$(virsh -c qemu:///system dumpxml "$dom" 2>/dev/null | grep -c "controller type='scsi'")
+[ $scsi_rc = 0 ] && [ $scsi_py = 0 ] && [ "$scsi_left" = 0 ]
+check "vm1.disk_bus scsi: hot-plugged, throughput and IOPS > 0, no SCSI controller left ($scsi_left)" $?
 
 $H report "$dir" -o "$out/report.pdf" >/dev/null 2>"$out/report.err" &&
 	pdftotext -layout "$out/report.pdf" "$out/report.txt" 2>/dev/null

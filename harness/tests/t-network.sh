@@ -1,7 +1,7 @@
 #!/bin/bash
 # The network experiment on real guests: the standing vm1 and vm2 (borrowed,
 # left up), two NIC models hot-plugged onto the run's isolated bridge, a few
-# seconds per path; the records against the schema, nonzero throughput each
+# seconds per path, then one run with the rtl8139 model; the records against the schema, nonzero throughput each
 # way, latency percentiles, iperf3 as the reference (reference: iperf3: its
 # throughput and the ratio recorded), the isolation evidence, nothing left behind (the
 # libvirt network, the bridge, the netns, the veth, the NICs), a SIGINT in the
@@ -43,7 +43,7 @@ leftovers() {
 }
 no_leftovers() { local l; l=$(leftovers); [ -z "$l" ] || { diag "left: $l"; return 1; }; }
 
-plan 17
+plan 18
 
 $H vm up >"$out/vm-up.txt" 2>&1
 check "vm up: the standing guests answer" $?
@@ -127,6 +127,26 @@ ok "reference iperf3: it ran vm1 to vm2 on the run's addresses; its throughput a
 ok "the run says it removed the NICs, the bridge, the veth and the namespace" \
 	check_runs 'all(r["removed"].values()) and len(r["removed"]) == 4'
 ok "nothing is left: no libvirt network, netns, bridge, veth, route or NIC in a guest" no_leftovers
+
+# The rtl8139 model (8139cp/8139too in the guests), one run of a few seconds.
+sed -e 's/nic_model: \[virtio, e1000e\]/nic_model: rtl8139/' -e '/reference: iperf3/d' "$out/suite.yaml" >"$out/rtl.yaml"
+$H run --results "$out/rtl-results" suite "$out/rtl.yaml" >"$out/rtl.log" 2>&1
+rtl_rc=$?
+python3 - "$(ls -d "$out"/rtl-results/*/ 2>/dev/null | head -1)" >"$out/rtl.txt" 2>&1 <<'PY'
+import glob, json, sys
+recs = [json.load(open(f)) for f in glob.glob(sys.argv[1] + "/runs/*.json")]
+assert len(recs) == 1, "expected 1 record, got %d" % len(recs)
+r = recs[0]
+assert r["ok"], r["error"]
+assert r["nic"]["model"] == "rtl8139" and all(g.get("interface") for g in r["guests"]), r["nic"]
+t = {k: r[k] for k in ("vm1_to_vm2_mbit_per_s", "vm2_to_vm1_mbit_per_s", "vm1_to_host_mbit_per_s", "host_to_vm1_mbit_per_s")}
+print("rtl8139:", t, "rr vm1-vm2 p50/p99 us:", r["rr_vm1_vm2_p50_us"], r["rr_vm1_vm2_p99_us"])
+assert all(v > 0 for v in t.values()), t
+PY
+rtl_py=$?
+diag "$(cat "$out/rtl.txt")"
+[ $rtl_rc = 0 ] || diag "$(tail -5 "$out/rtl.log")"
+check "nic_model rtl8139: hot-plugged into both guests, nonzero stream throughput each way" $((rtl_rc || rtl_py))
 
 # SIGINT (Ctrl-C) in the middle of a run: everything is removed all the same.
 sed -e 's/duration_s: 3/duration_s: 30/' -e 's/\[virtio, e1000e\]/[virtio]/' "$out/suite.yaml" >"$out/long.yaml"

@@ -179,6 +179,15 @@ static void test_scratch_xml(void **state)
 	sc.io = "native";
 	xml = hotplug_disk_xml(&sc);
 	assert_non_null(strstr(xml, "cache='none' io='native'"));
+	/* No address but for SCSI: controller 0 unit 1, so that libvirt adds
+	 * no controllers of its own for the target name. */
+	assert_null(strstr(xml, "<address"));
+	free(xml);
+	sc.bus = "scsi";
+	sc.target = "sdz";
+	xml = hotplug_disk_xml(&sc);
+	assert_non_null(strstr(xml, "<target dev='sdz' bus='scsi'/>"));
+	assert_non_null(strstr(xml, "<address type='drive' controller='0' bus='0' target='0' unit='1'/></disk>"));
 	free(xml);
 	p = hotplug_guest_path("virtio", "s");
 	assert_string_equal(p, "/dev/disk/by-id/virtio-s");
