@@ -393,7 +393,7 @@ static int iperf3_reference(struct net_state *st, struct provision *pv, double d
 		"i=$((i+1)); [ $i -ge 300 ] && break; sleep 0.2; done; cat \"$o\"; rm -f \"$o\"";
 	char t[32];
 	struct agent_exec_result res = { 0 };
-	double recv_bps, exp_mbit;
+	double recv_bps;
 	int gpid, r;
 
 	snprintf(t, sizeof(t), "%.0f", fmax(1, round(duration)));
@@ -460,8 +460,6 @@ static int iperf3_reference(struct net_state *st, struct provision *pv, double d
 		out, (const char *const[]){ "end", "sum_sent", "retransmits", NULL })));
 	cJSON_AddNumberToObject(ref, "mbit_per_s", recv_bps / 1e6);
 	cJSON_AddNumberToObject(record, "iperf3_vm1_to_vm2_mbit_per_s", recv_bps / 1e6);
-	exp_mbit = guestrun_num(record, (const char *const[]){ "vm1_to_vm2_mbit_per_s", NULL });
-	cJSON_AddItemToObject(record, "vm1_to_vm2_vs_iperf3", guestrun_num_or_null(exp_mbit / (recv_bps / 1e6)));
 	cJSON_Delete(doc);
 	return 0;
 }
@@ -675,9 +673,15 @@ static int network_run(const struct exp_run *x, cJSON *record, struct herror *er
 		cJSON_Delete(sdoc);
 		if (r == 0 && ref_here && !ref_first)
 			r = iperf3_reference(&st, pv, duration, record, err);
-		if (r == 0 && ref_here)
+		if (r == 0 && ref_here) {
+			/* Both measured: the ratio, whichever ran first. */
+			double ours = guestrun_num(record, (const char *const[]){ "vm1_to_vm2_mbit_per_s", NULL });
+			double theirs = guestrun_num(record, (const char *const[]){ "iperf3_vm1_to_vm2_mbit_per_s", NULL });
+
 			cJSON_AddStringToObject(cJSON_GetObjectItemCaseSensitive(record, "reference"), "order",
 						ref_first ? "before" : "after");
+			cJSON_AddItemToObject(record, "vm1_to_vm2_vs_iperf3", guestrun_num_or_null(ours / theirs));
+		}
 		if (r < 0)
 			goto out;
 	}
