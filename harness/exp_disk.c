@@ -4,8 +4,9 @@
  * guest; beside each phase, what the hypervisor did for it: the disk's
  * virDomainBlockStats and the QEMU process's /proc/PID/io. The "dd" method
  * is the seeds' demonstration: dd with conv=fsync. With "reference: fio",
- * fio runs right after each phase in the same guest on the same scratch disk
- * with the same flags, and the phase records fio's figures and the ratio. */
+ * fio runs right after each phase (right before it in even repeats) in the
+ * same guest on the same scratch disk with the same flags, and the phase
+ * records fio's figures, the order and the ratio. */
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
@@ -33,9 +34,10 @@ static const struct exp_setting disk_settings[] = {
 	GUESTRUN_GUEST_SETTING,
 	{ .key = "method", .help = "workload: the disk program's four phases; dd: dd with conv=fsync (the seeds')",
 	  .allowed = methods, .def = "workload" },
-	{ .key = "reference", .help = "fio: run fio in the guest right after each phase, on the same scratch disk with "
-				      "the same flags (psync, same block size and duration), and record its figures "
-				      "and the ratio disk/fio (needs fio in the guest image and method workload)",
+	{ .key = "reference", .help = "fio: run fio in the guest right after each phase (right before it in even "
+				      "repeats), on the same scratch disk with the same flags (psync, same block "
+				      "size and duration), and record its figures and the ratio disk/fio (needs fio "
+				      "in the guest image and method workload)",
 	  .allowed = references, .def = "none" },
 	GSETTING_AXIS(disk_cache, "cache mode of the scratch disk"),
 	GSETTING_AXIS(disk_bus, "bus of the scratch disk (sata: a fresh guest, it cannot hot-plug)"),
@@ -215,8 +217,8 @@ static double fio_num(cJSON *job, const char *dir, const char *k1, const char *k
 }
 
 /* fio in the guest on the scratch disk with the phase's flags, right after
- * the phase; ph gets "reference" (fio's figures) and "vs_reference" (the
- * phase's over fio's). fio's --output keeps its notes out of the JSON. */
+ * or right before the phase; ph gets "reference" (fio's figures). fio's
+ * --output keeps its notes out of the JSON. */
 static int fio_phase(struct guest *g, const struct hotplug_scratch *s, const char *dev, const struct phase *p,
 		     double duration, cJSON *ph, struct herror *err)
 {
@@ -224,7 +226,7 @@ static int fio_phase(struct guest *g, const struct hotplug_scratch *s, const cha
 	const char *args[24];
 	size_t n = 0;
 	struct host_io a, b;
-	cJSON *doc = NULL, *out, *job, *ref, *vs, *fargs;
+	cJSON *doc = NULL, *out, *job, *ref, *fargs;
 	const char *dir = strstr(p->rw, "write") ? "write" : "read";
 	double bw, iops;
 	int r;
@@ -261,7 +263,7 @@ static int fio_phase(struct guest *g, const struct hotplug_scratch *s, const cha
 	r = run_phase(g, s->path, name, "/bin/sh", args, duration, &doc, &a, &b, err);
 	if (r < 0) {
 		cJSON_Delete(doc);
-		return error_wrap(err, "reference fio after %s", p->name);
+		return error_wrap(err, "reference fio for %s", p->name);
 	}
 	out = cJSON_GetObjectItemCaseSensitive(guestrun_doc_workload(doc, name), "output");
 	job = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(out, "jobs"), 0);
@@ -269,7 +271,7 @@ static int fio_phase(struct guest *g, const struct hotplug_scratch *s, const cha
 	iops = fio_num(job, dir, "iops", NULL);
 	if (!(bw > 0) || !(iops > 0)) {
 		cJSON_Delete(doc);
-		return error_setx(err, EIO, "reference fio after %s in '%s' reported no %s throughput", p->name,
+		return error_setx(err, EIO, "reference fio for %s in '%s' reported no %s throughput", p->name,
 				  g->dom_name, dir);
 	}
 	ref = cJSON_AddObjectToObject(ph, "reference");
@@ -292,15 +294,15 @@ static int fio_phase(struct guest *g, const struct hotplug_scratch *s, const cha
 		cJSON_AddItemToObject(lat, "p50", guestrun_num_or_null(guestrun_num(pct, (const char *const[]){ "50.000000", NULL }) / 1000));
 		cJSON_AddItemToObject(lat, "p99", guestrun_num_or_null(guestrun_num(pct, (const char *const[]){ "99.000000", NULL }) / 1000));
 	}
-	vs = cJSON_AddObjectToObject(ph, "vs_reference");
-	cJSON_AddItemToObject(vs, "mib_per_s", ratio_or_null(doc_jnum(ph, "mib_per_s"), bw / 1048576.0));
-	cJSON_AddItemToObject(vs, "iops", ratio_or_null(doc_jnum(ph, "iops"), iops));
 	cJSON_Delete(doc);
 	return 0;
 }
 
+/* The phases in order; with fio, fio runs right after each phase, or right
+ * before it when fio_first (even repeats: a drift in the guest's share of
+ * the host then favours neither tool over a run's repeats). */
 static int disk_phases(struct guest *g, const struct hotplug_scratch *s, const char *dev, double duration,
-		       bool fio, cJSON *phs, struct herror *err)
+		       bool fio, bool fio_first, cJSON *phs, struct herror *err)
 {
 	char dur[32], size[32];
 
@@ -311,10 +313,18 @@ static int disk_phases(struct guest *g, const struct hotplug_scratch *s, const c
 		const char *args[20];
 		size_t n = 0;
 		struct host_io a, b;
-		cJSON *doc = NULL, *totals, *ph, *lat;
+		cJSON *doc = NULL, *totals, *ph, *lat, *early = NULL;
 		bool write = strstr(p->rw, "write") != NULL;
 		double bytes;
 		int r;
+
+		if (fio && fio_first) {
+			early = cJSON_CreateObject();
+			if ((r = fio_phase(g, s, dev, p, duration, early, err)) < 0) {
+				cJSON_Delete(early);
+				return r;
+			}
+		}
 
 		args[n++] = "--file"; args[n++] = dev;
 		args[n++] = "--rw"; args[n++] = p->rw;
@@ -333,6 +343,7 @@ static int disk_phases(struct guest *g, const struct hotplug_scratch *s, const c
 		r = run_phase(g, s->path, p->name, "disk", args, duration, &doc, &a, &b, err);
 		if (r < 0) {
 			cJSON_Delete(doc);
+			cJSON_Delete(early);
 			return r;
 		}
 		totals = cJSON_GetObjectItemCaseSensitive(
@@ -340,6 +351,7 @@ static int disk_phases(struct guest *g, const struct hotplug_scratch *s, const c
 		bytes = doc_jnum(totals, "io_bytes");
 		if (!(bytes > 0)) {
 			cJSON_Delete(doc);
+			cJSON_Delete(early);
 			return error_setx(err, EIO, "disk %s in '%s' did no I/O", p->name, g->dom_name);
 		}
 		ph = cJSON_AddObjectToObject(phs, p->name);
@@ -359,8 +371,21 @@ static int disk_phases(struct guest *g, const struct hotplug_scratch *s, const c
 		}
 		add_phase_common(ph, &a, &b, write ? bytes : 0, write ? 0 : bytes, s->cache, write);
 		cJSON_Delete(doc);
-		if (fio && (r = fio_phase(g, s, dev, p, duration, ph, err)) < 0)
+		if (early) {
+			cJSON_AddItemToObject(ph, "reference", cJSON_DetachItemFromObjectCaseSensitive(early, "reference"));
+			cJSON_Delete(early);
+		} else if (fio && (r = fio_phase(g, s, dev, p, duration, ph, err)) < 0) {
 			return r;
+		}
+		if (fio) {
+			cJSON *ref = cJSON_GetObjectItemCaseSensitive(ph, "reference");
+			cJSON *vs = cJSON_AddObjectToObject(ph, "vs_reference");
+
+			cJSON_AddStringToObject(ref, "order", fio_first ? "before" : "after");
+			cJSON_AddItemToObject(vs, "mib_per_s",
+					      ratio_or_null(doc_jnum(ph, "mib_per_s"), doc_jnum(ref, "mib_per_s")));
+			cJSON_AddItemToObject(vs, "iops", ratio_or_null(doc_jnum(ph, "iops"), doc_jnum(ref, "iops")));
+		}
 	}
 	return 0;
 }
@@ -436,7 +461,8 @@ static int disk_run(const struct exp_run *x, cJSON *record, struct herror *err)
 	if (r == 0) {
 		phs = cJSON_AddObjectToObject(record, "phases");
 		r = strcmp(method, "dd") == 0 ? dd_phase(g, &st.scratch, st.scratch.guest_path, phs, err) :
-						disk_phases(g, &st.scratch, st.scratch.guest_path, phase_s, fio, phs, err);
+						disk_phases(g, &st.scratch, st.scratch.guest_path, phase_s, fio,
+							    x->run->repeat > 0 && x->run->repeat % 2 == 0, phs, err);
 	}
 	if (!cJSON_GetObjectItemCaseSensitive(record, "guest"))
 		cJSON_AddItemToObject(record, "guest", guestrun_guest_json(g, NULL));
@@ -516,7 +542,7 @@ static void disk_report_end(struct report_doc *d, cJSON *groups)
 		return;
 	doc_plot_bars(d, "disk-seq", "Sequential 1 MiB writes with fsync every 16 (mean, 95% CI)", "MiB/s", seq, n,
 		      "bars: guest throughput of sequential writes to the scratch disk, with O_DIRECT and through "
-		      "the guest page cache, per setting, and fio's with the same flags right after (\"fio\", "
+		      "the guest page cache, per setting, and fio's with the same flags right after or before (\"fio\", "
 		      "reference: fio); error bars: 95% confidence interval. Higher is better.");
 	doc_plot_bars(d, "disk-iops", "4 KiB random I/O, O_DIRECT (mean, 95% CI)", "IOPS", iops, n,
 		      "bars: 4 KiB random reads (first of each pair) and writes (second), one at a time, and fio's "
@@ -615,7 +641,7 @@ static const struct exp_metric disk_metrics[] = {
 	  .use = METRIC_SUMMARY, .help = "theory's host bytes per guest byte (1 where the host page cache is bypassed)" },
 #define FIO(ph, k, u, h)                                                                                      \
 	{ .name = "fio_" ph "_" k, .scope = METRIC_PER_RUN, .path = { "phases", ph, "reference", k }, .unit = u,     \
-	  .better = +1, .use = METRIC_SUMMARY, .help = "fio right after the phase, same flags: " h },                \
+	  .better = +1, .use = METRIC_SUMMARY, .help = "fio right after or before the phase, same flags: " h },                \
 	{ .name = ph "_vs_fio", .scope = METRIC_PER_RUN, .path = { "phases", ph, "vs_reference", k }, .unit = "ratio", \
 	  .better = +1, .use = METRIC_SUMMARY, .help = "the phase's " k " over fio's (reference: fio; goal 0.95)" }
 	FIO("seqwrite_direct", "mib_per_s", "MiB/s", "sequential 1 MiB O_DIRECT writes, fsync every 16"),
