@@ -59,7 +59,7 @@ finish() {
 }
 trap finish EXIT
 
-plan 34
+plan 35
 
 "$sh2" start --own-images >"$out/h2-start.out" 2>&1
 check "the second host starts, with its own empty image store" $?
