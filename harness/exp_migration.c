@@ -134,8 +134,9 @@ static int active_on(virConnectPtr c, const char *name)
  * QEMU 7.2: 3 of 6 runs (out and back) oopsed. x86 TCG flushes a vCPU's
  * whole TLB when CR3 is written, so two processes in the guest that keep
  * switching address spaces re-arm the entries every few microseconds: 0 of
- * 6 runs oopsed. tcg_tlb_flush: auto starts such a pair when the source
- * runs the guest under TCG on a QEMU before 9.0; on and off force it. */
+ * 18 runs oopsed (6 by hand, 12 with this code). tcg_tlb_flush: auto
+ * starts such a pair when the source runs the guest under TCG on a QEMU
+ * before 9.0; on and off force it. */
 #define QEMU_TLB_FIXED 9000000UL	/* 9.0.0, as virConnectGetVersion counts */
 
 static bool tlb_flush_wanted(const struct exp_run *x, virConnectPtr src, virDomainPtr dom, char *why,
