@@ -7,11 +7,16 @@
 #include <stdbool.h>
 
 #include "util.h"
+#include "weights.h"
 
 /* Connect to HARNESS_LIBVIRT_URI (default qemu:///system); the error says
  * how to start the daemon. */
 virConnectPtr virt_connect(struct herror *err);
 const char *virt_uri(void);
+/* A URI without a host part (qemu:///system, qemu+unix:///...) is a daemon
+ * on this machine; virt_conn_is_local asks that of a connection's URI. */
+bool virt_uri_is_local(const char *uri);
+bool virt_conn_is_local(virConnectPtr conn);
 /* The last libvirt error message (never NULL). */
 const char *virt_last_error(void);
 
@@ -36,6 +41,10 @@ int virt_domain_rss_kib(virDomainPtr dom, unsigned long long *kib);
 int virt_domain_vcpu_tids(virDomainPtr dom, int *tids, int max, struct herror *err);
 /* Process id of the domain's QEMU. */
 int virt_domain_qemu_pid(virDomainPtr dom, struct herror *err);
+/* How CPU weights reach dom on its host: cgroup where its libvirt has the
+ * cgroup CPU controller for it (scheduler parameters), else nice; reason
+ * says which and why. */
+enum weight_mechanism virt_weight_mechanism(virDomainPtr dom, char *reason, size_t len);
 
 /* Read the virtual size of a qcow2 image from its header. */
 int qcow2_virtual_size(const char *path, unsigned long long *size, struct herror *err);
