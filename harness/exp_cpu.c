@@ -26,12 +26,22 @@
 
 extern const struct experiment exp_cpu_contention_info;
 
+/* The CPUs of the host g runs on (another host of hosts: may have more or
+ * fewer than this one). */
+static int host_cpus_of(const struct provision *pv, const struct guest *g)
+{
+	int n = virNodeGetCPUMap(virDomainGetConnect(g->dom), NULL, NULL, 0);
+
+	return n > 0 ? n : pv->host_cpus;
+}
+
 static int pin_guest(struct provision *pv, struct guest *g, int cpu_or_all, struct herror *err)
 {
-	int maplen = VIR_CPU_MAPLEN(pv->host_cpus);
+	int ncpus = host_cpus_of(pv, g);
+	int maplen = VIR_CPU_MAPLEN(ncpus);
 	cleanup_free unsigned char *map = xcalloc((size_t)maplen, 1);
 
-	for (int c = 0; c < pv->host_cpus; c++)
+	for (int c = 0; c < ncpus; c++)
 		if (cpu_or_all < 0 || c == cpu_or_all)
 			VIR_USE_CPU(map, c);
 	for (int v = 0; v < g->def->vcpus; v++)
@@ -45,10 +55,11 @@ static int pin_guest(struct provision *pv, struct guest *g, int cpu_or_all, stru
 /* Every vCPU and the emulator of g onto host CPUs 0..ncpus-1 (overcommit). */
 static int pin_guest_onto(struct provision *pv, struct guest *g, int ncpus, struct herror *err)
 {
-	int maplen = VIR_CPU_MAPLEN(pv->host_cpus);
+	int host = host_cpus_of(pv, g);
+	int maplen = VIR_CPU_MAPLEN(host);
 	cleanup_free unsigned char *map = xcalloc((size_t)maplen, 1);
 
-	for (int c = 0; c < ncpus && c < pv->host_cpus; c++)
+	for (int c = 0; c < ncpus && c < host; c++)
 		VIR_USE_CPU(map, c);
 	for (int v = 0; v < g->def->vcpus; v++)
 		if (virDomainPinVcpuFlags(g->dom, (unsigned)v, map, maplen, VIR_DOMAIN_AFFECT_LIVE) < 0)
@@ -263,7 +274,8 @@ static int cpu_contention_run(const struct exp_run *x, cJSON *record, struct her
 		/* Pinning: every guest on host CPU 0, one CPU each, or no pinning. */
 		for (size_t i = 0; i < n; i++) {
 			int cpu = strcmp(pinning, "same") == 0 ? 0 :
-				  strcmp(pinning, "different") == 0 ? (int)(i % (size_t)pv->host_cpus) : -1;
+				  strcmp(pinning, "different") == 0 ?
+					(int)(i % (size_t)host_cpus_of(pv, &pv->guests[i])) : -1;
 			if (pin_guest(pv, &pv->guests[i], cpu, err) < 0)
 				return -err->status;
 		}
