@@ -498,7 +498,7 @@ int hosts_check_suite(const struct suite *s, const char *payload_root, cJSON *ou
 struct host_cgroups {
 	enum weight_mechanism mech;
 	char reason[256];
-	bool cpu, cpuset, memory, io;
+	struct virt_cgroups ctl;
 	unsigned long long default_shares;	/* cpu_shares of a domain nobody weighted */
 	bool systemd;				/* the host booted with systemd */
 };
@@ -516,23 +516,6 @@ static bool host_has_dir(virConnectPtr conn, const char *dir)
 	virStoragePoolDestroy(p);
 	virStoragePoolFree(p);
 	return true;
-}
-
-/* Whether get (virDomainGet{Memory,Blkio,Numa}Parameters) reads dom's
- * parameters: the count, then the values. */
-static bool reads_params(int (*get)(virDomainPtr, virTypedParameterPtr, int *, unsigned int), virDomainPtr dom)
-{
-	virTypedParameterPtr params;
-	int n = 0;
-	bool ok;
-
-	if (get(dom, NULL, &n, 0) < 0 || n <= 0)
-		return false;
-	params = xcalloc((size_t)n, sizeof(*params));
-	ok = get(dom, params, &n, 0) == 0;
-	virTypedParamsClear(params, n);
-	free(params);
-	return ok;
 }
 
 /* A domain of 64 MiB with no disk, started paused (its guest never runs)
@@ -554,7 +537,7 @@ static int probe_cgroups(virConnectPtr conn, struct host_cgroups *c, struct herr
 	if (dom == NULL)
 		return error_setx(err, EIO, "cannot start a paused probe domain: %s", virt_last_error());
 	c->mech = virt_weight_mechanism(dom, c->reason, sizeof(c->reason));
-	c->cpu = c->mech == WEIGHTS_CGROUP;
+	virt_domain_cgroups(dom, &c->ctl);
 	type = virDomainGetSchedulerType(dom, &n);
 	free(type);
 	if (n > 0) {
@@ -564,11 +547,6 @@ static int probe_cgroups(virConnectPtr conn, struct host_cgroups *c, struct herr
 		virTypedParamsClear(params, n);
 		free(params);
 	}
-	/* Each of these reads the domain's cgroup files of one controller, and
-	 * fails where libvirt has not that controller for it. */
-	c->memory = reads_params(virDomainGetMemoryParameters, dom);
-	c->io = reads_params(virDomainGetBlkioParameters, dom);
-	c->cpuset = reads_params(virDomainGetNumaParameters, dom);
 	virDomainDestroy(dom);
 	virDomainFree(dom);
 	return 0;
@@ -595,8 +573,7 @@ static void doctor_cgroups(virConnectPtr conn)
 	else
 		printf("%-5s %-12s no systemd on the host (as where ci/libvirtd or ci/second-host start the daemon)\n",
 		       "ok", "daemon");
-	snprintf(ctl, sizeof(ctl), "%s%s%s%s", c.cpu ? " cpu" : "", c.cpuset ? " cpuset" : "", c.memory ? " memory" : "",
-		 c.io ? " io" : "");
+	virt_cgroups_text(&c.ctl, ctl, sizeof(ctl));
 	if (c.mech == WEIGHTS_CGROUP)
 		/* cpu.weight's default is 100 (cgroup v2), cpu.shares' 1024 (v1). */
 		printf("%-5s %-12s cgroup %s; controllers libvirt uses for a domain:%s\n", "ok", "cgroups",

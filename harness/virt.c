@@ -271,3 +271,36 @@ enum weight_mechanism virt_weight_mechanism(virDomainPtr dom, char *reason, size
 	free(type);
 	return m;
 }
+
+/* Whether get (virDomainGet{Memory,Blkio,Numa}Parameters) reads dom's
+ * parameters: the count, then the values. */
+static bool reads_params(int (*get)(virDomainPtr, virTypedParameterPtr, int *, unsigned int), virDomainPtr dom)
+{
+	virTypedParameterPtr params;
+	int n = 0;
+	bool ok;
+
+	if (get(dom, NULL, &n, 0) < 0 || n <= 0)
+		return false;
+	params = xcalloc((size_t)n, sizeof(*params));
+	ok = get(dom, params, &n, 0) == 0;
+	virTypedParamsClear(params, n);
+	free(params);
+	return ok;
+}
+
+void virt_domain_cgroups(virDomainPtr dom, struct virt_cgroups *out)
+{
+	char reason[256];
+
+	out->cpu = virt_weight_mechanism(dom, reason, sizeof(reason)) == WEIGHTS_CGROUP;
+	out->cpuset = reads_params(virDomainGetNumaParameters, dom);
+	out->memory = reads_params(virDomainGetMemoryParameters, dom);
+	out->io = reads_params(virDomainGetBlkioParameters, dom);
+}
+
+void virt_cgroups_text(const struct virt_cgroups *c, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s%s%s%s", c->cpu ? " cpu" : "", c->cpuset ? " cpuset" : "", c->memory ? " memory" : "",
+		 c->io ? " io" : "");
+}

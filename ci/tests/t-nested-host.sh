@@ -132,11 +132,14 @@ ok "the tiny image went to the nested host through its storage API" py '
 img = env["hosts"]["nested"]["images"]["tiny"]
 print("tiny on the nested host:", img["state"], img["uploaded_bytes"], "bytes in %.1f s" % img["seconds"])
 assert img["state"] in ("uploaded", "reused")' upload
-ok "two runs, both ok, weights through cgroup (mechanism cgroup)" py '
+ok "two runs, both ok, weights, pinning and memory through cgroups (mechanism cgroup)" py '
 assert len(recs) == 2, len(recs)
 for r in recs:
-    print(r["settings"]["shares"], r["ok"], r["cpu_weights"]["mechanism"], "-", r["cpu_weights"]["reason"])
-    assert r["ok"] and r["cpu_weights"]["mechanism"] == "cgroup"' mechanism
+    w = r["cpu_weights"]
+    print(r["settings"]["shares"], r["ok"], w["mechanism"], "-", w["reason"], "- controllers", w["cgroup_controllers"],
+          "- pinning:", w["pinning"])
+    assert r["ok"] and w["mechanism"] == "cgroup"
+    assert {"cpu", "cpuset", "memory"} <= set(w["cgroup_controllers"])' mechanism
 ok "libvirt holds the weights as given (cpu.weight), and the guests ran on the nested host" py '
 for r in recs:
     want = [int(w) for w in r["settings"]["shares"].split(":")]
