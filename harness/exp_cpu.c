@@ -242,8 +242,8 @@ static int cpu_contention_run(const struct exp_run *x, cJSON *record, struct her
 				"in the guest's cgroup with its vCPU threads: they share its weight" :
 				"reniced with the vCPU threads: each thread carries the weight of the guest's nice value");
 	if (n > 0 && pv->guests[0].dom) {
-		/* What else goes through the host's cgroups for these guests:
-		 * pinning through cpuset, their memory through memory. */
+		/* What else goes through the host's cgroups for these guests
+		 * (their memory, their I/O). */
 		struct virt_cgroups c;
 		char text[64];
 		cJSON *cl = cJSON_AddArrayToObject(m, "cgroup_controllers");
@@ -252,9 +252,6 @@ static int cpu_contention_run(const struct exp_run *x, cJSON *record, struct her
 		virt_cgroups_text(&c, text, sizeof(text));
 		for (char *save = NULL, *t = strtok_r(text, " ", &save); t; t = strtok_r(NULL, " ", &save))
 			cJSON_AddItemToArray(cl, cJSON_CreateString(t));
-		cJSON_AddStringToObject(m, "pinning", c.cpuset ? "libvirt: the cpuset of each vCPU's and the emulator's "
-							       "cgroup, and the threads' affinity" :
-							       "libvirt: the threads' affinity (no cpuset cgroup)");
 	}
 	if (n > 16)
 		return error_setx(err, EINVAL, "cpu-contention supports at most 16 guests");

@@ -584,8 +584,7 @@ static void doctor_cgroups(virConnectPtr conn)
 		printf("%-5s %-12s libvirt uses no cgroup controller for domains%s%s\n", "ok", "cgroups",
 		       ctl[0] ? " but" : "", ctl);
 	if (c.mech == WEIGHTS_CGROUP)
-		printf("%-5s %-12s cgroup: %s; pinning through its cpuset; guest memory in its memory cgroup\n", "ok",
-		       "weights", c.reason);
+		printf("%-5s %-12s cgroup: %s\n", "ok", "weights", c.reason);
 	else
 		printf("%-5s %-12s nice: %s; the harness sets them only on this machine, so cpu-contention's weights "
 		       "need a host with cgroups elsewhere\n", "warn", "weights", c.reason);

@@ -272,7 +272,7 @@ enum weight_mechanism virt_weight_mechanism(virDomainPtr dom, char *reason, size
 	return m;
 }
 
-/* Whether get (virDomainGet{Memory,Blkio,Numa}Parameters) reads dom's
+/* Whether get (virDomainGet{Memory,Blkio}Parameters) reads dom's
  * parameters: the count, then the values. */
 static bool reads_params(int (*get)(virDomainPtr, virTypedParameterPtr, int *, unsigned int), virDomainPtr dom)
 {
@@ -294,13 +294,11 @@ void virt_domain_cgroups(virDomainPtr dom, struct virt_cgroups *out)
 	char reason[256];
 
 	out->cpu = virt_weight_mechanism(dom, reason, sizeof(reason)) == WEIGHTS_CGROUP;
-	out->cpuset = reads_params(virDomainGetNumaParameters, dom);
 	out->memory = reads_params(virDomainGetMemoryParameters, dom);
 	out->io = reads_params(virDomainGetBlkioParameters, dom);
 }
 
 void virt_cgroups_text(const struct virt_cgroups *c, char *buf, size_t len)
 {
-	snprintf(buf, len, "%s%s%s%s", c->cpu ? " cpu" : "", c->cpuset ? " cpuset" : "", c->memory ? " memory" : "",
-		 c->io ? " io" : "");
+	snprintf(buf, len, "%s%s%s", c->cpu ? " cpu" : "", c->memory ? " memory" : "", c->io ? " io" : "");
 }

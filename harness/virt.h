@@ -41,15 +41,17 @@ int virt_domain_rss_kib(virDomainPtr dom, unsigned long long *kib);
 int virt_domain_vcpu_tids(virDomainPtr dom, int *tids, int max, struct herror *err);
 /* Process id of the domain's QEMU. */
 int virt_domain_qemu_pid(virDomainPtr dom, struct herror *err);
-/* The cgroup controllers libvirt uses for a running domain on its host. */
+/* The cgroup controllers libvirt uses for a running domain on its host, as
+ * far as its API shows them (cpuset it does not: pinning answers alike with
+ * and without it). */
 struct virt_cgroups {
-	bool cpu, cpuset, memory, io;
+	bool cpu, memory, io;
 };
 /* Each is seen by reading the domain's parameters that need it (scheduler,
- * NUMA: cpuset.mems, memory, blkio: io), which fail where libvirt has not
- * that controller for the domain. */
+ * memory, blkio), which fail where libvirt has not that controller for the
+ * domain. */
 void virt_domain_cgroups(virDomainPtr dom, struct virt_cgroups *out);
-/* " cpu cpuset memory io" (those present, each after a space), or "". */
+/* " cpu memory io" (those present, each after a space), or "". */
 void virt_cgroups_text(const struct virt_cgroups *c, char *buf, size_t len);
 /* How CPU weights reach dom on its host: cgroup where its libvirt has the
  * cgroup CPU controller for it (scheduler parameters), else nice; reason

@@ -84,8 +84,8 @@ check "doctor --host $uri: the host can run the guests ($(secs "$t") s)" $?
 sed 's/^/# /' "$out/doctor.txt"
 ok "doctor --host: a systemd host whose libvirt puts domains in machine.slice" \
 	grep -Eq '^ok +daemon +systemd host .*machine\.slice' "$out/doctor.txt"
-ok "doctor --host: cgroup v2 with the cpu, cpuset, memory and io controllers" \
-	grep -Eq '^ok +cgroups +cgroup v2 .*: cpu cpuset memory io$' "$out/doctor.txt"
+ok "doctor --host: cgroup v2 with the cpu, memory and io controllers" \
+	grep -Eq '^ok +cgroups +cgroup v2 .*: cpu memory io$' "$out/doctor.txt"
 ok "doctor --host: the suite's weight mechanism is cgroup" grep -Eq '^ok +weights +cgroup: libvirt cpu_shares' "$out/doctor.txt"
 ok "doctor --host: no FAIL, no warning but the accelerator's (TCG)" \
 	bash -c "! grep -E '^(FAIL|warn) ' '$out/doctor.txt' | grep -vE '^warn +accelerator +tcg: '"
@@ -132,14 +132,13 @@ ok "the tiny image went to the nested host through its storage API" py '
 img = env["hosts"]["nested"]["images"]["tiny"]
 print("tiny on the nested host:", img["state"], img["uploaded_bytes"], "bytes in %.1f s" % img["seconds"])
 assert img["state"] in ("uploaded", "reused")' upload
-ok "two runs, both ok, weights, pinning and memory through cgroups (mechanism cgroup)" py '
+ok "two runs, both ok, weights and memory through cgroups (mechanism cgroup)" py '
 assert len(recs) == 2, len(recs)
 for r in recs:
     w = r["cpu_weights"]
-    print(r["settings"]["shares"], r["ok"], w["mechanism"], "-", w["reason"], "- controllers", w["cgroup_controllers"],
-          "- pinning:", w["pinning"])
+    print(r["settings"]["shares"], r["ok"], w["mechanism"], "-", w["reason"], "- controllers", w["cgroup_controllers"])
     assert r["ok"] and w["mechanism"] == "cgroup"
-    assert {"cpu", "cpuset", "memory"} <= set(w["cgroup_controllers"])' mechanism
+    assert {"cpu", "memory"} <= set(w["cgroup_controllers"])' mechanism
 ok "libvirt holds the weights as given (cpu.weight), and the guests ran on the nested host" py '
 for r in recs:
     want = [int(w) for w in r["settings"]["shares"].split(":")]
