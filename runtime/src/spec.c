@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <arpa/inet.h>
+#include <stdlib.h>
 
 void spec_init(struct container_spec *s)
 {
@@ -323,4 +324,25 @@ cJSON *spec_to_json(const struct container_spec *s)
 		cJSON_AddNumberToObject(c, "hard", (double)s->kmon_hard);
 	}
 	return o;
+}
+
+int parse_cpus_milli(const char *s, uint64_t *out)
+{
+	char *end;
+	double v;
+
+	if (!s || !*s)
+		return -EINVAL;
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || v < 0 || v > 1e6)
+		return -EINVAL;
+	if (*end == 'm' && end[1] == '\0') {
+		*out = (uint64_t)v;
+		return 0;
+	}
+	if (*end)
+		return -EINVAL;
+	*out = (uint64_t)(v * 1000 + 0.5);
+	return 0;
 }

@@ -89,4 +89,7 @@ int spec_validate(const struct container_spec *s, struct herror *err);
 /* Does the spec ask for any cgroup limit? */
 int spec_wants_cgroup(const struct container_spec *s);
 
+/* "0.5" or "2" CPUs, or "1500m", into thousandths of a CPU. */
+int parse_cpus_milli(const char *s, uint64_t *out);
+
 #endif

@@ -1,0 +1,45 @@
+/* logs NAME [-f]: a container's log, from the start; -f follows it. */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+
+int cli_print_logs(const char *name, int follow)
+{
+	uint64_t off = 0;
+
+	for (;;) {
+		cJSON *req = cli_request("logs", name), *resp, *d, *nx;
+		int ended;
+
+		cJSON_AddNumberToObject(req, "offset", (double)off);
+		if (!(resp = cli_call(req)))
+			return 1;
+		d = cJSON_GetObjectItemCaseSensitive(resp, "data");
+		nx = cJSON_GetObjectItemCaseSensitive(resp, "next");
+		if (cJSON_IsString(d) && d->valuestring[0])
+			fputs(d->valuestring, stdout);
+		fflush(stdout);
+		ended = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(resp, "ended"));
+		uint64_t next = cJSON_IsNumber(nx) ? (uint64_t)nx->valuedouble : off;
+		int more = next != off;
+		off = next;
+		cJSON_Delete(resp);
+		if (more)
+			continue;
+		if (!follow || ended)
+			return 0;
+		struct timespec ts = { 0, 200 * 1000000 };
+		nanosleep(&ts, NULL);
+	}
+}
+
+int cmd_logs(int argc, char **argv)
+{
+	int follow = argc > 2 && (!strcmp(argv[2], "-f") || !strcmp(argv[2], "--follow"));
+
+	if (argc < 2 || argc > 3 || (argc == 3 && !follow))
+		return cli_usage(argv[0]);
+	return cli_print_logs(argv[1], follow);
+}
