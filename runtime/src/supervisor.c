@@ -106,6 +106,24 @@ void supervisor_config_init(struct supervisor_config *c)
 	c->prefix = 24;
 }
 
+/* Without a cgroup v2 hierarchy there is no device filter: containers
+ * then rely on nodev mounts and the missing CAP_MKNOD alone. Said once at
+ * start, and in every inspect. A kernel that cannot load the filter makes
+ * every start fail with the reason (launch). */
+static void check_device_control(void)
+{
+	struct herror err = { 0 };
+
+	if (cgroup_check_root(sv.cfg->cgroup_root, &err) < 0) {
+		snprintf(sv.no_device_filter, sizeof(sv.no_device_filter), "%s", err.msg);
+		fprintf(stderr, "harness-runtime: warning: no device controller: %s; containers get no cgroup device "
+				"filter, only nodev mounts and the missing CAP_MKNOD keep device nodes out\n", err.msg);
+	} else if (cgroup_device_filter_probe(&err) < 0) {
+		fprintf(stderr, "harness-runtime: warning: no device controller: %s; every start will be refused\n",
+			err.msg);
+	}
+}
+
 int supervisor_run(const struct supervisor_config *cfg)
 {
 	struct herror err = { 0 };
@@ -148,6 +166,7 @@ int supervisor_run(const struct supervisor_config *cfg)
 		return 1;
 	}
 	sv.kmon_fd = kmon_open_events();
+	check_device_control();
 	load_all();
 	fprintf(stderr, "harness-runtime: supervisor listening on %s (state %s, cgroups under %s, kernel monitor %s)\n",
 		cfg->socket_path, cfg->state_dir, cfg->cgroup_root, sv.kmon_fd >= 0 ? "present" : "absent");

@@ -37,6 +37,7 @@ struct ctr {
 	int log_done;
 	int stop_requested;
 	uint64_t kill_deadline;			/* monotonic ns, 0 = none */
+	int device_filter;			/* the cgroup device filter is attached */
 	int kmon_registered, kmon_killed;
 	struct kmon_event kmon_warned_ev, kmon_killed_ev;	/* type 0: none yet */
 	int pidfd;				/* adopted after a restart */
@@ -54,6 +55,7 @@ struct sv_state {
 	int listen_fd, sig_fd, notify_rd, notify_wr, kmon_fd;
 	int stopping;
 	int net_ready;
+	char no_device_filter[1024];	/* why containers get no device filter, "" when they do */
 	bool bridge_created;	/* the private network's bridge is ours: removed when the supervisor stops */
 };
 extern struct sv_state sv;

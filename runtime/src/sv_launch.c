@@ -143,6 +143,7 @@ int launch(struct ctr *c, struct herror *err)
 		return r;
 	if (p.cgroup_fd >= 0 && (r = cgroup_device_filter(p.cgroup_fd, err)) < 0)
 		goto fail;
+	c->device_filter = p.cgroup_fd >= 0;
 	if ((r = secfilter_build(&c->spec, &seccomp, err)) < 0)
 		goto fail;
 	p.seccomp = &seccomp;

@@ -184,6 +184,13 @@ static void handle_inspect(int fd, struct proto_request *req)
 		cJSON *u = cJSON_AddObjectToObject(o, "usage");
 		cgroup_usage(c->cgroup, u);
 	}
+	k = cJSON_AddObjectToObject(o, "devices");
+	/* Always nodev; the filter only where the cgroup v2 hierarchy is. */
+	cJSON_AddBoolToObject(k, "nodev", 1);
+	cJSON_AddBoolToObject(k, "filter", c->device_filter);
+	if (!c->device_filter)
+		cJSON_AddStringToObject(k, "no_filter_because", sv.no_device_filter[0] ? sv.no_device_filter :
+					"the container started before a supervisor restart or without a cgroup");
 	k = cJSON_AddObjectToObject(o, "kernel_monitor");
 	if (!kmon_available())
 		cJSON_AddStringToObject(k, "status", "no kernel memory monitor (/dev/memwatch missing)");
