@@ -36,7 +36,28 @@ static int connect_supervisor(void)
 	return fd;
 }
 
-cJSON *cli_call(cJSON *req)
+/* The supervisor's own error when it closed the connection on us (a
+ * refused or dropped request), else a sentence that says what happened. */
+static void report_send_failure(int fd, const struct herror *send_err)
+{
+	struct herror err = { 0 };
+	cJSON *resp = NULL, *e;
+
+	if (proto_recv(fd, PROTO_KIND_RESPONSE, &resp, &err) == 0 &&
+	    cJSON_IsString(e = cJSON_GetObjectItemCaseSensitive(resp, "error")))
+		fprintf(stderr, "harness-runtime: %s\n", e->valuestring);
+	else if (send_err->status == EPIPE || send_err->status == ECONNRESET)
+		fprintf(stderr, "harness-runtime: the supervisor closed the connection before the whole request "
+				"was sent (%s)\n", send_err->msg);
+	else
+		fprintf(stderr, "harness-runtime: %s\n", send_err->msg);
+	cJSON_Delete(resp);
+}
+
+/* One exchange on a new connection: the response when it says ok (and the
+ * open connection in *fdp, for a data frame to follow), else NULL after
+ * printing the error. req is consumed. */
+static cJSON *exchange(cJSON *req, int *fdp)
 {
 	struct herror err = { 0 };
 	cJSON *resp = NULL, *ok;
@@ -46,22 +67,67 @@ cJSON *cli_call(cJSON *req)
 		cJSON_Delete(req);
 		return NULL;
 	}
-	if (proto_send(fd, PROTO_KIND_REQUEST, req, &err) < 0 ||
-	    proto_recv(fd, PROTO_KIND_RESPONSE, &resp, &err) < 0) {
-		fprintf(stderr, "harness-runtime: %s\n", err.msg);
+	if (proto_send(fd, PROTO_KIND_REQUEST, req, &err) < 0) {
+		report_send_failure(fd, &err);
 		close(fd);
 		cJSON_Delete(req);
 		return NULL;
 	}
-	close(fd);
 	cJSON_Delete(req);
+	if (proto_recv(fd, PROTO_KIND_RESPONSE, &resp, &err) < 0) {
+		fprintf(stderr, "harness-runtime: %s\n", err.msg);
+		close(fd);
+		return NULL;
+	}
 	ok = cJSON_GetObjectItemCaseSensitive(resp, "ok");
 	if (!cJSON_IsTrue(ok)) {
 		cJSON *e = cJSON_GetObjectItemCaseSensitive(resp, "error");
 		fprintf(stderr, "harness-runtime: %s\n", cJSON_IsString(e) ? e->valuestring : "request failed");
 		cJSON_Delete(resp);
+		close(fd);
 		return NULL;
 	}
+	*fdp = fd;
+	return resp;
+}
+
+cJSON *cli_call(cJSON *req)
+{
+	int fd = -1;
+	cJSON *resp = exchange(req, &fd);
+
+	if (fd >= 0)
+		close(fd);
+	return resp;
+}
+
+cJSON *cli_call_data(cJSON *req, char **data, size_t *len)
+{
+	struct herror err = { 0 };
+	cleanup_close int fd = -1;
+	cJSON *resp = exchange(req, &fd), *n;
+	uint32_t got;
+
+	*data = NULL;
+	*len = 0;
+	if (!resp)
+		return NULL;
+	n = cJSON_GetObjectItemCaseSensitive(resp, "data_bytes");
+	if (!cJSON_IsNumber(n) || n->valuedouble < 0 || n->valuedouble > PROTO_MAX_PAYLOAD) {
+		fprintf(stderr, "harness-runtime: the supervisor's reply has no valid 'data_bytes'\n");
+		cJSON_Delete(resp);
+		return NULL;
+	}
+	if (n->valuedouble == 0)
+		return resp;
+	if (proto_recv_raw(fd, PROTO_KIND_DATA, data, &got, &err) < 0 || got != (uint32_t)n->valuedouble) {
+		fprintf(stderr, "harness-runtime: %s\n", err.msg[0] ? err.msg : "the data frame is not as long as announced");
+		free(*data);
+		*data = NULL;
+		cJSON_Delete(resp);
+		return NULL;
+	}
+	*len = got;
 	return resp;
 }
 

@@ -19,6 +19,10 @@ cJSON *cli_request(const char *op, const char *name);
  * the error and returns NULL otherwise. */
 cJSON *cli_call(cJSON *req);
 
+/* The same for a reply that announces "data_bytes": the data frame that
+ * follows it in *data (malloc'd, *len bytes, NULL when there are none). */
+cJSON *cli_call_data(cJSON *req, char **data, size_t *len);
+
 /* "harness-runtime: invalid WHAT 'VALUE'" on stderr; returns 2, the usage status. */
 int cli_bad(const char *what, const char *value);
 

@@ -1,5 +1,9 @@
-/* logs NAME [-f]: a container's log, from the start; -f follows it. */
+/* logs NAME [-f]: a container's log, from the start; -f follows it. The
+ * bytes come in data frames and go out as they are (NUL, control bytes,
+ * invalid UTF-8 alike). */
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -10,17 +14,23 @@ int cli_print_logs(const char *name, int follow)
 	uint64_t off = 0;
 
 	for (;;) {
-		cJSON *req = cli_request("logs", name), *resp, *d, *nx;
+		cJSON *req = cli_request("logs", name), *resp, *nx;
+		char *data;
+		size_t len;
 		int ended;
 
 		cJSON_AddNumberToObject(req, "offset", (double)off);
-		if (!(resp = cli_call(req)))
+		if (!(resp = cli_call_data(req, &data, &len)))
 			return 1;
-		d = cJSON_GetObjectItemCaseSensitive(resp, "data");
+		if (len && fwrite(data, 1, len, stdout) != len) {
+			free(data);
+			cJSON_Delete(resp);
+			break;
+		}
+		free(data);
+		if (fflush(stdout) == EOF)
+			break;
 		nx = cJSON_GetObjectItemCaseSensitive(resp, "next");
-		if (cJSON_IsString(d) && d->valuestring[0])
-			fputs(d->valuestring, stdout);
-		fflush(stdout);
 		ended = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(resp, "ended"));
 		uint64_t next = cJSON_IsNumber(nx) ? (uint64_t)nx->valuedouble : off;
 		int more = next != off;
@@ -33,6 +43,9 @@ int cli_print_logs(const char *name, int follow)
 		struct timespec ts = { 0, 200 * 1000000 };
 		nanosleep(&ts, NULL);
 	}
+	fprintf(stderr, "harness-runtime: cannot write the log of '%s' to standard output: %s\n", name,
+		strerror(errno));
+	return 1;
 }
 
 int cmd_logs(int argc, char **argv)

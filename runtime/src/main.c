@@ -1,6 +1,8 @@
 /* harness-runtime: one static binary; `supervisor` runs the daemon, every
  * other verb is a client of its socket. One row per verb, as crun's
  * src/crun.c and the harness's main.c; each verb is its own cmd_*.c. */
+#include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,9 +69,20 @@ int main(int argc, char **argv)
 		usage(i >= argc ? stderr : stdout);
 		return i >= argc ? 2 : 0;
 	}
+	/* A closed socket or pipe is an error to report, not a silent
+	 * death by SIGPIPE (exit 141). */
+	signal(SIGPIPE, SIG_IGN);
 	for (size_t v = 0; v < NVERBS; v++)
-		if (!strcmp(argv[i], verbs[v].name))
-			return verbs[v].fn(argc - i, argv + i);
+		if (!strcmp(argv[i], verbs[v].name)) {
+			int rc = verbs[v].fn(argc - i, argv + i);
+
+			if (rc == 0 && (fflush(stdout) == EOF || ferror(stdout))) {
+				fprintf(stderr, "harness-runtime: cannot write to standard output: %s\n",
+					strerror(errno ? errno : EIO));
+				rc = 1;
+			}
+			return rc;
+		}
 	fprintf(stderr, "harness-runtime: unknown verb '%s'\n", argv[i]);
 	usage(stderr);
 	return 2;

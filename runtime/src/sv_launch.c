@@ -18,6 +18,7 @@
 #include "sv_state.h"
 #include "sv_admit.h"
 #include "sv_reply.h"
+#include "sv_clients.h"
 
 extern char **environ;
 
@@ -248,6 +249,8 @@ void forget(struct ctr *c)
 {
 	char dir[PATH_MAX];
 
+	while (c->nwaiters > 0)
+		client_drop(c->waiters[0], "the container was removed");
 	ctr_dir(c, dir, sizeof(dir));
 	if (c->cgroup[0])
 		cgroup_remove(c->cgroup);
