@@ -160,3 +160,20 @@ void cli_print_end(const char *name, const cJSON *resp)
 
 	printf("%s %s exit %d\n", name, cJSON_IsString(s) ? s->valuestring : "?", cli_exit_status(resp));
 }
+
+int cli_parse_long(const char *s, long min, long max, long *out)
+{
+	const char *p = s + (s[0] == '-');
+	char *end;
+	long v;
+
+	/* Digits only: strtol would take "", " 5" and "+5". */
+	if (*p < '0' || *p > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || *end || v < min || v > max)
+		return -ERANGE;
+	*out = v;
+	return 0;
+}

@@ -26,6 +26,9 @@ cJSON *cli_call_data(cJSON *req, char **data, size_t *len);
 /* "harness-runtime: invalid WHAT 'VALUE'" on stderr; returns 2, the usage status. */
 int cli_bad(const char *what, const char *value);
 
+/* A decimal integer in min..max (digits, an optional '-', nothing else). */
+int cli_parse_long(const char *s, long min, long max, long *out);
+
 /* The container's exit code in a status response, 255 when there is none. */
 int cli_exit_status(const cJSON *resp);
 

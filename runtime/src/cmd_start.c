@@ -21,12 +21,34 @@ static int size_opt(const char *what, const char *v, cJSON *obj, const char *key
 	cJSON_AddNumberToObject(obj, key, (double)n);
 	return 0;
 }
+/* An integer option in min..max into obj[key]. */
+static int int_opt(const char *what, const char *v, long min, long max, cJSON *obj, const char *key)
+{
+	long n;
+
+	if (cli_parse_long(v, min, max, &n) < 0)
+		return cli_bad(what, v);
+	cJSON_DeleteItemFromObject(obj, key);
+	cJSON_AddNumberToObject(obj, key, (double)n);
+	return 0;
+}
+
+/* A string option that may not be empty: "" would read as "not given". */
+static int str_opt(const char *what, const char *v, cJSON *obj, const char *key)
+{
+	if (!v[0])
+		return cli_bad(what, v);
+	cJSON_DeleteItemFromObject(obj, key);
+	cJSON_AddStringToObject(obj, key, v);
+	return 0;
+}
+
 /* "memory=SIZE,cpu=CPUS,pids=N" into claims as PREFIX + memory, cpu_milli, pids. */
 static int resource_list(const char *what, const char *arg, cJSON *claims, const char *prefix)
 {
 	char buf[256], key[32], *save = NULL;
 
-	if ((size_t)snprintf(buf, sizeof(buf), "%s", arg) >= sizeof(buf))
+	if (!arg[0] || (size_t)snprintf(buf, sizeof(buf), "%s", arg) >= sizeof(buf))
 		return cli_bad(what, arg);
 	for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
 		char *eq = strchr(t, '=');
@@ -72,8 +94,6 @@ static int start_or_run(int argc, char **argv, int run)
 	cJSON *req, *spec, *lim, *claims = NULL, *kmon = NULL, *env, *resp;
 	const char *name, *bundle = NULL;
 	int o, rc, remove_after = 0;
-	char *endp;
-	long v;
 
 	if (argc < 2 || argv[1][0] == '-')
 		return cli_usage(argv[0]);
@@ -97,10 +117,7 @@ static int start_or_run(int argc, char **argv, int run)
 	while ((o = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
 		switch (o) {
 		case 'w':
-			v = strtol(optarg, &endp, 10);
-			if (*endp || v < 1 || v > 10000)
-				FAIL(cli_bad("cpu weight (1..10000)", optarg));
-			cJSON_AddNumberToObject(lim, "cpu_weight", (double)v);
+			FAIL(int_opt("cpu weight (1..10000)", optarg, 1, 10000, lim, "cpu_weight"));
 			break;
 		case 'c': {
 			uint64_t m;
@@ -111,28 +128,28 @@ static int start_or_run(int argc, char **argv, int run)
 			break;
 		}
 		case 'q': {
-			unsigned long long q, p = 100000;
-			int n = sscanf(optarg, "%llu/%llu", &q, &p);
-			if (n < 1)
+			char *slash = strchr(optarg, '/'), quota[32];
+			long q, per = 100000;
+
+			snprintf(quota, sizeof(quota), "%.*s", slash ? (int)(slash - optarg) : 31, optarg);
+			if (cli_parse_long(quota, 1, 1L << 40, &q) < 0 ||
+			    (slash && cli_parse_long(slash + 1, 1, 1L << 40, &per) < 0))
 				FAIL(cli_bad("cpu max (QUOTA[/PERIOD] in microseconds)", optarg));
 			cJSON_AddNumberToObject(lim, "cpu_quota_us", (double)q);
-			cJSON_AddNumberToObject(lim, "cpu_period_us", (double)p);
+			cJSON_AddNumberToObject(lim, "cpu_period_us", (double)per);
 			break;
 		}
-		case 'S': cJSON_AddStringToObject(lim, "cpuset_cpus", optarg); break;
+		case 'S': FAIL(str_opt("cpuset", optarg, lim, "cpuset_cpus")); break;
 		case 'H': FAIL(size_opt("memory high", optarg, lim, "memory_high")); break;
 		case 'M': FAIL(size_opt("memory max", optarg, lim, "memory_max")); break;
 		case 'p': FAIL(size_opt("pids max", optarg, lim, "pids_max")); break;
 		case 'n':
-			v = strtol(optarg, &endp, 10);
-			if (*endp || v < -20 || v > 19)
-				FAIL(cli_bad("nice value (-20..19)", optarg));
-			cJSON_AddNumberToObject(spec, "nice", (double)v);
+			FAIL(int_opt("nice value (-20..19)", optarg, -20, 19, spec, "nice"));
 			break;
-		case 'h': cJSON_AddStringToObject(spec, "hostname", optarg); break;
+		case 'h': FAIL(str_opt("hostname", optarg, spec, "hostname")); break;
 		case 'N': cJSON_AddBoolToObject(spec, "network", 1); break;
 		case 'U': cJSON_AddBoolToObject(spec, "userns", 1); break;
-		case 'i': cJSON_AddStringToObject(spec, "ip", optarg); break;
+		case 'i': FAIL(str_opt("address", optarg, spec, "ip")); break;
 		case 'C':
 			claims = cJSON_AddObjectToObject(spec, "claims");
 			FAIL(resource_list("claim", optarg, claims, ""));
@@ -142,7 +159,7 @@ static int start_or_run(int argc, char **argv, int run)
 				FAIL(cli_bad("--hold before --claim", optarg));
 			FAIL(resource_list("hold", optarg, claims, "hold_"));
 			break;
-		case 'a': cJSON_AddStringToObject(spec, "admit", optarg); break;
+		case 'a': FAIL(str_opt("admission policy (queue|refuse)", optarg, spec, "admit")); break;
 		case 'k':
 			if (!kmon)
 				kmon = cJSON_AddObjectToObject(spec, "kmon");
@@ -154,17 +171,14 @@ static int start_or_run(int argc, char **argv, int run)
 			FAIL(size_opt("kernel monitor hard limit", optarg, kmon, "hard"));
 			break;
 		case 'e':
-			if (!strchr(optarg, '='))
-				FAIL(cli_bad("environment entry (K=V)", optarg));
+			if (!strchr(optarg, '=') || optarg[0] == '=')
+				FAIL(cli_bad("environment entry (NAME=VALUE)", optarg));
 			cJSON_AddItemToArray(env, cJSON_CreateString(optarg));
 			break;
-		case 'W': cJSON_AddStringToObject(spec, "cwd", optarg); break;
+		case 'W': FAIL(str_opt("working directory", optarg, spec, "cwd")); break;
 		case 'r': cJSON_AddBoolToObject(spec, "readonly", 1); break;
 		case 'g':
-			v = strtol(optarg, &endp, 10);
-			if (*endp || v < 0 || v > 3600)
-				FAIL(cli_bad("stop grace (0..3600 s)", optarg));
-			cJSON_AddNumberToObject(spec, "stop_grace", (double)v);
+			FAIL(int_opt("stop grace (0..3600 s)", optarg, 0, 3600, spec, "stop_grace"));
 			break;
 		case 'b': {
 			char abs[PATH_MAX];

@@ -1,5 +1,4 @@
 /* stop NAME [-t GRACE]: SIGTERM, GRACE seconds, SIGKILL; returns once it ended. */
-#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -12,10 +11,9 @@ int cmd_stop(int argc, char **argv)
 		return cli_usage(argv[0]);
 	req = cli_request("stop", argv[1]);
 	if (argc == 4) {
-		char *end;
-		long g = strtol(argv[3], &end, 10);
+		long g;
 
-		if (!argv[3][0] || *end || g < 0 || g > 3600) {
+		if (cli_parse_long(argv[3], 0, 3600, &g) < 0) {
 			cJSON_Delete(req);
 			return cli_bad("grace period (0..3600 s)", argv[3]);
 		}

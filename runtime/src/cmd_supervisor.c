@@ -57,7 +57,8 @@ static int parse_capacity(const char *arg, struct supervisor_config *c)
 {
 	char buf[256], *save = NULL;
 
-	snprintf(buf, sizeof(buf), "%s", arg);
+	if (!arg[0] || (size_t)snprintf(buf, sizeof(buf), "%s", arg) >= sizeof(buf))
+		return -EINVAL;
 	for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
 		char *eq = strchr(t, '=');
 		uint64_t v;
@@ -128,11 +129,15 @@ static int supervisor_main(int argc, char **argv)
 			break;
 		case 'n': {
 			char net[32], *slash;
+			long len = 24;
+
 			snprintf(net, sizeof(net), "%s", optarg);
 			slash = strchr(net, '/');
 			if (slash)
 				*slash++ = '\0';
-			cfg.prefix = slash ? atoi(slash) : 24;
+			if (slash && cli_parse_long(slash, 8, 29, &len) < 0)
+				len = -1;
+			cfg.prefix = (int)len;
 			if (inet_pton(AF_INET, net, &cfg.subnet) != 1 || cfg.prefix < 8 || cfg.prefix > 29 ||
 			    (ntohl(cfg.subnet) & ((1u << (32 - cfg.prefix)) - 1))) {
 				fprintf(stderr, "harness-runtime: bad --subnet '%s' (A.B.C.D/8..29, host bits zero)\n", optarg);
