@@ -131,9 +131,10 @@ static int start_or_run(int argc, char **argv, int run)
 			char *slash = strchr(optarg, '/'), quota[32];
 			long q, per = 100000;
 
+			/* 0 goes through: the supervisor says why it is refused. */
 			snprintf(quota, sizeof(quota), "%.*s", slash ? (int)(slash - optarg) : 31, optarg);
-			if (cli_parse_long(quota, 1, 1L << 40, &q) < 0 ||
-			    (slash && cli_parse_long(slash + 1, 1, 1L << 40, &per) < 0))
+			if (cli_parse_long(quota, 0, 1L << 40, &q) < 0 ||
+			    (slash && cli_parse_long(slash + 1, 0, 1L << 40, &per) < 0))
 				FAIL(cli_bad("cpu max (QUOTA[/PERIOD] in microseconds)", optarg));
 			cJSON_AddNumberToObject(lim, "cpu_quota_us", (double)q);
 			cJSON_AddNumberToObject(lim, "cpu_period_us", (double)per);
