@@ -162,7 +162,7 @@ static int parse_args(int argc, char **argv, size_t verb, struct hargs *a)
 {
 	int c;
 
-	while ((c = getopt_long(argc, argv, "+H:o:h", options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "H:o:h", options, NULL)) != -1) {
 		const char *name = NULL;
 		int r = 0;
 
@@ -337,6 +337,8 @@ static int open_and_analyze(struct hargs *a, struct history **h, struct history_
 {
 	struct herror err = { 0 };
 
+	memset(v, 0, sizeof(*v));
+	*h = NULL;
 	if (history_open(a->db, false, h, &err) < 0 || history_load(*h, &a->d.f, v, &err) < 0 ||
 	    history_analyze(*h, v, &a->d, &err) < 0) {
 		fprintf(stderr, "harness: %s\n", err.msg);
@@ -621,6 +623,7 @@ static int cmd_export(struct hargs *a)
 
 	if (!a->csv)
 		return bad("history export needs --csv (the only format)");
+	h = NULL;
 	if (history_open(a->db, false, &h, &err) < 0 || history_load(h, &a->d.f, &v, &err) < 0) {
 		history_close(h);
 		return bad("%s", err.msg);
