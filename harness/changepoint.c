@@ -9,23 +9,31 @@
 
 #include "util.h"
 
-double cp_energy(const double *x, size_t n, size_t tau)
+/* The sums of |x_i - x_j| over the pairs of x[s..e) within [s, tau), within
+ * [tau, e) and between the two. */
+static void distance_sums(const double *x, size_t s, size_t e, size_t tau, double *wl, double *wr, double *between)
 {
-	double between = 0, wl = 0, wr = 0, m = (double)tau, k = (double)(n - tau), e;
-
-	if (tau == 0 || tau >= n)
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		for (size_t j = i + 1; j < n; j++) {
+	*wl = *wr = *between = 0;
+	for (size_t i = s; i < e; i++)
+		for (size_t j = i + 1; j < e; j++) {
 			double d = fabs(x[i] - x[j]);
 
 			if (j < tau)
-				wl += d;
+				*wl += d;
 			else if (i >= tau)
-				wr += d;
+				*wr += d;
 			else
-				between += d;
+				*between += d;
 		}
+}
+
+double cp_energy(const double *x, size_t n, size_t tau)
+{
+	double between, wl, wr, m = (double)tau, k = (double)(n - tau), e;
+
+	if (tau == 0 || tau >= n)
+		return 0;
+	distance_sums(x, 0, n, tau, &wl, &wr, &between);
 	e = 2 * between / (m * k) - (tau > 1 ? wl / (m * (m - 1) / 2) : 0) - (n - tau > 1 ? wr / (k * (k - 1) / 2) : 0);
 	return m * k / (m + k) * e;
 }
@@ -35,22 +43,12 @@ double cp_energy(const double *x, size_t n, size_t tau)
  * to the left and updates the three sums of distances by its row. */
 static bool best_split(const double *x, size_t s, size_t e, size_t min, size_t *tau_out, double *q_out)
 {
-	double between = 0, wl = 0, wr = 0, best = -INFINITY;
+	double between, wl, wr, best = -INFINITY;
 	size_t t0 = s + min, tau;
 
 	if (e - s < 2 * min)
 		return false;
-	for (size_t i = s; i < e; i++)
-		for (size_t j = i + 1; j < e; j++) {
-			double d = fabs(x[i] - x[j]);
-
-			if (j < t0)
-				wl += d;
-			else if (i >= t0)
-				wr += d;
-			else
-				between += d;
-		}
+	distance_sums(x, s, e, t0, &wl, &wr, &between);
 	for (tau = t0; tau + min <= e; tau++) {
 		double m = (double)(tau - s), k = (double)(e - tau), rl = 0, rr = 0;
 		double q = m * k / (m + k) * (2 * between / (m * k) - wl / (m * (m - 1) / 2) - wr / (k * (k - 1) / 2));
