@@ -14,7 +14,7 @@
 #include "history_page.h"
 #include "suite.h"
 
-#define DETECT_METHOD "E-Divisive means, Student t-test (Apache Otava's variant)"
+#define DETECT_METHOD "E-Divisive means with Student's t-test (Otava)"
 
 static const char usage_history[] =
 	"usage: harness history COMMAND [--history FILE] [OPTIONS]\n"

@@ -19,10 +19,10 @@ void history_params_text(cJSON *hist, char *buf, size_t len)
 	char fl[96];
 
 	if (isfinite(floor))
-		snprintf(fl, sizeof(fl), "%g%% for every metric", 100 * floor);
+		snprintf(fl, sizeof(fl), "%g%%", 100 * floor);
 	else
-		snprintf(fl, sizeof(fl), "each metric's own (5%% unless its experiment says)");
-	snprintf(buf, len, "%s: window %.0f nights, min. segment %.0f, max. p %g, min. magnitude %g%%; regression floor %s",
+		snprintf(fl, sizeof(fl), "each metric's");
+	snprintf(buf, len, "%s: window %.0f, min. segment %.0f, max. p %g, min. magnitude %g%%; floor %s",
 		 doc_jstr(d, "method", "?"), doc_jnum(d, "window"), doc_jnum(d, "min_size"), doc_jnum(d, "max_pvalue"),
 		 100 * doc_jnum(d, "min_magnitude"), fl);
 }
@@ -56,7 +56,7 @@ static size_t kind_of(const char *name)
 
 /* One panel: the nightly means with their standard errors, each level's
  * mean as a step line, a vertical line at every change. */
-static void plot_lineage(FILE *gp, cJSON *l, const char *tmp, size_t k)
+static void plot_lineage(FILE *gp, cJSON *l, const char *tmp, size_t k, const char *caption)
 {
 	char dat[4200], lev[4200], title[1024];
 	cJSON *pts = cJSON_GetObjectItemCaseSensitive(l, "points");
@@ -107,6 +107,12 @@ static void plot_lineage(FILE *gp, cJSON *l, const char *tmp, size_t k)
 	}
 	fclose(f);
 	fputs("unset arrow\nunset label\n", gp);
+	if (caption) {
+		/* The detector's parameters, under the last panel. */
+		fputs("set label 99 ", gp);
+		doc_gp_string(gp, caption);
+		fputs(" at screen 0.01, screen 0.01 left noenhanced font ',8'\n", gp);
+	}
 	cJSON_ArrayForEach(c, chg) {
 		double at = doc_jnum(c, "index"), rel = doc_jnum(c, "rel_change");
 		size_t kd = kind_of(jstr(c, "kind"));
@@ -115,7 +121,7 @@ static void plot_lineage(FILE *gp, cJSON *l, const char *tmp, size_t k)
 			continue;
 		fprintf(gp, "set arrow from %g, graph 0 to %g, graph 1 nohead lw 2 dt %d lc rgb '%s'\n", at - 0.5,
 			at - 0.5, kinds[kd].boundary ? 2 : 1, kinds[kd].colour);
-		fprintf(gp, "set label '%s %+.1f%%' at %g, graph 0.92 left offset 0.5,0 font ',%d' tc rgb '%s'\n",
+		fprintf(gp, "set label '%s %+.1f%%' at %g, graph 0.08 left offset 0.5,0 font ',%d' tc rgb '%s'\n",
 			kinds[kd].name, isfinite(rel) ? 100 * rel : 0.0, at - 0.5, DOC_FONT_PT - 1, kinds[kd].colour);
 	}
 	lineage_title(l, title, sizeof(title));
@@ -146,25 +152,25 @@ int history_plot(cJSON *hist, size_t first, size_t n, const char *tmp, const cha
 		return -1;
 	if (png) {
 		fprintf(f, "set terminal pngcairo size %d,%d font 'Sans,9'\nset output ", (int)(w_in * 100),
-			(int)((double)n * panel * 100 + 40));
+			(int)(((double)n * panel * 72 + 30) * 100 / 72));
 		doc_gp_string(f, out);
 		fputc('\n', f);
 	} else {
 		doc_gp_terminal(f, out, w_in, (double)n * panel);
 	}
 	history_params_text(hist, params, sizeof(params));
-	fprintf(f, "set grid y\nset key top left horizontal font ',%d'\nset xlabel 'night (oldest first)'\n"
-		   "set multiplot layout %zu,1 margins 0.1,0.97,%g,0.96 spacing 0,0.09\n",
-		DOC_FONT_PT - 1, n, png ? 40.0 / ((double)n * panel * 100 + 40) + 0.04 / (double)n : 0.05 / (double)n);
-	for (size_t k = 0; k < n; k++) {
-		plot_lineage(f, cJSON_GetArrayItem(ls, (int)(first + k)), tmp, first + k);
-		if (k == 0 && png) {
-			/* The caption: the detector's parameters, under the last panel. */
-			fputs("set label 99 ", f);
-			doc_gp_string(f, params);
-			fputs(" at screen 0.01, screen 0.012 left noenhanced font ',8'\n", f);
-		}
+	{
+		/* Room at the top for the first title, between panels for the
+		 * x label and the next title, at the bottom for the caption. */
+		double hpt = (double)n * panel * 72 + (png ? 30 : 0);
+
+		fprintf(f, "set grid y\nset key top right horizontal font ',%d'\nset xlabel 'night (oldest first)'\n"
+			   "set multiplot layout %zu,1 margins 0.1,0.97,%g,%g spacing 0,%g\n",
+			DOC_FONT_PT - 1, n, (png ? 52 : 30) / hpt, 1 - 22 / hpt, 50 / hpt);
 	}
+	for (size_t k = 0; k < n; k++)
+		plot_lineage(f, cJSON_GetArrayItem(ls, (int)(first + k)), tmp, first + k,
+			     png && k + 1 == n ? params : NULL);
 	fputs("unset multiplot\n", f);
 	fclose(f);
 	return doc_gnuplot(gp);
