@@ -214,7 +214,7 @@ void report_history_page(struct report_doc *d, const char *dir)
 	doc_text(f, params);
 	fprintf(f, ". %zu series over %.0f night(s) of the history.\n", nl, doc_jnum(hist, "nights"));
 	/* The changes, newest last. */
-	fputs(".ps 9\n.vs 11\n.TS H\nbox;\nlb | lb | lb | lb | lb | lb\nlw(2.2i) | l | l | n | n | lw(1.2i).\n"
+	fputs(".ps 9\n.vs 11\n.TS H\nbox;\nlb | lb | lb | lb | lb | lb\nlw(2.3i) | l | l | n | n | lw(1.5i).\n"
 	      "series\tnight\tcommit\tchange\tp\twhat\n_\n.TH\n", f);
 	cJSON_ArrayForEach(l, ls) {
 		char title[1024];
@@ -231,7 +231,12 @@ void report_history_page(struct report_doc *d, const char *dir)
 			fputs("\nT}\tT{\n", f);
 			doc_text(f, date);
 			fputs("\nT}\t", f);
-			doc_text(f, *commit ? commit : "-");
+			{
+				char shortc[11];
+
+				snprintf(shortc, sizeof(shortc), "%s", *commit ? commit : "-");
+				doc_text(f, shortc);
+			}
 			fprintf(f, "\t%+.1f%%\t", isfinite(rel) ? 100 * rel : 0.0);
 			if (isfinite(p))
 				fprintf(f, "%.2g", p);
