@@ -30,7 +30,7 @@ experiments:
       pinning: none
 YAML
 hist=$out/history
-plan 15
+plan 19
 
 "$top/ci/nightly" --no-build --suite "$out/tiny.yaml" --baseline "$out/nothing" >"$out/bad.out" 2>&1
 check "a baseline that is not a results directory: status 2" $(($? != 2))
@@ -72,6 +72,39 @@ check "the history holds the three nights ($nights)" $((nights != 3))
 ok "history.json beside the night, and history.txt" test -s "$n3/history.json" -a -s "$n3/history.txt"
 pdftotext "$n3/report.pdf" - 2>/dev/null | grep -q 'History: the recent nights'
 check "the report has the history page" $?
-ok "history keeps --keep 2 nights" test "$(ls -1d "$hist"/*/ | wc -l)" -eq 2
+ok "--results keeps --keep 2 nights" test "$(ls -1d "$hist"/*/ | wc -l)" -eq 2
 ok "the oldest night went first" test ! -e "$n1"
+
+# The gate's re-run: a history whose nights before tonight were 30% faster
+# (copies of the third night, scaled, older), the last two of them already
+# at tonight's level; tonight makes three at the new level, a regression.
+# ci/nightly runs the combination once more and fails only if that agrees.
+db2=$out/history2.db
+/usr/bin/python3 - "$n3" "$out/fake" <<'PY'
+import glob, json, os, shutil, sys
+src, dst = sys.argv[1], sys.argv[2]
+os.makedirs(dst)
+for k in range(22):
+    run = "20200101-%06d-tiny" % k
+    d = os.path.join(dst, run)
+    os.makedirs(os.path.join(d, "runs"))
+    shutil.copy(os.path.join(src, "env.json"), d)
+    for p in glob.glob(os.path.join(src, "runs", "*.json")):
+        r = json.load(open(p))
+        r["suite_run"] = run
+        r["started"] -= (30 - k) * 86400
+        if k < 20 and r.get("ok"):
+            for g in r["guests"]:
+                g["guest"]["units_per_s"] *= 1.3
+        json.dump(r, open(os.path.join(d, "runs", os.path.basename(p)), "w"))
+PY
+"$H" history add --history "$db2" "$out"/fake/*-tiny 2>/dev/null
+"$top/ci/nightly" --no-build --suite "$out/tiny.yaml" --results "$hist" --keep 2 --history "$db2" >"$out/n4.out" 2>&1
+rc4=$?
+sed 's/^/# /' "$out/n4.out" | grep -E 'nightly:|REGRESSION|re-run' | tail -n 8
+n4=$(ls -1d "$hist"/*-tiny | tail -n 1)
+check "a 23% drop over three nights: status 1 (the re-run agreed)" $((rc4 != 1))
+ok "the affected combination was run again (rerun.yaml, rerun/)" test -s "$n4/rerun.yaml" -a -d "$n4/rerun"
+ok "... and detection ran again with it (history-confirm.txt)" grep -q REGRESSION "$n4/history-confirm.txt"
+check "the re-run is in the history as one" $(( $(sqlite3 "$db2" "select count(*) from nights where kind = 'rerun'") != 1 ))
 done_testing
