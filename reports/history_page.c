@@ -62,6 +62,7 @@ static void plot_lineage(FILE *gp, cJSON *l, const char *tmp, size_t k, const ch
 	cJSON *pts = cJSON_GetObjectItemCaseSensitive(l, "points");
 	cJSON *chg = cJSON_GetObjectItemCaseSensitive(l, "changes"), *c, *p;
 	size_t n = (size_t)cJSON_GetArraySize(pts), a = 0;
+	double lo = INFINITY, hi = -INFINITY;
 	FILE *f;
 
 	snprintf(dat, sizeof(dat), "%s/history-%zu.dat", tmp, k);
@@ -72,8 +73,11 @@ static void plot_lineage(FILE *gp, cJSON *l, const char *tmp, size_t k, const ch
 	cJSON_ArrayForEach(p, pts) {
 		double m = doc_jnum(p, "mean"), sd = doc_jnum(p, "sd"), nn = doc_jnum(p, "n");
 
-		if (isfinite(m))
+		if (isfinite(m)) {
 			fprintf(f, "%zu %.10g %.10g\n", i, m, isfinite(sd) && nn >= 1 ? sd / sqrt(nn) : 0);
+			lo = fmin(lo, m);
+			hi = fmax(hi, m);
+		}
 		i++;
 	}
 	fclose(f);
@@ -124,6 +128,11 @@ static void plot_lineage(FILE *gp, cJSON *l, const char *tmp, size_t k, const ch
 		fprintf(gp, "set label '%s %+.1f%%' at %g, graph 0.08 left offset 0.5,0 font ',%d' tc rgb '%s'\n",
 			kinds[kd].name, isfinite(rel) ? 100 * rel : 0.0, at - 0.5, DOC_FONT_PT - 1, kinds[kd].colour);
 	}
+	/* A constant series (a share that is always 1) gets a range around it. */
+	if (isfinite(lo) && lo == hi)
+		fprintf(gp, "set yrange [%.10g:%.10g]\n", lo - fmax(fabs(lo) * 0.01, 1e-9), hi + fmax(fabs(hi) * 0.01, 1e-9));
+	else
+		fputs("set autoscale y\n", gp);
 	lineage_title(l, title, sizeof(title));
 	fputs("set title ", gp);
 	doc_gp_string(gp, title);
