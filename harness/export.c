@@ -7,8 +7,7 @@
 #include "experiments.h"
 #include "records.h"
 
-/* A field in double quotes, inner quotes doubled. */
-static void csv_field(FILE *out, const char *s, bool last)
+void export_csv_field(FILE *out, const char *s, bool last)
 {
 	fputc('"', out);
 	for (; *s; s++) {
@@ -30,14 +29,14 @@ static void metric_row(FILE *out, const struct row *r, const char *guest, const 
 	if (!cJSON_IsNumber(v))
 		return;
 	snprintf(num, sizeof(num), "%.17g", v->valuedouble);
-	csv_field(out, r->run, false);
-	csv_field(out, r->exp, false);
-	csv_field(out, r->settings, false);
-	csv_field(out, r->repeat, false);
-	csv_field(out, guest, false);
-	csv_field(out, mt->name, false);
-	csv_field(out, num, false);
-	csv_field(out, mt->unit, true);
+	export_csv_field(out, r->run, false);
+	export_csv_field(out, r->exp, false);
+	export_csv_field(out, r->settings, false);
+	export_csv_field(out, r->repeat, false);
+	export_csv_field(out, guest, false);
+	export_csv_field(out, mt->name, false);
+	export_csv_field(out, num, false);
+	export_csv_field(out, mt->unit, true);
 }
 
 int export_csv(const char *results_dir, FILE *out, struct herror *err)
@@ -49,7 +48,7 @@ int export_csv(const char *results_dir, FILE *out, struct herror *err)
 	if (records_load(results_dir, RECORDS_OK, &rr, err) < 0)
 		return -err->status;
 	for (size_t i = 0; i < 8; i++)
-		csv_field(out, header[i], i == 7);
+		export_csv_field(out, header[i], i == 7);
 	for (size_t i = 0; i < rr.n; i++) {
 		cJSON *rec = rr.recs[i], *kv, *g;
 		cJSON *id = cJSON_GetObjectItemCaseSensitive(rec, "run_id");
