@@ -14,7 +14,7 @@ HARNESS := $(TOP)/build/bin/harness
 PAYLOAD := $(TOP)/build/guest-root
 COMPONENTS := lib workloads guest runtime reports harness
 GUEST_COMPONENTS := workloads guest runtime
-IMAGES := general security
+IMAGES := general security tiny
 SUITE ?= default
 REPORT ?= $(TOP)/results/report.pdf
 

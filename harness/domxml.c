@@ -31,6 +31,38 @@ static const char *disk_target(const char *bus)
 	return strcmp(bus, "virtio") == 0 ? "vda" : "sda";
 }
 
+/* The guest's disk (the run's overlay) and the controller its bus needs. */
+static int disk_xml(xmlTextWriterPtr w, const struct domain_spec *s)
+{
+#define D(call) do { if ((call) < 0) return -1; } while (0)
+	if (strcmp(s->disk_bus, "scsi") == 0) {
+		D(start(w, "controller"));
+		D(attr(w, "type", "scsi"));
+		D(attr(w, "model", "virtio-scsi"));
+		D(end(w));
+	}
+	D(start(w, "disk"));
+	D(attr(w, "type", "file"));
+	D(attr(w, "device", "disk"));
+	D(start(w, "driver"));
+	D(attr(w, "name", "qemu"));
+	D(attr(w, "type", "qcow2"));
+	if (strcmp(s->disk_cache, "default") != 0)
+		D(attr(w, "cache", s->disk_cache));
+	if (strcmp(s->disk_io, "default") != 0)
+		D(attr(w, "io", s->disk_io));
+	D(end(w));
+	D(start(w, "source"));
+	D(attr(w, "file", s->disk_path));
+	D(end(w));
+	D(start(w, "target"));
+	D(attr(w, "dev", disk_target(s->disk_bus)));
+	D(attr(w, "bus", s->disk_bus));
+	D(end(w));
+	return end(w);
+#undef D
+}
+
 char *domxml_build(const struct domain_spec *s, struct herror *err)
 {
 	xmlBufferPtr buf = xmlBufferCreate();
@@ -108,31 +140,8 @@ char *domxml_build(const struct domain_spec *s, struct herror *err)
 	W(elem_text(w, "on_crash", "destroy"));
 
 	W(start(w, "devices"));
-	if (strcmp(s->disk_bus, "scsi") == 0) {
-		W(start(w, "controller"));
-		W(attr(w, "type", "scsi"));
-		W(attr(w, "model", "virtio-scsi"));
-		W(end(w));
-	}
-	W(start(w, "disk"));
-	W(attr(w, "type", "file"));
-	W(attr(w, "device", "disk"));
-	W(start(w, "driver"));
-	W(attr(w, "name", "qemu"));
-	W(attr(w, "type", "qcow2"));
-	if (strcmp(s->disk_cache, "default") != 0)
-		W(attr(w, "cache", s->disk_cache));
-	if (strcmp(s->disk_io, "default") != 0)
-		W(attr(w, "io", s->disk_io));
-	W(end(w));
-	W(start(w, "source"));
-	W(attr(w, "file", s->disk_path));
-	W(end(w));
-	W(start(w, "target"));
-	W(attr(w, "dev", disk_target(s->disk_bus)));
-	W(attr(w, "bus", s->disk_bus));
-	W(end(w));
-	W(end(w));
+	if (s->disk_path)
+		W(disk_xml(w, s));
 
 	if (strcmp(s->nic_model, "none") != 0) {
 		/* User-mode networking changes nothing on the host. */

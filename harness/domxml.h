@@ -13,7 +13,7 @@ struct domain_spec {
 	const char *kernel;		/* direct kernel boot */
 	const char *initrd;
 	const char *cmdline;
-	const char *disk_path;		/* the run's qcow2 overlay */
+	const char *disk_path;		/* the run's qcow2 overlay; NULL: no disk (an initramfs guest) */
 	const char *disk_bus;		/* virtio, sata, scsi */
 	const char *disk_cache;		/* none, writeback, ..., default */
 	const char *disk_io;		/* native, threads, io_uring, default */

@@ -49,7 +49,8 @@ static int boot_run(const struct exp_run *x, cJSON *record, struct herror *err)
 		 * than put a cold boot among the restores. */
 		if (r == 0 && restore && !(g->start && g->start->restored))
 			r = error_setx(err, EIO, "%s was not restored (%s); it booted cold", g->def->name,
-				       g->start && g->start->restore_error ? g->start->restore_error : "no saved state");
+				       g->start && g->start->restore_error ? g->start->restore_error :
+				       g->start && g->start->cold_reason ? g->start->cold_reason : "no saved state");
 	}
 	return r;
 }

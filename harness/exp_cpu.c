@@ -19,16 +19,29 @@
 #include "weights.h"
 
 #define HOST_SAMPLE_S 0.5
+/* How far a measured share may be from theory's (the metric's tolerance,
+ * written into every record as theory.share_tolerance). */
+#define SHARE_TOLERANCE 0.05
 #define RUNNER "/opt/harness/bin/harness-guest"
 
 extern const struct experiment exp_cpu_contention_info;
 
+/* The CPUs of the host g runs on (another host of hosts: may have more or
+ * fewer than this one). */
+static int host_cpus_of(const struct provision *pv, const struct guest *g)
+{
+	int n = virNodeGetCPUMap(virDomainGetConnect(g->dom), NULL, NULL, 0);
+
+	return n > 0 ? n : pv->host_cpus;
+}
+
 static int pin_guest(struct provision *pv, struct guest *g, int cpu_or_all, struct herror *err)
 {
-	int maplen = VIR_CPU_MAPLEN(pv->host_cpus);
+	int ncpus = host_cpus_of(pv, g);
+	int maplen = VIR_CPU_MAPLEN(ncpus);
 	cleanup_free unsigned char *map = xcalloc((size_t)maplen, 1);
 
-	for (int c = 0; c < pv->host_cpus; c++)
+	for (int c = 0; c < ncpus; c++)
 		if (cpu_or_all < 0 || c == cpu_or_all)
 			VIR_USE_CPU(map, c);
 	for (int v = 0; v < g->def->vcpus; v++)
@@ -42,10 +55,11 @@ static int pin_guest(struct provision *pv, struct guest *g, int cpu_or_all, stru
 /* Every vCPU and the emulator of g onto host CPUs 0..ncpus-1 (overcommit). */
 static int pin_guest_onto(struct provision *pv, struct guest *g, int ncpus, struct herror *err)
 {
-	int maplen = VIR_CPU_MAPLEN(pv->host_cpus);
+	int host = host_cpus_of(pv, g);
+	int maplen = VIR_CPU_MAPLEN(host);
 	cleanup_free unsigned char *map = xcalloc((size_t)maplen, 1);
 
-	for (int c = 0; c < ncpus && c < pv->host_cpus; c++)
+	for (int c = 0; c < ncpus && c < host; c++)
 		VIR_USE_CPU(map, c);
 	for (int v = 0; v < g->def->vcpus; v++)
 		if (virDomainPinVcpuFlags(g->dom, (unsigned)v, map, maplen, VIR_DOMAIN_AFFECT_LIVE) < 0)
@@ -98,6 +112,39 @@ static int renice_process(int pid, int nice, struct herror *err)
 	return 0;
 }
 
+/* The guest's cpu_shares as its host's libvirt reads them back, else asked. */
+static unsigned long cgroup_shares_of(virDomainPtr dom, unsigned long asked)
+{
+	virTypedParameterPtr params = NULL;
+	int n = 0;
+	unsigned long long v = asked;
+	char *type = virDomainGetSchedulerType(dom, &n);
+
+	free(type);
+	if (n > 0) {
+		params = xcalloc((size_t)n, sizeof(*params));
+		if (virDomainGetSchedulerParametersFlags(dom, params, &n, VIR_DOMAIN_AFFECT_LIVE) == 0)
+			virTypedParamsGetULLong(params, n, VIR_DOMAIN_SCHEDULER_CPU_SHARES, &v);
+		virTypedParamsClear(params, n);
+		free(params);
+	}
+	return (unsigned long)v;
+}
+
+/* The CPU time of g's vCPU threads (s), from its host's libvirt; NAN when
+ * libvirt cannot say. The rest of the guest's time is QEMU's own threads. */
+static double vcpu_threads_s(const struct guest *g)
+{
+	virVcpuInfoPtr info = xcalloc((size_t)g->def->vcpus, sizeof(*info));
+	int n = virDomainGetVcpus(g->dom, info, g->def->vcpus, NULL, 0);
+	double s = n > 0 ? 0 : NAN;
+
+	for (int i = 0; i < n; i++)
+		s += (double)info[i].cpuTime / 1e9;
+	free(info);
+	return s;
+}
+
 /* Apply one weight per guest; the mechanism was chosen when the guests came up. */
 static int apply_weights(struct provision *pv, const unsigned long *w, const int *active, unsigned long *effective,
 			 int *nice_out, struct herror *err)
@@ -112,7 +159,9 @@ static int apply_weights(struct provision *pv, const unsigned long *w, const int
 			if (virDomainSetSchedulerParametersFlags(g->dom, &p, 1, VIR_DOMAIN_AFFECT_LIVE) < 0)
 				return error_setx(err, EIO, "cannot set cpu_shares of '%s': %s", g->dom_name,
 						virt_last_error());
-			effective[i] = w[i];
+			/* What the host's cgroup holds now (cpu.weight on cgroup v2
+			 * takes 1..10000 as it is given), read back through libvirt. */
+			effective[i] = cgroup_shares_of(g->dom, w[i]);
 			nice_out[i] = 0;
 		} else {
 			int pid = virt_domain_qemu_pid(g->dom, err);
@@ -177,15 +226,33 @@ static int cpu_contention_run(const struct exp_run *x, cJSON *record, struct her
 	bool over = overcommit && strcmp(overcommit, "none") != 0;
 	unsigned long w[16], eff[16];
 	int nice[16], pids[16];
-	double expected[16], measured[16], cpu_s[16];
+	double expected[16], measured[16], cpu_s[16], vcpu0_s[16];
+	double exp_cgroup[16], exp_nice[16];
 	unsigned long long start_ns[16], prev_ns[16];
 	cJSON *series, *ts, *share_series, *gl, *m;
 	double t0, duration = x->def->duration_s;
 	int r = 0;
 
 	m = cJSON_AddObjectToObject(record, "cpu_weights");
-	cJSON_AddStringToObject(m, "mechanism", pv->weights == WEIGHTS_CGROUP ? "cgroup-shares" : "nice");
+	cJSON_AddStringToObject(m, "mechanism", provision_weights_name(pv));
 	cJSON_AddStringToObject(m, "reason", pv->weights_reason);
+	/* Where the two mechanisms differ, besides the weights' granularity
+	 * (expected_share_cgroup / expected_share_nice per guest). */
+	cJSON_AddStringToObject(m, "emulator_threads", pv->weights == WEIGHTS_CGROUP ?
+				"in the guest's cgroup with its vCPU threads: they share its weight" :
+				"reniced with the vCPU threads: each thread carries the weight of the guest's nice value");
+	if (n > 0 && pv->guests[0].dom) {
+		/* What else goes through the host's cgroups for these guests
+		 * (their memory, their I/O). */
+		struct virt_cgroups c;
+		char text[64];
+		cJSON *cl = cJSON_AddArrayToObject(m, "cgroup_controllers");
+
+		virt_domain_cgroups(pv->guests[0].dom, &c);
+		virt_cgroups_text(&c, text, sizeof(text));
+		for (char *save = NULL, *t = strtok_r(text, " ", &save); t; t = strtok_r(NULL, " ", &save))
+			cJSON_AddItemToArray(cl, cJSON_CreateString(t));
+	}
 	if (n > 16)
 		return error_setx(err, EINVAL, "cpu-contention supports at most 16 guests");
 	for (size_t i = 0; i < n; i++)
@@ -219,7 +286,8 @@ static int cpu_contention_run(const struct exp_run *x, cJSON *record, struct her
 		/* Pinning: every guest on host CPU 0, one CPU each, or no pinning. */
 		for (size_t i = 0; i < n; i++) {
 			int cpu = strcmp(pinning, "same") == 0 ? 0 :
-				  strcmp(pinning, "different") == 0 ? (int)(i % (size_t)pv->host_cpus) : -1;
+				  strcmp(pinning, "different") == 0 ?
+					(int)(i % (size_t)host_cpus_of(pv, &pv->guests[i])) : -1;
 			if (pin_guest(pv, &pv->guests[i], cpu, err) < 0)
 				return -err->status;
 		}
@@ -242,7 +310,14 @@ static int cpu_contention_run(const struct exp_run *x, cJSON *record, struct her
 			expected[i] = sum > 0 ? alloc[i] / sum : 0;
 		contended = (int)n * per_guest > pcpus;
 	} else if (contended) {
+		unsigned long nw[16];
 		expected_shares(eff, n, expected);
+		/* Both mechanisms' theory, whichever ran: cpu.weight takes the
+		 * weights as given, the nice table rounds them. */
+		for (size_t i = 0; i < n; i++)
+			nw[i] = nice_to_weight(weight_to_nice(w[i])) * (unsigned long)active[i];
+		expected_shares(w, n, exp_cgroup);
+		expected_shares(nw, n, exp_nice);
 	} else {
 		unsigned long v[16];
 		for (size_t i = 0; i < n; i++)
@@ -265,6 +340,7 @@ static int cpu_contention_run(const struct exp_run *x, cJSON *record, struct her
 		if (virt_domain_cpu_ns(pv->guests[i].dom, &start_ns[i], err) < 0)
 			return -err->status;
 		prev_ns[i] = start_ns[i];
+		vcpu0_s[i] = vcpu_threads_s(&pv->guests[i]);
 	}
 	series = cJSON_AddObjectToObject(record, "series");
 	ts = cJSON_AddArrayToObject(series, "t");
@@ -289,9 +365,10 @@ static int cpu_contention_run(const struct exp_run *x, cJSON *record, struct her
 			cJSON_AddItemToArray(cJSON_GetObjectItemCaseSensitive(share_series, pv->guests[i].def->name),
 					     cJSON_CreateNumber(sum > 0 ? delta[i] / sum : 0));
 	}
-	double total = 0, elapsed = mono_s() - t0;
+	double total = 0, elapsed = mono_s() - t0, vcpu_s[16];
 	for (size_t i = 0; i < n; i++) {
 		cpu_s[i] = (double)(prev_ns[i] - start_ns[i]) / 1e9;
+		vcpu_s[i] = vcpu_threads_s(&pv->guests[i]) - vcpu0_s[i];
 		total += cpu_s[i];
 	}
 	for (size_t i = 0; i < n; i++)
@@ -318,6 +395,14 @@ static int cpu_contention_run(const struct exp_run *x, cJSON *record, struct her
 		cJSON_AddNumberToObject(o, "host_cpu_util", elapsed > 0 ? cpu_s[i] / elapsed : 0);
 		cJSON_AddNumberToObject(o, "measured_share", measured[i]);
 		cJSON_AddNumberToObject(o, "expected_share", expected[i]);
+		if (!over && contended) {
+			cJSON_AddNumberToObject(o, "expected_share_cgroup", exp_cgroup[i]);
+			cJSON_AddNumberToObject(o, "expected_share_nice", exp_nice[i]);
+		}
+		if (isfinite(vcpu_s[i])) {
+			cJSON_AddNumberToObject(o, "vcpu_threads_cpu_s", vcpu_s[i]);
+			cJSON_AddNumberToObject(o, "other_threads_cpu_s", cpu_s[i] > vcpu_s[i] ? cpu_s[i] - vcpu_s[i] : 0);
+		}
 		if (over) {
 			cJSON_AddNumberToObject(o, "active_vcpus", active[i]);
 			cJSON_AddNumberToObject(o, "expected_pcpu_per_vcpu", alloc[i] / active[i]);
@@ -359,6 +444,16 @@ static int cpu_contention_run(const struct exp_run *x, cJSON *record, struct her
 		cJSON_AddItemToArray(gl, o);
 	}
 	cJSON_AddNumberToObject(record, "fairness_index", fairness_index(measured, expected, n));
+	{
+		double worst = 0;
+		cJSON *th = cJSON_AddObjectToObject(record, "theory");
+
+		for (size_t i = 0; i < n; i++)
+			worst = fmax(worst, fabs(measured[i] - expected[i]));
+		cJSON_AddNumberToObject(th, "share_tolerance", SHARE_TOLERANCE);
+		cJSON_AddNumberToObject(th, "max_share_error", worst);
+		cJSON_AddBoolToObject(th, "within_tolerance", worst <= SHARE_TOLERANCE);
+	}
 	cJSON_AddBoolToObject(record, "contended", contended);
 	cJSON_AddNumberToObject(record, "measured_s", elapsed);
 	if (over) {
@@ -641,7 +736,7 @@ static const struct exp_metric cpu_contention_metrics[] = {
 	  .help = "cpu_hog's throughput inside the guest" },
 	{ .name = "measured_share", .scope = METRIC_PER_GUEST, .path = { "measured_share" }, .unit = "fraction",
 	  .better = 0, .use = METRIC_SUMMARY | METRIC_COMPARE, .expected = "expected_share",
-	  .help = "the guest's part of the host CPU time all guests used", .tolerance = 0.05 },
+	  .help = "the guest's part of the host CPU time all guests used", .tolerance = SHARE_TOLERANCE },
 	{ .name = "expected_share", .scope = METRIC_PER_GUEST, .path = { "expected_share" }, .unit = "fraction",
 	  .better = 0, .use = METRIC_SUMMARY, .help = "the share the weights predict" },
 	{ .name = "steal_pct", .scope = METRIC_PER_GUEST, .path = { "guest", "steal_pct" }, .unit = "%",

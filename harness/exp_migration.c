@@ -539,6 +539,11 @@ static int migration_run(const struct exp_run *x, cJSON *record, struct herror *
 	dst = hosts_connect(to, err);
 	if (dst == NULL)
 		return -err->status;
+	if (copy && g->img.initramfs) {
+		virConnectClose(dst);
+		return error_setx(err, EINVAL, "storage copy: '%s' has no disk to copy (image '%s' is an initramfs "
+				  "image); migrate it without storage copy", g->dom_name, g->img.name);
+	}
 	if (copy && g->overlay == NULL) {
 		virConnectClose(dst);
 		return error_setx(err, EINVAL, "storage copy needs to know the disk of '%s'; a borrowed standing guest's "

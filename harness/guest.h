@@ -61,10 +61,11 @@ bool guest_adopt_standing(virConnectPtr conn, struct guest *g, const char *paylo
  * that fail get ->failure. Shows progress. Returns the number ready. */
 int guests_wait_ready(struct guest *gs, size_t n, double timeout_s);
 /* Wait until the ready guests' boot has settled (systemd no longer
- * "starting"): the guest agent answers early in the boot, and a measurement
- * taken while units still start measures the boot. A guest without systemd,
- * or one that does not settle within timeout_s (at most 120 s), is used as
- * it is, with a note. */
+ * "starting"; for an initramfs guest, /run/harness-booted written once its
+ * modules are loaded): the guest agent answers early in the boot, and a
+ * measurement taken while units still start measures the boot. A guest
+ * without either, or one that does not settle within timeout_s (at most
+ * 120 s), is used as it is, with a note. */
 void guests_settle(struct guest *gs, size_t n, double timeout_s);
 /* Compare the manifest inside the guest with this build's payload. */
 int guest_verify_payload(struct guest *g, const char *payload_root, struct herror *err);

@@ -1,6 +1,7 @@
 #include "hosts.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -86,14 +87,6 @@ char *hosts_migration_address(const struct host_def *h, struct herror *err)
 	return NULL;
 }
 
-/* A URI without a host part (qemu:///system, qemu+unix:///...) is a daemon
- * on this machine. */
-static bool uri_is_this_machine(const char *uri)
-{
-	const char *p = strstr(uri, "://");
-	return p && p[3] == '/';
-}
-
 int hosts_accel(virConnectPtr conn, const char *uri, struct accel_choice *out, struct herror *err)
 {
 	cleanup_free char *caps = virConnectGetCapabilities(conn);
@@ -102,7 +95,7 @@ int hosts_accel(virConnectPtr conn, const char *uri, struct accel_choice *out, s
 	bool hw;
 
 	memset(out, 0, sizeof(*out));
-	if (uri_is_this_machine(uri)) {
+	if (virt_uri_is_local(uri)) {
 		/* This machine: the same decision as every local run (a
 		 * paravirtual nested KVM shows only in /proc and /sys). */
 		struct accel_facts f;
@@ -139,9 +132,15 @@ int hosts_accel(virConnectPtr conn, const char *uri, struct accel_choice *out, s
 
 /* The image files a host needs for a guest of image img with this build's
  * payload (prepared: its prepared copy), in the order they are sent: the
- * base before the overlay on it. */
+ * base before the overlay on it. An initramfs image's guests boot its
+ * prepared initramfs and kernel alone. */
 static size_t image_files(const struct image *img, const char *prepared, const char *files[4])
 {
+	if (img->initramfs) {
+		files[0] = prepared;
+		files[1] = img->kernel;
+		return 2;
+	}
 	files[0] = img->base;
 	files[1] = prepared;
 	files[2] = img->kernel;
@@ -237,8 +236,9 @@ static virStorageVolPtr volume_create(virStoragePoolPtr pool, const char *name, 
 static char *marker_name(const char *prepared)
 {
 	const char *base = strrchr(prepared, '/') + 1;
+	const char *ext = strrchr(base, '.');
 
-	return xasprintf("uploaded-%.*s", (int)(strlen(base) - strlen(".qcow2")), base);
+	return xasprintf("uploaded-%.*s", (int)(ext ? ext - base : (ptrdiff_t)strlen(base)), base);
 }
 
 /* Send the local file path into a new volume name of pool over the
@@ -416,9 +416,9 @@ int hosts_check_one(const char *name, const char *uri, const char *const *images
 			r = error_setx(err, e.status, "host '%s' at %s: image '%s': %s", name, uri, images[i], e.msg);
 			goto out;
 		}
-		if (upload && !uri_is_this_machine(uri))
+		if (upload && !virt_uri_is_local(uri))
 			hinfo("host '%s': checking image '%s' (%s)", name, images[i], strrchr(img.dir, '/') + 1);
-		if (host_image(conn, &img, prepared, upload && !uri_is_this_machine(uri), &facts->images[i],
+		if (host_image(conn, &img, prepared, upload && !virt_uri_is_local(uri), &facts->images[i],
 			       &bytes, &e) < 0) {
 			r = error_setx(err, e.status, "host '%s' at %s: cannot give it image '%s' through its "
 				       "storage API: %s", name, uri, images[i], e.msg);
@@ -492,11 +492,110 @@ int hosts_check_suite(const struct suite *s, const char *payload_root, cJSON *ou
 	return 0;
 }
 
+/* What a host's libvirt does with a domain's cgroups, seen on a probe
+ * domain: the weight mechanism a suite will get there, the controllers
+ * libvirt uses for a domain, and the cgroup version. */
+struct host_cgroups {
+	enum weight_mechanism mech;
+	char reason[256];
+	struct virt_cgroups ctl;
+	unsigned long long default_shares;	/* cpu_shares of a domain nobody weighted */
+	bool systemd;				/* the host booted with systemd */
+};
+
+/* Whether directory dir exists on the host: a transient dir pool there
+ * starts only then (nothing is built or written). */
+static bool host_has_dir(virConnectPtr conn, const char *dir)
+{
+	cleanup_free char *xml = xasprintf("<pool type='dir'><name>harness-doctor-%d</name><target><path>%s</path>"
+					   "</target></pool>", (int)getpid(), dir);
+	virStoragePoolPtr p = virStoragePoolCreateXML(conn, xml, 0);
+
+	if (p == NULL)
+		return false;
+	virStoragePoolDestroy(p);
+	virStoragePoolFree(p);
+	return true;
+}
+
+/* A domain of 64 MiB with no disk, started paused (its guest never runs)
+ * and destroyed with the connection at the latest; its cgroup is what the
+ * host's libvirt makes for every guest. */
+static int probe_cgroups(virConnectPtr conn, struct host_cgroups *c, struct herror *err)
+{
+	cleanup_free char *xml = xasprintf(
+		"<domain type='qemu'><name>harness-doctor-%d</name><memory unit='MiB'>64</memory><vcpu>1</vcpu>"
+		"<os><type arch='x86_64' machine='pc'>hvm</type></os><devices><controller type='usb' model='none'/>"
+		"<memballoon model='none'/></devices></domain>", (int)getpid());
+	virDomainPtr dom = virDomainCreateXML(conn, xml, VIR_DOMAIN_START_PAUSED | VIR_DOMAIN_START_AUTODESTROY);
+	virTypedParameterPtr params;
+	int n = 0;
+	char *type;
+
+	memset(c, 0, sizeof(*c));
+	c->systemd = host_has_dir(conn, "/run/systemd/system");
+	if (dom == NULL)
+		return error_setx(err, EIO, "cannot start a paused probe domain: %s", virt_last_error());
+	c->mech = virt_weight_mechanism(dom, c->reason, sizeof(c->reason));
+	virt_domain_cgroups(dom, &c->ctl);
+	type = virDomainGetSchedulerType(dom, &n);
+	free(type);
+	if (n > 0) {
+		params = xcalloc((size_t)n, sizeof(*params));
+		if (virDomainGetSchedulerParametersFlags(dom, params, &n, 0) == 0)
+			virTypedParamsGetULLong(params, n, VIR_DOMAIN_SCHEDULER_CPU_SHARES, &c->default_shares);
+		virTypedParamsClear(params, n);
+		free(params);
+	}
+	virDomainDestroy(dom);
+	virDomainFree(dom);
+	return 0;
+}
+
+/* The doctor's lines about the daemon, cgroups and the weight mechanism of
+ * the host at conn (no FAIL: the harness runs in every state). */
+static void doctor_cgroups(virConnectPtr conn)
+{
+	struct host_cgroups c;
+	struct herror err = { 0 };
+	char ctl[128];
+
+	if (probe_cgroups(conn, &c, &err) < 0) {
+		printf("%-5s %-12s %s\n", "warn", "cgroups", err.msg);
+		return;
+	}
+	if (c.systemd && c.mech == WEIGHTS_CGROUP)
+		printf("%-5s %-12s systemd host (/run/systemd/system, sd_booted(3)'s test); libvirt puts each domain "
+		       "in a cgroup of its own under machine.slice\n", "ok", "daemon");
+	else if (c.systemd)
+		printf("%-5s %-12s systemd host, but libvirt gives domains no cgroup CPU controller: its daemon was "
+		       "not started by systemd, or qemu.conf's cgroup_controllers leaves cpu out\n", "warn", "daemon");
+	else
+		printf("%-5s %-12s no systemd on the host (as where ci/libvirtd or ci/second-host start the daemon)\n",
+		       "ok", "daemon");
+	virt_cgroups_text(&c.ctl, ctl, sizeof(ctl));
+	if (c.mech == WEIGHTS_CGROUP)
+		/* cpu.weight's default is 100 (cgroup v2), cpu.shares' 1024 (v1). */
+		printf("%-5s %-12s cgroup %s; controllers libvirt uses for a domain:%s\n", "ok", "cgroups",
+		       c.default_shares == 100 ? "v2 (an unweighted domain reads cpu.weight's default, 100)" :
+		       c.default_shares == 1024 ? "v1 (an unweighted domain reads cpu.shares' default, 1024)" :
+		       "of unknown version", ctl[0] ? ctl : " none");
+	else
+		printf("%-5s %-12s libvirt uses no cgroup controller for domains%s%s\n", "ok", "cgroups",
+		       ctl[0] ? " but" : "", ctl);
+	if (c.mech == WEIGHTS_CGROUP)
+		printf("%-5s %-12s cgroup: %s\n", "ok", "weights", c.reason);
+	else
+		printf("%-5s %-12s nice: %s; the harness sets them only on this machine, so cpu-contention's weights "
+		       "need a host with cgroups elsewhere\n", "warn", "weights", c.reason);
+}
+
 int hosts_doctor(const char *uri, const char *payload_root)
 {
-	static const char *const names[] = { "general", "security" };
+	static const char *const names[] = { "general", "security", "tiny" };
 	struct host_facts f;
 	struct herror err = { 0 };
+	virConnectPtr conn;
 	int problems = 0;
 
 	if (hosts_check_one(uri, uri, NULL, 0, payload_root, false, &f, NULL, &err) < 0) {
@@ -508,15 +607,29 @@ int hosts_doctor(const char *uri, const char *payload_root)
 	       f.libvirt_version);
 	printf("%-5s %-12s %s: %s (decided on that host)\n", f.accel.accel == ACCEL_KVM ? "ok" : "warn", "accelerator",
 	       accel_name(f.accel.accel), f.accel.reason);
-	for (size_t i = 0; i < 2; i++) {
+	conn = connect_uri(uri, uri, &err);
+	if (conn) {
+		doctor_cgroups(conn);
+		virConnectClose(conn);
+	}
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		struct image img;
+
 		error_clear(&err);
+		/* tiny is for suites that ask for it: checked once built here. */
+		if (i == 2 && image_find(names[i], &img, &err) < 0) {
+			image_free(&img);
+			continue;
+		}
+		if (i == 2)
+			image_free(&img);
 		if (hosts_check_one(uri, uri, &names[i], 1, payload_root, false, &f, NULL, &err) < 0) {
 			printf("%-5s %-12s %s\n", "FAIL", "image", err.msg);
 			problems++;
 		} else if (f.images[0] != HOSTS_IMAGE_MISSING) {
 			printf("%-5s %-12s %s: %s on the host, visible through its storage API\n", "ok", "image",
 			       names[i], hosts_image_state_name(f.images[0]));
-		} else if (uri_is_this_machine(uri)) {
+		} else if (virt_uri_is_local(uri)) {
 			printf("%-5s %-12s %s: not visible to the host through its storage API\n", "FAIL", "image",
 			       names[i]);
 			problems++;

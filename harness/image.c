@@ -1,7 +1,10 @@
 #include "image.h"
 
+#include <archive.h>
+#include <archive_entry.h>
 #include <cjson/cJSON.h>
 #include <dirent.h>
+#include <fcntl.h>
 #include <errno.h>
 #include <glib.h>
 #include <guestfs.h>
@@ -49,14 +52,17 @@ int image_find(const char *name, struct image *img, struct herror *err)
 	if (j == NULL)
 		return error_setx(err, EINVAL, "'%s' is not valid JSON", meta);
 	img->name = xstrdup(name);
+	cleanup_free char *kind = json_str(j, "kind");
+	img->initramfs = kind && strcmp(kind, "initramfs") == 0;
 	img->digest = json_str(j, "digest");
 	img->suite = json_str(j, "suite");
 	img->kernel_version = json_str(j, "kernel");
 	cJSON_Delete(j);
-	img->base = xasprintf("%s/base.qcow2", real);
+	img->base = img->initramfs ? NULL : xasprintf("%s/base.qcow2", real);
 	img->kernel = xasprintf("%s/vmlinuz", real);
 	img->initrd = xasprintf("%s/initrd.img", real);
-	if (access(img->base, R_OK) < 0 || access(img->kernel, R_OK) < 0)
+	if ((img->base && access(img->base, R_OK) < 0) || access(img->kernel, R_OK) < 0 ||
+	    (img->initramfs && access(img->initrd, R_OK) < 0))
 		return error_setx(err, ENOENT, "image '%s' in '%s' is incomplete; rebuild it with 'make images'", name, real);
 	return 0;
 }
@@ -90,7 +96,7 @@ char *image_prepared_path(const struct image *img, const char *payload_root, str
 
 	if (payload_digest(payload_root, digest, err) < 0)
 		return NULL;
-	path = xasprintf("%s/prepared-%s.qcow2", img->dir, digest);
+	path = xasprintf("%s/prepared-%s.%s", img->dir, digest, img->initramfs ? "initrd" : "qcow2");
 	if (access(path, R_OK) < 0) {
 		error_setx(err, ENOENT, "image '%s' has no prepared copy with this build's guest binaries (%s); "
 			 "run 'make images'", img->name, path);
@@ -115,9 +121,10 @@ static bool is_prepared_name(const char *name, const char **tail)
 	for (i = 9; i < 9 + 16; i++)
 		if (!g_ascii_isxdigit(name[i]))
 			return false;
-	if (strncmp(name + i, ".qcow2", 6) != 0)
+	/* .qcow2, or .initrd for an initramfs image */
+	if (strncmp(name + i, ".qcow2", 6) != 0 && strncmp(name + i, ".initrd", 7) != 0)
 		return false;
-	*tail = name + i + 6;
+	*tail = name + i + (name[i + 1] == 'q' ? 6 : 7);
 	return true;
 }
 
@@ -195,6 +202,116 @@ static int lock_image_dir(const struct image *img)
 	return fd;
 }
 
+/* Append the tree src (payload_root/opt/harness) to the archive a as
+ * opt/harness/..., owned by root. */
+static int cpio_add_tree(struct archive *a, const char *payload_root, struct herror *err)
+{
+	struct archive *disk = archive_read_disk_new();
+	struct archive_entry *e;
+	int r = 0, st;
+
+	archive_read_disk_set_standard_lookup(disk);
+	if (chdir(payload_root) < 0) {
+		archive_read_free(disk);
+		return error_set(err, errno, "cannot enter '%s'", payload_root);
+	}
+	if (archive_read_disk_open(disk, "opt") != ARCHIVE_OK) {
+		r = error_setx(err, EIO, "cannot read '%s/opt': %s", payload_root, archive_error_string(disk));
+		goto out;
+	}
+	for (;;) {
+		e = archive_entry_new();
+		st = archive_read_next_header2(disk, e);
+		if (st == ARCHIVE_EOF) {
+			archive_entry_free(e);
+			break;
+		}
+		if (st != ARCHIVE_OK) {
+			r = error_setx(err, EIO, "cannot read the payload: %s", archive_error_string(disk));
+			archive_entry_free(e);
+			break;
+		}
+		archive_read_disk_descend(disk);
+		archive_entry_set_uid(e, 0);
+		archive_entry_set_gid(e, 0);
+		archive_entry_set_uname(e, "root");
+		archive_entry_set_gname(e, "root");
+		if (archive_write_header(a, e) != ARCHIVE_OK) {
+			r = error_setx(err, EIO, "cannot write '%s' into the initramfs: %s", archive_entry_pathname(e),
+				       archive_error_string(a));
+			archive_entry_free(e);
+			break;
+		}
+		if (archive_entry_filetype(e) == AE_IFREG && archive_entry_size(e) > 0) {
+			cleanup_close int fd = open(archive_entry_sourcepath(e), O_RDONLY | O_CLOEXEC);
+			char buf[65536];
+			ssize_t n;
+
+			if (fd < 0) {
+				r = error_set(err, errno, "cannot open '%s/%s'", payload_root, archive_entry_sourcepath(e));
+				archive_entry_free(e);
+				break;
+			}
+			while ((n = read(fd, buf, sizeof(buf))) > 0)
+				if (archive_write_data(a, buf, (size_t)n) != n) {
+					n = -1;
+					break;
+				}
+			if (n < 0) {
+				r = error_setx(err, EIO, "cannot copy '%s' into the initramfs", archive_entry_pathname(e));
+				archive_entry_free(e);
+				break;
+			}
+		}
+		archive_entry_free(e);
+	}
+out:
+	archive_read_close(disk);
+	archive_read_free(disk);
+	return r;
+}
+
+/* An initramfs image's prepared copy: its initrd with the payload appended
+ * as a second (uncompressed newc) cpio archive, which the kernel unpacks
+ * over the first. Written to tmp; the cwd is restored. */
+static int prepare_initramfs(const struct image *img, const char *payload_root, const char *tmp, struct herror *err)
+{
+	cleanup_close int cwd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	cleanup_free char *base = NULL;
+	size_t len = 0;
+	struct archive *a;
+	int r;
+
+	if (read_file(img->initrd, 1u << 30, &base, &len, err) < 0 || write_file(tmp, base, len, 0644, err) < 0)
+		return -err->status;
+	a = archive_write_new();
+	if (archive_write_set_format_cpio_newc(a) != ARCHIVE_OK || archive_write_add_filter_none(a) != ARCHIVE_OK ||
+	    archive_write_set_bytes_in_last_block(a, 1) != ARCHIVE_OK) {
+		archive_write_free(a);
+		return error_setx(err, EIO, "libarchive: no newc cpio writer");
+	}
+	/* Appended: opened for append, libarchive writes from the end. */
+	{
+		int fd = open(tmp, O_WRONLY | O_APPEND | O_CLOEXEC);
+		if (fd < 0 || archive_write_open_fd(a, fd) != ARCHIVE_OK) {
+			r = fd < 0 ? error_set(err, errno, "cannot open '%s'", tmp) :
+				     error_setx(err, EIO, "cannot write '%s': %s", tmp, archive_error_string(a));
+			if (fd >= 0)
+				close(fd);
+			archive_write_free(a);
+			return r;
+		}
+		r = cpio_add_tree(a, payload_root, err);
+		if (archive_write_close(a) != ARCHIVE_OK && r == 0)
+			r = error_setx(err, EIO, "cannot finish '%s': %s", tmp, archive_error_string(a));
+		archive_write_free(a);
+		close(fd);
+	}
+	if (cwd >= 0 && fchdir(cwd) < 0 && r == 0)
+		r = error_set(err, errno, "cannot return to the working directory");
+	return r;
+}
+
 int image_prepare(const struct image *img, const char *payload_root, enum accel accel,
 		  char **prepared, bool *created, struct herror *err)
 {
@@ -209,7 +326,7 @@ int image_prepare(const struct image *img, const char *payload_root, enum accel 
 	*created = false;
 	if (payload_digest(payload_root, digest, err) < 0)
 		return -err->status;
-	path = xasprintf("%s/prepared-%s.qcow2", img->dir, digest);
+	path = xasprintf("%s/prepared-%s.%s", img->dir, digest, img->initramfs ? "initrd" : "qcow2");
 	if (access(path, R_OK) == 0) {
 		*prepared = xstrdup(path);
 		return 0;
@@ -217,6 +334,20 @@ int image_prepare(const struct image *img, const char *payload_root, enum accel 
 	lock = lock_image_dir(img);
 	if (access(path, R_OK) == 0) {
 		*prepared = xstrdup(path);
+		return 0;
+	}
+	if (img->initramfs) {
+		tmp = xasprintf("%s.tmp.%d", path, (int)getpid());
+		hinfo("image %s: appending the guest binaries to its initramfs", img->name);
+		if (prepare_initramfs(img, payload_root, tmp, err) < 0 || rename(tmp, path) < 0) {
+			if (err->status == 0)
+				error_set(err, errno, "cannot rename '%s'", tmp);
+			unlink(tmp);
+			return -err->status;
+		}
+		*prepared = xstrdup(path);
+		*created = true;
+		prune_prepared(img->dir, path);
 		return 0;
 	}
 	/* Without working KVM the appliance hangs like any stock kernel. */

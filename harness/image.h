@@ -1,8 +1,11 @@
 /* The image store: base images built by images/build-image, and prepared
  * images (a qcow2 overlay of a base with the project's guest binaries,
- * injected by libguestfs in one appliance launch). */
+ * injected by libguestfs in one appliance launch; for an initramfs image,
+ * its initramfs with the binaries appended as a second cpio archive). */
 #ifndef HARNESS_IMAGE_H
 #define HARNESS_IMAGE_H
+
+#include <stdbool.h>
 
 #include "accel.h"
 #include "util.h"
@@ -13,9 +16,10 @@ struct image {
 	char *digest;
 	char *suite;		/* stable, testing */
 	char *kernel_version;
-	char *base;		/* dir/base.qcow2 */
+	char *base;		/* dir/base.qcow2; NULL for an initramfs image */
 	char *kernel;		/* dir/vmlinuz */
 	char *initrd;		/* dir/initrd.img */
+	bool initramfs;		/* kind initramfs (tiny): no disk, the whole guest in the initrd */
 };
 
 /* $HARNESS_STATE_DIR or /var/lib/harness */
@@ -29,10 +33,12 @@ void image_free(struct image *img);
 int payload_digest(const char *payload_root, char out[17], struct herror *err);
 
 /* Path of the prepared image for this payload, creating it if needed (one
- * libguestfs launch, forced onto TCG unless accel is KVM). */
+ * libguestfs launch, forced onto TCG unless accel is KVM; for an initramfs
+ * image, a copy of its initrd with the payload appended, no launch). */
 int image_prepare(const struct image *img, const char *payload_root, enum accel accel,
 		  char **prepared, bool *created, struct herror *err);
-/* Path of the prepared image if it exists, else NULL with err set. */
+/* Path of the prepared image if it exists, else NULL with err set:
+ * prepared-<payload digest>.qcow2, or .initrd for an initramfs image. */
 char *image_prepared_path(const struct image *img, const char *payload_root, struct herror *err);
 
 #endif

@@ -27,6 +27,7 @@ static const char usage[] =
 	"\n"
 	"commands:\n"
 	"  doctor [--host URI]         what this host (or the libvirt host at URI) can do: accelerator, libvirt, images\n"
+	"  doctor --require-kvm        the same, and exit 3 unless guests here would run under KVM\n"
 	"  image prepare NAME...       inject this build's guest binaries into images (libguestfs)\n"
 	"  vm up|down|status           the standing guests vm1 (general) and vm2 (security)\n"
 	"  vm exec DOMAIN -- CMD...    run a command in a guest through the guest agent\n"
@@ -354,14 +355,30 @@ static int cmd_export(int argc, char **argv)
 static int cmd_doctor(int argc, char **argv)
 {
 	cleanup_free char *payload = payload_root();
+	bool require_kvm = argc == 2 && strcmp(argv[1], "--require-kvm") == 0;
+	struct accel_facts f;
+	struct accel_choice c;
+	int r;
 
 	if (argc == 3 && strcmp(argv[1], "--host") == 0)
 		return hosts_doctor(argv[2], payload);
-	if (argc != 1) {
-		fprintf(stderr, "usage: harness doctor [--host URI]\n");
+	if (argc != 1 && !require_kvm) {
+		fprintf(stderr, "usage: harness doctor [--require-kvm | --host URI]\n");
 		return 2;
 	}
-	return doctor(payload);
+	r = doctor(payload);
+	if (!require_kvm)
+		return r;
+	/* For CI that must not take emulation for the hypervisor: the
+	 * decision every run makes, with HARNESS_ACCEL not counted. */
+	accel_probe(&f);
+	f.forced = NULL;
+	if (accel_decide(&f, &c) < 0 || c.accel != ACCEL_KVM) {
+		fprintf(stderr, "harness: doctor --require-kvm: no working KVM on this host (%s): its results would "
+			"measure emulation\n", c.reason);
+		return 3;
+	}
+	return r;
 }
 
 static int cmd_experiments(int argc, char **argv)

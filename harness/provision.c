@@ -105,34 +105,16 @@ int provision_claim(struct provision *pv, const char *run_id, struct herror *err
 
 static void decide_weight_mechanism(struct provision *pv)
 {
-	virTypedParameterPtr params = NULL;
-	int nparams = 0;
-	char *type;
-
 	if (pv->weights != WEIGHTS_UNKNOWN || pv->nguests == 0 || pv->guests[0].dom == NULL)
 		return;
-	/* libvirt applies cpu_shares through the cgroup CPU controller only. */
-	type = virDomainGetSchedulerType(pv->guests[0].dom, &nparams);
-	if (type && nparams > 0) {
-		pv->weights = WEIGHTS_CGROUP;
-		snprintf(pv->weights_reason, sizeof(pv->weights_reason),
-			 "libvirt cpu_shares (cgroup CPU controller, scheduler '%s')", type);
-	} else {
-		pv->weights = WEIGHTS_NICE;
-		snprintf(pv->weights_reason, sizeof(pv->weights_reason),
-			 "libvirt has no cgroup CPU controller here (%s); weights are applied as nice values "
-			 "(autogroup nice where autogroups are on) "
-			 "of the QEMU threads, from the kernel's nice-to-weight table",
-			 type ? "no scheduler parameters" : virt_last_error());
+	pv->weights = virt_weight_mechanism(pv->guests[0].dom, pv->weights_reason, sizeof(pv->weights_reason));
+	if (pv->weights == WEIGHTS_NICE)
 		hwarn("CPU weights: %s", pv->weights_reason);
-	}
-	free(type);
-	free(params);
 }
 
 const char *provision_weights_name(const struct provision *pv)
 {
-	return pv->weights == WEIGHTS_CGROUP ? "cgroup-shares" : pv->weights == WEIGHTS_NICE ? "nice" : "unknown";
+	return pv->weights == WEIGHTS_CGROUP ? "cgroup" : pv->weights == WEIGHTS_NICE ? "nice" : "unknown";
 }
 
 /* The connection to the host guest g runs on (hosts.c): the run's own for

@@ -10,10 +10,8 @@
 #include "accel.h"
 #include "guest.h"
 #include "suite_types.h"
+#include "weights.h"
 
-/* How CPU weights reach the guests: libvirt cpu_shares where libvirt has the
- * cgroup CPU controller, else nice values of the QEMU threads. */
-enum weight_mechanism { WEIGHTS_UNKNOWN, WEIGHTS_CGROUP, WEIGHTS_NICE };
 
 /* How provision_up(fresh) starts the guests: restore a saved state where
  * the guest allows it (savestate.h), or boot cold. */
@@ -55,7 +53,8 @@ void provision_down(struct provision *pv);
 int provision_reconnect(struct provision *pv);
 /* Whether every guest is up and its agent answers. */
 bool provision_healthy(const struct provision *pv);
-/* The weight mechanism's name in records: cgroup-shares, nice, unknown. */
+/* The weight mechanism's name in records: cgroup (libvirt cpu_shares, which
+ * is cpu.weight on cgroup v2), nice, unknown. */
 const char *provision_weights_name(const struct provision *pv);
 /* Remove the guests, the pool and the state directory; free the slots. */
 void provision_release(struct provision *pv);

@@ -530,6 +530,15 @@ int savestate_start(virConnectPtr conn, struct guest *g, const struct savestate_
 	struct herror rerr = { 0 };
 	int r;
 
+	if (image_find(g->def->image, &g->img, &rerr) == 0 && g->img.initramfs) {
+		/* A saved state is kept with its frozen disk; an initramfs
+		 * guest has none, and its cold boot is what it is made for. */
+		image_free(&g->img);
+		savestate_note_cold(g, "its image has no disk (initramfs): it boots cold");
+		return guest_start(conn, g, at->prefix, at->pool_name, at->pool_dir, at->payload_root, at->accel, err);
+	}
+	image_free(&g->img);
+	error_clear(&rerr);
 	i->restore_tried = true;
 	if (image_find(g->def->image, &g->img, &rerr) < 0 ||
 	    savestate_key_compute(conn, g, at->payload_root, at->accel, &key, &rerr) < 0 ||

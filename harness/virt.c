@@ -22,6 +22,20 @@ const char *virt_uri(void)
 	return u && *u ? u : "qemu:///system";
 }
 
+bool virt_uri_is_local(const char *uri)
+{
+	const char *p = uri ? strstr(uri, "://") : NULL;
+
+	return p && p[3] == '/';
+}
+
+bool virt_conn_is_local(virConnectPtr conn)
+{
+	cleanup_free char *uri = conn ? virConnectGetURI(conn) : NULL;
+
+	return uri && virt_uri_is_local(uri);
+}
+
 const char *virt_last_error(void)
 {
 	/* A copy: the next libvirt call (virDomainGetName in the same
@@ -57,7 +71,8 @@ virStoragePoolPtr virt_pool_create(virConnectPtr conn, const char *name, const c
 	p = virStoragePoolLookupByName(conn, name);
 	if (p)
 		return p;
-	p = virStoragePoolCreateXML(conn, xml, 0);
+	/* A host elsewhere makes the directory itself (pool build). */
+	p = virStoragePoolCreateXML(conn, xml, virt_conn_is_local(conn) ? 0 : VIR_STORAGE_POOL_CREATE_WITH_BUILD);
 	if (p == NULL)
 		error_setx(err, EIO, "cannot create the storage pool '%s' at '%s': %s", name, dir, virt_last_error());
 	return p;
@@ -203,6 +218,9 @@ int virt_domain_qemu_pid(virDomainPtr dom, struct herror *err)
 {
 	int tid, pid;
 
+	/* A thread id of another host names nothing (or something else) here. */
+	if (!virt_conn_is_local(virDomainGetConnect(dom)))
+		return error_setx(err, EREMOTE, "the QEMU process of '%s' runs on another host", virDomainGetName(dom));
 	if (virt_domain_vcpu_tids(dom, &tid, 1, err) < 0)
 		return -err->status;
 	pid = tgid_of(tid);
@@ -230,4 +248,57 @@ int virt_domain_rss_kib(virDomainPtr dom, unsigned long long *kib)
 			break;
 	fclose(f);
 	return 0;
+}
+
+enum weight_mechanism virt_weight_mechanism(virDomainPtr dom, char *reason, size_t len)
+{
+	int nparams = 0;
+	char *type = virDomainGetSchedulerType(dom, &nparams);
+	enum weight_mechanism m;
+
+	/* libvirt applies cpu_shares through the cgroup CPU controller only. */
+	if (type && nparams > 0) {
+		m = WEIGHTS_CGROUP;
+		snprintf(reason, len, "libvirt cpu_shares (cgroup CPU controller, scheduler '%s')", type);
+	} else {
+		m = WEIGHTS_NICE;
+		snprintf(reason, len,
+			 "libvirt has no cgroup CPU controller here (%s); weights are applied as nice values "
+			 "(autogroup nice where autogroups are on) "
+			 "of the QEMU threads, from the kernel's nice-to-weight table",
+			 type ? "no scheduler parameters" : virt_last_error());
+	}
+	free(type);
+	return m;
+}
+
+/* Whether get (virDomainGet{Memory,Blkio}Parameters) reads dom's
+ * parameters: the count, then the values. */
+static bool reads_params(int (*get)(virDomainPtr, virTypedParameterPtr, int *, unsigned int), virDomainPtr dom)
+{
+	virTypedParameterPtr params;
+	int n = 0;
+	bool ok;
+
+	if (get(dom, NULL, &n, 0) < 0 || n <= 0)
+		return false;
+	params = xcalloc((size_t)n, sizeof(*params));
+	ok = get(dom, params, &n, 0) == 0;
+	virTypedParamsClear(params, n);
+	free(params);
+	return ok;
+}
+
+void virt_domain_cgroups(virDomainPtr dom, struct virt_cgroups *out)
+{
+	char reason[256];
+
+	out->cpu = virt_weight_mechanism(dom, reason, sizeof(reason)) == WEIGHTS_CGROUP;
+	out->memory = reads_params(virDomainGetMemoryParameters, dom);
+	out->io = reads_params(virDomainGetBlkioParameters, dom);
+}
+
+void virt_cgroups_text(const struct virt_cgroups *c, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s%s%s", c->cpu ? " cpu" : "", c->memory ? " memory" : "", c->io ? " io" : "");
 }

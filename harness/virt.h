@@ -7,11 +7,16 @@
 #include <stdbool.h>
 
 #include "util.h"
+#include "weights.h"
 
 /* Connect to HARNESS_LIBVIRT_URI (default qemu:///system); the error says
  * how to start the daemon. */
 virConnectPtr virt_connect(struct herror *err);
 const char *virt_uri(void);
+/* A URI without a host part (qemu:///system, qemu+unix:///...) is a daemon
+ * on this machine; virt_conn_is_local asks that of a connection's URI. */
+bool virt_uri_is_local(const char *uri);
+bool virt_conn_is_local(virConnectPtr conn);
 /* The last libvirt error message (never NULL). */
 const char *virt_last_error(void);
 
@@ -36,6 +41,22 @@ int virt_domain_rss_kib(virDomainPtr dom, unsigned long long *kib);
 int virt_domain_vcpu_tids(virDomainPtr dom, int *tids, int max, struct herror *err);
 /* Process id of the domain's QEMU. */
 int virt_domain_qemu_pid(virDomainPtr dom, struct herror *err);
+/* The cgroup controllers libvirt uses for a running domain on its host, as
+ * far as its API shows them (cpuset it does not: pinning answers alike with
+ * and without it). */
+struct virt_cgroups {
+	bool cpu, memory, io;
+};
+/* Each is seen by reading the domain's parameters that need it (scheduler,
+ * memory, blkio), which fail where libvirt has not that controller for the
+ * domain. */
+void virt_domain_cgroups(virDomainPtr dom, struct virt_cgroups *out);
+/* " cpu memory io" (those present, each after a space), or "". */
+void virt_cgroups_text(const struct virt_cgroups *c, char *buf, size_t len);
+/* How CPU weights reach dom on its host: cgroup where its libvirt has the
+ * cgroup CPU controller for it (scheduler parameters), else nice; reason
+ * says which and why. */
+enum weight_mechanism virt_weight_mechanism(virDomainPtr dom, char *reason, size_t len);
 
 /* Read the virtual size of a qcow2 image from its header. */
 int qcow2_virtual_size(const char *path, unsigned long long *size, struct herror *err);

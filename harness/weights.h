@@ -5,6 +5,11 @@
 
 #include <stddef.h>
 
+/* How CPU weights reach the guests: libvirt cpu_shares where libvirt has the
+ * cgroup CPU controller (cpu.weight on cgroup v2), else nice values of the
+ * QEMU threads (harness/exp_cpu.c). */
+enum weight_mechanism { WEIGHTS_UNKNOWN, WEIGHTS_CGROUP, WEIGHTS_NICE };
+
 /* Weight of a nice value, from the kernel's sched_prio_to_weight table. */
 unsigned long nice_to_weight(int nice);
 /* The nice value whose weight is closest to w (1024 is nice 0). */

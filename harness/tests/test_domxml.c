@@ -117,12 +117,36 @@ static void test_escaping(void **state)
 	free(xml);
 }
 
+/* An initramfs guest (image tiny): no disk and no controller, the prepared
+ * initramfs as its initrd. */
+static void test_no_disk(void **state)
+{
+	struct domain_spec s = base();
+	struct herror err = { 0 };
+	char *xml;
+
+	(void)state;
+	s.disk_path = NULL;
+	s.disk_bus = "scsi";
+	s.initrd = "/img/prepared-x.initrd";
+	s.cmdline = "console=ttyS0";
+	xml = domxml_build(&s, &err);
+	assert_non_null(xml);
+	check(xml, "count(//disk)", "0");
+	check(xml, "count(//controller[@type='scsi'])", "0");
+	check(xml, "string(/domain/os/initrd)", "/img/prepared-x.initrd");
+	check(xml, "string(/domain/os/cmdline)", "console=ttyS0");
+	check(xml, "count(//channel[target/@name='org.qemu.guest_agent.0'])", "1");
+	free(xml);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_tcg_defaults),
 		cmocka_unit_test(test_settings),
 		cmocka_unit_test(test_escaping),
+		cmocka_unit_test(test_no_disk),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
