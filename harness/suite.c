@@ -12,6 +12,7 @@
 
 #include "experiments.h"
 #include "gsettings.h"
+#include "virt.h"
 
 struct ctx {
 	const char *file;
@@ -620,6 +621,12 @@ static int parse_root(struct ctx *c, struct suite *s)
 			for (size_t i = 0; i + 1 < s->nhosts; i++)
 				if (strcmp(s->hosts[i].name, h->name) == 0)
 					return bad(c, hn, "name", "duplicate host name '%s'", h->name);
+			/* The run's own connection, the standing guests and the
+			 * saved states are this machine's: the first host is it. */
+			if (s->nhosts == 1 && !virt_uri_is_local(h->uri))
+				return bad(c, hn, "uri", "the first host must be this machine (qemu:///system), "
+					   "not '%s': its guests borrow the standing guests and saved states here; "
+					   "list the remote host after it and place guests there with 'host:'", h->uri);
 		}
 	} else {
 		s->hosts = xcalloc(1, sizeof(*s->hosts));

@@ -120,6 +120,11 @@ static void test_bad_hosts(void **state)
 	expect_error("suite: t\nhosts:\n  - {name: h1, uri: 'qemu:///system'}\nguests:\n"
 		     "  - {name: vm1, image: general, host: h9}\nexperiments:\n  - type: boot\n",
 		     "t.yaml:5: host: 'h9' is not a host of the suite (hosts: h1)");
+	/* The first host is this machine: its guests borrow the standing guests. */
+	expect_error("suite: t\nhosts:\n  - {name: far, uri: 'qemu+ssh://bench@host-b/system'}\n"
+		     "  - {name: h1, uri: 'qemu:///system'}\nguests:\n  - {name: vm1, image: general}\n"
+		     "experiments:\n  - type: boot\n",
+		     "t.yaml:3: uri: the first host must be this machine (qemu:///system)");
 	/* A guest's host needs hosts: (the default host is "local"). */
 	expect_error("suite: t\nguests:\n  - {name: vm1, image: general, host: h2}\nexperiments:\n  - type: boot\n",
 		     "'h2' is not a host of the suite (hosts: local)");
