@@ -404,10 +404,16 @@ int compare_results(const char *base_dir, const char *new_dir, const struct comp
 		records_free(&a);
 		return -err->status;
 	}
+	records_filter(&a, experiment_known);
+	records_filter(&b, experiment_known);
 	if (a.n == 0 || b.n == 0) {
+		/* Named before the records are freed (freeing zeroes the counts). */
+		const char *empty = a.n == 0 ? base_dir : new_dir;
+
+		error_setx(err, ENOENT, "no successful run records in '%s/runs'", empty);
 		records_free(&a);
 		records_free(&b);
-		return error_setx(err, ENOENT, "no successful run records in '%s/runs'", a.n ? new_dir : base_dir);
+		return -ENOENT;
 	}
 	if (check_env(base_dir, new_dir, opt, &envdiff, err) < 0) {
 		records_free(&a);
@@ -426,10 +432,8 @@ int compare_results(const char *base_dir, const char *new_dir, const struct comp
 			first = !records_same_group(a.recs[j], rec);
 		if (!first)
 			continue;
-		if (ops == NULL) {
-			hwarn("not comparing '%s': no such experiment in this build", exp);
+		if (ops == NULL)	/* records_filter left none */
 			continue;
-		}
 		for (size_t m = 0; m < ops->nmetrics; m++) {
 			const struct exp_metric *mt = &ops->metrics[m];
 

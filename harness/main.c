@@ -210,6 +210,7 @@ static int cmd_report(int argc, char **argv)
 	};
 	const char *out = NULL;
 	struct herror err = { 0 };
+	bool bad_input = false;
 	int c;
 
 	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
@@ -219,13 +220,15 @@ static int cmd_report(int argc, char **argv)
 		default: return 2;
 		}
 	}
-	if (argc - optind != 1 || out == NULL) {
+	if (argc - optind != 1 || out == NULL || *out == '\0') {
 		fputs("usage: harness report RESULTS_DIR -o FILE.pdf\n", stderr);
 		return 2;
 	}
-	if (report_build(argv[optind], out, &err) < 0) {
+	/* Interrupted, it removes its scratch files and writes nothing. */
+	install_stop_handlers();
+	if (report_build(argv[optind], out, &bad_input, &err) < 0) {
 		fprintf(stderr, "harness: %s\n", err.msg);
-		return 1;
+		return bad_input ? 2 : 1;
 	}
 	printf("%s\n", out);
 	return 0;
@@ -325,7 +328,9 @@ static int cmd_export(int argc, char **argv)
 		case 'o': path = optarg; break;
 		case 'h':
 			printf("%s\none row per successful run x guest x metric: run, experiment, settings\n"
-			       "(key=value;...), repeat, guest, metric, value, unit; every field quoted\n", usage_export);
+			       "(key=value;...), repeat, guest, metric, value, unit; every field quoted; a text\n"
+			       "field starting with =, +, -, @, tab or CR gets a ' in front (no spreadsheet formula)\n",
+			       usage_export);
 			return 0;
 		default: return 2;
 		}

@@ -35,15 +35,24 @@ bool record_done(const char *dir, const char *run_id);
 
 struct run_records {
 	cJSON **recs;
+	char **files;		/* each record's file (DIR/runs/NAME.json), for messages */
 	size_t n;
 };
 
 #define RECORDS_ALL 0
 #define RECORDS_OK 1	/* only successful runs with an experiment: what statistics pool */
 
-/* The records of dir/runs/, sorted by name; unreadable files are skipped. */
+/* The records of dir/runs/, sorted by name. A file that is refused (a
+ * link, not a regular file, too large, not JSON, not an object; with
+ * RECORDS_OK a successful run without an experiment) is skipped with a
+ * line on stderr naming it and why (so is a record holding a number
+ * that is not finite, such as 1e999); failed runs are left out silently
+ * under RECORDS_OK. */
 int records_load(const char *dir, unsigned flags, struct run_records *rr, struct herror *err);
 void records_free(struct run_records *rr);
+/* Leave out, with a line on stderr naming the file, the records of an
+ * experiment that known() does not know (experiment_known). */
+void records_filter(struct run_records *rr, bool (*known)(const char *experiment));
 /* Same experiment and same settings: runs that statistics may pool. */
 bool records_same_group(cJSON *a, cJSON *b);
 /* A growing array of numbers: as many as the records hold, whatever their

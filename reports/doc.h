@@ -65,7 +65,8 @@ void doc_figure(struct report_doc *d, const char *eps, double w_in, double h_in,
  * escaped like doc_text), at most max_lines lines. */
 void doc_verbatim(FILE *f, const char *text, size_t max_lines);
 /* A regular file of at most max bytes from a results directory into a new
- * NUL-terminated buffer; NULL when absent, not a regular file or too big. */
+ * NUL-terminated buffer (read_file_beneath: no symbolic link followed);
+ * NULL when absent, or refused with a line on stderr naming it and why. */
 char *doc_read_file(const char *dir, const char *name, size_t max);
 
 /* A bar with its 95% confidence interval and, when not NaN, theory's value. */
