@@ -175,6 +175,51 @@ double doc_jstat(cJSON *o, const char *key, const char *field)
 	return doc_jnum(cJSON_GetObjectItemCaseSensitive(o, key), field);
 }
 
+size_t doc_series_write(FILE *f, cJSON *t, cJSON *const *cols, size_t ncols, size_t max_rows)
+{
+	cJSON *ct = t ? t->child : NULL, *cur[DOC_SERIES_COLS];
+	double sum[DOC_SERIES_COLS + 1];
+	size_t cnt[DOC_SERIES_COLS + 1], n = 0, win, k = 0;
+
+	if (ncols > DOC_SERIES_COLS)
+		ncols = DOC_SERIES_COLS;
+	if (!cJSON_IsArray(t))
+		return 0;
+	for (cJSON *c = ct; c; c = c->next)
+		n++;
+	win = max_rows && n > max_rows ? (n + max_rows - 1) / max_rows : 1;
+	for (size_t i = 0; i < ncols; i++)
+		cur[i] = cJSON_IsArray(cols[i]) ? cols[i]->child : NULL;
+	memset(sum, 0, sizeof(sum));
+	memset(cnt, 0, sizeof(cnt));
+	/* Each array walked once, side by side (never cJSON_GetArrayItem,
+	 * which walks from the start every time). */
+	for (; ct; ct = ct->next) {
+		for (size_t i = 0; i <= ncols; i++) {
+			cJSON *v = i == 0 ? ct : cur[i - 1];
+
+			if (cJSON_IsNumber(v) && isfinite(v->valuedouble)) {
+				sum[i] += v->valuedouble;
+				cnt[i]++;
+			}
+			if (i > 0 && cur[i - 1])
+				cur[i - 1] = cur[i - 1]->next;
+		}
+		if (++k < win && ct->next)
+			continue;
+		if (cnt[0]) {
+			fprintf(f, "%g", sum[0] / (double)cnt[0]);
+			for (size_t i = 1; i <= ncols; i++)
+				fprintf(f, " %g", cnt[i] ? sum[i] / (double)cnt[i] : NAN);
+			fputc('\n', f);
+		}
+		memset(sum, 0, sizeof(sum));
+		memset(cnt, 0, sizeof(cnt));
+		k = 0;
+	}
+	return win;
+}
+
 void doc_settings_text(cJSON *settings, char *buf, size_t len)
 {
 	cJSON *it;

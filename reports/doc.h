@@ -43,6 +43,16 @@ bool doc_run_in_group(cJSON *run, cJSON *group);
 /* The first recorded (not warm-up), successful run of a summary group;
  * NULL when there is none. */
 cJSON *doc_group_first_run(cJSON *group, cJSON *const *runs, size_t nruns);
+/* A time series as gnuplot data: one row "t v1 v2 ..." per sample of the
+ * arrays t and cols[0..ncols) (at most DOC_SERIES_COLS columns; a value
+ * that is not a finite number is NaN), each array walked once with
+ * cJSON's ->next, so the cost grows with the samples, not their square.
+ * Past max_rows samples, a row is the mean of a window of consecutive
+ * samples (at most max_rows rows: a plot has no more points to show).
+ * Returns the window (1: one row per sample; 0: t is not an array). */
+#define DOC_SERIES_COLS 64
+#define DOC_SERIES_ROWS 2000
+size_t doc_series_write(FILE *f, cJSON *t, cJSON *const *cols, size_t ncols, size_t max_rows);
 /* "k=v, k=v" of a settings object, or "defaults". */
 void doc_settings_text(cJSON *settings, char *buf, size_t len);
 
