@@ -88,6 +88,12 @@ static int cmd_image(int argc, char **argv)
 		fprintf(stderr, "harness: %s\n", c.reason);
 		return 2;
 	}
+	for (int i = 2; i < argc; i++)
+		if (!image_name_valid(argv[i])) {
+			fprintf(stderr, "harness: '%s' is not an image name (A-Z, a-z, 0-9, '.', '_', '-'; no path)\n",
+				argv[i]);
+			return 2;
+		}
 	for (int i = 2; i < argc; i++) {
 		struct image img;
 		struct herror err = { 0 };
