@@ -29,7 +29,7 @@ static const char usage[] =
 	"  image prepare NAME...       inject this build's guest binaries into images (libguestfs)\n"
 	"  vm up|down|status           the standing guests vm1 (general) and vm2 (security)\n"
 	"  vm exec DOMAIN -- CMD...    run a command in a guest through the guest agent\n"
-	"  run suite NAME|FILE         run a suite; results go to results/<run-id>/ (--order sequential)\n"
+	"  run suite NAME|FILE         run a suite; results go to results/<run-id>/ (--order, --dry-run)\n"
 	"  run --resume RESULTS_DIR    finish an interrupted run, keeping what is done\n"
 	"  report RESULTS_DIR -o FILE  write the PDF report of a run\n"
 	"  compare BASE NEW            statistics and a regression verdict; exit 1 on a regression\n"
@@ -161,11 +161,13 @@ static int cmd_run(int argc, char **argv)
 		{ "results", required_argument, NULL, 'o' },
 		{ "order", required_argument, NULL, 'O' },
 		{ "no-restore", no_argument, NULL, 'R' },
+		{ "dry-run", no_argument, NULL, 'n' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct run_options o = { 0 };
 	struct herror err = { 0 };
+	bool bad_input = false;
 	cleanup_free char *suites = xasprintf("%s/harness/suites", top_dir);
 	cleanup_free char *results = xasprintf("%s/results", top_dir);
 	cleanup_free char *payload = payload_root();
@@ -179,6 +181,7 @@ static int cmd_run(int argc, char **argv)
 		case 'r': o.resume_dir = optarg; break;
 		case 'o': o.results_root = optarg; break;
 		case 'R': o.no_restore = true; break;
+		case 'n': o.dry_run = true; break;
 		case 'O':
 			if (strcmp(optarg, "sequential") != 0 && strcmp(optarg, "shuffled") != 0) {
 				fprintf(stderr, "harness: --order must be sequential or shuffled, not '%s'\n", optarg);
@@ -187,10 +190,14 @@ static int cmd_run(int argc, char **argv)
 			o.order = optarg;
 			break;
 		case 'h':
-			puts("usage: harness run [--results DIR] [--order shuffled|sequential] [--no-restore] suite NAME|FILE\n"
+			puts("usage: harness run [--results DIR] [--order shuffled|sequential] [--no-restore] [--dry-run]\n"
+			     "                   suite NAME|FILE\n"
 			     "       harness run --resume RESULTS_DIR [--no-restore]\n"
 			     "--no-restore: experiments that need fresh guests boot them cold instead of restoring\n"
 			     "a saved, booted state (kept in the state directory, rebuilt when it is stale)\n"
+			     "--dry-run: check the suite and print its plan (runs, estimate); start nothing\n"
+			     "--resume refuses a run that is still running (its pid is named)\n"
+			     "exit status: 0 every run recorded, 1 a run failed, 2 bad usage or a bad suite\n"
 			     "suites shipped: quick (minutes under TCG), default");
 			return 0;
 		default: return 2;
@@ -203,8 +210,13 @@ static int cmd_run(int argc, char **argv)
 		}
 		o.suite = argv[optind + 1];
 	}
+	o.bad_input = &bad_input;
 	install_stop_handlers();
-	return run_suite(&o, &err) < 0 ? fail(&err) : 0;
+	if (run_suite(&o, &err) < 0) {
+		fail(&err);
+		return bad_input ? 2 : 1;
+	}
+	return 0;
 }
 
 static int cmd_report(int argc, char **argv)

@@ -332,3 +332,12 @@ size_t records_values(const struct run_records *rr, cJSON *like, const char *gue
 	free(x.v);
 	return k;
 }
+
+bool run_id_valid(const char *id)
+{
+	size_t n = strlen(id);
+
+	if (n == 0 || n > RUN_ID_MAX || strcmp(id, ".") == 0 || strcmp(id, "..") == 0)
+		return false;
+	return strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") == n;
+}

@@ -19,6 +19,13 @@
 
 #define RECORD_SCHEMA "harness-run/1"
 
+/* Whether id may name a run: [A-Za-z0-9._-], not empty, not "." or "..",
+ * at most RUN_ID_MAX characters. It becomes a directory under the state
+ * directory and part of domain and pool names; nothing under the state
+ * directory's runs/ of another shape is ever touched. */
+#define RUN_ID_MAX 128
+bool run_id_valid(const char *id);
+
 /* Create dir/runs and dir/failures. */
 int results_create(const char *dir, struct herror *err);
 /* Write dir/name atomically, indented for people (env.json, summary.json). */

@@ -14,8 +14,10 @@
 #include <sys/stat.h>
 
 #include "agent.h"
+#include "hproc.h"
 #include "image.h"
 #include "progress.h"
+#include "records.h"
 #include "virt.h"
 
 /* A restored guest's agent answers within seconds; waiting longer than this
@@ -635,14 +637,13 @@ static bool restored_by_dead_run(virDomainPtr d)
 	cleanup_free char *xml = virDomainGetXMLDesc(d, 0);
 	char *at = xml ? strstr(xml, runs) : NULL;
 	char id[256];
-	int pid = 0;
+	pid_t pid;
 
-	if (at == NULL || sscanf(at + strlen(runs), "%255[^/]/", id) != 1)
+	if (at == NULL || sscanf(at + strlen(runs), "%255[^/]/", id) != 1 || !run_id_valid(id))
 		return false;
 	cleanup_free char *owner = xasprintf("%s%s/owner.pid", runs, id);
-	cleanup_free char *text = read_text(owner, NULL, NULL);
-	pid = text ? atoi(text) : 0;
-	return !(pid > 0 && kill(pid, 0) == 0);
+	/* Gone: no owner file, or its pid and start time no longer run. */
+	return pidfile_owner(owner, &pid) != 1;
 }
 
 void savestate_cleanup_stale(virConnectPtr conn)
