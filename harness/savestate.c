@@ -317,10 +317,8 @@ static int xml_set_all(xmlXPathContextPtr ctx, const char *xpath, const char *at
 	return n;
 }
 
-/* The saved domain XML with this run's disk and console log: host-side
- * paths only, so libvirt's ABI check passes (the name must stay too). */
-static char *restore_xml(const char *saved, const char *name, const char *disk, const char *console,
-			 struct herror *err)
+char *savestate_restore_xml(const char *saved, const char *name, const char *disk, const char *console,
+			    struct herror *err)
 {
 	xmlDocPtr doc = xmlReadMemory(saved, (int)strlen(saved), "saved.xml", NULL, XML_PARSE_NONET);
 	xmlXPathContextPtr ctx = NULL;
@@ -420,7 +418,7 @@ static int restore_state(virConnectPtr conn, struct guest *g, const char *slot, 
 	saved_xml = virDomainSaveImageGetXMLDesc(conn, save, 0);
 	if (saved_xml == NULL)
 		return error_setx(err, EIO, "cannot read the saved state '%s': %s", save, virt_last_error());
-	xml = restore_xml(saved_xml, g->dom_name, g->overlay, g->console_log, err);
+	xml = savestate_restore_xml(saved_xml, g->dom_name, g->overlay, g->console_log, err);
 	if (xml == NULL)
 		return -err->status;
 	g->started_at = mono_s();

@@ -125,7 +125,7 @@ static int check_name(struct ctx *c, yaml_node_t *n, const char *key, const char
 static const char *const disk_buses[] = { "virtio", "sata", "scsi", NULL };
 static const char *const disk_caches[] = { "none", "writeback", "writethrough", "directsync", "unsafe", "default", NULL };
 static const char *const disk_ios[] = { "default", "native", "threads", "io_uring", NULL };
-static const char *const nic_models[] = { "none", "virtio", "e1000", "rtl8139", NULL };
+const char *const suite_nic_models[] = { "none", "virtio", "e1000", "rtl8139", NULL };
 
 /* A guest's host: one of the suite's hosts (parsed before the guests). */
 static int check_host_ref(struct ctx *c, yaml_node_t *n, const struct suite *s, const char *name)
@@ -249,7 +249,7 @@ static int guest_key(struct ctx *c, void *arg, const char *key, yaml_node_t *k, 
 	else if (strcmp(key, "host") == 0)
 		r = get_str(c, v, key, &g->host) ?: check_host_ref(c, v, gp->s, g->host);
 	else if (strcmp(key, "nic_model") == 0)
-		r = get_str(c, v, key, &g->nic_model) ?: one_of(c, v, key, g->nic_model, nic_models);
+		r = get_str(c, v, key, &g->nic_model) ?: one_of(c, v, key, g->nic_model, suite_nic_models);
 	else
 		r = bad(c, k, key, "unknown key in a guest (known: name, image, host, vcpus, memory_mib, disk_bus, disk_cache, disk_io, nic_model)");
 	return r;

@@ -32,6 +32,9 @@ void suite_free(struct suite *s);
 /* Find a suite: an existing path, or NAME in the suites directory. */
 char *suite_resolve(const char *name_or_path, const char *suites_dir);
 
+/* The NIC models a suite's guest may have (nic_model; "none": no NIC). */
+extern const char *const suite_nic_models[];
+
 const struct guest_def *suite_guest(const struct suite *s, const char *name);
 
 #endif
