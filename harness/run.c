@@ -134,6 +134,21 @@ static void add_settings(struct runctx *rc, const struct plan_run *r, cJSON *rec
 		cJSON_AddStringToObject(s, ex->axes[a].key, r->values[a]);
 }
 
+/* What the check of each standing guest found and did before it was
+ * borrowed (or why a fresh guest took its place): "borrowed". */
+static void add_borrowed(const struct provision *pv, cJSON *rec)
+{
+	cJSON *list = NULL;
+
+	for (size_t i = 0; i < pv->nguests; i++) {
+		if (pv->guests[i].borrow == NULL)
+			continue;
+		if (list == NULL)
+			list = cJSON_AddArrayToObject(rec, "borrowed");
+		cJSON_AddItemToArray(list, cJSON_Duplicate(pv->guests[i].borrow, 1));
+	}
+}
+
 static int run_one(struct runctx *rc, const struct plan_run *r, struct herror *err)
 {
 	const struct experiment_def *ex = &rc->suite->exps[r->exp];
@@ -176,6 +191,7 @@ static int run_one(struct runctx *rc, const struct plan_run *r, struct herror *e
 	} else if (ops->guests == EXP_GUESTS_FRESH) {
 		provision_down(&rc->pv);
 	}
+	add_borrowed(&rc->pv, rec);
 	if (res == 0)
 		res = ops->run(&x, rec, &rerr);
 	if (ops->guests == EXP_GUESTS_FRESH || per_run) {
