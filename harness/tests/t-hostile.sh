@@ -50,7 +50,7 @@ open(d + "/suite.yaml", "w").write("suite: hostile\n")
 PY
 }
 
-plan 31
+plan 32
 
 # --- 3: links in a results directory are refused, never followed ---------
 d=$tmp/20260101-000000-links
@@ -187,6 +187,35 @@ ok "65 guests are refused (at most 64, exit 2)" \
 printf 'suite: sh\nguests:\n  - name: vm1\n    image: ../../../etc/shadow\nexperiments:\n  - type: boot\n' >"$tmp/img.yaml"
 "$H" run --dry-run suite "$tmp/img.yaml" >/dev/null 2>"$tmp/img.err"
 ok "image: ../../../etc/shadow is refused (exit 2)" sh -c "[ $? -eq 2 ] && grep -q 'img.yaml:4: image:' '$tmp/img.err'"
+
+# --- 8: bad input exits 2 in every verb, as harness(1) says ---------------
+mkdir -p "$tmp/noresults"
+printf 'suite: bad\nrepeatz: 1\n' >"$tmp/bad.yaml"
+bad=0
+while read -r args; do
+	# shellcheck disable=SC2086
+	"$H" $args >/dev/null 2>&1
+	st=$?
+	[ $st -eq 2 ] || { diag "harness $args: exit $st, not 2"; bad=1; }
+done <<EOF
+nosuch
+doctor x
+image prepare ../../etc
+vm bogus
+vm exec vm1 -- relative
+run --order x suite quick
+run suite $tmp/bad.yaml
+run suite $tmp/nonexistent.yaml
+run --resume $tmp/nonexistent
+run --resume $tmp/noresults
+report $tmp/noresults -o $tmp/x.pdf
+report $tmp/nonexistent -o $tmp/x.pdf
+compare $tmp/nonexistent $tmp/noresults
+compare --alpha 7 a b
+export $tmp/nonexistent --csv
+experiments nosuch
+EOF
+check "bad input exits 2 in every verb (a suite, a results directory, an image name, a flag)" $bad
 
 # --- 8: a SIGTERMed report leaves no temporary directory -----------------
 # gnuplot that never ends (a fake collaborator: the report waits for it).
