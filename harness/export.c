@@ -8,11 +8,10 @@
 #include "experiments.h"
 #include "records.h"
 
-/* A field in double quotes, inner quotes doubled. Text from a record that
- * starts as a spreadsheet formula would (=, +, -, @, tab, carriage return)
- * gets a single quote in front, as OWASP's "CSV injection" page advises:
- * a spreadsheet shows it as text instead of running it. Numbers are
- * written by us (%.17g) and never changed. */
+/* Text from a record that starts as a spreadsheet formula would (=, +, -,
+ * @, tab, carriage return) gets a single quote in front, as OWASP's "CSV
+ * injection" page advises: a spreadsheet shows it as text instead of
+ * running it. Numbers are written by us (%.17g) and never changed. */
 static void csv_field_as(FILE *out, const char *s, bool last, bool text)
 {
 	fputc('"', out);
@@ -26,9 +25,14 @@ static void csv_field_as(FILE *out, const char *s, bool last, bool text)
 	fputs(last ? "\"\n" : "\",", out);
 }
 
-static void csv_field(FILE *out, const char *s, bool last)
+void export_csv_field(FILE *out, const char *s, bool last)
 {
 	csv_field_as(out, s, last, true);
+}
+
+void export_csv_number(FILE *out, const char *s, bool last)
+{
+	csv_field_as(out, s, last, false);
 }
 
 struct row {
@@ -43,14 +47,14 @@ static void metric_row(FILE *out, const struct row *r, const char *guest, const 
 	if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble))
 		return;
 	snprintf(num, sizeof(num), "%.17g", v->valuedouble);
-	csv_field(out, r->run, false);
-	csv_field(out, r->exp, false);
-	csv_field(out, r->settings, false);
-	csv_field(out, r->repeat, false);
-	csv_field(out, guest, false);
-	csv_field(out, mt->name, false);
-	csv_field_as(out, num, false, false);
-	csv_field(out, mt->unit, true);
+	export_csv_field(out, r->run, false);
+	export_csv_field(out, r->exp, false);
+	export_csv_field(out, r->settings, false);
+	export_csv_field(out, r->repeat, false);
+	export_csv_field(out, guest, false);
+	export_csv_field(out, mt->name, false);
+	export_csv_number(out, num, false);
+	export_csv_field(out, mt->unit, true);
 }
 
 int export_csv(const char *results_dir, FILE *out, struct herror *err)
@@ -63,7 +67,7 @@ int export_csv(const char *results_dir, FILE *out, struct herror *err)
 		return -err->status;
 	records_filter(&rr, experiment_known);
 	for (size_t i = 0; i < 8; i++)
-		csv_field(out, header[i], i == 7);
+		export_csv_field(out, header[i], i == 7);
 	for (size_t i = 0; i < rr.n; i++) {
 		cJSON *rec = rr.recs[i], *kv, *g;
 		cJSON *id = cJSON_GetObjectItemCaseSensitive(rec, "run_id");

@@ -7,7 +7,12 @@
 #include <guestfs.h>
 #include <stdio.h>
 #include <string.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 
 const char *state_dir(void)
 {
@@ -113,22 +118,93 @@ static int gfs_fail(guestfs_h *g, struct herror *err, const char *what, const ch
 			guestfs_last_error(g) ? guestfs_last_error(g) : "unknown error");
 }
 
-/* Older prepared copies belong to older builds; running guests keep theirs open. */
+static bool is_prepared_name(const char *name, const char **tail)
+{
+	size_t i;
+
+	if (strncmp(name, "prepared-", 9) != 0)
+		return false;
+	for (i = 9; i < 9 + 16; i++)
+		if (!g_ascii_isxdigit(name[i]))
+			return false;
+	if (strncmp(name + i, ".qcow2", 6) != 0)
+		return false;
+	*tail = name + i + 6;
+	return true;
+}
+
+struct prepared_copy {
+	char *path;
+	time_t mtime;
+};
+
+static int newest_first(const void *a, const void *b)
+{
+	const struct prepared_copy *x = a, *y = b;
+
+	return (x->mtime < y->mtime) - (x->mtime > y->mtime);
+}
+
+/* Prepared copies of other builds. Clones and worktrees of the tree share
+ * the image store and each has its own payload, so the newest few stay (the
+ * running guests of an older one keep theirs open anyway); a temporary copy
+ * stays while the process that writes it lives. */
+#define PREPARED_KEEP 4
 static void prune_prepared(const char *dir, const char *keep)
 {
-	DIR *d = opendir(dir);
+	cleanup_dir DIR *d = opendir(dir);
+	struct prepared_copy *copies = NULL;
+	size_t n = 0, i, kept = 0;
 	struct dirent *e;
 
 	if (d == NULL)
 		return;
 	while ((e = readdir(d))) {
-		if (strncmp(e->d_name, "prepared-", 9) != 0)
+		const char *tail;
+		struct stat st;
+
+		if (!is_prepared_name(e->d_name, &tail))
 			continue;
 		cleanup_free char *p = xasprintf("%s/%s", dir, e->d_name);
-		if (strcmp(p, keep) != 0)
-			unlink(p);
+		if (strncmp(tail, ".tmp.", 5) == 0) {
+			long pid = strtol(tail + 5, NULL, 10);
+
+			if (pid > 0 && kill((pid_t)pid, 0) < 0 && errno == ESRCH)
+				unlink(p);
+			continue;
+		}
+		if (*tail != '\0' || strcmp(p, keep) == 0 || stat(p, &st) < 0)
+			continue;
+		copies = g_renew(struct prepared_copy, copies, n + 1);
+		copies[n++] = (struct prepared_copy){ .path = steal_pointer(&p), .mtime = st.st_mtime };
 	}
-	closedir(d);
+	qsort(copies, n, sizeof(*copies), newest_first);
+	for (i = 0; i < n; i++) {
+		if (++kept >= PREPARED_KEEP)
+			unlink(copies[i].path);
+		free(copies[i].path);
+	}
+	g_free(copies);
+}
+
+/* One prepare at a time per image (make images in two clones at once):
+ * the lock's fd, or -1 when it cannot be taken (then no lock: the rename
+ * below is still atomic). */
+static int lock_image_dir(const struct image *img)
+{
+	cleanup_free char *path = xasprintf("%s/.prepare.lock", img->dir);
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+
+	if (fd < 0)
+		return -1;
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0 && errno == EWOULDBLOCK) {
+		hinfo("image %s: waiting for another 'harness image prepare' of it", img->name);
+		if (flock(fd, LOCK_EX) < 0) {
+			close(fd);
+			return -1;
+		}
+	}
+	return fd;
 }
 
 int image_prepare(const struct image *img, const char *payload_root, enum accel accel,
@@ -138,6 +214,7 @@ int image_prepare(const struct image *img, const char *payload_root, enum accel 
 	cleanup_free char *path = NULL;
 	cleanup_free char *tmp = NULL;
 	cleanup_free char *src = xasprintf("%s/opt/harness", payload_root);
+	cleanup_close int lock = -1;
 	guestfs_h *g;
 	int r = -EIO;
 
@@ -145,6 +222,11 @@ int image_prepare(const struct image *img, const char *payload_root, enum accel 
 	if (payload_digest(payload_root, digest, err) < 0)
 		return -err->status;
 	path = xasprintf("%s/prepared-%s.qcow2", img->dir, digest);
+	if (access(path, R_OK) == 0) {
+		*prepared = xstrdup(path);
+		return 0;
+	}
+	lock = lock_image_dir(img);
 	if (access(path, R_OK) == 0) {
 		*prepared = xstrdup(path);
 		return 0;

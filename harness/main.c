@@ -13,6 +13,7 @@
 #include "hosts.h"
 #include "expdoc.h"
 #include "export.h"
+#include "history.h"
 #include "image.h"
 #include "report.h"
 #include "run.h"
@@ -35,6 +36,7 @@ static const char usage[] =
 	"  compare BASE NEW            statistics and a regression verdict; exit 1 on a regression\n"
 	"  export RESULTS_DIR --csv    one tidy CSV (run x guest x metric) on stdout or -o FILE\n"
 	"  experiments [NAME]          the experiments, their settings, defaults, metrics and units\n"
+	"  history add|detect|mark|show|export|rerun-suite   nights in a SQLite history, change points (history --help)\n"
 	"\n"
 	"environment:\n"
 	"  HARNESS_ACCEL=kvm|tcg       force the accelerator (default: KVM only where it really works)\n"
@@ -412,6 +414,11 @@ static int cmd_experiments(int argc, char **argv)
 	return 0;
 }
 
+static int cmd_history(int argc, char **argv)
+{
+	return history_main(argc, argv, top_dir);
+}
+
 /* One row per verb, as git.c's commands[] and crun's src/crun.c. */
 static const struct command {
 	const char *name;
@@ -425,6 +432,7 @@ static const struct command {
 	{ "compare", cmd_compare },
 	{ "export", cmd_export },
 	{ "experiments", cmd_experiments },
+	{ "history", cmd_history },
 };
 
 int main(int argc, char **argv)

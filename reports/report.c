@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "doc.h"
+#include "history_page.h"
 #include "hfile.h"
 #include "experiments.h"
 #include "records.h"
@@ -864,6 +865,7 @@ int report_build(const char *dir, const char *out_pdf, bool *bad_input, struct h
 	fputs(".if \\n%=1 .bp\n", f);
 	write_sections(&doc, &in, in.rr.recs);
 	write_comparison(&doc, &in);
+	report_history_page(&doc, dir);
 	write_appendix(&doc, &in);
 	fclose(f);
 	if (stop_requested) {

@@ -17,7 +17,7 @@ _harness()
 {
 	local cur prev words cword
 	_init_completion || return
-	local verbs="doctor image vm run report compare export experiments help"
+	local verbs="doctor image vm run report compare export experiments history help"
 	local i=1
 	[[ ${words[1]} == --quiet || ${words[1]} == -q ]] && i=2
 	if ((cword == i)); then
@@ -62,6 +62,32 @@ _harness()
 		[[ $prev == -o || $prev == --output ]] && { _filedir csv; return; }
 		[[ $cur == -* ]] && { COMPREPLY=($(compgen -W "--csv -o" -- "$cur")); return; }
 		_filedir -d
+		;;
+	history)
+		if ((cword == i + 1)); then
+			COMPREPLY=($(compgen -W "add detect mark show export rerun-suite --help" -- "$cur"))
+			return
+		fi
+		case $prev in
+		--history) _filedir db; return ;;
+		--png) _filedir png; return ;;
+		-o | --output) _filedir; return ;;
+		--suite | --experiment | --settings | --guest | --metric | --host | --since | --window | --min-size | \
+			--max-pvalue | --min-magnitude | --floor | --commit | --commit-date | --note | --night) return ;;
+		esac
+		local filters="--suite --experiment --settings --guest --metric --host"
+		local detector="--since --window --min-size --max-pvalue --min-magnitude --floor"
+		local opts
+		case ${words[i + 1]} in
+		add) opts="--history --commit --commit-date --rerun" ;;
+		detect) opts="--history --json $filters $detector" ;;
+		mark) opts="--history --note --night --experiment --settings --guest --metric" ;;
+		show) opts="--history --json --png -o $filters $detector" ;;
+		export) opts="--history --csv -o $filters" ;;
+		rerun-suite) opts="--history -o $detector" ;;
+		esac
+		[[ $cur == -* ]] && { COMPREPLY=($(compgen -W "$opts" -- "$cur")); return; }
+		[[ ${words[i + 1]} == add || ${words[i + 1]} == rerun-suite ]] && _filedir -d
 		;;
 	experiments)
 		((cword == i + 1)) && COMPREPLY=($(compgen -W "$(harness experiments 2>/dev/null | sed -n 's/^\([a-z0-9][a-z0-9_-]*\)$/\1/p') --man" -- "$cur"))
