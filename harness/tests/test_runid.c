@@ -88,14 +88,10 @@ static void test_of_dir(void **state)
 static void put_owner(const char *dir, const char *text)
 {
 	char path[512];
-	FILE *f;
 
 	assert_int_equal(mkdir(dir, 0755), 0);
 	snprintf(path, sizeof(path), "%s/owner.pid", dir);
-	f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
+	assert_int_equal(write_file(path, text, strlen(text), 0644, NULL), 0);
 }
 
 static bool exists(const char *path)
