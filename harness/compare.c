@@ -359,15 +359,16 @@ static cJSON *lines_json(const struct lines *ls, const struct compare_options *o
 static int check_env(const char *base_dir, const char *new_dir, const struct compare_options *opt, cJSON **diff,
 		     struct herror *err)
 {
-	cJSON *ea = results_read_json(base_dir, "env.json", NULL);
-	cJSON *eb = results_read_json(new_dir, "env.json", NULL);
+	struct herror ra = { 0 }, rb = { 0 };
+	cJSON *ea = results_read_json(base_dir, "env.json", &ra);
+	cJSON *eb = results_read_json(new_dir, "env.json", &rb);
 	cJSON *it;
 	char *text = xstrdup("");
 	int r = 0;
 
 	if (ea == NULL || eb == NULL) {
-		hwarn("cannot check that both runs share an environment: no env.json in '%s'",
-		      ea == NULL ? base_dir : new_dir);
+		/* Absent, or refused (a link, not JSON): the reason is said. */
+		hwarn("cannot check that both runs share an environment: %s", ea == NULL ? ra.msg : rb.msg);
 		*diff = cJSON_CreateArray();
 		goto out;
 	}
