@@ -341,7 +341,7 @@ static const struct exp_metric sched_mix_metrics[] = {
 	  .use = METRIC_SUMMARY, .help = "the guest's system time over the run (kernel work for the mix)" },
 	{ .name = "classified_right", .scope = METRIC_PER_RUN, .path = { "classified_right" }, .unit = "fraction",
 	  .better = +1, .use = METRIC_SUMMARY,
-	  .help = "threads whose observed behaviour (running or runnable half the time) matches their class" },
+	  .help = "threads whose observed behaviour (running half the time it was not waiting for a CPU) matches their class" },
 };
 
 const struct experiment exp_sched_mix_info = {

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * memwatch: the ioctl commands of /dev/memwatch, with the argument checks
- * that memwatch.h documents.
+ * that lib/uapi/memwatch.h documents.
  */
 #include <linux/align.h>
 #include <linux/capability.h>

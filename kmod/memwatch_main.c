@@ -3,8 +3,8 @@
  * memwatch: a kernel memory monitor for registered processes.
  *
  * Registered processes have a soft RSS limit (one warning) and a hard one
- * (SIGKILL); see memwatch.h for the user-space API. This file holds the
- * module parameters, the misc device and its file operations.
+ * (SIGKILL); see lib/uapi/memwatch.h for the user-space API. This file
+ * holds the module parameters, the misc device and its file operations.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 

@@ -11,6 +11,10 @@ CFLAGS  ?= -O2 -g
 CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-unused-parameter \
            -D_GNU_SOURCE -D_FORTIFY_SOURCE=2 -fstack-protector-strong -I$(TOP)/lib
 
+# lib/uapi/: the ABI headers shared with the kernel module (memwatch.h);
+# kmod/Kbuild adds the same directory for the module itself.
+UAPI_CFLAGS := -I$(TOP)/lib/uapi
+
 # Shared cJSON (host programs: harness, runtime CLI, tests).
 CJSON_CFLAGS := $(shell pkg-config --cflags libcjson 2>/dev/null)
 CJSON_LIBS   := $(shell pkg-config --libs libcjson 2>/dev/null || echo -lcjson)

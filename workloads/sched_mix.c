@@ -217,9 +217,11 @@ int main(int argc, char **argv)
 			wl_add_num(o, "timeslices", (double)t->slices);
 			wl_add_num(o, "voluntary_ctxt_switches", (double)t->vol);
 			wl_add_num(o, "nonvoluntary_ctxt_switches", (double)t->invol);
-			/* Observed class: a thread that was on or waiting for a CPU most of
-			 * the time is CPU-bound, whatever it was meant to be. */
-			wl_add_str(o, "observed", elapsed > 0 && (run + wait) / elapsed >= 0.5 ? "cpu" : "io");
+			/* Observed class: a thread that ran for most of the time it was
+			 * not kept waiting is CPU-bound, whatever it was meant to be.
+			 * Time on a run queue is left out: it measures the other
+			 * threads on the machine, not this one. */
+			wl_add_str(o, "observed", elapsed - wait > 0 && run / (elapsed - wait) >= 0.5 ? "cpu" : "io");
 			if (t->io) {
 				for (size_t k = 0; k < t->wake_us.n; k++)
 					wl_vec_push(&all_wake, t->wake_us.v[k]);

@@ -203,7 +203,8 @@ static struct bpf_insn insn(__u8 code, __u8 dst, __u8 src, __s16 off, __s32 imm)
 	return (struct bpf_insn){ .code = code, .dst_reg = dst, .src_reg = src, .off = off, .imm = imm };
 }
 
-int cgroup_device_filter(int cgroup_fd, struct herror *err)
+/* Loads the device program; returns its fd. */
+static int load_device_program(struct herror *err)
 {
 	enum { R0, R1, R2, R3, R4 };
 	struct bpf_insn prog[8 + 5 * sizeof(allowed_devices) / sizeof(allowed_devices[0])];
@@ -247,8 +248,29 @@ int cgroup_device_filter(int cgroup_fd, struct herror *err)
 		if ((fd = (int)syscall(SYS_bpf, BPF_PROG_LOAD, &attr, sizeof(attr))) >= 0)
 			close(fd);
 		log[sizeof(log) - 1] = '\0';
-		return error_set(err, e, "cannot load the device filter%s%.120s", log[0] ? ": " : "", log);
+		return error_set(err, e, "cannot load the device filter (a BPF_PROG_TYPE_CGROUP_DEVICE program)%s%.120s",
+				 log[0] ? ": " : "", log);
 	}
+	return fd;
+}
+
+int cgroup_device_filter_probe(struct herror *err)
+{
+	int fd = load_device_program(err);
+
+	if (fd < 0)
+		return fd;
+	close(fd);
+	return 0;
+}
+
+int cgroup_device_filter(int cgroup_fd, struct herror *err)
+{
+	union bpf_attr attr;
+	int fd = load_device_program(err);
+
+	if (fd < 0)
+		return fd;
 	memset(&attr, 0, sizeof(attr));
 	attr.target_fd = (__u32)cgroup_fd;
 	attr.attach_bpf_fd = (__u32)fd;

@@ -22,6 +22,9 @@ int cgroup_create(const char *root, const char *name, const struct spec_limits *
  * group that allows only the standard devices of /dev and the ptys. */
 int cgroup_device_filter(int cgroup_fd, struct herror *err);
 
+/* Loads that program without attaching it: can this kernel filter devices? */
+int cgroup_device_filter_probe(struct herror *err);
+
 /* Adds cpu.stat usage, memory.current, memory.events and pids.current. */
 void cgroup_usage(const char *path, cJSON *out);
 

@@ -4,7 +4,7 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include "../../kmod/memwatch.h"
+#include "memwatch.h"	/* lib/uapi: the module's ABI */
 
 int kmon_available(void)
 {

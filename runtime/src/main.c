@@ -1,168 +1,89 @@
-/* harness-runtime: one static binary, `supervisor` runs the daemon, every
- * other verb is a client of its socket. */
+/* harness-runtime: one static binary; `supervisor` runs the daemon, every
+ * other verb is a client of its socket. One row per verb, as crun's
+ * src/crun.c and the harness's main.c; each verb is its own cmd_*.c. */
 #include <errno.h>
-#include <fcntl.h>
-#include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/sendfile.h>
-#include <sys/stat.h>
-#include <arpa/inet.h>
 
 #include "cli.h"
-#include "supervisor.h"
-#include "util.h"
 
-extern char **environ;
+char **cli_program_argv;
 
-/* Like crun's cloned binary: the supervisor runs from a sealed in-memory
- * copy of itself, so nothing a container reaches through /proc can
- * overwrite the runtime on disk. */
-static int reexec_from_sealed_copy(char **argv)
+static const struct verb {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *args;
+	const char *help;
+} verbs[] = {
+	{ "supervisor", cmd_supervisor, "[options]", "run the supervisor (see supervisor --help)" },
+	{ "start", cmd_start, "NAME ROOTFS|--bundle DIR [opts] -- CMD...",
+	  "start in the background (ROOTFS: directory or tarball)" },
+	{ "run", cmd_run, "NAME ROOTFS [opts] [--rm] -- CMD...",
+	  "start, wait, print the log, exit with its status" },
+	{ "stop", cmd_stop, "NAME [-t GRACE]", "SIGTERM, GRACE seconds (default 10), then SIGKILL" },
+	{ "ps", cmd_ps, "[--json]", "the containers, their limits, usage and the safe sequence" },
+	{ "logs", cmd_logs, "NAME [-f]", "a container's output; -f follows it" },
+	{ "inspect", cmd_inspect, "NAME", "one container's record as JSON" },
+	{ "wait", cmd_wait, "NAME", "wait for its end; exit with its status" },
+	{ "rm", cmd_rm, "NAME", "forget an ended container" },
+	{ "shutdown", cmd_shutdown, "", "stop every container and the supervisor" },
+};
+#define NVERBS (sizeof(verbs) / sizeof(verbs[0]))
+
+static void usage(FILE *f)
 {
-	struct stat st;
-	cleanup_close int src = -1;
-	int mfd;
-
-	if (getenv("HARNESS_RUNTIME_SEALED"))
-		return 0;
-	src = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
-	if (src < 0 || fstat(src, &st) < 0)
-		return -errno;
-	mfd = memfd_create("harness-runtime", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-	if (mfd < 0)
-		return -errno;
-	for (off_t done = 0; done < st.st_size; ) {
-		ssize_t n = sendfile(mfd, src, NULL, (size_t)(st.st_size - done));
-		if (n <= 0) {
-			close(mfd);
-			return n < 0 ? -errno : -EIO;
-		}
-		done += n;
-	}
-	if (fcntl(mfd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) < 0) {
-		close(mfd);
-		return -errno;
-	}
-	setenv("HARNESS_RUNTIME_SEALED", "1", 1);
-	fexecve(mfd, argv, environ);
-	close(mfd);
-	return -errno;
+	fputs("usage: harness-runtime [--socket PATH] VERB ...\n", f);
+	for (size_t i = 0; i < NVERBS; i++)
+		fprintf(f, "  %-10s %-42s %s\n", verbs[i].name, verbs[i].args, verbs[i].help);
+	fputs("start/run options: --cpu-weight N --cpus CPUS --cpu-max QUOTA/PERIOD --cpuset LIST\n"
+	      "  --memory-high SIZE --memory-max SIZE --pids-max N --nice N --hostname H --net --ip A\n"
+	      "  --claim memory=SIZE,cpu=CPUS,pids=N [--hold memory=SIZE,cpu=CPUS,pids=N] --admit queue|refuse\n"
+	      "  --kmon-soft SIZE --kmon-hard SIZE --env K=V --cwd DIR --read-only --stop-grace S --userns\n", f);
 }
 
-static int parse_capacity(const char *arg, struct supervisor_config *c)
+int cli_usage(const char *verb)
 {
-	char buf[256], *save = NULL;
-
-	snprintf(buf, sizeof(buf), "%s", arg);
-	for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-		char *eq = strchr(t, '=');
-		uint64_t v;
-
-		if (!eq)
-			return -EINVAL;
-		*eq++ = '\0';
-		if (!strcmp(t, "memory")) {
-			if (parse_size(eq, &v) < 0)
-				return -EINVAL;
-			c->capacity[0] = v;
-		} else if (!strcmp(t, "cpu")) {
-			if (parse_cpus_milli(eq, &v) < 0)
-				return -EINVAL;
-			c->capacity[1] = v;
-		} else if (!strcmp(t, "pids")) {
-			if (parse_size(eq, &v) < 0)
-				return -EINVAL;
-			c->capacity[2] = v;
-		} else {
-			return -EINVAL;
+	for (size_t i = 0; i < NVERBS; i++)
+		if (!strcmp(verbs[i].name, verb)) {
+			fprintf(stderr, "usage: harness-runtime %s %s\n", verb, verbs[i].args);
+			return 2;
 		}
-	}
-	c->have_capacity = 1;
-	return 0;
-}
-
-static int supervisor_main(int argc, char **argv)
-{
-	static const struct option opts[] = {
-		{ "state-dir", required_argument, NULL, 'd' },
-		{ "socket", required_argument, NULL, 's' },
-		{ "cgroup-root", required_argument, NULL, 'c' },
-		{ "capacity", required_argument, NULL, 'C' },
-		{ "log-max", required_argument, NULL, 'l' },
-		{ "bridge", required_argument, NULL, 'b' },
-		{ "subnet", required_argument, NULL, 'n' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	struct supervisor_config cfg;
-	int o;
-
-	supervisor_config_init(&cfg);
-	while ((o = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
-		switch (o) {
-		case 'd': snprintf(cfg.state_dir, sizeof(cfg.state_dir), "%s", optarg); break;
-		case 's': snprintf(cfg.socket_path, sizeof(cfg.socket_path), "%s", optarg); break;
-		case 'c': snprintf(cfg.cgroup_root, sizeof(cfg.cgroup_root), "%s", optarg); break;
-		case 'C':
-			if (parse_capacity(optarg, &cfg) < 0) {
-				fprintf(stderr, "harness-runtime: bad --capacity '%s' (memory=SIZE,cpu=CPUS,pids=N)\n", optarg);
-				return 2;
-			}
-			break;
-		case 'l':
-			if (parse_size(optarg, &cfg.log_max) < 0 || cfg.log_max < 4096) {
-				fprintf(stderr, "harness-runtime: bad --log-max '%s'\n", optarg);
-				return 2;
-			}
-			break;
-		case 'b':
-			if (strlen(optarg) >= sizeof(cfg.bridge) || !optarg[0]) {
-				fprintf(stderr, "harness-runtime: bad --bridge '%s'\n", optarg);
-				return 2;
-			}
-			snprintf(cfg.bridge, sizeof(cfg.bridge), "%s", optarg);
-			break;
-		case 'n': {
-			char net[32], *slash;
-			snprintf(net, sizeof(net), "%s", optarg);
-			slash = strchr(net, '/');
-			if (slash)
-				*slash++ = '\0';
-			cfg.prefix = slash ? atoi(slash) : 24;
-			if (inet_pton(AF_INET, net, &cfg.subnet) != 1 || cfg.prefix < 8 || cfg.prefix > 29 ||
-			    (ntohl(cfg.subnet) & ((1u << (32 - cfg.prefix)) - 1))) {
-				fprintf(stderr, "harness-runtime: bad --subnet '%s' (A.B.C.D/8..29, host bits zero)\n", optarg);
-				return 2;
-			}
-			break;
-		}
-		default:
-			fprintf(stderr, "usage: harness-runtime supervisor [--state-dir DIR] [--socket PATH] [--cgroup-root DIR]\n"
-					"       [--capacity memory=SIZE,cpu=CPUS,pids=N] [--log-max SIZE] [--bridge NAME] [--subnet NET/LEN]\n");
-			return o == 'h' ? 0 : 2;
-		}
-	}
-	if (optind != argc) {
-		fprintf(stderr, "harness-runtime: supervisor takes no arguments\n");
-		return 2;
-	}
-	if (!cfg.socket_path[0])
-		snprintf(cfg.socket_path, sizeof(cfg.socket_path), "%s/sock", cfg.state_dir);
-	return supervisor_run(&cfg);
+	usage(stderr);
+	return 2;
 }
 
 int main(int argc, char **argv)
 {
-	if (argc >= 2 && !strcmp(argv[1], "supervisor")) {
-		int r = reexec_from_sealed_copy(argv);
+	int i = 1;
 
-		if (r < 0) {
-			fprintf(stderr, "harness-runtime: cannot run from a sealed copy of itself: %s\n", strerror(-r));
-			return 1;
-		}
-		return supervisor_main(argc - 1, argv + 1);
+	cli_program_argv = argv;
+	if (getenv("HARNESS_RUNTIME_SOCKET"))
+		cli_socket_path = getenv("HARNESS_RUNTIME_SOCKET");
+	if (argc > 2 && !strcmp(argv[1], "--socket")) {
+		cli_socket_path = argv[2];
+		i = 3;
 	}
-	return cli_main(argc, argv);
+	if (i >= argc || !strcmp(argv[i], "--help") || !strcmp(argv[i], "-h") || !strcmp(argv[i], "help")) {
+		usage(i >= argc ? stderr : stdout);
+		return i >= argc ? 2 : 0;
+	}
+	/* A closed socket or pipe is an error to report, not a silent
+	 * death by SIGPIPE (exit 141). */
+	signal(SIGPIPE, SIG_IGN);
+	for (size_t v = 0; v < NVERBS; v++)
+		if (!strcmp(argv[i], verbs[v].name)) {
+			int rc = verbs[v].fn(argc - i, argv + i);
+
+			if (rc == 0 && (fflush(stdout) == EOF || ferror(stdout))) {
+				fprintf(stderr, "harness-runtime: cannot write to standard output: %s\n",
+					strerror(errno ? errno : EIO));
+				rc = 1;
+			}
+			return rc;
+		}
+	fprintf(stderr, "harness-runtime: unknown verb '%s'\n", argv[i]);
+	usage(stderr);
+	return 2;
 }

@@ -5,11 +5,14 @@
  * Every message is a 12-byte header and a JSON payload:
  *   bytes 0..3  magic "HRTP"
  *   byte  4     version (1)
- *   byte  5     kind: 1 request, 2 response
+ *   byte  5     kind: 1 request, 2 response, 3 data
  *   bytes 6..7  reserved, must be zero
  *   bytes 8..11 payload length, big-endian, 1..PROTO_MAX_PAYLOAD
  * A request is {"op": OP, ...}; a response is {"ok": true, ...} or
- * {"ok": false, "error": "..."}. Both sides check every bound. */
+ * {"ok": false, "error": "..."}. A response that announces "data_bytes": N
+ * (logs) is followed by one data frame of exactly N raw bytes, any bytes
+ * at all (NUL, quotes, control bytes, invalid UTF-8). Both sides check
+ * every bound. */
 #ifndef RT_PROTO_H
 #define RT_PROTO_H
 
@@ -27,6 +30,7 @@
 #define PROTO_MAX_PAYLOAD   (256u * 1024u)
 #define PROTO_KIND_REQUEST  1
 #define PROTO_KIND_RESPONSE 2
+#define PROTO_KIND_DATA     3	/* raw bytes after a response that announces them */
 
 /* The header as it travels: bytes only, so no padding and no alignment. */
 struct proto_header {

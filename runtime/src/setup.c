@@ -180,6 +180,23 @@ static void remount_ro_in_root(int sync, const char *path, unsigned long extra)
 	close(fd);
 }
 
+/* Adds nodev to the mount on top of path (inside the root) and, with
+ * recursive, to every mount below it: a device node in the root
+ * filesystem or in a bundle's mount is then unusable, whatever its major
+ * and minor. mount_setattr only adds the flag, so the locked flags of a
+ * user namespace stay as they are. */
+static void make_nodev_in_root(int sync, const char *path, int recursive)
+{
+	struct mount_attr attr = { .attr_set = MOUNT_ATTR_NODEV };
+	int fd = open_in_root(path, O_PATH, 0);
+
+	if (fd < 0)
+		child_fail(sync, -fd, "cannot open", path);
+	if (mount_setattr(fd, "", AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), &attr, sizeof(attr)) < 0)
+		child_fail(sync, errno, "cannot mount nodev (mount_setattr, Linux 5.12 or later)", path);
+	close(fd);
+}
+
 /* crun's and runc's default masked and read-only paths (Docker's list). */
 static const char *const masked_paths[] = {
 	"proc/acpi", "proc/asound", "proc/kcore", "proc/keys", "proc/latency_stats",
@@ -333,6 +350,11 @@ static void setup_extra_mounts(int sync, const struct container_spec *s)
 			  flags & ~(unsigned long)MS_RDONLY, m->data[0] ? m->data : NULL) < 0)
 			child_fail(sync, errno, "cannot mount", m->destination);
 		close(fd);
+		/* Every mount of the bundle is nodev, its "dev" option too: a
+		 * bind mount brings the host's device nodes, a devtmpfs all of
+		 * them. devpts alone keeps its pty nodes (the filter allows 136:*). */
+		if (strcmp(type, "devpts"))
+			make_nodev_in_root(sync, dst, 1);
 		if ((flags & MS_BIND) && (flags & MS_RDONLY))
 			remount_ro_in_root(sync, dst, flags & (MS_NOSUID | MS_NODEV | MS_NOEXEC));
 	}
@@ -484,6 +506,9 @@ static __attribute__((noreturn)) void child_main(const struct spawn_params *p, i
 		child_fail(sync, errno, "cannot bind-mount root filesystem", p->rootfs_dir);
 	if ((root_fd = open(p->rootfs_dir, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0 || fchdir(root_fd) < 0)
 		child_fail(sync, errno, "cannot enter root filesystem", p->rootfs_dir);
+	/* The root and whatever is mounted below it: nodev. /dev, /proc and
+	 * the rest are mounted afterwards, each with its own flags. */
+	make_nodev_in_root(sync, "/", 1);
 	/* Opened in this mount namespace, so that it can be bind-mounted. */
 	if (p->hosts_file && (hosts_fd = open(p->hosts_file, O_PATH | O_CLOEXEC)) < 0)
 		child_fail(sync, errno, "cannot open", p->hosts_file);
@@ -538,8 +563,10 @@ static __attribute__((noreturn)) void child_main(const struct spawn_params *p, i
 	}
 	if (chdir("/") < 0)
 		child_fail(sync, errno, "cannot enter", "/");
+	/* mount_setattr, not a remount: a remount would drop nodev. */
 	if (s->readonly_rootfs &&
-	    mount(NULL, "/", NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL) < 0)
+	    mount_setattr(AT_FDCWD, "/", 0, &(struct mount_attr){ .attr_set = MOUNT_ATTR_RDONLY },
+			  sizeof(struct mount_attr)) < 0)
 		child_fail(sync, errno, "cannot make the root read-only", "/");
 	setup_network(sync, p);
 	if (chdir(s->cwd) < 0)

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <arpa/inet.h>
+#include <stdlib.h>
 
 void spec_init(struct container_spec *s)
 {
@@ -100,8 +101,10 @@ int spec_from_json(const cJSON *o, struct container_spec *s, struct herror *err)
 	    (r = get_str_array(o, "env", s->env, &s->envc, SPEC_MAX_ENV, err)) < 0)
 		return r;
 	if ((v = cJSON_GetObjectItemCaseSensitive(o, "nice"))) {
-		if (!cJSON_IsNumber(v) || v->valuedouble != (double)(int)v->valuedouble)
-			return error_setx(err, EINVAL, "field 'nice' must be an integer");
+		/* The range first: casting 1e999 to int is undefined. */
+		if (!cJSON_IsNumber(v) || !(v->valuedouble >= -20 && v->valuedouble <= 19) ||
+		    v->valuedouble != (double)(int)v->valuedouble)
+			return error_setx(err, EINVAL, "field 'nice' must be an integer in -20..19");
 		s->nice = (int)v->valuedouble;
 		s->has_nice = 1;
 	}
@@ -183,25 +186,47 @@ int spec_from_json(const cJSON *o, struct container_spec *s, struct herror *err)
 	return spec_validate(s, err);
 }
 
-static int cpuset_is_valid(const char *c)
+/* A cpuset list as the kernel reads it: "0-3,5,7-8", each range low to
+ * high, below CPUSET_MAX; NULL when it is one, else what is wrong. */
+#define CPUSET_MAX 8192
+static const char *cpuset_problem(const char *c)
 {
-	/* "0-3,5,7-8": digits, commas and dashes only, not empty between. */
-	int digit = 0;
+	for (;;) {
+		unsigned long lo, hi;
+		char *end;
 
-	for (; *c; c++) {
-		if (*c >= '0' && *c <= '9')
-			digit = 1;
-		else if ((*c == ',' || *c == '-') && digit)
-			digit = 0;
-		else
-			return 0;
+		if (*c < '0' || *c > '9')
+			return "expected a CPU number";
+		lo = hi = strtoul(c, &end, 10);
+		if (*end == '-') {
+			if (end[1] < '0' || end[1] > '9')
+				return "expected a CPU number after '-'";
+			hi = strtoul(end + 1, &end, 10);
+		}
+		if (lo >= CPUSET_MAX || hi >= CPUSET_MAX)
+			return "CPU number out of range (0..8191)";
+		if (hi < lo)
+			return "a range runs backwards";
+		if (!*end)
+			return NULL;
+		if (*end != ',')
+			return "expected ',' between CPUs";
+		c = end + 1;
 	}
-	return digit;
+}
+
+/* NAME=VALUE with a name that is not empty. */
+static int env_is_valid(const char *e)
+{
+	const char *eq = strchr(e, '=');
+
+	return eq && eq != e;
 }
 
 int spec_validate(const struct container_spec *s, struct herror *err)
 {
 	const struct spec_limits *l = &s->limits;
+	const char *problem;
 	struct in_addr a;
 
 	if (!name_is_valid(s->name))
@@ -212,6 +237,11 @@ int spec_validate(const struct container_spec *s, struct herror *err)
 		return error_setx(err, EINVAL, "root filesystem '%s' must be an absolute path", s->rootfs);
 	if (s->argc == 0 && !s->bundle[0])
 		return error_setx(err, EINVAL, "container '%s' has no command", s->name);
+	if (s->argc > 0 && !s->argv[0][0])
+		return error_setx(err, EINVAL, "container '%s': the command is an empty string", s->name);
+	for (int i = 0; i < s->envc; i++)
+		if (!env_is_valid(s->env[i]))
+			return error_setx(err, EINVAL, "environment entry '%.64s' is not NAME=VALUE with a name", s->env[i]);
 	if (s->has_nice && (s->nice < -20 || s->nice > 19))
 		return error_setx(err, EINVAL, "nice value %d is out of range -20..19", s->nice);
 	if (l->cpu_weight && (l->cpu_weight < 1 || l->cpu_weight > 10000))
@@ -219,8 +249,8 @@ int spec_validate(const struct container_spec *s, struct herror *err)
 	if (l->cpu_quota_us && (l->cpu_quota_us < 1000 || l->cpu_period_us < 1000 || l->cpu_period_us > 1000000))
 		return error_setx(err, EINVAL, "cpu max %lld/%llu is out of range (quota >= 1000 us, period 1000..1000000 us)",
 				(long long)l->cpu_quota_us, (unsigned long long)l->cpu_period_us);
-	if (l->cpuset_cpus[0] && !cpuset_is_valid(l->cpuset_cpus))
-		return error_setx(err, EINVAL, "invalid cpuset '%s'", l->cpuset_cpus);
+	if (l->cpuset_cpus[0] && (problem = cpuset_problem(l->cpuset_cpus)))
+		return error_setx(err, EINVAL, "invalid cpuset '%s': %s", l->cpuset_cpus, problem);
 	if (l->memory_high && l->memory_max && l->memory_high > l->memory_max)
 		return error_setx(err, EINVAL, "memory high %llu is above memory max %llu",
 				(unsigned long long)l->memory_high, (unsigned long long)l->memory_max);
@@ -323,4 +353,44 @@ cJSON *spec_to_json(const struct container_spec *s)
 		cJSON_AddNumberToObject(c, "hard", (double)s->kmon_hard);
 	}
 	return o;
+}
+
+int parse_cpus_milli(const char *s, uint64_t *out)
+{
+	const char *p = s;
+	char *end;
+	double v;
+
+	/* Decimal digits only: strtod would also take "nan", "inf", "-1",
+	 * " 1", "0x10" and "1e3". */
+	if (!s || !*s)
+		return -EINVAL;
+	while (*p >= '0' && *p <= '9')
+		p++;
+	if (p == s)
+		return -EINVAL;
+	if (*p == 'm' && p[1] == '\0') {
+		errno = 0;
+		unsigned long long m = strtoull(s, &end, 10);
+
+		if (errno || m > 1000000000ull)
+			return -ERANGE;
+		*out = m;
+		return 0;
+	}
+	if (*p == '.') {
+		const char *f = ++p;
+
+		while (*p >= '0' && *p <= '9')
+			p++;
+		if (p == f)
+			return -EINVAL;
+	}
+	if (*p)
+		return -EINVAL;
+	v = strtod(s, &end);
+	if (end != p || !(v <= 1e6))
+		return -ERANGE;
+	*out = (uint64_t)(v * 1000 + 0.5);
+	return 0;
 }

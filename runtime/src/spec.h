@@ -89,4 +89,8 @@ int spec_validate(const struct container_spec *s, struct herror *err);
 /* Does the spec ask for any cgroup limit? */
 int spec_wants_cgroup(const struct container_spec *s);
 
+/* "0.5" or "2" CPUs (at most 10^6), or "1500m", into thousandths of a
+ * CPU; -EINVAL for anything else ("nan", "inf", "-1", "", " 1", "1e3"). */
+int parse_cpus_milli(const char *s, uint64_t *out);
+
 #endif

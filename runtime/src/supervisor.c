@@ -28,7 +28,7 @@ static int open_socket(struct herror *err)
 	if (strlen(sv.cfg->socket_path) >= sizeof(sa.sun_path))
 		return error_setx(err, ENAMETOOLONG, "socket path too long: '%s'", sv.cfg->socket_path);
 	memcpy(sa.sun_path, sv.cfg->socket_path, strlen(sv.cfg->socket_path) + 1);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return error_set(err, errno, "cannot create socket");
 	/* A live supervisor answers; a stale socket file does not. */
@@ -106,8 +106,27 @@ void supervisor_config_init(struct supervisor_config *c)
 	c->prefix = 24;
 }
 
+/* Without a cgroup v2 hierarchy there is no device filter: containers
+ * then rely on nodev mounts and the missing CAP_MKNOD alone. Said once at
+ * start, and in every inspect. A kernel that cannot load the filter makes
+ * every start fail with the reason (launch). */
+static void check_device_control(void)
+{
+	struct herror err = { 0 };
+
+	if (cgroup_check_root(sv.cfg->cgroup_root, &err) < 0) {
+		snprintf(sv.no_device_filter, sizeof(sv.no_device_filter), "%s", err.msg);
+		fprintf(stderr, "harness-runtime: warning: no device controller: %s; containers get no cgroup device "
+				"filter, only nodev mounts and the missing CAP_MKNOD keep device nodes out\n", err.msg);
+	} else if (cgroup_device_filter_probe(&err) < 0) {
+		fprintf(stderr, "harness-runtime: warning: no device controller: %s; every start will be refused\n",
+			err.msg);
+	}
+}
+
 int supervisor_run(const struct supervisor_config *cfg)
 {
+	uint64_t accept_paused_until = 0;
 	struct herror err = { 0 };
 	char path[PATH_MAX];
 	sigset_t mask;
@@ -115,8 +134,7 @@ int supervisor_run(const struct supervisor_config *cfg)
 
 	memset(&sv, 0, sizeof(sv));
 	sv.cfg = cfg;
-	for (int i = 0; i < MAX_PENDING; i++)
-		pend[i] = (struct pending){ .fd = -1 };
+	clients_init();
 	sv.kmon_fd = -1;
 	snprintf(path, sizeof(path), "%s/containers", cfg->state_dir);
 	if (mkdir_p(path, 0700, &err) < 0) {
@@ -148,18 +166,21 @@ int supervisor_run(const struct supervisor_config *cfg)
 		return 1;
 	}
 	sv.kmon_fd = kmon_open_events();
+	check_device_control();
 	load_all();
 	fprintf(stderr, "harness-runtime: supervisor listening on %s (state %s, cgroups under %s, kernel monitor %s)\n",
 		cfg->socket_path, cfg->state_dir, cfg->cgroup_root, sv.kmon_fd >= 0 ? "present" : "absent");
 
 	while (!sv.stopping) {
-		struct pollfd pfd[4 + MAX_CONTAINERS + MAX_PENDING];
+		struct pollfd pfd[4 + MAX_CONTAINERS + MAX_CLIENTS];
 		struct ctr *pidfd_owner[MAX_CONTAINERS];
-		struct pending *pend_owner[MAX_PENDING];
-		int n = 0, npid = 0, npend = 0, timeout = -1;
+		struct client *client_owner[MAX_CLIENTS];
+		int n = 0, npid = 0, ncl = 0, timeout = -1;
 		uint64_t now = mono_ns();
 
-		pfd[n++] = (struct pollfd){ .fd = sv.listen_fd, .events = POLLIN };
+		pfd[n++] = (struct pollfd){ .fd = now < accept_paused_until ? -1 : sv.listen_fd, .events = POLLIN };
+		if (now < accept_paused_until)
+			timeout = (int)((accept_paused_until - now) / 1000000) + 1;
 		pfd[n++] = (struct pollfd){ .fd = sv.sig_fd, .events = POLLIN };
 		pfd[n++] = (struct pollfd){ .fd = sv.notify_rd, .events = POLLIN };
 		pfd[n++] = (struct pollfd){ .fd = sv.kmon_fd, .events = POLLIN };
@@ -181,23 +202,13 @@ int supervisor_run(const struct supervisor_config *cfg)
 				}
 			}
 		}
-		for (int i = 0; i < MAX_PENDING; i++) {
-			struct pending *p = &pend[i];
-			int ms;
-
-			if (p->fd < 0)
-				continue;
-			if (p->deadline <= now) {
-				pending_drop(p, "request not complete within the time limit");
-				continue;
-			}
-			ms = (int)((p->deadline - now) / 1000000) + 1;
-			if (timeout < 0 || ms < timeout)
-				timeout = ms;
-			pend_owner[npend++] = p;
-		}
-		for (int i = 0; i < npend; i++)
-			pfd[n++] = (struct pollfd){ .fd = pend_owner[i]->fd, .events = POLLIN };
+		clients_expire(now, &timeout);
+		for (int i = 0; i < MAX_CLIENTS; i++)
+			if (clients[i].fd >= 0)
+				client_owner[ncl++] = &clients[i];
+		for (int i = 0; i < ncl; i++)
+			pfd[n++] = (struct pollfd){ .fd = client_owner[i]->fd,
+						    .events = client_poll_events(client_owner[i]) };
 		if (poll(pfd, (nfds_t)n, timeout) < 0) {
 			if (errno == EINTR)
 				continue;
@@ -249,19 +260,31 @@ int supervisor_run(const struct supervisor_config *cfg)
 		for (int i = 0; i < npid; i++)
 			if (pfd[4 + i].revents)
 				container_ended(pidfd_owner[i], -1);
-		for (int i = 0; i < npend; i++)
-			if (pfd[4 + npid + i].revents && pend_owner[i]->fd >= 0)
-				client_readable(pend_owner[i]);
-		if (pfd[0].revents) {
+		/* A slot freed by one client may already hold another: act only
+		 * on the connection that was polled. */
+		for (int i = 0; i < ncl; i++)
+			if (pfd[4 + npid + i].revents && client_owner[i]->fd == pfd[4 + npid + i].fd)
+				client_ready(client_owner[i], pfd[4 + npid + i].revents);
+		/* A burst of connections at once, but a bounded one per round. */
+		for (int i = 0; pfd[0].revents && i < 16; i++) {
 			int cfd = accept4(sv.listen_fd, NULL, NULL, SOCK_CLOEXEC);
 
-			if (cfd >= 0)
+			if (cfd >= 0) {
 				client_accept(cfd);
+			} else {
+				/* Out of descriptors: the pending ones wait a moment
+				 * rather than spin the loop. */
+				if (errno == EMFILE || errno == ENFILE) {
+					fprintf(stderr, "harness-runtime: cannot accept a client: %s\n", strerror(errno));
+					accept_paused_until = mono_ns() + 100000000ull;
+				}
+				break;
+			}
 		}
 	}
-	for (int i = 0; i < MAX_PENDING; i++)
-		if (pend[i].fd >= 0)
-			pending_drop(&pend[i], "the supervisor is stopping");
+	for (int i = 0; i < MAX_CLIENTS; i++)
+		if (clients[i].fd >= 0 && !clients[i].waiting_on)
+			client_drop(&clients[i], "the supervisor is stopping");
 	stop_all();
 	logsys_stop();
 	/* Log ends that arrived during shutdown. */
@@ -276,6 +299,11 @@ int supervisor_run(const struct supervisor_config *cfg)
 	 * nothing of the private network outlives the supervisor. */
 	if (sv.bridge_created && net_detach(cfg->bridge) < 0)
 		fprintf(stderr, "harness-runtime: cannot remove bridge '%s'\n", cfg->bridge);
+	/* Waiters have their answer queued; what the sockets do not take
+	 * now is lost with the supervisor. */
+	for (int i = 0; i < MAX_CLIENTS; i++)
+		if (clients[i].fd >= 0)
+			client_drop(&clients[i], NULL);
 	close(sv.listen_fd);
 	unlink(cfg->socket_path);
 	fprintf(stderr, "harness-runtime: supervisor stopped\n");

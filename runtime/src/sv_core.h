@@ -14,10 +14,12 @@
 #define MAX_CONTAINERS 256
 #define MAX_WAITERS    16
 #define CLIENT_TIMEOUT_S 5
-#define MAX_PENDING    32
+#define MAX_CLIENTS    256	/* connections at once: reading, held or writing */
 
 enum cstate { ST_CREATED, ST_QUEUED, ST_RUNNING, ST_EXITED, ST_KILLED, ST_OOM_KILLED, ST_FAILED };
 extern const char *const state_names[];
+
+struct client;
 
 struct ctr {
 	int used;
@@ -37,10 +39,11 @@ struct ctr {
 	int log_done;
 	int stop_requested;
 	uint64_t kill_deadline;			/* monotonic ns, 0 = none */
+	int device_filter;			/* the cgroup device filter is attached */
 	int kmon_registered, kmon_killed;
 	struct kmon_event kmon_warned_ev, kmon_killed_ev;	/* type 0: none yet */
 	int pidfd;				/* adopted after a restart */
-	int waiters[MAX_WAITERS];
+	struct client *waiters[MAX_WAITERS];	/* held until it ends (sv_clients.h) */
 	int nwaiters;
 	uint64_t queued_seq;
 };
@@ -54,6 +57,7 @@ struct sv_state {
 	int listen_fd, sig_fd, notify_rd, notify_wr, kmon_fd;
 	int stopping;
 	int net_ready;
+	char no_device_filter[1024];	/* why containers get no device filter, "" when they do */
 	bool bridge_created;	/* the private network's bridge is ours: removed when the supervisor stops */
 };
 extern struct sv_state sv;

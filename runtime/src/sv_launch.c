@@ -18,6 +18,7 @@
 #include "sv_state.h"
 #include "sv_admit.h"
 #include "sv_reply.h"
+#include "sv_clients.h"
 
 extern char **environ;
 
@@ -143,6 +144,7 @@ int launch(struct ctr *c, struct herror *err)
 		return r;
 	if (p.cgroup_fd >= 0 && (r = cgroup_device_filter(p.cgroup_fd, err)) < 0)
 		goto fail;
+	c->device_filter = p.cgroup_fd >= 0;
 	if ((r = secfilter_build(&c->spec, &seccomp, err)) < 0)
 		goto fail;
 	p.seccomp = &seccomp;
@@ -247,6 +249,8 @@ void forget(struct ctr *c)
 {
 	char dir[PATH_MAX];
 
+	while (c->nwaiters > 0)
+		client_drop(c->waiters[0], "the container was removed");
 	ctr_dir(c, dir, sizeof(dir));
 	if (c->cgroup[0])
 		cgroup_remove(c->cgroup);

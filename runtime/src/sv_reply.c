@@ -1,25 +1,45 @@
 #include "sv_reply.h"
 
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
+#include "sv_clients.h"
 #include "sv_state.h"
 
-void reply(int fd, cJSON *o)
-{
-	struct herror err = { 0 };
-
-	if (proto_send(fd, PROTO_KIND_RESPONSE, o, &err) < 0)
-		fprintf(stderr, "harness-runtime: cannot answer a client: %s\n", err.msg);
-	cJSON_Delete(o);
-}
-
-void reply_error(int fd, const char *msg)
+static cJSON *error_obj(const char *msg)
 {
 	cJSON *o = cJSON_CreateObject();
 
 	cJSON_AddBoolToObject(o, "ok", 0);
 	cJSON_AddStringToObject(o, "error", msg);
-	reply(fd, o);
+	return o;
+}
+
+void reply(struct client *cl, cJSON *o)
+{
+	char *text = cJSON_PrintUnformatted(o);
+	size_t n = text ? strlen(text) : 0;
+
+	cJSON_Delete(o);
+	if (n > PROTO_MAX_PAYLOAD) {
+		char msg[128];
+
+		free(text);
+		snprintf(msg, sizeof(msg), "the reply of %zu bytes is larger than the protocol allows (%u)", n,
+			 PROTO_MAX_PAYLOAD);
+		text = cJSON_PrintUnformatted(o = error_obj(msg));
+		cJSON_Delete(o);
+		n = text ? strlen(text) : 0;
+	}
+	if (!text || client_queue(cl, PROTO_KIND_RESPONSE, text, n) < 0)
+		fprintf(stderr, "harness-runtime: cannot answer a client: out of memory\n");
+	free(text);
+}
+
+void reply_error(struct client *cl, const char *msg)
+{
+	reply(cl, error_obj(msg));
 }
 
 cJSON *ok_obj(void)
@@ -50,12 +70,13 @@ void answer_waiters(struct ctr *c)
 {
 	if (!has_ended(c) || !c->log_done)
 		return;
-	for (int i = 0; i < c->nwaiters; i++) {
+	while (c->nwaiters > 0) {
+		struct client *cl = c->waiters[--c->nwaiters];
 		cJSON *o = ok_obj();
 
+		cl->waiting_on = NULL;
 		add_status(o, c);
-		reply(c->waiters[i], o);
-		close(c->waiters[i]);
+		reply(cl, o);
+		client_finish(cl);
 	}
-	c->nwaiters = 0;
 }

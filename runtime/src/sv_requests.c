@@ -16,8 +16,9 @@
 #include "sv_admit.h"
 #include "sv_reply.h"
 #include "sv_launch.h"
+#include "sv_clients.h"
 
-static void handle_start(int fd, struct proto_request *req, int *keep_open)
+static void handle_start(struct client *cl, struct proto_request *req)
 {
 	struct herror err = { 0 };
 	char reason[600] = "", dir[PATH_MAX];
@@ -28,34 +29,34 @@ static void handle_start(int fd, struct proto_request *req, int *keep_open)
 	if (old) {
 		snprintf(err.msg, sizeof(err.msg), "container '%s' already exists (state %s)", req->name,
 			 state_names[old->state]);
-		reply_error(fd, err.msg);
+		reply_error(cl, err.msg);
 		return;
 	}
 	if (req->spec.bundle[0]) {
 		if ((r = oci_load_bundle(req->spec.bundle, &req->spec, &err)) < 0 ||
 		    (r = spec_validate(&req->spec, &err)) < 0) {
-			reply_error(fd, err.msg);
+			reply_error(cl, err.msg);
 			return;
 		}
 	}
 	if (access(req->spec.rootfs, F_OK) < 0) {
 		error_set(&err, errno, "cannot use root filesystem '%s'", req->spec.rootfs);
-		reply_error(fd, err.msg);
+		reply_error(cl, err.msg);
 		return;
 	}
 	if (spec_wants_cgroup(&req->spec) && cgroup_check_root(sv.cfg->cgroup_root, &err) < 0) {
-		reply_error(fd, err.msg);
+		reply_error(cl, err.msg);
 		return;
 	}
 	r = admission_check(&req->spec, reason, sizeof(reason), &err);
 	if (r < 0 || (r == 0 && !req->spec.admit_queue)) {
 		if (r == 0)
 			snprintf(err.msg, sizeof(err.msg), "admission refused for '%s': %s", req->name, reason);
-		reply_error(fd, err.msg);
+		reply_error(cl, err.msg);
 		return;
 	}
 	if (!(c = alloc_ctr())) {
-		reply_error(fd, "too many containers: remove ended ones with rm");
+		reply_error(cl, "too many containers: remove ended ones with rm");
 		return;
 	}
 	c->spec = req->spec;
@@ -65,7 +66,7 @@ static void handle_start(int fd, struct proto_request *req, int *keep_open)
 	if (mkdir_p(dir, 0700, &err) < 0) {
 		spec_free(&c->spec);
 		c->used = 0;
-		reply_error(fd, err.msg);
+		reply_error(cl, err.msg);
 		return;
 	}
 	if (r == 0) {
@@ -75,27 +76,26 @@ static void handle_start(int fd, struct proto_request *req, int *keep_open)
 		save_state(c);
 	} else if (launch(c, &err) < 0) {
 		forget(c);
-		reply_error(fd, err.msg);
+		reply_error(cl, err.msg);
 		return;
 	}
 	if (req->wait && c->nwaiters < MAX_WAITERS) {
-		c->waiters[c->nwaiters++] = fd;
-		*keep_open = 1;
+		client_hold(cl, c);
 		return;
 	}
 	o = ok_obj();
 	add_status(o, c);
-	reply(fd, o);
+	reply(cl, o);
 }
 
-static void handle_stop(int fd, struct proto_request *req, int *keep_open)
+static void handle_stop(struct client *cl, struct proto_request *req)
 {
 	struct ctr *c = find(req->name);
 	char msg[256];
 
 	if (!c) {
 		snprintf(msg, sizeof(msg), "no such container '%s'", req->name);
-		reply_error(fd, msg);
+		reply_error(cl, msg);
 		return;
 	}
 	if (c->state == ST_QUEUED) {
@@ -116,17 +116,16 @@ static void handle_stop(int fd, struct proto_request *req, int *keep_open)
 		syscall(SYS_pidfd_send_signal, c->pidfd, SIGKILL, NULL, 0);
 	}
 	if (!has_ended(c) && c->nwaiters < MAX_WAITERS) {
-		c->waiters[c->nwaiters++] = fd;
-		*keep_open = 1;
+		client_hold(cl, c);
 		return;
 	}
 	if (c->nwaiters || !has_ended(c)) {
-		reply_error(fd, "too many clients waiting for this container");
+		reply_error(cl, "too many clients waiting for this container");
 		return;
 	}
 	cJSON *o = ok_obj();
 	add_status(o, c);
-	reply(fd, o);
+	reply(cl, o);
 }
 
 static cJSON *limits_json(const struct container_spec *s)
@@ -138,7 +137,7 @@ static cJSON *limits_json(const struct container_spec *s)
 	return l;
 }
 
-static void handle_ps(int fd)
+static void handle_ps(struct client *cl)
 {
 	cJSON *o = ok_obj(), *a = cJSON_AddArrayToObject(o, "containers");
 
@@ -158,10 +157,10 @@ static void handle_ps(int fd)
 		cJSON_AddItemToArray(a, e);
 	}
 	cJSON_AddItemToObject(o, "safe_sequence", safe_sequence_json());
-	reply(fd, o);
+	reply(cl, o);
 }
 
-static void handle_inspect(int fd, struct proto_request *req)
+static void handle_inspect(struct client *cl, struct proto_request *req)
 {
 	struct ctr *c = find(req->name);
 	char msg[256], dir[PATH_MAX], logp[PATH_MAX + 8];
@@ -169,7 +168,7 @@ static void handle_inspect(int fd, struct proto_request *req)
 
 	if (!c) {
 		snprintf(msg, sizeof(msg), "no such container '%s'", req->name);
-		reply_error(fd, msg);
+		reply_error(cl, msg);
 		return;
 	}
 	o = ok_obj();
@@ -184,6 +183,13 @@ static void handle_inspect(int fd, struct proto_request *req)
 		cJSON *u = cJSON_AddObjectToObject(o, "usage");
 		cgroup_usage(c->cgroup, u);
 	}
+	k = cJSON_AddObjectToObject(o, "devices");
+	/* Always nodev; the filter only where the cgroup v2 hierarchy is. */
+	cJSON_AddBoolToObject(k, "nodev", 1);
+	cJSON_AddBoolToObject(k, "filter", c->device_filter);
+	if (!c->device_filter)
+		cJSON_AddStringToObject(k, "no_filter_because", sv.no_device_filter[0] ? sv.no_device_filter :
+					"the container started before a supervisor restart or without a cgroup");
 	k = cJSON_AddObjectToObject(o, "kernel_monitor");
 	if (!kmon_available())
 		cJSON_AddStringToObject(k, "status", "no kernel memory monitor (/dev/memwatch missing)");
@@ -197,12 +203,14 @@ static void handle_inspect(int fd, struct proto_request *req)
 		cJSON_AddItemToObject(k, "warned", kmon_event_json(&c->kmon_warned_ev));
 	if (c->kmon_killed_ev.type)
 		cJSON_AddItemToObject(k, "killed", kmon_event_json(&c->kmon_killed_ev));
-	reply(fd, o);
+	reply(cl, o);
 }
 
-#define LOG_CHUNK (128 * 1024)
+/* The bytes travel as they are, in a data frame after the response: a
+ * chunk is as large as a frame may be, whatever the bytes. */
+#define LOG_CHUNK PROTO_MAX_PAYLOAD
 
-static void handle_logs(int fd, struct proto_request *req)
+static void handle_logs(struct client *cl, struct proto_request *req)
 {
 	struct ctr *c = find(req->name);
 	char msg[256], dir[PATH_MAX], path[PATH_MAX + 8];
@@ -214,49 +222,51 @@ static void handle_logs(int fd, struct proto_request *req)
 
 	if (!c) {
 		snprintf(msg, sizeof(msg), "no such container '%s'", req->name);
-		reply_error(fd, msg);
+		reply_error(cl, msg);
 		return;
 	}
 	ctr_dir(c, dir, sizeof(dir));
 	snprintf(path, sizeof(path), "%s/log", dir);
-	buf = malloc(LOG_CHUNK + 1);
+	if (!(buf = malloc(LOG_CHUNK))) {
+		reply_error(cl, "out of memory");
+		return;
+	}
 	lf = open(path, O_RDONLY | O_CLOEXEC);
-	if (buf && lf >= 0 && fstat(lf, &st) == 0) {
+	if (lf >= 0 && fstat(lf, &st) == 0) {
 		/* A rotation restarts the file: offsets past its end start over. */
 		uint64_t off = req->offset > (uint64_t)st.st_size ? 0 : req->offset;
 
 		n = pread(lf, buf, LOG_CHUNK, (off_t)off);
 		if (n < 0)
 			n = 0;
-		/* JSON strings end at NUL; cut there. */
-		buf[n] = '\0';
-		n = (ssize_t)strlen(buf);
 		req->offset = off + (uint64_t)n;
 	}
 	o = ok_obj();
-	cJSON_AddStringToObject(o, "data", buf ? buf : "");
+	cJSON_AddNumberToObject(o, "data_bytes", (double)n);
 	cJSON_AddNumberToObject(o, "next", (double)req->offset);
 	cJSON_AddBoolToObject(o, "ended", has_ended(c) && c->log_done);
-	reply(fd, o);
+	reply(cl, o);
+	if (n > 0 && client_queue(cl, PROTO_KIND_DATA, buf, (size_t)n) < 0)
+		fprintf(stderr, "harness-runtime: cannot send the log of '%s': out of memory\n", c->spec.name);
 }
 
-static void handle_remove(int fd, struct proto_request *req)
+static void handle_remove(struct client *cl, struct proto_request *req)
 {
 	struct ctr *c = find(req->name);
 	char msg[256];
 
 	if (!c) {
 		snprintf(msg, sizeof(msg), "no such container '%s'", req->name);
-		reply_error(fd, msg);
+		reply_error(cl, msg);
 		return;
 	}
 	if (!has_ended(c) || !c->log_done) {
 		snprintf(msg, sizeof(msg), "container '%s' is %s; stop it first", req->name, state_names[c->state]);
-		reply_error(fd, msg);
+		reply_error(cl, msg);
 		return;
 	}
 	forget(c);
-	reply(fd, ok_obj());
+	reply(cl, ok_obj());
 }
 
 int peer_allowed(int fd)
@@ -269,44 +279,41 @@ int peer_allowed(int fd)
 	return cred.uid == 0 || cred.uid == geteuid();
 }
 
-void handle_request(int fd, const char *payload, uint32_t len)
+void handle_request(struct client *cl, const char *payload, uint32_t len)
 {
 	struct herror err = { 0 };
 	struct proto_request req;
-	int keep_open = 0;
 
 	if (proto_decode_request(payload, len, &req, &err) < 0) {
-		reply_error(fd, err.msg);
-		close(fd);
+		reply_error(cl, err.msg);
+		client_finish(cl);
 		return;
 	}
 	switch (req.op) {
-	case OP_START: handle_start(fd, &req, &keep_open); break;
-	case OP_STOP: handle_stop(fd, &req, &keep_open); break;
-	case OP_PS: handle_ps(fd); break;
-	case OP_LOGS: handle_logs(fd, &req); break;
-	case OP_INSPECT: handle_inspect(fd, &req); break;
-	case OP_REMOVE: handle_remove(fd, &req); break;
+	case OP_START: handle_start(cl, &req); break;
+	case OP_STOP: handle_stop(cl, &req); break;
+	case OP_PS: handle_ps(cl); break;
+	case OP_LOGS: handle_logs(cl, &req); break;
+	case OP_INSPECT: handle_inspect(cl, &req); break;
+	case OP_REMOVE: handle_remove(cl, &req); break;
 	case OP_WAIT: {
 		struct ctr *c = find(req.name);
 		if (!c) {
-			reply_error(fd, "no such container");
+			reply_error(cl, "no such container");
 		} else if (c->nwaiters < MAX_WAITERS && !(has_ended(c) && c->log_done)) {
-			c->waiters[c->nwaiters++] = fd;
-			keep_open = 1;
+			client_hold(cl, c);
 		} else {
 			cJSON *o = ok_obj();
 			add_status(o, c);
-			reply(fd, o);
+			reply(cl, o);
 		}
 		break;
 	}
 	case OP_SHUTDOWN:
 		sv.stopping = 1;
-		reply(fd, ok_obj());
+		reply(cl, ok_obj());
 		break;
 	}
 	proto_request_free(&req);
-	if (!keep_open)
-		close(fd);
+	client_finish(cl);
 }

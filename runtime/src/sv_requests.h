@@ -8,7 +8,9 @@
 
 /* Is the peer root or the supervisor's own user? */
 int peer_allowed(int fd);
-/* Decodes a whole request and answers it; closes fd unless it waits. */
-void handle_request(int fd, const char *payload, uint32_t len);
+struct client;
+/* Decodes a whole request and answers it (or holds the client until its
+ * container ends), then client_finish. */
+void handle_request(struct client *cl, const char *payload, uint32_t len);
 
 #endif

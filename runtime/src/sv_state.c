@@ -59,6 +59,7 @@ cJSON *ctr_to_json(const struct ctr *c)
 	cJSON_AddBoolToObject(o, "rootfs_extracted", c->rootfs_extracted);
 	if (c->cgroup[0])
 		cJSON_AddStringToObject(o, "cgroup", c->cgroup);
+	cJSON_AddBoolToObject(o, "device_filter", c->device_filter);
 	if (c->addr && inet_ntop(AF_INET, &c->addr, ip, sizeof(ip)))
 		cJSON_AddStringToObject(o, "ip", ip);
 	if (c->host_if[0])
@@ -163,6 +164,7 @@ static void load_one(const char *name)
 	STR("cgroup", c->cgroup);
 	STR("host_if", c->host_if);
 	c->rootfs_extracted = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "rootfs_extracted"));
+	c->device_filter = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "device_filter"));
 	v = cJSON_GetObjectItemCaseSensitive(o, "state");
 	c->state = ST_FAILED;
 	for (unsigned i = 0; cJSON_IsString(v) && i < sizeof(state_names) / sizeof(state_names[0]); i++)

@@ -131,6 +131,92 @@ static void userns_round_trips(void **state)
 	spec_free(&s);
 }
 
+/* Issue 24: what strtod and a loose list check let through. */
+static void cpus_parse_decimal_only(void **state)
+{
+	static const char *const bad[] = { "nan", "inf", "-inf", "infinity", "-1", "", " 1", "0x10", "1e3",
+					   "1.", ".5", "1.5m", "2 ", "1000001", "m" };
+	uint64_t v;
+
+	assert_int_equal(parse_cpus_milli("0.5", &v), 0);
+	assert_int_equal(v, 500);
+	assert_int_equal(parse_cpus_milli("2", &v), 0);
+	assert_int_equal(v, 2000);
+	assert_int_equal(parse_cpus_milli("1500m", &v), 0);
+	assert_int_equal(v, 1500);
+	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_true(parse_cpus_milli(bad[i], &v) < 0);
+}
+
+/* Validates a start request's spec given as JSON; returns spec_from_json's value. */
+static int validate_json(const char *text, struct herror *err)
+{
+	struct container_spec s;
+	cJSON *j = cJSON_Parse(text);
+	int r;
+
+	assert_non_null(j);
+	spec_init(&s);
+	r = spec_from_json(j, &s, err);
+	cJSON_Delete(j);
+	spec_free(&s);
+	return r;
+}
+
+/* A spec {name, rootfs, argv} plus the JSON fragment BEFORE value AFTER
+ * is refused with a message that contains why. */
+#define BASE "{\"name\":\"c\",\"rootfs\":\"/r\",\"argv\":[\"true\"],"
+static void assert_refused(const char *before, const char *value, const char *after, const char *why)
+{
+	struct herror err = { 0 };
+	char text[512];
+
+	snprintf(text, sizeof(text), BASE "%s%s%s}", before, value, after);
+	assert_int_equal(validate_json(text, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, why));
+}
+
+static void cpusets_are_checked(void **state)
+{
+	static const char *const good[] = { "0", "0-3", "0-3,5,7-8", "8191", "2-2" };
+	static const struct { const char *set, *why; } bad[] = {
+		{ "5-1", "backwards" }, { "1-2-3", "','" }, { ",1", "CPU number" }, { "1,", "CPU number" },
+		{ "1,,2", "CPU number" }, { "-1", "CPU number" }, { "1-", "after '-'" }, { "8192", "range" },
+		{ "99999999999999999999", "range" }, { "a", "CPU number" }, { "1 ", "','" },
+	};
+	char text[256];
+
+	for (unsigned i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		struct herror err = { 0 };
+
+		snprintf(text, sizeof(text), BASE "\"limits\":{\"cpuset_cpus\":\"%s\"}}", good[i]);
+		assert_int_equal(validate_json(text, &err), 0);
+	}
+	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_refused("\"limits\":{\"cpuset_cpus\":\"", bad[i].set, "\"}", bad[i].why);
+}
+
+static void env_entries_need_a_name(void **state)
+{
+	static const char *const bad[] = { "=x", "=", "NOEQUALS", "" };
+	struct herror err = { 0 };
+
+	assert_int_equal(validate_json(BASE "\"env\":[\"A=\",\"B=c=d\"]}", &err), 0);
+	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_refused("\"env\":[\"", bad[i], "\"]", "NAME=VALUE");
+	assert_int_equal(validate_json("{\"name\":\"e\",\"rootfs\":\"/r\",\"argv\":[\"\"]}", &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "empty"));
+}
+
+/* 1e999 parses as infinity: the range is checked before any cast. */
+static void nice_out_of_range_is_refused(void **state)
+{
+	static const char *const bad[] = { "1e999", "-1e999", "20", "-21", "2.5", "1e10" };
+
+	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_refused("\"nice\":", bad[i], "", "nice");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -140,6 +226,10 @@ int main(void)
 		cmocka_unit_test(limit_above_claim_is_rejected),
 		cmocka_unit_test(limits_of_zero_are_refused),
 		cmocka_unit_test(userns_round_trips),
+		cmocka_unit_test(cpus_parse_decimal_only),
+		cmocka_unit_test(cpusets_are_checked),
+		cmocka_unit_test(env_entries_need_a_name),
+		cmocka_unit_test(nice_out_of_range_is_refused),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -12,8 +12,11 @@ ok "three threads reported, classes cpu, io, io" \
 	jtrue "$scratch/s.json" "[t['class'] for t in d['totals']['threads']]==['cpu','io','io']"
 ok "each thread is observed as its class" \
 	jtrue "$scratch/s.json" "all(t['observed']==t['class'] for t in d['totals']['threads'])"
-ok "I/O-bound threads sleep most of the time and switch voluntarily" \
-	jtrue "$scratch/s.json" "all(t['sleeping_frac']>0.5 and t['voluntary_ctxt_switches']>100 and t['wakeup_latency_us']['count']>100 for t in d['totals']['threads'] if t['class']=='io')"
+# Time on a run queue depends on what else the machine runs: the checks
+# compare what the thread itself did (run or sleep), not fractions of the
+# wall clock.
+ok "I/O-bound threads sleep more than they run and switch voluntarily" \
+	jtrue "$scratch/s.json" "all(t['sleeping_s']>t['running_s'] and t['voluntary_ctxt_switches']>10 and t['wakeup_latency_us']['count']>10 for t in d['totals']['threads'] if t['class']=='io')"
 ok "the CPU-bound thread does not sleep voluntarily" \
 	jtrue "$scratch/s.json" "[t for t in d['totals']['threads'] if t['class']=='cpu'][0]['voluntary_ctxt_switches'] < 20"
 done_testing

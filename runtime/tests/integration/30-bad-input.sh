@@ -1,7 +1,7 @@
 #!/bin/bash
 # Bad input: each gets a clear error and changes nothing.
 . "$(dirname "$0")/lib.sh"
-plan 12
+plan 16
 sv_start || exit 1
 "$R" start keeper "$T/rootfs" --stop-grace 1 -- sleep 30 >/dev/null
 snapshot() { "$R" ps | awk '{print $1, $2, $3}' | sort; }
@@ -22,6 +22,12 @@ elif kind == "version":
 elif kind == "midway":
     s.sendall(b"HRTP" + bytes([1, 1, 0, 0]) + struct.pack(">I", 100) + b'{"op":')
     s.close(); print("closed"); sys.exit(0)
+elif kind == "env":
+    p = b'{"op":"start","spec":{"name":"x","rootfs":"/","argv":["true"],"env":["=x"]}}'
+    s.sendall(b"HRTP" + bytes([1, 1, 0, 0]) + struct.pack(">I", len(p)) + p)
+elif kind == "nice":
+    p = b'{"op":"start","spec":{"name":"x","rootfs":"/","argv":["true"],"nice":1e999}}'
+    s.sendall(b"HRTP" + bytes([1, 1, 0, 0]) + struct.pack(">I", len(p)) + p)
 elif kind == "garbage":
     p = b'{"op":"start","spec":{"name":"x","rootfs":"/","argv":["true"],"limits":{"cpu_weight":-3}}}'
     s.sendall(b"HRTP" + bytes([1, 1, 0, 0]) + struct.pack(">I", len(p)) + p)
@@ -57,5 +63,22 @@ echo '{"ociVersion":"1.0.2","process":{"args":"notalist"},"root":{"path":"rootfs
 check "a malformed bundle is refused" $(grep -q "process.args' must be an array" "$T/err"; echo $?)
 "$R" start '../evil' "$T/rootfs" -- true 2>"$T/err"
 check "a bad container name is refused" $(grep -q "invalid" "$T/err"; echo $?)
+# Values that strtod, strtol or a loose list check let through (issue 24).
+refused=0 total=0
+for a in "--cpus nan" "--cpus inf" "--cpus -1" "--cpus=" "--cpus 1e3" "--cpus 0x10" "--env =x" "--env=" \
+	 "--cpuset=" "--cpu-max -5/100000" "--cpu-max 5000/" "--nice=" "--nice 5x" "--stop-grace= " \
+	 "--cpu-weight=+5" "--hostname=" "--claim=" "--claim cpu=nan" "--ip="; do
+	total=$((total + 1))
+	# shellcheck disable=SC2086
+	"$R" start bad "$T/rootfs" $a -- true 2>"$T/err"
+	[ $? = 2 ] && grep -q "invalid" "$T/err" && refused=$((refused + 1)) || diag "not refused: $a ($(cat "$T/err"))"
+done
+check "$refused of $total bad option values are refused with exit 2 and the value named" $([ $refused = $total ]; echo $?)
+"$R" start bad "$T/rootfs" --cpuset 5-1 -- true 2>"$T/err"
+check "--cpuset 5-1: $(cat "$T/err")" $(grep -q "invalid cpuset '5-1': a range runs backwards" "$T/err"; echo $?)
+out=$(raw env)
+check "a raw request with env '=x' is refused: $out" $(echo "$out" | grep -q 'not NAME=VALUE'; echo $?)
+out=$(raw nice)
+check "a raw request with nice 1e999 is refused: $out" $(echo "$out" | grep -q "field 'nice' must be an integer in -20..19"; echo $?)
 check "none of it changed anything" $([ "$(snapshot)" = "$before" ]; echo $?)
 done_testing
