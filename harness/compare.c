@@ -359,15 +359,16 @@ static cJSON *lines_json(const struct lines *ls, const struct compare_options *o
 static int check_env(const char *base_dir, const char *new_dir, const struct compare_options *opt, cJSON **diff,
 		     struct herror *err)
 {
-	cJSON *ea = results_read_json(base_dir, "env.json", NULL);
-	cJSON *eb = results_read_json(new_dir, "env.json", NULL);
+	struct herror ra = { 0 }, rb = { 0 };
+	cJSON *ea = results_read_json(base_dir, "env.json", &ra);
+	cJSON *eb = results_read_json(new_dir, "env.json", &rb);
 	cJSON *it;
 	char *text = xstrdup("");
 	int r = 0;
 
 	if (ea == NULL || eb == NULL) {
-		hwarn("cannot check that both runs share an environment: no env.json in '%s'",
-		      ea == NULL ? base_dir : new_dir);
+		/* Absent, or refused (a link, not JSON): the reason is said. */
+		hwarn("cannot check that both runs share an environment: %s", ea == NULL ? ra.msg : rb.msg);
 		*diff = cJSON_CreateArray();
 		goto out;
 	}
@@ -404,10 +405,16 @@ int compare_results(const char *base_dir, const char *new_dir, const struct comp
 		records_free(&a);
 		return -err->status;
 	}
+	records_filter(&a, experiment_known);
+	records_filter(&b, experiment_known);
 	if (a.n == 0 || b.n == 0) {
+		/* Named before the records are freed (freeing zeroes the counts). */
+		const char *empty = a.n == 0 ? base_dir : new_dir;
+
+		error_setx(err, ENOENT, "no successful run records in '%s/runs'", empty);
 		records_free(&a);
 		records_free(&b);
-		return error_setx(err, ENOENT, "no successful run records in '%s/runs'", a.n ? new_dir : base_dir);
+		return -ENOENT;
 	}
 	if (check_env(base_dir, new_dir, opt, &envdiff, err) < 0) {
 		records_free(&a);
@@ -426,10 +433,8 @@ int compare_results(const char *base_dir, const char *new_dir, const struct comp
 			first = !records_same_group(a.recs[j], rec);
 		if (!first)
 			continue;
-		if (ops == NULL) {
-			hwarn("not comparing '%s': no such experiment in this build", exp);
+		if (ops == NULL)	/* records_filter left none */
 			continue;
-		}
 		for (size_t m = 0; m < ops->nmetrics; m++) {
 			const struct exp_metric *mt = &ops->metrics[m];
 

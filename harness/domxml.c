@@ -204,3 +204,17 @@ fail:
 	error_setx(err, ENOMEM, "cannot write the domain XML for '%s'", s->name);
 	return NULL;
 }
+
+char *domxml_dest_disk(const char *xml, const char *src_disk, const char *dest_disk)
+{
+	/* libvirt writes file='...'; domxml_build writes file="...". */
+	for (int q = 0; q < 2; q++) {
+		cleanup_free char *from = xasprintf(q ? "file=\"%s\"" : "file='%s'", src_disk);
+		cleanup_free char *to = xasprintf(q ? "file=\"%s\"" : "file='%s'", dest_disk);
+		const char *at = strstr(xml, from);
+
+		if (at)
+			return xasprintf("%.*s%s%s", (int)(at - xml), xml, to, at + strlen(from));
+	}
+	return NULL;
+}

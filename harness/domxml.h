@@ -27,4 +27,9 @@ struct domain_spec {
 /* Returns a malloc'd XML document, or NULL with err set. */
 char *domxml_build(const struct domain_spec *spec, struct herror *err);
 
+/* A migration's destination XML (storage: copy): xml (the domain's
+ * migratable XML) with its disk source src_disk replaced by dest_disk, the
+ * overlay the destination made. NULL when xml has no such disk. */
+char *domxml_dest_disk(const char *xml, const char *src_disk, const char *dest_disk);
+
 #endif

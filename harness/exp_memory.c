@@ -530,14 +530,10 @@ static double memory_estimate_s(const struct experiment_def *def)
 /* The first successful run with these settings, for the time lines. */
 static void write_column_pair(FILE *f, cJSON *series, const char *col)
 {
-	cJSON *t = cJSON_GetObjectItemCaseSensitive(series, "t");
 	cJSON *v = cJSON_GetObjectItemCaseSensitive(series, col);
 
-	for (int k = 0; k < cJSON_GetArraySize(t); k++) {
-		cJSON *tk = cJSON_GetArrayItem(t, k), *vk = cJSON_GetArrayItem(v, k);
-		if (cJSON_IsNumber(tk) && cJSON_IsNumber(vk))
-			fprintf(f, "%g %g\n", tk->valuedouble, vk->valuedouble);
-	}
+	/* Linear in the samples, at most DOC_SERIES_ROWS points. */
+	doc_series_write(f, cJSON_GetObjectItemCaseSensitive(series, "t"), &v, 1, DOC_SERIES_ROWS);
 	/* Two blank lines: the next gnuplot data set (index). */
 	fputs("\n\n", f);
 }

@@ -13,6 +13,7 @@
 
 #include "agent.h"
 #include "doc.h"
+#include "domxml.h"
 #include "experiment.h"
 #include "guestrun.h"
 #include "hosts.h"
@@ -209,15 +210,11 @@ static int plan_migration(const struct exp_run *x, virDomainPtr dom, const char 
 		/* The overlay is copied into one the destination made (its
 		 * backing image is on both hosts); only the top layer travels. */
 		cleanup_free char *xml = virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_MIGRATABLE);
-		cleanup_free char *from = xasprintf("file='%s'", src_disk);
-		cleanup_free char *to = xasprintf("file='%s'", dest_disk);
-		char *at = xml ? strstr(xml, from) : NULL;
-		cleanup_free char *dxml = NULL;
+		cleanup_free char *dxml = xml ? domxml_dest_disk(xml, src_disk, dest_disk) : NULL;
 
-		if (at == NULL)
+		if (dxml == NULL)
 			return error_setx(err, EIO, "cannot find the disk '%s' in the domain's XML: %s", src_disk,
 					virt_last_error());
-		dxml = xasprintf("%.*s%s%s", (int)(at - xml), xml, to, at + strlen(from));
 		mp->flags |= VIR_MIGRATE_NON_SHARED_INC;
 		if (virTypedParamsAddString(&mp->params, &mp->nparams, &mp->maxparams, VIR_MIGRATE_PARAM_DEST_XML,
 					    dxml) < 0)

@@ -189,23 +189,35 @@ static int plot_shares(struct report_doc *d, cJSON *run, char *eps, size_t epsle
 	char dat[4096], gp[4096];
 	cJSON *wls = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(run, "runner"), "workloads");
 	cJSON *procs = cJSON_GetObjectItemCaseSensitive(run, "processes");
-	int n = cJSON_GetArraySize(procs), rows;
+	cJSON *prev[NICE_MAX_PROCS], *cur[NICE_MAX_PROCS], *wl;
+	int n = cJSON_GetArraySize(procs), rows, i = 0, step;
 	FILE *f;
 
 	if (n < 2 || n > NICE_MAX_PROCS || cJSON_GetArraySize(wls) != n)
 		return -1;
+	/* Each workload's samples walked once, side by side (->next): linear
+	 * in the samples; past DOC_SERIES_ROWS, the shares of longer
+	 * intervals (every step-th sample), at most that many points. */
+	cJSON_ArrayForEach(wl, wls) {
+		prev[i] = cJSON_GetObjectItemCaseSensitive(wl, "samples");
+		prev[i] = cJSON_IsArray(prev[i]) ? prev[i]->child : NULL;
+		cur[i++] = NULL;
+	}
 	rows = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(wls, 0), "samples"));
+	step = rows > DOC_SERIES_ROWS ? (rows + DOC_SERIES_ROWS - 1) / DOC_SERIES_ROWS : 1;
 	snprintf(dat, sizeof(dat), "%s/nice%d.dat", d->tmp, d->group);
 	snprintf(gp, sizeof(gp), "%s/nice%d.gp", d->tmp, d->group);
 	snprintf(eps, epslen, "%s/nice%d.eps", d->tmp, d->group);
 	f = fopen(dat, "w");
 	if (f == NULL)
 		return -1;
-	for (int k = 1; k < rows; k++) {
+	for (int k = step; k < rows; k += step) {
 		double delta[NICE_MAX_PROCS], sum = 0, t = NAN;
-		for (int i = 0; i < n; i++) {
-			cJSON *s = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(wls, i), "samples");
-			cJSON *a = cJSON_GetArrayItem(s, k - 1), *b = cJSON_GetArrayItem(s, k);
+		for (i = 0; i < n; i++) {
+			cJSON *a = prev[i], *b = a;
+			for (int j = 0; j < step && b; j++)
+				b = b->next;
+			cur[i] = b;
 			delta[i] = doc_jnum(b, "cpu_s") - doc_jnum(a, "cpu_s");
 			if (!isfinite(delta[i]) || delta[i] < 0)
 				delta[i] = 0;
@@ -213,10 +225,12 @@ static int plot_shares(struct report_doc *d, cJSON *run, char *eps, size_t epsle
 			if (i == 0)
 				t = doc_jnum(b, "t");
 		}
+		for (i = 0; i < n; i++)
+			prev[i] = cur[i];
 		if (sum <= 0 || !isfinite(t))
 			continue;
 		fprintf(f, "%g", t);
-		for (int i = 0; i < n; i++)
+		for (i = 0; i < n; i++)
 			fprintf(f, " %g", delta[i] / sum);
 		fputc('\n', f);
 	}
@@ -227,7 +241,7 @@ static int plot_shares(struct report_doc *d, cJSON *run, char *eps, size_t epsle
 	fprintf(f, "set terminal postscript eps enhanced color size 6in,2.4in font 'Helvetica,11'\n"
 		   "set output '%s'\nset title 'Share of the CPU per interval'\nset xlabel 'time (s)'\n"
 		   "set ylabel 'share of the CPU'\nset yrange [0:1]\nset key outside right\nset grid\nplot ", eps);
-	for (int i = 0; i < n; i++) {
+	for (i = 0; i < n; i++) {
 		cJSON *p = cJSON_GetArrayItem(procs, i);
 		fprintf(f, "%s'%s' using 1:%d with lines lw 2 title 'p%d (nice %.0f)', %.4f with lines dt 2 lc %d notitle",
 			i ? ", " : "", dat, i + 2, i, doc_jnum(p, "nice"), doc_jnum(p, "expected_share"), i + 1);

@@ -50,6 +50,11 @@ const struct experiment *experiment_find(const char *name)
 	return NULL;
 }
 
+bool experiment_known(const char *name)
+{
+	return experiment_find(name) != NULL;
+}
+
 const char *experiment_names(void)
 {
 	static char names[1024];

@@ -2,6 +2,7 @@
 #ifndef HARNESS_EXPERIMENTS_H
 #define HARNESS_EXPERIMENTS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "experiment.h"
@@ -12,6 +13,8 @@ extern const size_t experiments_count;
 
 /* The experiment named name, or NULL. */
 const struct experiment *experiment_find(const char *name);
+/* Whether this build has an experiment named name (records_filter's test). */
+bool experiment_known(const char *name);
 /* "boot, cpu-contention": the names, for messages (static storage). */
 const char *experiment_names(void);
 

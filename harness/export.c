@@ -2,20 +2,37 @@
 
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <math.h>
 #include <string.h>
 
 #include "experiments.h"
 #include "records.h"
 
-void export_csv_field(FILE *out, const char *s, bool last)
+/* Text from a record that starts as a spreadsheet formula would (=, +, -,
+ * @, tab, carriage return) gets a single quote in front, as OWASP's "CSV
+ * injection" page advises: a spreadsheet shows it as text instead of
+ * running it. Numbers are written by us (%.17g) and never changed. */
+static void csv_field_as(FILE *out, const char *s, bool last, bool text)
 {
 	fputc('"', out);
+	if (text && *s && strchr("=+-@\t\r", *s))
+		fputc('\'', out);
 	for (; *s; s++) {
 		if (*s == '"')
 			fputc('"', out);
 		fputc(*s, out);
 	}
 	fputs(last ? "\"\n" : "\",", out);
+}
+
+void export_csv_field(FILE *out, const char *s, bool last)
+{
+	csv_field_as(out, s, last, true);
+}
+
+void export_csv_number(FILE *out, const char *s, bool last)
+{
+	csv_field_as(out, s, last, false);
 }
 
 struct row {
@@ -26,7 +43,8 @@ static void metric_row(FILE *out, const struct row *r, const char *guest, const 
 {
 	char num[64];
 
-	if (!cJSON_IsNumber(v))
+	/* records_load refused records with numbers that are not finite. */
+	if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble))
 		return;
 	snprintf(num, sizeof(num), "%.17g", v->valuedouble);
 	export_csv_field(out, r->run, false);
@@ -35,7 +53,7 @@ static void metric_row(FILE *out, const struct row *r, const char *guest, const 
 	export_csv_field(out, r->repeat, false);
 	export_csv_field(out, guest, false);
 	export_csv_field(out, mt->name, false);
-	export_csv_field(out, num, false);
+	export_csv_number(out, num, false);
 	export_csv_field(out, mt->unit, true);
 }
 
@@ -47,6 +65,7 @@ int export_csv(const char *results_dir, FILE *out, struct herror *err)
 
 	if (records_load(results_dir, RECORDS_OK, &rr, err) < 0)
 		return -err->status;
+	records_filter(&rr, experiment_known);
 	for (size_t i = 0; i < 8; i++)
 		export_csv_field(out, header[i], i == 7);
 	for (size_t i = 0; i < rr.n; i++) {
@@ -58,8 +77,7 @@ int export_csv(const char *results_dir, FILE *out, struct herror *err)
 		char *settings = xstrdup(""), repeat[32] = "";
 		struct row r;
 
-		if (ops == NULL) {
-			hwarn("not exporting a run of '%s': no such experiment in this build", exp);
+		if (ops == NULL) {	/* records_filter left none */
 			free(settings);
 			continue;
 		}
@@ -72,8 +90,10 @@ int export_csv(const char *results_dir, FILE *out, struct herror *err)
 			free(settings);
 			settings = t;
 		}
-		if (cJSON_IsNumber(rep))
-			snprintf(repeat, sizeof(repeat), "%d", rep->valueint);
+		/* A whole number as written, never cJSON's clamped valueint
+		 * (1e999 would read as 2147483647). */
+		if (cJSON_IsNumber(rep) && fabs(rep->valuedouble) < 1e15 && rep->valuedouble == floor(rep->valuedouble))
+			snprintf(repeat, sizeof(repeat), "%.0f", rep->valuedouble);
 		r = (struct row){ .run = cJSON_IsString(id) ? id->valuestring : "", .exp = exp, .settings = settings,
 				  .repeat = repeat };
 		for (size_t m = 0; m < ops->nmetrics; m++) {

@@ -1,12 +1,16 @@
 #include "guest.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include "agent.h"
 #include "domxml.h"
 #include "failcause.h"
+#include "leftovers.h"
 #include "progress.h"
 #include "standing.h"
 #include "virt.h"
@@ -224,6 +228,63 @@ static bool same_str(const char *a, const char *b)
 	return a && b && strcmp(a, b) == 0;
 }
 
+/* One harness at a time borrows a standing guest: its clean-up would end
+ * another run's workloads. A lock on $STATE/vms/NAME.borrow, held until
+ * the guest is let go (guest_remove). */
+static int borrow_lock(struct guest *g, struct herror *err)
+{
+	cleanup_free char *dir = standing_dir();
+	cleanup_free char *path = xasprintf("%s/%s.borrow", dir, g->def->name);
+	int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+
+	if (fd < 0)
+		return error_set(err, errno, "cannot open its borrow lock '%s'", path);
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		int e = errno;
+
+		close(fd);
+		if (e == EWOULDBLOCK) {
+			g->borrow = cJSON_CreateObject();
+			cJSON_AddStringToObject(g->borrow, "guest", g->def->name);
+			cJSON_AddStringToObject(g->borrow, "action", "fresh-guest");
+			cJSON_AddStringToObject(g->borrow, "reason", "another harness borrows it");
+			return error_setx(err, EBUSY, "another harness borrows it");
+		}
+		return error_set(err, e, "cannot lock '%s'", path);
+	}
+	g->borrow_fd = fd;
+	g->borrow_locked = true;
+	return 0;
+}
+
+static void borrow_unlock(struct guest *g)
+{
+	if (g->borrow_locked)
+		close(g->borrow_fd);
+	g->borrow_locked = false;
+}
+
+/* The project's leftovers in it, cleaned; -EBUSY when some stay. */
+static int borrow_check(struct guest *g, struct herror *err)
+{
+	cJSON *e = NULL;
+	int r = leftovers_clean(g->dom, g->def->name, &e, err);
+
+	cJSON_Delete(g->borrow);
+	g->borrow = e;
+	if (r < 0)
+		return r;
+	if (r > 0) {
+		cleanup_free char *left = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(e, "left"));
+		return error_setx(err, EBUSY, "the clean-up left %s; a fresh guest takes its place", left);
+	}
+	if (strcmp(cJSON_GetObjectItemCaseSensitive(e, "action")->valuestring, "cleaned") == 0) {
+		cleanup_free char *found = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(e, "found"));
+		progress_note("%s: cleaned what earlier work left in the standing guest: %s", g->def->name, found);
+	}
+	return 0;
+}
+
 bool guest_adopt_standing(virConnectPtr conn, struct guest *g, const char *payload_root)
 {
 	const struct guest_def *sd = standing_def(g->def->name);
@@ -245,8 +306,10 @@ bool guest_adopt_standing(virConnectPtr conn, struct guest *g, const char *paylo
 	}
 	g->dom = d;
 	g->dom_name = xstrdup(g->def->name);
-	if (guest_verify_payload(g, payload_root, &err) < 0) {
+	if (guest_verify_payload(g, payload_root, &err) < 0 || borrow_lock(g, &err) < 0 ||
+	    borrow_check(g, &err) < 0) {
 		hwarn("not borrowing the standing guest %s: %s", g->def->name, err.msg);
+		borrow_unlock(g);
 		virDomainFree(d);
 		g->dom = NULL;
 		free(g->dom_name);
@@ -263,10 +326,11 @@ bool guest_adopt_standing(virConnectPtr conn, struct guest *g, const char *paylo
 void guest_remove(virConnectPtr conn, struct guest *g)
 {
 	if (g->standing) {
-		/* Not ours to remove: only let go of the handle. */
+		/* Not ours to remove: only let go of the handle (and the lock). */
 		if (g->dom)
 			virDomainFree(g->dom);
 		g->dom = NULL;
+		borrow_unlock(g);
 		return;
 	}
 	if (g->dom) {
@@ -312,6 +376,8 @@ void guest_free(struct guest *g)
 	free(g->console_log);
 	free(g->failure);
 	savestate_info_free(g->start);
+	borrow_unlock(g);
+	cJSON_Delete(g->borrow);
 	memset(g, 0, sizeof(*g));
 }
 

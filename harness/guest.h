@@ -2,6 +2,7 @@
 #ifndef HARNESS_GUEST_H
 #define HARNESS_GUEST_H
 
+#include <cjson/cJSON.h>
 #include <libvirt/libvirt.h>
 #include <stdbool.h>
 
@@ -41,6 +42,9 @@ struct guest {
 	unsigned long long qemu_rss_kib;	/* QEMU resident memory right after boot */
 	bool ready;
 	bool standing;		/* a `vm up` guest the run borrows and never removes */
+	bool borrow_locked;	/* borrow_fd holds the standing guest's borrow lock */
+	int borrow_fd;
+	cJSON *borrow;		/* the check of a standing guest before it was borrowed (leftovers.h), or NULL */
 	char *failure;		/* why it did not come up, NULL if it did */
 	struct savestate_info *start;	/* how a fresh guest started (savestate.h), or NULL */
 	const char *extra_devices_xml;	/* more <devices> children (hotplug.c), or NULL */
@@ -54,8 +58,11 @@ char *guest_domain_xml(const struct guest *g, const char *name, const char *disk
 int guest_start(virConnectPtr conn, struct guest *g, const char *prefix, const char *pool_name,
 		const char *pool_dir, const char *payload_root, enum accel accel, struct herror *err);
 /* Borrow the running standing guest of the same name (vm up) when its
- * settings equal the suite's and it runs this build's binaries; returns true
- * when it did. */
+ * settings equal the suite's, it runs this build's binaries, no other
+ * harness borrows it (a lock held until guest_remove), and it carries none
+ * of the project's leftovers once they are cleaned (leftovers.h; g->borrow
+ * says what was found and done, also when it was not borrowed); returns
+ * true when it did. */
 bool guest_adopt_standing(virConnectPtr conn, struct guest *g, const char *payload_root);
 /* Wait until every started guest's agent answers or timeout_s passes; guests
  * that fail get ->failure. Shows progress. Returns the number ready. */

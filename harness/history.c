@@ -540,6 +540,7 @@ int history_night_read(const char *dir, struct history_night *n, struct run_reco
 		cJSON_Delete(env);
 		return r;
 	}
+	records_filter(rr, experiment_known);
 	for (size_t i = 0; i < rr->n; i++) {
 		cJSON *sr = cJSON_GetObjectItemCaseSensitive(rr->recs[i], "suite_run");
 		cJSON *t = cJSON_GetObjectItemCaseSensitive(rr->recs[i], "started");

@@ -670,8 +670,13 @@ static int cmd_export(struct hargs *a)
 			row[16] = mean;
 			row[17] = sd;
 			row[18] = median;
-			for (size_t c = 0; c < ncol; c++)
-				export_csv_field(out, row[c], c + 1 == ncol);
+			for (size_t c = 0; c < ncol; c++) {
+				/* Our own numbers (a mean may be negative); text from the
+				 * records gets export_csv_field's formula quoting. */
+				bool number = c == 2 || c == 12 || c >= 14;
+
+				(number ? export_csv_number : export_csv_field)(out, row[c], c + 1 == ncol);
+			}
 		}
 	}
 	if (a->output && fclose(out) != 0) {

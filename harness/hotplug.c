@@ -66,14 +66,11 @@ static bool xml_has(virDomainPtr dom, const char *what)
 	return xml && strstr(xml, what);
 }
 
-/* A virtio-scsi controller 0 for a SCSI scratch disk when the guest has
- * none (the disk's address names controller 0: hotplug_disk_xml). */
-#define SCSI_CTRL_XML "<controller type='scsi' index='0' model='virtio-scsi'><alias name='ua-hscsi'/></controller>"
 
 static int attach_scratch(virDomainPtr dom, struct hotplug_scratch *s, struct herror *err)
 {
 	if (strcmp(s->bus, "scsi") == 0 && !xml_has(dom, "<controller type='scsi' index='0'")) {
-		if (virDomainAttachDeviceFlags(dom, SCSI_CTRL_XML, VIR_DOMAIN_AFFECT_LIVE) < 0)
+		if (virDomainAttachDeviceFlags(dom, HOTPLUG_SCSI_CTRL_XML, VIR_DOMAIN_AFFECT_LIVE) < 0)
 			return error_setx(err, EIO, "cannot hot-plug a virtio-scsi controller into '%s': %s",
 					  virDomainGetName(dom), virt_last_error());
 		s->controller = true;
@@ -299,7 +296,7 @@ void hotplug_release(const struct exp_run *x, struct hotplug_state *st, cJSON *r
 			if (!removed)
 				hwarn("the scratch disk of '%s' was not released by the guest", g->dom_name);
 			if (st->scratch.controller &&
-			    !detach_wait(g->dom, SCSI_CTRL_XML, "ua-hscsi"))
+			    !detach_wait(g->dom, HOTPLUG_SCSI_CTRL_XML, "ua-hscsi"))
 				hwarn("the scratch SCSI controller of '%s' was not released", g->dom_name);
 		}
 	}

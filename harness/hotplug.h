@@ -17,6 +17,10 @@
 
 #define HOTPLUG_SCRATCH_SERIAL "hscratch"
 #define HOTPLUG_SCRATCH_ALIAS "ua-hscratch"
+/* A virtio-scsi controller 0 for a SCSI scratch disk when the guest has
+ * none (the disk's address names controller 0: hotplug_disk_xml). */
+#define HOTPLUG_SCSI_CTRL_XML \
+	"<controller type='scsi' index='0' model='virtio-scsi'><alias name='ua-hscsi'/></controller>"
 
 /* The scratch disk of a run. */
 struct hotplug_scratch {

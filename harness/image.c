@@ -31,15 +31,27 @@ static char *json_str(cJSON *j, const char *key)
 	return cJSON_IsString(v) ? xstrdup(v->valuestring) : NULL;
 }
 
+bool image_name_valid(const char *name)
+{
+	size_t n = strlen(name);
+
+	return n > 0 && n <= 64 && name[0] != '.' &&
+	       strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") == n;
+}
+
 int image_find(const char *name, struct image *img, struct herror *err)
 {
-	cleanup_free char *link = xasprintf("%s/images/%s", state_dir(), name);
+	cleanup_free char *link = NULL;
 	cleanup_free char *meta = NULL;
 	cleanup_free char *text = NULL;
 	char *real;
 	cJSON *j;
 
 	memset(img, 0, sizeof(*img));
+	if (!image_name_valid(name))
+		return error_setx(err, EINVAL, "'%.100s' is not an image name (A-Z, a-z, 0-9, '.', '_', '-'; no path)",
+				  name);
+	link = xasprintf("%s/images/%s", state_dir(), name);
 	real = realpath(link, NULL);
 	if (real == NULL)
 		return error_setx(err, ENOENT, "image '%s' is not built (no %s); build it with 'make images'", name, link);

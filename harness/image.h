@@ -25,6 +25,10 @@ struct image {
 /* $HARNESS_STATE_DIR or /var/lib/harness */
 const char *state_dir(void);
 
+/* Whether name can name an image: a name under the state directory's
+ * images/, never a path (A-Z, a-z, 0-9, '.', '_', '-', not starting with
+ * '.', at most 64 characters). */
+bool image_name_valid(const char *name);
 /* Find the current build of a recipe; the error says how to build it. */
 int image_find(const char *name, struct image *img, struct herror *err);
 void image_free(struct image *img);

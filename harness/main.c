@@ -31,7 +31,7 @@ static const char usage[] =
 	"  image prepare NAME...       inject this build's guest binaries into images (libguestfs)\n"
 	"  vm up|down|status           the standing guests vm1 (general) and vm2 (security)\n"
 	"  vm exec DOMAIN -- CMD...    run a command in a guest through the guest agent\n"
-	"  run suite NAME|FILE         run a suite; results go to results/<run-id>/ (--order sequential)\n"
+	"  run suite NAME|FILE         run a suite; results go to results/<run-id>/ (--order, --dry-run)\n"
 	"  run --resume RESULTS_DIR    finish an interrupted run, keeping what is done\n"
 	"  report RESULTS_DIR -o FILE  write the PDF report of a run\n"
 	"  compare BASE NEW            statistics and a regression verdict; exit 1 on a regression\n"
@@ -91,6 +91,12 @@ static int cmd_image(int argc, char **argv)
 		fprintf(stderr, "harness: %s\n", c.reason);
 		return 2;
 	}
+	for (int i = 2; i < argc; i++)
+		if (!image_name_valid(argv[i])) {
+			fprintf(stderr, "harness: '%s' is not an image name (A-Z, a-z, 0-9, '.', '_', '-'; no path)\n",
+				argv[i]);
+			return 2;
+		}
 	for (int i = 2; i < argc; i++) {
 		struct image img;
 		struct herror err = { 0 };
@@ -158,11 +164,13 @@ static int cmd_run(int argc, char **argv)
 		{ "results", required_argument, NULL, 'o' },
 		{ "order", required_argument, NULL, 'O' },
 		{ "no-restore", no_argument, NULL, 'R' },
+		{ "dry-run", no_argument, NULL, 'n' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct run_options o = { 0 };
 	struct herror err = { 0 };
+	bool bad_input = false;
 	cleanup_free char *suites = xasprintf("%s/harness/suites", top_dir);
 	cleanup_free char *results = xasprintf("%s/results", top_dir);
 	cleanup_free char *payload = payload_root();
@@ -176,6 +184,7 @@ static int cmd_run(int argc, char **argv)
 		case 'r': o.resume_dir = optarg; break;
 		case 'o': o.results_root = optarg; break;
 		case 'R': o.no_restore = true; break;
+		case 'n': o.dry_run = true; break;
 		case 'O':
 			if (strcmp(optarg, "sequential") != 0 && strcmp(optarg, "shuffled") != 0) {
 				fprintf(stderr, "harness: --order must be sequential or shuffled, not '%s'\n", optarg);
@@ -184,10 +193,14 @@ static int cmd_run(int argc, char **argv)
 			o.order = optarg;
 			break;
 		case 'h':
-			puts("usage: harness run [--results DIR] [--order shuffled|sequential] [--no-restore] suite NAME|FILE\n"
+			puts("usage: harness run [--results DIR] [--order shuffled|sequential] [--no-restore] [--dry-run]\n"
+			     "                   suite NAME|FILE\n"
 			     "       harness run --resume RESULTS_DIR [--no-restore]\n"
 			     "--no-restore: experiments that need fresh guests boot them cold instead of restoring\n"
 			     "a saved, booted state (kept in the state directory, rebuilt when it is stale)\n"
+			     "--dry-run: check the suite and print its plan (runs, estimate); start nothing\n"
+			     "--resume refuses a run that is still running (its pid is named)\n"
+			     "exit status: 0 every run recorded, 1 a run failed, 2 bad usage or a bad suite\n"
 			     "suites shipped: quick (minutes under TCG), default");
 			return 0;
 		default: return 2;
@@ -200,8 +213,13 @@ static int cmd_run(int argc, char **argv)
 		}
 		o.suite = argv[optind + 1];
 	}
+	o.bad_input = &bad_input;
 	install_stop_handlers();
-	return run_suite(&o, &err) < 0 ? fail(&err) : 0;
+	if (run_suite(&o, &err) < 0) {
+		fail(&err);
+		return bad_input ? 2 : 1;
+	}
+	return 0;
 }
 
 static int cmd_report(int argc, char **argv)
@@ -213,6 +231,7 @@ static int cmd_report(int argc, char **argv)
 	};
 	const char *out = NULL;
 	struct herror err = { 0 };
+	bool bad_input = false;
 	int c;
 
 	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
@@ -222,13 +241,15 @@ static int cmd_report(int argc, char **argv)
 		default: return 2;
 		}
 	}
-	if (argc - optind != 1 || out == NULL) {
+	if (argc - optind != 1 || out == NULL || *out == '\0') {
 		fputs("usage: harness report RESULTS_DIR -o FILE.pdf\n", stderr);
 		return 2;
 	}
-	if (report_build(argv[optind], out, &err) < 0) {
+	/* Interrupted, it removes its scratch files and writes nothing. */
+	install_stop_handlers();
+	if (report_build(argv[optind], out, &bad_input, &err) < 0) {
 		fprintf(stderr, "harness: %s\n", err.msg);
-		return 1;
+		return bad_input ? 2 : 1;
 	}
 	printf("%s\n", out);
 	return 0;
@@ -328,7 +349,9 @@ static int cmd_export(int argc, char **argv)
 		case 'o': path = optarg; break;
 		case 'h':
 			printf("%s\none row per successful run x guest x metric: run, experiment, settings\n"
-			       "(key=value;...), repeat, guest, metric, value, unit; every field quoted\n", usage_export);
+			       "(key=value;...), repeat, guest, metric, value, unit; every field quoted; a text\n"
+			       "field starting with =, +, -, @, tab or CR gets a ' in front (no spreadsheet formula)\n",
+			       usage_export);
 			return 0;
 		default: return 2;
 		}

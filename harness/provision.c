@@ -7,9 +7,13 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "agent.h"
+#include "hproc.h"
+#include "records.h"
 #include "image.h"
 #include "progress.h"
 #include "savestate.h"
@@ -22,7 +26,42 @@ static char *runs_state_dir(void)
 	return xasprintf("%s/runs", state_dir());
 }
 
-/* Leftovers of runs whose harness process died (kill -9, power loss). */
+/* Whether the run directory dir may be taken over: its owner
+ * (owner.pid: pid and start time) is gone. A directory without an owner
+ * is stale only once it is older than a claim takes (mkdir, then the
+ * owner is written): a run that is starting is never taken. */
+#define OWNERLESS_STALE_S 600
+static bool run_dir_abandoned(const char *dir)
+{
+	cleanup_free char *owner = xasprintf("%s/owner.pid", dir);
+	struct stat st;
+	pid_t pid;
+	int r = pidfile_owner(owner, &pid);
+
+	if (r == 1)
+		return false;
+	if (r == 0)
+		return true;
+	if (r == -ENOENT && lstat(dir, &st) == 0 && time(NULL) - st.st_mtime > OWNERLESS_STALE_S)
+		return true;
+	if (r != -ENOENT)
+		hwarn("not touching run state '%s': its owner.pid names no process", dir);
+	return false;
+}
+
+int provision_check_owner(const char *run_id, struct herror *err)
+{
+	cleanup_free char *owner = xasprintf("%s/runs/%s/owner.pid", state_dir(), run_id);
+	pid_t pid;
+
+	if (pidfile_owner(owner, &pid) == 1 && pid != getpid())
+		return error_setx(err, EBUSY, "run '%s' is still running (pid %d): not touching it; wait for it to "
+				  "end, or stop it ('kill -TERM %d') and resume it then", run_id, (int)pid, (int)pid);
+	return 0;
+}
+
+/* Leftovers of runs whose harness process died (kill -9, power loss):
+ * only directories named like a run id whose owner is gone. */
 void provision_cleanup_stale(virConnectPtr conn)
 {
 	cleanup_free char *dir = runs_state_dir();
@@ -33,14 +72,13 @@ void provision_cleanup_stale(virConnectPtr conn)
 	if (d == NULL)
 		return;
 	while ((e = readdir(d))) {
-		if (e->d_name[0] == '.')
+		struct stat st;
+
+		if (e->d_name[0] == '.' || !run_id_valid(e->d_name))
 			continue;
 		cleanup_free char *path = xasprintf("%s/%s", dir, e->d_name);
-		cleanup_free char *owner = xasprintf("%s/owner.pid", path);
-		cleanup_free char *text = read_text(owner, NULL, NULL);
-		int pid = text ? atoi(text) : 0;
 
-		if (pid > 0 && kill(pid, 0) == 0)
+		if (lstat(path, &st) < 0 || !S_ISDIR(st.st_mode) || !run_dir_abandoned(path))
 			continue;
 		/* Domains are named hr-<run-id>-<guest>; the pool hr-<run-id>. */
 		virDomainPtr *doms = NULL;
@@ -91,15 +129,24 @@ int provision_claim(struct provision *pv, const char *run_id, struct herror *err
 {
 	cleanup_free char *sd = runs_state_dir();
 	cleanup_free char *owner = NULL;
-	char pid[32];
+	cleanup_free char *dir = xasprintf("%s/%s", sd, run_id);
 
-	pv->state_run_dir = xasprintf("%s/%s", sd, run_id);
-	pv->pool_name = xasprintf(RUN_PREFIX "%s", run_id);
-	if (mkdir_p(pv->state_run_dir, 0755, err) < 0)
+	if (!run_id_valid(run_id))
+		return error_setx(err, EINVAL, "'%s' is not a valid run id", run_id);
+	/* Another live harness's run (a --resume of a run that still runs):
+	 * refused before anything of it is touched. */
+	if (provision_check_owner(run_id, err) < 0)
 		return -err->status;
-	owner = xasprintf("%s/owner.pid", pv->state_run_dir);
-	snprintf(pid, sizeof(pid), "%d\n", (int)getpid());
-	write_file_atomic(owner, pid, strlen(pid), 0644, NULL);
+	if (mkdir_p(dir, 0755, err) < 0)
+		return -err->status;
+	owner = xasprintf("%s/owner.pid", dir);
+	if (pidfile_write(owner, err) < 0)
+		return -err->status;
+	/* Two claims at once: the last one written wins, the other sees it. */
+	if (provision_check_owner(run_id, err) < 0)
+		return -err->status;
+	pv->state_run_dir = steal_pointer(&dir);
+	pv->pool_name = xasprintf(RUN_PREFIX "%s", run_id);
 	return 0;
 }
 

@@ -40,8 +40,13 @@ struct provision {
 /* One guest slot per suite guest; checks that every image is prepared for
  * this build's payload. Nothing is started. */
 int provision_init(struct provision *pv, const struct suite *s, const char *payload_root, struct herror *err);
-/* The run's state directory, storage pool name and owner mark (pid). */
+/* The run's state directory, storage pool name and owner mark (owner.pid:
+ * pid and start time). -EBUSY, naming the pid, while another process that
+ * still runs owns it. */
 int provision_claim(struct provision *pv, const char *run_id, struct herror *err);
+/* 0, or -EBUSY with the owner's pid while a live process other than this
+ * one owns run_id's state directory (checked before a --resume starts). */
+int provision_check_owner(const char *run_id, struct herror *err);
 /* Provision (or re-provision) the suite's guests; unless fresh, borrow the
  * standing guests (vm up) that match the suite. */
 int provision_up(struct provision *pv, bool fresh, struct herror *err);

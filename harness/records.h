@@ -19,6 +19,13 @@
 
 #define RECORD_SCHEMA "harness-run/1"
 
+/* Whether id may name a run: [A-Za-z0-9._-], not empty, not "." or "..",
+ * at most RUN_ID_MAX characters. It becomes a directory under the state
+ * directory and part of domain and pool names; nothing under the state
+ * directory's runs/ of another shape is ever touched. */
+#define RUN_ID_MAX 128
+bool run_id_valid(const char *id);
+
 /* Create dir/runs and dir/failures. */
 int results_create(const char *dir, struct herror *err);
 /* Write dir/name atomically, indented for people (env.json, summary.json). */
@@ -35,15 +42,24 @@ bool record_done(const char *dir, const char *run_id);
 
 struct run_records {
 	cJSON **recs;
+	char **files;		/* each record's file (DIR/runs/NAME.json), for messages */
 	size_t n;
 };
 
 #define RECORDS_ALL 0
 #define RECORDS_OK 1	/* only successful runs with an experiment: what statistics pool */
 
-/* The records of dir/runs/, sorted by name; unreadable files are skipped. */
+/* The records of dir/runs/, sorted by name. A file that is refused (a
+ * link, not a regular file, too large, not JSON, not an object; with
+ * RECORDS_OK a successful run without an experiment) is skipped with a
+ * line on stderr naming it and why (so is a record holding a number
+ * that is not finite, such as 1e999); failed runs are left out silently
+ * under RECORDS_OK. */
 int records_load(const char *dir, unsigned flags, struct run_records *rr, struct herror *err);
 void records_free(struct run_records *rr);
+/* Leave out, with a line on stderr naming the file, the records of an
+ * experiment that known() does not know (experiment_known). */
+void records_filter(struct run_records *rr, bool (*known)(const char *experiment));
 /* Same experiment and same settings: runs that statistics may pool. */
 bool records_same_group(cJSON *a, cJSON *b);
 /* A growing array of numbers: as many as the records hold, whatever their

@@ -46,15 +46,6 @@ static char *make_run_id(const char *suite)
 	return xasprintf("%s-%s", stamp, suite);
 }
 
-bool run_id_valid(const char *id)
-{
-	size_t n = strlen(id);
-
-	if (n == 0 || n > RUN_ID_MAX || strcmp(id, ".") == 0 || strcmp(id, "..") == 0)
-		return false;
-	return strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") == n;
-}
-
 int run_id_of_dir(const char *dir, char **id_out, char **dir_out, struct herror *err)
 {
 	cleanup_free char *real = realpath(dir, NULL);
@@ -143,6 +134,21 @@ static void add_settings(struct runctx *rc, const struct plan_run *r, cJSON *rec
 		cJSON_AddStringToObject(s, ex->axes[a].key, r->values[a]);
 }
 
+/* What the check of each standing guest found and did before it was
+ * borrowed (or why a fresh guest took its place): "borrowed". */
+static void add_borrowed(const struct provision *pv, cJSON *rec)
+{
+	cJSON *list = NULL;
+
+	for (size_t i = 0; i < pv->nguests; i++) {
+		if (pv->guests[i].borrow == NULL)
+			continue;
+		if (list == NULL)
+			list = cJSON_AddArrayToObject(rec, "borrowed");
+		cJSON_AddItemToArray(list, cJSON_Duplicate(pv->guests[i].borrow, 1));
+	}
+}
+
 static int run_one(struct runctx *rc, const struct plan_run *r, struct herror *err)
 {
 	const struct experiment_def *ex = &rc->suite->exps[r->exp];
@@ -185,6 +191,7 @@ static int run_one(struct runctx *rc, const struct plan_run *r, struct herror *e
 	} else if (ops->guests == EXP_GUESTS_FRESH) {
 		provision_down(&rc->pv);
 	}
+	add_borrowed(&rc->pv, rec);
 	if (res == 0)
 		res = ops->run(&x, rec, &rerr);
 	if (ops->guests == EXP_GUESTS_FRESH || per_run) {
@@ -390,6 +397,30 @@ static int run_hosts_parallel(struct runctx *rc, struct herror *err)
 	return lost ? -(err->status ? err->status : EIO) : 0;
 }
 
+/* --dry-run: what the suite would run, nothing started. */
+static void run_print_plan(const struct runctx *rc, const char *path)
+{
+	const struct suite *s = rc->suite;
+	size_t warm = 0;
+	double eta = 0;
+
+	for (size_t i = 0; i < rc->plan.nruns; i++) {
+		warm += rc->plan.runs[i].repeat == 0;
+		eta += run_estimate_s(rc, &rc->plan.runs[i]);
+	}
+	printf("suite %s (%s): %zu run(s), %zu of them warm-ups, %zu guest(s), about %.0f min\n", s->name, path,
+	       rc->plan.nruns, warm, s->nguests, eta / 60);
+	for (size_t e = 0; e < s->nexps; e++) {
+		const struct experiment_def *ex = &s->exps[e];
+		size_t combos = 1;
+
+		for (size_t a = 0; a < ex->naxes; a++)
+			combos *= ex->axes[a].nvalues;
+		printf("  %s: %zu combination(s) x (%d warm-up + %d repeat(s))\n", ex->type, combos,
+		       experiment_warmup(s, ex), experiment_repeats(s, ex));
+	}
+}
+
 int run_suite(const struct run_options *opt, struct herror *err)
 {
 	struct runctx rc = { 0 };
@@ -400,27 +431,35 @@ int run_suite(const struct run_options *opt, struct herror *err)
 	size_t suite_len = 0;
 	cJSON *stopped = NULL;	/* repeats: auto: why the rounds stopped */
 
-	/* Everything that can be wrong with the input is checked before anything starts. */
+	/* Everything that can be wrong with the input is checked before
+	 * anything starts; a failure until then is bad input (exit 2). */
+	if (opt->bad_input)
+		*opt->bad_input = true;
 	if (opt->resume_dir) {
-		suite_path = xasprintf("%s/suite.yaml", opt->resume_dir);
-	} else {
-		suite_path = suite_resolve(opt->suite, opt->suites_dir);
-	}
-	suite_text = suite_read(suite_path, &suite_len, err);
-	if (suite_text == NULL)
-		return -err->status;
-	if (suite_parse(suite_path, suite_text, suite_len, &rc.suite, err) < 0)
-		return -err->status;
-	if (opt->order)
-		rc.suite->order = strcmp(opt->order, "sequential") == 0 ? ORDER_SEQUENTIAL : ORDER_SHUFFLED;
-	choose_seed(rc.suite, opt->resume_dir);
-	plan_build(rc.suite, &rc.plan);
-	if (opt->resume_dir) {
-		if (run_id_of_dir(opt->resume_dir, &rc.run_id, &rc.results_dir, err) < 0) {
+		/* The results directory is untrusted: its suite.yaml is read
+		 * only as a regular file in it, never through a link. */
+		if (run_id_of_dir(opt->resume_dir, &rc.run_id, &rc.results_dir, err) < 0)
+			return -err->status;
+		suite_path = xasprintf("%s/suite.yaml", rc.results_dir);
+		if (read_file_beneath(rc.results_dir, "suite.yaml", SUITE_MAX_BYTES, &suite_text, &suite_len, err) < 0) {
 			r = -err->status;
 			goto out;
 		}
 	} else {
+		suite_path = suite_resolve(opt->suite, opt->suites_dir);
+		suite_text = suite_read(suite_path, &suite_len, err);
+		if (suite_text == NULL)
+			return -err->status;
+	}
+	if (suite_parse(suite_path, suite_text, suite_len, &rc.suite, err) < 0) {
+		r = -err->status;
+		goto out;
+	}
+	if (opt->order)
+		rc.suite->order = strcmp(opt->order, "sequential") == 0 ? ORDER_SEQUENTIAL : ORDER_SHUFFLED;
+	choose_seed(rc.suite, opt->resume_dir ? rc.results_dir : NULL);
+	plan_build(rc.suite, &rc.plan);
+	if (!opt->resume_dir) {
 		rc.run_id = make_run_id(rc.suite->name);
 		rc.results_dir = xasprintf("%s/%s", opt->results_root, rc.run_id);
 	}
@@ -428,6 +467,17 @@ int run_suite(const struct run_options *opt, struct herror *err)
 	 * clean-up removes: never empty, never a path. */
 	if (!run_id_valid(rc.run_id)) {
 		r = error_setx(err, EINVAL, "'%s' is not a valid run id", rc.run_id);
+		goto out;
+	}
+	if (opt->bad_input)
+		*opt->bad_input = false;
+	if (opt->dry_run) {
+		run_print_plan(&rc, suite_path);
+		goto out;
+	}
+	/* A run that still runs is not resumed (nor its state touched). */
+	if (opt->resume_dir && provision_check_owner(rc.run_id, err) < 0) {
+		r = -err->status;
 		goto out;
 	}
 	accel_probe(&facts);

@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 
+#include "records.h"	/* run_id_valid */
 #include "util.h"
 
 struct run_options {
@@ -15,13 +16,10 @@ struct run_options {
 	const char *payload_root;	/* build/guest-root */
 	const char *order;		/* "sequential" or "shuffled" over the suite's order:, or NULL */
 	bool no_restore;		/* fresh guests boot cold, never from a saved state */
+	bool dry_run;			/* check the suite and print its plan; start nothing */
+	bool *bad_input;		/* set when the failure was the input's (exit 2), or NULL */
 };
 
-/* Whether id may name a run: [A-Za-z0-9._-], not empty, not "." or "..",
- * at most RUN_ID_MAX characters. It becomes a directory under the state
- * directory and part of domain and pool names. */
-#define RUN_ID_MAX 128
-bool run_id_valid(const char *id);
 /* The run id of a results directory given on the command line (trailing
  * slashes, "./", symlinks as shell completion writes them): the last
  * component of its real path, checked with run_id_valid. *dir_out gets

@@ -14,8 +14,10 @@
 #include <sys/stat.h>
 
 #include "agent.h"
+#include "hproc.h"
 #include "image.h"
 #include "progress.h"
+#include "records.h"
 #include "virt.h"
 
 /* A restored guest's agent answers within seconds; waiting longer than this
@@ -315,10 +317,8 @@ static int xml_set_all(xmlXPathContextPtr ctx, const char *xpath, const char *at
 	return n;
 }
 
-/* The saved domain XML with this run's disk and console log: host-side
- * paths only, so libvirt's ABI check passes (the name must stay too). */
-static char *restore_xml(const char *saved, const char *name, const char *disk, const char *console,
-			 struct herror *err)
+char *savestate_restore_xml(const char *saved, const char *name, const char *disk, const char *console,
+			    struct herror *err)
 {
 	xmlDocPtr doc = xmlReadMemory(saved, (int)strlen(saved), "saved.xml", NULL, XML_PARSE_NONET);
 	xmlXPathContextPtr ctx = NULL;
@@ -418,7 +418,7 @@ static int restore_state(virConnectPtr conn, struct guest *g, const char *slot, 
 	saved_xml = virDomainSaveImageGetXMLDesc(conn, save, 0);
 	if (saved_xml == NULL)
 		return error_setx(err, EIO, "cannot read the saved state '%s': %s", save, virt_last_error());
-	xml = restore_xml(saved_xml, g->dom_name, g->overlay, g->console_log, err);
+	xml = savestate_restore_xml(saved_xml, g->dom_name, g->overlay, g->console_log, err);
 	if (xml == NULL)
 		return -err->status;
 	g->started_at = mono_s();
@@ -644,14 +644,13 @@ static bool restored_by_dead_run(virDomainPtr d)
 	cleanup_free char *xml = virDomainGetXMLDesc(d, 0);
 	char *at = xml ? strstr(xml, runs) : NULL;
 	char id[256];
-	int pid = 0;
+	pid_t pid;
 
-	if (at == NULL || sscanf(at + strlen(runs), "%255[^/]/", id) != 1)
+	if (at == NULL || sscanf(at + strlen(runs), "%255[^/]/", id) != 1 || !run_id_valid(id))
 		return false;
 	cleanup_free char *owner = xasprintf("%s%s/owner.pid", runs, id);
-	cleanup_free char *text = read_text(owner, NULL, NULL);
-	pid = text ? atoi(text) : 0;
-	return !(pid > 0 && kill(pid, 0) == 0);
+	/* Gone: no owner file, or its pid and start time no longer run. */
+	return pidfile_owner(owner, &pid) != 1;
 }
 
 void savestate_cleanup_stale(virConnectPtr conn)

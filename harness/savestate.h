@@ -68,4 +68,10 @@ void savestate_add_to_record(const struct guest *gs, size_t n, cJSON *record);
 /* Remove state builds whose harness process is gone. */
 void savestate_cleanup_stale(virConnectPtr conn);
 
+/* A saved state's domain XML (libvirt's, from the save image) with this
+ * run's disk and console log: host-side paths only, so that libvirt's ABI
+ * check passes (the name must stay too). NULL with err. */
+char *savestate_restore_xml(const char *saved, const char *name, const char *disk, const char *console,
+			    struct herror *err);
+
 #endif

@@ -440,6 +440,7 @@ static int groups_load(const char *dir, struct groups *gs, struct herror *err)
 	memset(gs, 0, sizeof(*gs));
 	if (records_load(dir, RECORDS_OK, &gs->rr, err) < 0)
 		return -err->status;
+	records_filter(&gs->rr, experiment_known);
 	gs->g = xcalloc(gs->rr.n + 1, sizeof(*gs->g));
 	for (size_t i = 0; i < gs->rr.n; i++) {
 		cJSON *rec = gs->rr.recs[i];

@@ -126,7 +126,7 @@ static int check_name(struct ctx *c, yaml_node_t *n, const char *key, const char
 static const char *const disk_buses[] = { "virtio", "sata", "scsi", NULL };
 static const char *const disk_caches[] = { "none", "writeback", "writethrough", "directsync", "unsafe", "default", NULL };
 static const char *const disk_ios[] = { "default", "native", "threads", "io_uring", NULL };
-static const char *const nic_models[] = { "none", "virtio", "e1000", "rtl8139", NULL };
+const char *const suite_nic_models[] = { "none", "virtio", "e1000", "rtl8139", NULL };
 
 /* A guest's host: one of the suite's hosts (parsed before the guests). */
 static int check_host_ref(struct ctx *c, yaml_node_t *n, const struct suite *s, const char *name)
@@ -235,7 +235,8 @@ static int guest_key(struct ctx *c, void *arg, const char *key, yaml_node_t *k, 
 		r = get_str(c, v, key, &g->name);
 		gp->name_node = v;
 	} else if (strcmp(key, "image") == 0)
-		r = get_str(c, v, key, &g->image);
+		/* A name under the state directory's images/, never a path. */
+		r = get_str(c, v, key, &g->image) ?: check_name(c, v, key, g->image);
 	else if (strcmp(key, "vcpus") == 0)
 		r = get_int(c, v, key, 1, 64, &g->vcpus);
 	else if (strcmp(key, "memory_mib") == 0)
@@ -249,7 +250,7 @@ static int guest_key(struct ctx *c, void *arg, const char *key, yaml_node_t *k, 
 	else if (strcmp(key, "host") == 0)
 		r = get_str(c, v, key, &g->host) ?: check_host_ref(c, v, gp->s, g->host);
 	else if (strcmp(key, "nic_model") == 0)
-		r = get_str(c, v, key, &g->nic_model) ?: one_of(c, v, key, g->nic_model, nic_models);
+		r = get_str(c, v, key, &g->nic_model) ?: one_of(c, v, key, g->nic_model, suite_nic_models);
 	else
 		r = bad(c, k, key, "unknown key in a guest (known: name, image, host, vcpus, memory_mib, disk_bus, disk_cache, disk_io, nic_model)");
 	return r;
@@ -441,25 +442,49 @@ static int check_plan_size(struct ctx *c, const struct suite *s)
 }
 
 /* libyaml keeps every pair of a mapping: a key given twice would silently
- * mean its last value here. Refused in every mapping of the document. */
+ * mean its last value here. Refused in every mapping of the document: the
+ * keys of each mapping sorted (by key, then position), so that a repeat is
+ * next to its first: n log n, not n squared. */
+struct key_at {
+	const char *key;
+	yaml_node_t *node;
+	size_t pos;
+};
+
+static int cmp_key_at(const void *a, const void *b)
+{
+	const struct key_at *x = a, *y = b;
+	int c = strcmp(x->key, y->key);
+
+	return c ? c : x->pos < y->pos ? -1 : x->pos > y->pos;
+}
+
 static int check_duplicate_keys(struct ctx *c)
 {
 	for (yaml_node_t *n = c->doc.nodes.start; n < c->doc.nodes.top; n++) {
+		struct key_at *keys;
+		size_t nk = 0;
+		int r = 0;
+
 		if (n->type != YAML_MAPPING_NODE)
 			continue;
+		keys = xcalloc((size_t)(n->data.mapping.pairs.top - n->data.mapping.pairs.start), sizeof(*keys));
 		FOR_PAIRS(&c->doc, n, p) {
 			yaml_node_t *k = yaml_document_get_node(&c->doc, p->key);
-			const char *key = scalar(k);
 
-			if (key == NULL)
-				continue;
-			for (yaml_node_pair_t *q = n->data.mapping.pairs.start; q < p; q++) {
-				const char *prev = scalar(yaml_document_get_node(&c->doc, q->key));
-				if (prev && strcmp(prev, key) == 0)
-					return bad(c, k, key, "duplicate key (first on line %d)",
-						   line_of(yaml_document_get_node(&c->doc, q->key)));
+			if (scalar(k)) {
+				keys[nk] = (struct key_at){ scalar(k), k, nk };
+				nk++;
 			}
 		}
+		qsort(keys, nk, sizeof(*keys), cmp_key_at);
+		for (size_t i = 1; i < nk && r == 0; i++)
+			if (strcmp(keys[i - 1].key, keys[i].key) == 0)
+				r = bad(c, keys[i].node, keys[i].key, "duplicate key (first on line %d)",
+					line_of(keys[i - 1].node));
+		free(keys);
+		if (r < 0)
+			return r;
 	}
 	return 0;
 }
@@ -610,6 +635,12 @@ static int parse_root(struct ctx *c, struct suite *s)
 		if (r < 0)
 			return r;
 	}
+	if (hosts && hosts->data.sequence.items.top - hosts->data.sequence.items.start > SUITE_MAX_HOSTS)
+		return bad(c, hosts, "hosts", "a suite has at most %d hosts (this one has %td)", SUITE_MAX_HOSTS,
+			   hosts->data.sequence.items.top - hosts->data.sequence.items.start);
+	if (guests && guests->data.sequence.items.top - guests->data.sequence.items.start > SUITE_MAX_GUESTS)
+		return bad(c, guests, "guests", "a suite has at most %d guests (this one has %td)", SUITE_MAX_GUESTS,
+			   guests->data.sequence.items.top - guests->data.sequence.items.start);
 	if (hosts && hosts->data.sequence.items.top > hosts->data.sequence.items.start) {
 		s->hosts = xcalloc((size_t)(hosts->data.sequence.items.top - hosts->data.sequence.items.start),
 				   sizeof(*s->hosts));
@@ -665,6 +696,83 @@ static int parse_root(struct ctx *c, struct suite *s)
 	return check_plan_size(c, s);
 }
 
+/* The document's shape, from libyaml's events, before it is loaded:
+ * nesting, keys of a mapping, items of a list and nodes are bounded, and
+ * SIGINT/SIGTERM (stop_requested) end it. The first event past a bound
+ * stops the scanner, so a hostile file costs no more than the bounds. */
+struct shape_level {
+	bool mapping;
+	size_t n;		/* keys and values of a mapping, items of a list */
+};
+
+static int check_shape(const char *name, const char *text, size_t len, struct herror *err)
+{
+	struct shape_level stack[SUITE_MAX_DEPTH + 1];
+	yaml_parser_t parser;
+	size_t depth = 0, nodes = 0;
+	int r = 0;
+	bool done = false;
+
+	if (!yaml_parser_initialize(&parser))
+		return error_setx(err, ENOMEM, "cannot initialize the YAML parser");
+	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+	while (!done && r == 0) {
+		yaml_event_t ev;
+		int line;
+
+		if (stop_requested) {
+			r = error_setx(err, EINTR, "%s: interrupted while it was read", name);
+			break;
+		}
+		if (!yaml_parser_parse(&parser, &ev))
+			break;	/* the loader says what is wrong, with its line */
+		line = (int)ev.start_mark.line + 1;
+		switch (ev.type) {
+		case YAML_SCALAR_EVENT:
+		case YAML_ALIAS_EVENT:
+		case YAML_SEQUENCE_START_EVENT:
+		case YAML_MAPPING_START_EVENT:
+			if (++nodes > SUITE_MAX_NODES) {
+				r = error_setx(err, E2BIG, "%s:%d: more than %d values, lists and mappings in one suite",
+					       name, line, SUITE_MAX_NODES);
+				break;
+			}
+			if (depth > 0) {
+				struct shape_level *l = &stack[depth - 1];
+
+				l->n++;
+				if (l->mapping && l->n > 2 * SUITE_MAX_KEYS)
+					r = error_setx(err, E2BIG, "%s:%d: more than %d keys in one mapping", name, line,
+						       SUITE_MAX_KEYS);
+				else if (!l->mapping && l->n > SUITE_MAX_ITEMS)
+					r = error_setx(err, E2BIG, "%s:%d: more than %d items in one list", name, line,
+						       SUITE_MAX_ITEMS);
+			}
+			if (r == 0 && (ev.type == YAML_SEQUENCE_START_EVENT || ev.type == YAML_MAPPING_START_EVENT)) {
+				if (depth == SUITE_MAX_DEPTH)
+					r = error_setx(err, E2BIG, "%s:%d: lists and mappings nested more than %d deep",
+						       name, line, SUITE_MAX_DEPTH);
+				else
+					stack[depth++] = (struct shape_level){ ev.type == YAML_MAPPING_START_EVENT, 0 };
+			}
+			break;
+		case YAML_SEQUENCE_END_EVENT:
+		case YAML_MAPPING_END_EVENT:
+			if (depth > 0)
+				depth--;
+			break;
+		case YAML_STREAM_END_EVENT:
+			done = true;
+			break;
+		default:
+			break;
+		}
+		yaml_event_delete(&ev);
+	}
+	yaml_parser_delete(&parser);
+	return r;
+}
+
 int suite_parse(const char *name, const char *text, size_t len, struct suite **out, struct herror *err)
 {
 	yaml_parser_t parser;
@@ -673,6 +781,8 @@ int suite_parse(const char *name, const char *text, size_t len, struct suite **o
 	int r;
 
 	*out = NULL;
+	if ((r = check_shape(name, text, len, err)) < 0)
+		return r;
 	if (!yaml_parser_initialize(&parser))
 		return error_setx(err, ENOMEM, "cannot initialize the YAML parser");
 	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);

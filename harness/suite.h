@@ -9,8 +9,17 @@
 #include "util.h"
 
 /* Limits: a suite file's size, a name's length (suite, guests), the runs
- * of its plan. */
+ * of its plan (suite_types.h); the document's shape, checked while it is
+ * read, before anything is built from it (libyaml has no limits of its own
+ * and some of its work grows with the nesting); the guests and hosts of a
+ * suite. Past one, the suite is refused with the line and the limit. */
 #define SUITE_MAX_BYTES (1 << 20)
+#define SUITE_MAX_DEPTH 32		/* mappings and lists inside one another */
+#define SUITE_MAX_KEYS 256		/* keys of one mapping */
+#define SUITE_MAX_ITEMS SUITE_MAX_RUNS	/* items of one list (an axis's values at most) */
+#define SUITE_MAX_NODES 100000		/* scalars, mappings and lists in the whole document */
+#define SUITE_MAX_GUESTS 64
+#define SUITE_MAX_HOSTS 64
 
 /* The text of a suite file: a regular file of at most SUITE_MAX_BYTES
  * (a FIFO, a device or a directory is refused before it is read). */
@@ -22,6 +31,9 @@ int suite_parse(const char *name, const char *text, size_t len, struct suite **o
 void suite_free(struct suite *s);
 /* Find a suite: an existing path, or NAME in the suites directory. */
 char *suite_resolve(const char *name_or_path, const char *suites_dir);
+
+/* The NIC models a suite's guest may have (nic_model; "none": no NIC). */
+extern const char *const suite_nic_models[];
 
 const struct guest_def *suite_guest(const struct suite *s, const char *name);
 

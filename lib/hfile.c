@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,6 +93,107 @@ int read_file(const char *path, size_t max, char **out, size_t *len, struct herr
 	return read_fd(fd, path, max, out, len, err);
 }
 
+/* What a file that is not regular is, for a refusal. */
+static const char *file_kind(mode_t mode)
+{
+	switch (mode & S_IFMT) {
+	case S_IFLNK: return "a symbolic link (not followed)";
+	case S_IFIFO: return "a FIFO, not a regular file";
+	case S_IFSOCK: return "a socket, not a regular file";
+	case S_IFCHR: return "a character device, not a regular file";
+	case S_IFBLK: return "a block device, not a regular file";
+	case S_IFDIR: return "a directory, not a regular file";
+	default: return "not a regular file";
+	}
+}
+
+/* One name below a directory: no slash, not "" or "." or "..". */
+static bool plain_name(const char *s, size_t n)
+{
+	return n > 0 && !(n == 1 && s[0] == '.') && !(n == 2 && s[0] == '.' && s[1] == '.') &&
+	       memchr(s, '/', n) == NULL;
+}
+
+int open_beneath_fd(int dfd, const char *dirname, const char *rel, size_t max, struct herror *err)
+{
+	cleanup_close int cur = -1;
+	struct stat top, st, fst;
+	const char *p = rel, *slash;
+	int at = dfd, fd;
+
+	if (fstat(dfd, &top) < 0)
+		return error_set(err, errno, "cannot stat '%s'", dirname);
+	/* Each directory on the way: a real directory, never a link. */
+	while ((slash = strchr(p, '/')) != NULL) {
+		cleanup_free char *name = strndup(p, (size_t)(slash - p));
+		int next;
+
+		if (name == NULL)
+			return error_set(err, ENOMEM, "cannot open '%s/%s'", dirname, rel);
+		if (!plain_name(name, strlen(name)))
+			return error_setx(err, EINVAL, "'%s/%s': not a plain path below the directory", dirname, rel);
+		if (fstatat(at, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			return error_set(err, errno, "cannot open '%s/%s'", dirname, rel);
+		if (!S_ISDIR(st.st_mode))
+			return error_setx(err, S_ISLNK(st.st_mode) ? ELOOP : ENOTDIR, "refused '%s/%s': '%s' is %s",
+					  dirname, rel, name, S_ISLNK(st.st_mode) ? file_kind(st.st_mode) : "not a directory");
+		next = openat(at, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (next < 0)
+			return error_set(err, errno, "cannot open '%s/%s'", dirname, rel);
+		if (cur >= 0)
+			close(cur);
+		at = cur = next;
+		p = slash + 1;
+	}
+	if (!plain_name(p, strlen(p)))
+		return error_setx(err, EINVAL, "'%s/%s': not a plain path below the directory", dirname, rel);
+	/* Looked at before it is opened: opening a device or a FIFO may do
+	 * something by itself. */
+	if (fstatat(at, p, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return error_set(err, errno, "cannot open '%s/%s'", dirname, rel);
+	if (!S_ISREG(st.st_mode))
+		return error_setx(err, S_ISLNK(st.st_mode) ? ELOOP : EINVAL, "refused '%s/%s': %s", dirname, rel,
+				  file_kind(st.st_mode));
+	if (st.st_dev != top.st_dev)
+		return error_setx(err, EXDEV, "refused '%s/%s': on another file system than '%s' (a mount inside it)",
+				  dirname, rel, dirname);
+	if ((uint64_t)st.st_size > max)
+		return error_setx(err, EFBIG, "refused '%s/%s': larger than %zu bytes (%lld)", dirname, rel, max,
+				  (long long)st.st_size);
+	fd = openat(at, p, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		return error_set(err, errno, "cannot open '%s/%s'", dirname, rel);
+	/* The same file that was looked at (not one swapped in meanwhile). */
+	if (fstat(fd, &fst) < 0 || fst.st_dev != st.st_dev || fst.st_ino != st.st_ino || !S_ISREG(fst.st_mode)) {
+		close(fd);
+		return error_setx(err, EAGAIN, "refused '%s/%s': it changed while it was opened", dirname, rel);
+	}
+	return fd;
+}
+
+int open_beneath(const char *dir, const char *rel, size_t max, struct herror *err)
+{
+	cleanup_close int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (dfd < 0)
+		return error_set(err, errno, "cannot open directory '%s'", dir);
+	return open_beneath_fd(dfd, dir, rel, max, err);
+}
+
+int read_file_beneath(const char *dir, const char *rel, size_t max, char **out, size_t *len, struct herror *err)
+{
+	cleanup_close int fd = open_beneath(dir, rel, max, err);
+	cleanup_free char *name = NULL;
+
+	if (fd < 0)
+		return fd;
+	if (asprintf(&name, "%s/%s", dir, rel) < 0) {
+		name = NULL;
+		return error_set(err, ENOMEM, "cannot read '%s/%s'", dir, rel);
+	}
+	return read_fd(fd, name, max, out, len, err);
+}
+
 /* read_file_buf and read_file_tail: the head or the tail of a file in buf. */
 static ssize_t read_into(const char *path, char *buf, size_t size, bool tail)
 {
@@ -171,7 +273,11 @@ static int replace_file(const char *path, const void *data, size_t len, mode_t m
 
 	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid()) >= sizeof(tmp))
 		return error_setx(err, ENAMETOOLONG, "cannot write '%s': the path is too long", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, mode);
+	/* A new file, never one that is there (a link planted under that name
+	 * would be written through): a leftover of a killed writer is removed. */
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+	if (fd < 0 && errno == EEXIST && unlink(tmp) == 0)
+		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
 	if (fd < 0)
 		return error_set(err, errno, "cannot create '%s'", tmp);
 	w = write_all(fd, data, len);

@@ -23,6 +23,20 @@ int read_fd(int fd, const char *name, size_t max, char **out, size_t *len, struc
  * The errno of the failed open or read is returned, not a generic one. */
 int read_file(const char *path, size_t max, char **out, size_t *len, struct herror *err);
 
+/* Files of a directory that is untrusted data (a results directory): rel
+ * is a relative path of plain names (no "", ".", ".."), and no component of
+ * it is followed if it is a symbolic link; the file must be a regular file
+ * on the directory's file system of at most max bytes, and is opened with
+ * O_NONBLOCK (it is looked at before it is opened: no FIFO, no device).
+ * The refusal names the file and why ("refused 'd/x.json': a symbolic link
+ * (not followed)"): -ELOOP for a link, -EFBIG, -EXDEV, -EINVAL for the
+ * rest. open_beneath_fd works below the open directory dfd (dirname for
+ * messages); both return the open file or -errno. */
+int open_beneath_fd(int dfd, const char *dirname, const char *rel, size_t max, struct herror *err);
+int open_beneath(const char *dir, const char *rel, size_t max, struct herror *err);
+/* read_file for such a file: dir/rel into a new NUL-terminated *out. */
+int read_file_beneath(const char *dir, const char *rel, size_t max, char **out, size_t *len, struct herror *err);
+
 /* Read a small file into buf without allocating (for /proc at 10 Hz): at
  * most size - 1 bytes, NUL-terminated. Returns the length or -errno. */
 ssize_t read_file_buf(const char *path, char *buf, size_t size);

@@ -43,6 +43,16 @@ bool doc_run_in_group(cJSON *run, cJSON *group);
 /* The first recorded (not warm-up), successful run of a summary group;
  * NULL when there is none. */
 cJSON *doc_group_first_run(cJSON *group, cJSON *const *runs, size_t nruns);
+/* A time series as gnuplot data: one row "t v1 v2 ..." per sample of the
+ * arrays t and cols[0..ncols) (at most DOC_SERIES_COLS columns; a value
+ * that is not a finite number is NaN), each array walked once with
+ * cJSON's ->next, so the cost grows with the samples, not their square.
+ * Past max_rows samples, a row is the mean of a window of consecutive
+ * samples (at most max_rows rows: a plot has no more points to show).
+ * Returns the window (1: one row per sample; 0: t is not an array). */
+#define DOC_SERIES_COLS 64
+#define DOC_SERIES_ROWS 2000
+size_t doc_series_write(FILE *f, cJSON *t, cJSON *const *cols, size_t ncols, size_t max_rows);
 /* "k=v, k=v" of a settings object, or "defaults". */
 void doc_settings_text(cJSON *settings, char *buf, size_t len);
 
@@ -65,7 +75,8 @@ void doc_figure(struct report_doc *d, const char *eps, double w_in, double h_in,
  * escaped like doc_text), at most max_lines lines. */
 void doc_verbatim(FILE *f, const char *text, size_t max_lines);
 /* A regular file of at most max bytes from a results directory into a new
- * NUL-terminated buffer; NULL when absent, not a regular file or too big. */
+ * NUL-terminated buffer (read_file_beneath: no symbolic link followed);
+ * NULL when absent, or refused with a line on stderr naming it and why. */
 char *doc_read_file(const char *dir, const char *name, size_t max);
 
 /* A bar with its 95% confidence interval and, when not NaN, theory's value. */

@@ -782,29 +782,52 @@ static void write_appendix(struct report_doc *doc, const struct report_in *in)
 	free(suite);
 }
 
-int report_build(const char *dir, const char *out_pdf, struct herror *err)
+/* The PDF made in the scratch directory, put in place at out_pdf as a new
+ * file renamed over it: a symbolic link planted at out_pdf (report.pdf ->
+ * FILE in a results directory) is replaced, never written through. */
+static int install_pdf(const char *made, const char *out_pdf, struct herror *err)
 {
-	char tmp[] = "/tmp/harness-report.XXXXXX", ms[4200], ps[4200];
+	cleanup_free char *pdf = NULL;
+	size_t len;
+
+	if (read_file(made, 1u << 30, &pdf, &len, err) < 0)
+		return -err->status;
+	return write_file_atomic(out_pdf, pdf, len, 0644, err);
+}
+
+static int interrupted(struct herror *err)
+{
+	return error_setx(err, EINTR, "interrupted; nothing was written");
+}
+
+int report_build(const char *dir, const char *out_pdf, bool *bad_input, struct herror *err)
+{
+	char tmp[4096], ms[4200], ps[4200], pdf[4200];
+	const char *tmpdir = getenv("TMPDIR");
 	struct report_in in = { .dir = dir };
 	struct report_doc doc = { 0 };
 	struct herror read_err = { 0 };	/* replaced by what it means here */
 	FILE *f;
 	int r = -1;
 
+	*bad_input = true;
 	in.env = results_read_json(dir, "env.json", &read_err);
 	if (in.env == NULL)
-		return error_setx(err, read_err.status, "cannot read '%s/env.json': not a results directory of a finished run",
-				  dir);
+		return error_setx(err, read_err.status, "cannot read '%s/env.json' (%s): not a results directory of a "
+				  "finished run", dir, read_err.msg);
+	error_clear(&read_err);
 	in.summary = results_read_json(dir, "summary.json", &read_err);
 	if (in.summary == NULL) {
 		cJSON_Delete(in.env);
-		return error_setx(err, read_err.status, "cannot read '%s/summary.json'", dir);
+		return error_setx(err, read_err.status, "cannot read '%s/summary.json' (%s)", dir, read_err.msg);
 	}
 	in.groups = cJSON_GetObjectItemCaseSensitive(in.summary, "groups");
 	if (!cJSON_IsArray(in.groups))
 		in.groups = NULL;
 	if ((r = records_load(dir, RECORDS_ALL, &in.rr, err)) < 0)
 		goto out_json;
+	records_filter(&in.rr, experiment_known);
+	*bad_input = false;
 	for (size_t i = 0; i < in.rr.n; i++) {
 		if (rec_ok(in.rr.recs[i]))
 			in.nok++;
@@ -812,12 +835,19 @@ int report_build(const char *dir, const char *out_pdf, struct herror *err)
 			in.nfail++;
 		in.nwarm += cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(in.rr.recs[i], "warmup"));
 	}
+	if (stop_requested) {
+		r = interrupted(err);
+		goto out_json;
+	}
+	snprintf(tmp, sizeof(tmp), "%s/harness-report.XXXXXX",
+		 tmpdir && *tmpdir == '/' && strlen(tmpdir) < 1024 ? tmpdir : "/tmp");
 	if (mkdtemp(tmp) == NULL) {
 		r = error_set(err, errno, "cannot create a temporary directory");
 		goto out_json;
 	}
 	snprintf(ms, sizeof(ms), "%s/report.ms", tmp);
 	snprintf(ps, sizeof(ps), "%s/report.ps", tmp);
+	snprintf(pdf, sizeof(pdf), "%s/report.pdf", tmp);
 	f = fopen(ms, "w");
 	if (f == NULL) {
 		r = error_set(err, errno, "cannot write '%s'", ms);
@@ -838,24 +868,34 @@ int report_build(const char *dir, const char *out_pdf, struct herror *err)
 	report_history_page(&doc, dir);
 	write_appendix(&doc, &in);
 	fclose(f);
+	if (stop_requested) {
+		r = interrupted(err);
+		goto out_tmp;
+	}
 	{
 		/* Safer mode (no -U): no .sy, .pi, .pso, .open in any case. */
 		char *argv[] = { "groff", "-ms", "-t", "-Tps", "-S", ms, NULL };
 		if (doc_run(argv, ps) < 0) {
-			r = error_setx(err, EIO, "groff could not lay out the report (%s)", ms);
+			r = stop_requested ? interrupted(err) :
+			    error_setx(err, EIO, "groff could not lay out the report (%s)", ms);
 			goto out_tmp;
 		}
 	}
 	{
-		char *argv[] = { "ps2pdf", ps, (char *)out_pdf, NULL };
+		char *argv[] = { "ps2pdf", ps, pdf, NULL };
 		if (doc_run(argv, NULL) < 0) {
-			r = error_setx(err, EIO, "ps2pdf could not write '%s'", out_pdf);
+			r = stop_requested ? interrupted(err) : error_setx(err, EIO, "ps2pdf could not write '%s'", pdf);
 			goto out_tmp;
 		}
 	}
-	r = 0;
+	if (stop_requested) {
+		r = interrupted(err);
+		goto out_tmp;
+	}
+	r = install_pdf(pdf, out_pdf, err);
 out_tmp:
-	if (r == 0 || getenv("HARNESS_KEEP_REPORT_TMP") == NULL)
+	/* Interrupted or not, nothing stays in /tmp (but on request, to debug). */
+	if (r == 0 || stop_requested || getenv("HARNESS_KEEP_REPORT_TMP") == NULL)
 		remove_tree(tmp, NULL);
 out_json:
 	records_free(&in.rr);

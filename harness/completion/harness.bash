@@ -47,7 +47,7 @@ _harness()
 			return
 			;;
 		esac
-		COMPREPLY=($(compgen -W "suite --resume --results --order --no-restore" -- "$cur"))
+		COMPREPLY=($(compgen -W "suite --resume --results --order --no-restore --dry-run" -- "$cur"))
 		;;
 	report)
 		[[ $prev == -o || $prev == --output ]] && { _filedir pdf; return; }

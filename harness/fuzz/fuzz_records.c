@@ -1,7 +1,8 @@
 /* libFuzzer: the run-record loader as statistics, compare and the report
  * use it. The input is written as a record into a scratch results
  * directory, then loaded (all records, successful ones), grouped, its
- * metrics read, summarized (stats) and compared with itself (compare). */
+ * metrics read, its time series written as the report writes them,
+ * summarized (stats) and compared with itself (compare). */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -9,6 +10,7 @@
 #include <string.h>
 
 #include "compare.h"
+#include "doc.h"
 #include "experiments.h"
 #include "records.h"
 #include "stats.h"
@@ -51,6 +53,18 @@ static void read_metrics(const struct run_records *rr)
 			(void)records_values(rr, NULL, "vm1", ops->metrics[m].path, x);
 		}
 		free(x);
+		/* The report's time series, as exp_cpu.c and exp_memory.c write
+		 * them for gnuplot: linear in the samples (it was quadratic). */
+		{
+			cJSON *series = cJSON_GetObjectItemCaseSensitive(rr->recs[i], "series"), *g;
+			cJSON *cols[DOC_SERIES_COLS];
+			size_t n = 0;
+
+			cJSON_ArrayForEach(g, cJSON_GetObjectItemCaseSensitive(series, "host_cpu_share"))
+				if (n < DOC_SERIES_COLS)
+					cols[n++] = g;
+			doc_series_write(devnull, cJSON_GetObjectItemCaseSensitive(series, "t"), cols, n, DOC_SERIES_ROWS);
+		}
 	}
 }
 

@@ -14,7 +14,7 @@ start_libvirtd adopt
 at_exit vm_down_quiet stop_libvirtd_if_ours
 fresh_out
 
-plan 28
+plan 30
 
 # 1. the host
 $H doctor >"$out/doctor.txt" 2>&1
@@ -44,17 +44,15 @@ $H vm up >"$out/vm-up.txt" 2>&1
 check "vm up returns success" $?
 ok "vm1 (general) answers" grep -Eq '^vm1 +running .* answering' "$out/vm-up.txt"
 ok "vm2 (security) answers" grep -Eq '^vm2 +running .* answering' "$out/vm-up.txt"
-# The injected kernel module and its test program, in both guests' own
-# kernels under systemd (the module's own tests boot a bare initramfs).
-for vm in vm1 vm2; do
-	$H vm exec $vm -- /bin/sh -c 'insmod /opt/harness/kmod/$(uname -r)/memwatch.ko interval_ms=10 &&
-		/opt/harness/bin/memwatch-test && rmmod memwatch && ! dmesg | grep -E "WARNING|BUG|Oops"' \
-		>"$out/kmod-$vm.txt" 2>&1
-	check "memwatch.ko and memwatch-test in $vm's kernel: all pass, no kernel warning" $?
-done
-ok "the module's tests ran in the guests" grep -q '^1\.\.[1-9]' "$out/kmod-vm1.txt"
+# A user exploring vm1 loads the module by hand, with parameters of their
+# own (issue 24: the next suite borrowed vm1 as it was, and the module check
+# below failed with "insmod: File exists").
+$H vm exec vm1 -- /bin/sh -c 'insmod /opt/harness/kmod/$(uname -r)/memwatch.ko interval_ms=1000' >"$out/kmod-by-hand.txt" 2>&1
+check "memwatch loaded in vm1 by hand (harness vm exec)" $?
 
-# A run whose guests match the standing ones borrows them and leaves them up.
+# A run whose guests match the standing ones borrows them, once it has
+# checked them for the project's leftovers and cleaned them, says so in its
+# record, and leaves them running.
 sed -e 's/^repeats: .*/repeats: 1/' -e 's/^warmup: .*/warmup: 0/' -e 's/duration_s: .*/duration_s: 4/' \
 	-e 's/"2048:1024"//; s/, \]/]/' -e 's/memory_mib: 768/memory_mib: 1024/' \
 	"$top/harness/suites/quick.yaml" >"$out/borrow.yaml"
@@ -66,6 +64,25 @@ assert r["ok"], r.get("error")
 assert all(g["standing"] for g in r["guests"]), r["guests"]
 PY
 check "a matching suite borrows vm1 and vm2 and leaves them running" $?
+python3 - "$out"/borrow-results/*/runs/*.json <<'PY'
+import json, sys
+b = {e["guest"]: e for e in json.load(open(sys.argv[1]))["borrowed"]}
+assert b["vm1"]["action"] == "cleaned" and "memwatch loaded (interval_ms=1000)" in b["vm1"]["found"], b
+assert not b["vm1"]["left"] and b["vm2"]["action"] in ("none", "cleaned"), b
+PY
+check "the record says vm1 was cleaned of the memwatch loaded by hand before it was borrowed" $?
+
+# The injected kernel module and its test program, in both guests' own
+# kernels under systemd (the module's own tests boot a bare initramfs); in
+# vm1, insmod succeeds only because the borrowing run removed the module
+# loaded by hand.
+for vm in vm1 vm2; do
+	$H vm exec $vm -- /bin/sh -c 'insmod /opt/harness/kmod/$(uname -r)/memwatch.ko interval_ms=10 &&
+		/opt/harness/bin/memwatch-test && rmmod memwatch && ! dmesg | grep -E "WARNING|BUG|Oops"' \
+		>"$out/kmod-$vm.txt" 2>&1
+	check "memwatch.ko and memwatch-test in $vm's kernel: all pass, no kernel warning" $?
+done
+ok "the module's tests ran in the guests" grep -q '^1\.\.[1-9]' "$out/kmod-vm1.txt"
 $H vm down >/dev/null 2>&1
 check "vm down returns success" $?
 ok "vm down removes both domains" test -z "$(virsh_list | grep -E '^vm[12]$')"

@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -367,6 +368,101 @@ static void test_names(void **state)
 	expect_error(buf, "t.yaml:3: name: a name has at most 64 characters");
 }
 
+/* Issue 24: the document's shape is bounded while it is read (nesting,
+ * keys, items, nodes), a key repeated among many is found by sorting (the
+ * check was quadratic: 100k keys took a minute), the guests of a suite are
+ * bounded, an image is a name and never a path, and SIGINT/SIGTERM
+ * (stop_requested) end the reading. */
+static char *repeat_text(const char *head, const char *item, size_t n, const char *tail)
+{
+	size_t hl = strlen(head), il = strlen(item), tl = strlen(tail);
+	char *buf = malloc(hl + il * n + tl + 1), *p = buf;
+
+	assert_non_null(buf);
+	memcpy(p, head, hl);
+	p += hl;
+	for (size_t i = 0; i < n; i++, p += il)
+		memcpy(p, item, il);
+	memcpy(p, tail, tl + 1);
+	return buf;
+}
+
+static void test_shape_bounds(void **state)
+{
+	char *text, buf[256];
+	size_t n;
+
+	(void)state;
+	/* 100000 keys in one mapping: refused at the 257th. */
+	text = malloc(100000 * 16 + 64);
+	assert_non_null(text);
+	n = (size_t)sprintf(text, "suite: t\n");
+	for (int i = 0; i < 100000; i++)
+		n += (size_t)sprintf(text + n, "k%d: 1\n", i);
+	expect_error(text, "t.yaml:257: more than 256 keys in one mapping");
+	free(text);
+	/* 10^5 nested lists: refused at depth 33. */
+	text = repeat_text("suite: t\nx: ", "[", 100000, "");
+	expect_error(text, "t.yaml:2: lists and mappings nested more than 32 deep");
+	free(text);
+	/* 32 deep is fine for the reader (the parser then refuses the key). */
+	text = repeat_text("suite: t\nx: ", "[", 31, "");
+	snprintf(buf, sizeof(buf), "%s%s\n", text, "1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]");
+	free(text);
+	expect_error(buf, "t.yaml:2: x: unknown key");
+	/* A list longer than any axis can be. */
+	text = repeat_text("suite: t\nx: [", "1, ", SUITE_MAX_ITEMS + 1, "1]\n");
+	expect_error(text, "more than 10000 items in one list");
+	free(text);
+	/* More nodes than any suite needs, in lists each within the bound. */
+	text = repeat_text("suite: t\nx:\n", "  - [1, 1, 1, 1, 1, 1, 1, 1, 1]\n", SUITE_MAX_NODES / 10 + 1, "");
+	expect_error(text, "more than 100000 values, lists and mappings in one suite");
+	free(text);
+}
+
+static void test_duplicate_key_among_many(void **state)
+{
+	char *text;
+	size_t n;
+
+	(void)state;
+	/* 200 distinct keys, then the 3rd again: named with its first line. */
+	text = malloc(200 * 16 + 64);
+	assert_non_null(text);
+	n = (size_t)sprintf(text, "suite: t\nx:\n");
+	for (int i = 0; i < 200; i++)
+		n += (size_t)sprintf(text + n, "  k%d: 1\n", i);
+	sprintf(text + n, "  k2: 2\n");
+	expect_error(text, "t.yaml:203: k2: duplicate key (first on line 5)");
+	free(text);
+}
+
+static void test_guests_and_images(void **state)
+{
+	char *text;
+
+	(void)state;
+	text = repeat_text("suite: t\nguests:\n", "  - {name: g, image: general}\n", SUITE_MAX_GUESTS + 1,
+			   "experiments:\n  - type: boot\n");
+	expect_error(text, "t.yaml:3: guests: a suite has at most 64 guests (this one has 65)");
+	free(text);
+	text = repeat_text("suite: t\nguests:\n", "  - {name: g, image: general}\n", 30000,
+			   "experiments:\n  - type: boot\n");
+	expect_error(text, "more than 10000 items in one list");
+	free(text);
+	expect_error("suite: t\nguests:\n  - name: vm1\n    image: ../../../etc/shadow\n",
+		     "t.yaml:4: image: '../../../etc/shadow' may hold only a-z, 0-9, '-' and '_'");
+	expect_error("suite: t\nguests:\n  - name: vm1\n    image: /etc\n", "t.yaml:4: image: '/etc' may hold only");
+}
+
+static void test_interrupted(void **state)
+{
+	(void)state;
+	stop_requested = 1;
+	expect_error(good, "t.yaml: interrupted while it was read");
+	stop_requested = 0;
+}
+
 /* The number of runs is bounded and computed without wrapping. */
 static void test_plan_size(void **state)
 {
@@ -443,6 +539,10 @@ int main(void)
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_plan_size),
 		cmocka_unit_test(test_file_kinds),
+		cmocka_unit_test(test_shape_bounds),
+		cmocka_unit_test(test_duplicate_key_among_many),
+		cmocka_unit_test(test_guests_and_images),
+		cmocka_unit_test(test_interrupted),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

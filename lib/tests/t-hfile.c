@@ -299,6 +299,79 @@ static void test_remove_tree_stops_at_mounts(void **state)
 	assert_int_equal(remove_tree(at("ro"), NULL), 0);
 }
 
+/* A results directory is untrusted: links planted in it are refused, never
+ * followed, whether the file or a directory on the way is the link. */
+static void test_read_beneath_refuses_links(void **state)
+{
+	cleanup_free char *buf = NULL;
+	struct herror err = { 0 };
+
+	assert_int_equal(mkdir_p(at("rd/runs"), 0755, NULL), 0);
+	assert_int_equal(mkdir(at("outside2"), 0755), 0);
+	put("outside2/secret", "secret\n");
+	put("rd/runs/a.json", "{}");
+	assert_int_equal(read_file_beneath(at("rd"), "runs/a.json", 100, &buf, NULL, &err), 0);
+	assert_string_equal(buf, "{}");
+	free(steal_pointer(&buf));
+
+	assert_int_equal(symlink(at("outside2/secret"), at("rd/suite.yaml")), 0);
+	assert_int_equal(read_file_beneath(at("rd"), "suite.yaml", 100, &buf, NULL, &err), -ELOOP);
+	assert_null(buf);
+	assert_non_null(strstr(err.msg, "suite.yaml': a symbolic link (not followed)"));
+	error_clear(&err);
+
+	assert_int_equal(symlink(at("outside2"), at("rd/linkdir")), 0);
+	assert_int_equal(read_file_beneath(at("rd"), "linkdir/secret", 100, &buf, NULL, &err), -ELOOP);
+	assert_non_null(strstr(err.msg, "'linkdir' is a symbolic link"));
+	error_clear(&err);
+
+	/* A path that climbs out is not a path below the directory. */
+	assert_int_equal(read_file_beneath(at("rd"), "../outside2/secret", 100, &buf, NULL, &err), -EINVAL);
+	assert_int_equal(read_file_beneath(at("rd"), "/etc/passwd", 100, &buf, NULL, &err), -EINVAL);
+	assert_null(buf);
+}
+
+static void test_read_beneath_refuses_special_and_big(void **state)
+{
+	cleanup_free char *buf = NULL;
+	struct herror err = { 0 };
+
+	assert_int_equal(mkdir(at("sp"), 0755), 0);
+	assert_int_equal(mkfifo(at("sp/compare.json"), 0644), 0);
+	/* A FIFO with no writer would block a plain open: refused at once. */
+	assert_int_equal(read_file_beneath(at("sp"), "compare.json", 100, &buf, NULL, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "compare.json': a FIFO, not a regular file"));
+	error_clear(&err);
+	assert_int_equal(mkdir(at("sp/d"), 0755), 0);
+	assert_int_equal(read_file_beneath(at("sp"), "d", 100, &buf, NULL, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "a directory"));
+	error_clear(&err);
+	put("sp/big", "0123456789");
+	assert_int_equal(read_file_beneath(at("sp"), "big", 9, &buf, NULL, &err), -EFBIG);
+	assert_non_null(strstr(err.msg, "larger than 9 bytes"));
+	assert_int_equal(read_file_beneath(at("sp"), "big", 10, &buf, NULL, NULL), 0);
+	assert_string_equal(buf, "0123456789");
+}
+
+/* The temporary file of an atomic write is created, never opened: a link
+ * planted under its name is not written through. */
+static void test_write_atomic_never_through_planted_link(void **state)
+{
+	cleanup_free char *buf = NULL;
+	char tmp[PATH_MAX];
+
+	assert_int_equal(mkdir(at("pl"), 0755), 0);
+	put("pl/victim", "victim");
+	snprintf(tmp, sizeof(tmp), "%s.tmp.%d", at("pl/out"), (int)getpid());
+	assert_int_equal(symlink(at("pl/victim"), tmp), 0);
+	assert_int_equal(write_file_atomic(at("pl/out"), "new", 3, 0644, NULL), 0);
+	assert_int_equal(read_file(at("pl/victim"), 100, &buf, NULL, NULL), 0);
+	assert_string_equal(buf, "victim");
+	free(steal_pointer(&buf));
+	assert_int_equal(read_file(at("pl/out"), 100, &buf, NULL, NULL), 0);
+	assert_string_equal(buf, "new");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -315,6 +388,9 @@ int main(void)
 		cmocka_unit_test(test_remove_tree_link_at_top),
 		cmocka_unit_test(test_remove_tree_missing_and_file),
 		cmocka_unit_test(test_remove_tree_stops_at_mounts),
+		cmocka_unit_test(test_read_beneath_refuses_links),
+		cmocka_unit_test(test_read_beneath_refuses_special_and_big),
+		cmocka_unit_test(test_write_atomic_never_through_planted_link),
 	};
 
 	umask(022);
