@@ -48,21 +48,30 @@ wait_line() {
 	return 1
 }
 
-# nothing_left: what a drill run may not leave; prints what it found.
+# nothing_left: what a drill run may not leave; says on stderr what it
+# found (prove shows stderr, not a test's other stdout lines).
 nothing_left() {
-	local bad=0 p
-	if virsh_list | grep '^hr-'; then bad=1; fi
-	if pool_list | grep '^hr-'; then bad=1; fi
-	if [ -n "$(ls -A "$state/runs" 2>/dev/null)" ]; then ls -A "$state/runs"; bad=1; fi
-	if find "$state" /var/lib/libvirt/qemu/save -name '*.save' 2>/dev/null | grep .; then bad=1; fi
-	[ "$(ip -o link show type bridge 2>/dev/null | awk -F': ' '{print $2}' | sort)" = "$bridges_before" ] ||
-		{ echo "bridges differ"; bad=1; }
-	[ "$(ip netns list 2>/dev/null | sort)" = "$netns_before" ] || { echo "network namespaces differ"; bad=1; }
-	if pgrep -af 'qemu-system.*guest=hr-'; then bad=1; fi
-	for p in $(pgrep -x harness); do
-		[ "$(readlink "/proc/$p/exe" 2>/dev/null)" = "$H" ] && { echo "harness pid $p still running"; bad=1; }
-	done
-	return $bad
+	local bad=0 p o
+	{
+		if virsh_list | grep '^hr-'; then bad=1; fi
+		if pool_list | grep '^hr-'; then bad=1; fi
+		if [ -n "$(ls -A "$state/runs" 2>/dev/null)" ]; then
+			ls -lA --time-style=+%T "$state/runs"
+			for o in "$state"/runs/*/owner.pid; do [ -e "$o" ] && echo "$o: $(cat "$o")"; done
+			bad=1
+		fi
+		if find "$state" /var/lib/libvirt/qemu/save -name '*.save' 2>/dev/null | grep .; then bad=1; fi
+		[ "$(ip -o link show type bridge 2>/dev/null | awk -F': ' '{print $2}' | sort)" = "$bridges_before" ] ||
+			{ echo "bridges differ: $(ip -o link show type bridge | awk -F': ' '{print $2}' | tr '\n' ' ')"; bad=1; }
+		[ "$(ip netns list 2>/dev/null | sort)" = "$netns_before" ] ||
+			{ echo "network namespaces differ: $(ip netns list | tr '\n' ' ')"; bad=1; }
+		if pgrep -af 'qemu-system.*guest=hr-' | cut -c1-160; then bad=1; fi
+		for p in $(pgrep -x harness); do
+			[ "$(readlink "/proc/$p/exe" 2>/dev/null)" = "$H" ] && { echo "harness pid $p still running"; bad=1; }
+		done
+		[ $bad = 0 ]
+	} 2>&1 | sed 's/^/# left: /' >&2
+	return "${PIPESTATUS[0]}"
 }
 
 # records DIR POS:OK:REGEX...: the record at each plan position exists, is

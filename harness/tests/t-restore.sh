@@ -63,9 +63,14 @@ for p in sorted(glob.glob(sys.argv[1] + "/*/runs/*.json")):
     if r["settings"]["start"] == sys.argv[2]:
         print(p)' "$1" "$2"; }
 nothing_left() {
-	test -z "$(virsh_list | grep -E '^(hr|hs|hsb)-')" && test -z "$(virsh_pools | grep -E '^(hr|hs|hsb)-')" &&
-		test -z "$(ls -A "$state/runs" 2>/dev/null)" &&
-		test -z "$(ls -d "$state"/savestates/*.build-* 2>/dev/null)"
+	local left
+	left=$({ virsh_list | grep -E '^(hr|hs|hsb)-'; virsh_pools | grep -E '^(hr|hs|hsb)-'
+		ls -A "$state/runs" 2>/dev/null; ls -d "$state"/savestates/*.build-* 2>/dev/null; } 2>&1)
+	[ -z "$left" ] && return 0
+	# What is left, on stderr (prove shows it), with the run directories' owners.
+	{ echo "$left"; ls -lA --time-style=+%T "$state/runs" 2>/dev/null
+		for o in "$state"/runs/*/owner.pid; do [ -e "$o" ] && echo "$o: $(cat "$o")"; done; } | sed 's/^/# left: /' >&2
+	return 1
 }
 
 # 1. cold and restore in one run: the state is built, then restored
