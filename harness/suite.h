@@ -1,5 +1,6 @@
 /* Suite files (YAML): which guests, which experiments, which settings to
- * vary, how many repeats. The format is documented in README.md. */
+ * vary, how many repeats. The format is documented in docs/suites.md and
+ * harness-suite(5). */
 #ifndef HARNESS_SUITE_H
 #define HARNESS_SUITE_H
 
