@@ -4,7 +4,8 @@
 # lists (it is generated from the same descriptors), 'make install' puts
 # the pages, the completion and the command under a prefix, and the
 # completion script offers verbs and suite names; 'run --help' lists every
-# shipped suite.
+# shipped suite; the README stays short and its guides in docs/ are
+# linked and link to what exists.
 top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/ci/tap.sh"
 H=$top/build/bin/harness
@@ -14,7 +15,7 @@ command -v groff >/dev/null || skip_all "groff missing (make deps)"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-plan 9
+plan 12
 for p in harness.1 harness-suite.5; do
 	groff -man -ww -z "$man/$p" 2>"$tmp/$p.warn"
 	check "$p renders without warnings" $(( $? || $(wc -c <"$tmp/$p.warn") ))
@@ -67,4 +68,24 @@ test $missing = 0
 check "run --help lists every shipped suite with its header's first line" $?
 complete_words harness run --no | grep -qx -- --no-restore
 check "completion: run offers --no-restore" $?
+# The README a newcomer reads: short, with the commands CI and users run.
+n=$(wc -l <"$top/README.md")
+test "$n" -le 150 && grep -q '^make test ' "$top/README.md" && grep -q '^make suite ' "$top/README.md" &&
+	grep -q '^make check ' "$top/README.md"
+check "README.md is at most 150 lines ($n) and shows make suite, make test, make check" $?
+missing=0
+for g in "$top"/docs/*.md; do
+	grep -q "](docs/$(basename "$g")" "$top/README.md" || { diag "README does not link docs/$(basename "$g")"; missing=1; }
+done
+test $missing = 0
+check "README.md links every guide in docs/" $?
+# Every relative link target of the README and the guides exists.
+missing=0
+for md in "$top/README.md" "$top"/docs/*.md; do
+	for l in $(grep -o '](\([^)#]*\)' "$md" | sed 's/^](//' | grep -v '^[a-z]*:'); do
+		[ -e "$(dirname "$md")/$l" ] || { diag "$md links to missing $l"; missing=1; }
+	done
+done
+test $missing = 0
+check "the relative links of README.md and docs/*.md resolve" $?
 done_testing
