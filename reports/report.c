@@ -250,7 +250,7 @@ static void write_title(FILE *f, const struct report_in *in, size_t npass, size_
 			strftime(when, sizeof(when), "%Y-%m-%d %H:%M UTC", &tm);
 	}
 	/* Ragged right: long values in narrow table cells read badly justified. */
-	fputs(".nr PS 10\n.nr VS 12\n.nr PO 1i\n.nr LL 6.5i\n.ll 6.5i\n.nr HY 0\n.hy 0\n.ds CH\n.ds CF Page %\n.ad l\n.TL\nHypervisor benchmark report\n.LP\n.ce 1\n", f);
+	fputs(".pl 29.7c\n.nr PS 10\n.nr VS 12\n.nr PO 1i\n.nr LL 6.5i\n.ll 6.5i\n.nr HY 0\n.hy 0\n.ds CH\n.ds CF Page %\n.ad l\n.TL\nHypervisor benchmark report\n.LP\n.ce 1\n", f);
 	run_dir_name(in->dir, name, sizeof(name));
 	doc_text(f, name);
 	fputs("\n.sp 0.5\n", f);
@@ -320,7 +320,24 @@ static void group_title(cJSON *grp, char *buf, size_t len)
 
 /* One row of the verdict table per guest and metric that theory predicts:
  * measured mean and 95% CI beside expected, pass when within tolerance. */
-static bool verdict_rows(FILE *f, cJSON *grp, const struct experiment *ops, size_t *npass, size_t *nfail_checks)
+/* The first cell of a row: *lead (the experiment's name, bold) before the
+ * settings in the first row of an experiment, so that the name is never
+ * a row of its own at a page's foot; *lead is cleared once written. */
+static void verdict_first_cell(FILE *f, const char **lead, const char *settings)
+{
+	fputs("T{\n", f);
+	if (*lead) {
+		fputs("\\fB", f);
+		doc_text(f, *lead);
+		fputs(":\\fP ", f);
+		*lead = NULL;
+	}
+	doc_text(f, settings);
+	fputs("\nT}\t", f);
+}
+
+static bool verdict_rows(FILE *f, cJSON *grp, const struct experiment *ops, const char **lead, size_t *npass,
+			 size_t *nfail_checks)
 {
 	char st[512], ex[32], me[32], lo[32], hi[32], tol[32];
 	bool any = false;
@@ -346,9 +363,7 @@ static bool verdict_rows(FILE *f, cJSON *grp, const struct experiment *ops, size
 			fmt_num(lo, sizeof(lo), doc_jstat(g, mt->name, "ci95_low"));
 			fmt_num(hi, sizeof(hi), doc_jstat(g, mt->name, "ci95_high"));
 			snprintf(tol, sizeof(tol), "\\(+-%g", mt->tolerance);
-			fputs("T{\n", f);
-			doc_text(f, st);
-			fputs("\nT}\t", f);
+			verdict_first_cell(f, lead, st);
 			fputs("T{\n", f);
 			doc_text(f, per_run ? "all" : doc_jstr(g, "name", "?"));
 			fprintf(f, "\nT}\t%s\t%s\t", mt->name, ex);
@@ -374,9 +389,8 @@ static bool verdict_rows(FILE *f, cJSON *grp, const struct experiment *ops, size
 		}
 	}
 	if (!any) {
-		fputs("T{\n", f);
-		doc_text(f, st);
-		fprintf(f, "\nT}\tall\t\\(em\t\\(em\tT{\n%s\nT}\t\\(em\t\\(em\n",
+		verdict_first_cell(f, lead, st);
+		fprintf(f, "all\t\\(em\t\\(em\tT{\n%s\nT}\t\\(em\t\\(em\n",
 			ops ? "measured only (no theoretical value)" : "unknown experiment");
 	}
 	return any;
@@ -422,18 +436,18 @@ static char *verdict_table_rows(const struct report_in *in, size_t *npass, size_
 		size_t plen;
 		FILE *pf = open_memstream(&part, &plen);
 		bool checked = false;
+		const char *lead = names[e];
 		cJSON *grp;
 
 		if (pf == NULL)
 			continue;
 		cJSON_ArrayForEach(grp, in->groups)
 			if (strcmp(doc_jstr(grp, "experiment", "?"), names[e]) == 0)
-				checked |= verdict_rows(pf, grp, experiment_find(names[e]), npass, nbad);
+				checked |= verdict_rows(pf, grp, experiment_find(names[e]), &lead, npass, nbad);
 		fclose(pf);
 		if (checked) {
-			fputs(nrows++ ? "_\n\\fB" : "\\fB", rows);
-			doc_text(rows, names[e]);
-			fputs("\\fP\t\t\t\t\t\t\n", rows);
+			if (nrows++)
+				fputs("_\n", rows);
 			fputs(part ? part : "", rows);
 		} else {
 			fputs(nonly++ ? ", " : "", onlyf);
@@ -973,7 +987,10 @@ int report_build(const char *dir, const char *out_pdf, bool *bad_input, struct h
 	}
 	{
 		/* Safer mode (no -U): no .sy, .pi, .pso, .open in any case. */
-		char *argv[] = { "groff", "-ms", "-t", "-Tps", "-S", ms, NULL };
+		/* A4 whatever /etc/papersize says, and the page length to match
+		 * (.pl in write_title): ms alone assumes 11 in and leaves 0.7 in
+		 * of every A4 page empty. */
+		char *argv[] = { "groff", "-ms", "-t", "-Tps", "-P-pa4", "-S", ms, NULL };
 		if (doc_run(argv, ps) < 0) {
 			r = stop_requested ? interrupted(err) :
 			    error_setx(err, EIO, "groff could not lay out the report (%s)", ms);
