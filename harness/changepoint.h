@@ -18,7 +18,7 @@ struct cp_params {
 	double min_magnitude;	/* and its |relative change of the mean| at least this (0: any) */
 };
 
-/* The defaults of harness history detect (docs: README, harness(1)). */
+/* The defaults of harness history detect (docs: docs/nightly-and-history.md, harness(1)). */
 #define CP_DEFAULT_WINDOW 30
 #define CP_DEFAULT_MIN_SIZE 3
 #define CP_DEFAULT_MAX_PVALUE 0.001

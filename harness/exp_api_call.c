@@ -158,7 +158,7 @@ static void api_call_report_end(struct report_doc *d, cJSON *groups)
 		   "plot '%s' using 3:xtic(2) title 'p50', '' using 4 title 'p90', '' using 5 title 'p99'\n", eps, dat);
 	fclose(f);
 	if (doc_gnuplot(gp) == 0) {
-		fputs(".NH\nAPI call: round-trip percentiles\n.PP\n", d->f);
+		doc_heading(d, 2, "API call: round-trip percentiles", 3);
 		fprintf(d->f, ".PSPIC %s 6i 3i\n", eps);
 		d->plots++;
 	}

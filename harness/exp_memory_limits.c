@@ -236,12 +236,20 @@ static void memory_limits_report_group(struct report_doc *d, cJSON *grp, cJSON *
 	for (size_t i = 0; i < nruns; i++) {
 		if (!doc_run_in_group(runs[i], grp))
 			continue;
-		fprintf(f, "%.0f\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t%.0f\n", doc_jnum(runs[i], "repeat"),
-			doc_jnum(runs[i], "limit_bytes") / mib, doc_jnum(runs[i], "warning_bytes") / mib,
-			doc_jnum(runs[i], "kill_bytes") / mib, doc_jnum(runs[i], "peak_bytes") / mib,
-			doc_jnum(runs[i], "overshoot_bytes") / mib, doc_jnum(runs[i], "detection_latency_ms"));
+		static const char *const mib_keys[] = { "limit_bytes", "warning_bytes", "kill_bytes", "peak_bytes",
+							"overshoot_bytes" };
+
+		doc_cell(f, 0, doc_jnum(runs[i], "repeat"), "\\(em");
+		for (size_t k = 0; k < sizeof(mib_keys) / sizeof(mib_keys[0]); k++) {
+			fputc('\t', f);
+			doc_cell(f, 1, doc_jnum(runs[i], mib_keys[k]) / mib, "\\(em");
+		}
+		fputc('\t', f);
+		doc_cell(f, 0, doc_jnum(runs[i], "detection_latency_ms"), "\\(em");
+		fputc('\n', f);
 	}
-	fputs(".TE\n", f);
+	fputs(".TE\n.PP\n\\(em: not reached (the mechanism gave no warning or did not kill), so nothing to "
+	      "measure.\n", f);
 	for (size_t i = 0; i < nruns; i++)
 		if (doc_run_in_group(runs[i], grp)) {
 			fputs(".PP\nWhat acted: ", f);

@@ -293,7 +293,8 @@ static void nice_report_end(struct report_doc *d, cJSON *groups)
 	int best = 1, row = 0;
 	cJSON *grp;
 
-	fputs(".NH\nnice: the kernel's weight table\n.PP\n"
+	doc_heading(d, 2, "nice: the kernel's weight table", 1.5);
+	fputs(".PP\n"
 	      "CFS and EEVDF give each runnable task a weight from its nice value "
 	      "(sched_prio_to_weight in the kernel's kernel/sched/core.c); tasks that compete for one CPU "
 	      "share it in proportion to their weights, each nice step being about 1.25 times the next.\n"

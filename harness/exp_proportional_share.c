@@ -292,8 +292,15 @@ static void proportional_share_report_group(struct report_doc *d, cJSON *grp, cJ
 	cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(last, "containers")) {
 		cJSON *lim = cJSON_GetObjectItemCaseSensitive(c, "limits");
 		doc_text(f, doc_jstr(c, "name", "?"));
-		fprintf(f, "\t%.0f\t%.2f\t%.2f\t%.3f\t", doc_jnum(lim, "cpu_weight"), doc_jnum(lim, "cpu_max"),
-			doc_jnum(c, "cpu_s"), doc_jnum(c, "share"));
+		fputc('\t', f);
+		doc_cell(f, 0, doc_jnum(lim, "cpu_weight"), "\\(em");
+		fputc('\t', f);
+		doc_cell(f, 2, doc_jnum(lim, "cpu_max"), "none");
+		fputc('\t', f);
+		doc_cell(f, 2, doc_jnum(c, "cpu_s"), "\\(em");
+		fputc('\t', f);
+		doc_cell(f, 3, doc_jnum(c, "share"), "\\(em");
+		fputc('\t', f);
 		doc_text(f, doc_jstr(c, "state", "?"));
 		fputc('\n', f);
 	}
@@ -348,7 +355,7 @@ static void proportional_share_report_end(struct report_doc *d, cJSON *groups)
 		   "'' using 1:6 with points pt 7 ps 1.5 lc rgb 'red' title 'expected'\n", eps, dat);
 	fclose(f);
 	if (doc_gnuplot(gp) == 0) {
-		fputs(".NH\nProportional share: measured against expected\n.PP\n", d->f);
+		doc_heading(d, 2, "Proportional share: measured against expected", 3);
 		fprintf(d->f, ".PSPIC %s 6i 3i\n", eps);
 		d->plots++;
 	}

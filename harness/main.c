@@ -17,6 +17,7 @@
 #include "image.h"
 #include "report.h"
 #include "run.h"
+#include "suite.h"
 #include "util.h"
 #include "vm.h"
 
@@ -200,8 +201,10 @@ static int cmd_run(int argc, char **argv)
 			     "a saved, booted state (kept in the state directory, rebuilt when it is stale)\n"
 			     "--dry-run: check the suite and print its plan (runs, estimate); start nothing\n"
 			     "--resume refuses a run that is still running (its pid is named)\n"
-			     "exit status: 0 every run recorded, 1 a run failed, 2 bad usage or a bad suite\n"
-			     "suites shipped: quick (minutes under TCG), default");
+			     "exit status: 0 every run recorded, 1 a run failed, 2 bad usage or a bad suite");
+			printf("suites shipped (%s):\n", suites);
+			if (suite_list(suites, stdout) < 0)
+				printf("  (cannot read %s: %s)\n", suites, strerror(errno));
 			return 0;
 		default: return 2;
 		}

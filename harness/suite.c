@@ -1,5 +1,6 @@
 #include "suite.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -925,6 +926,53 @@ char *suite_resolve(const char *name_or_path, const char *suites_dir)
 	if (strchr(name_or_path, '/') || access(name_or_path, F_OK) == 0)
 		return xstrdup(name_or_path);
 	return xasprintf("%s/%s.yaml", suites_dir, name_or_path);
+}
+
+static int yaml_file(const struct dirent *e)
+{
+	size_t n = strlen(e->d_name);
+
+	return e->d_name[0] != '.' && n > 5 && strcmp(e->d_name + n - 5, ".yaml") == 0;
+}
+
+int suite_list(const char *suites_dir, FILE *out)
+{
+	struct dirent **names = NULL;
+	int n = scandir(suites_dir, &names, yaml_file, alphasort);
+	int listed = 0;
+
+	if (n < 0)
+		return -1;
+	for (int i = 0; i < n; i++) {
+		cleanup_free char *file = xstrdup(names[i]->d_name);
+		int namelen = (int)(strlen(file) - 5);
+		cleanup_free char *path = xasprintf("%s/%s", suites_dir, file);
+		char line[256] = "";
+		const char *text = "";
+		struct stat st;
+		FILE *f;
+
+		free(names[i]);
+		/* A regular file only: a FIFO would block the help text. */
+		if (stat(path, &st) < 0 || !S_ISREG(st.st_mode))
+			continue;
+		f = fopen(path, "re");
+		if (f != NULL) {
+			if (fgets(line, sizeof(line), f) == NULL)
+				line[0] = '\0';
+			fclose(f);
+		}
+		line[strcspn(line, "\r\n")] = '\0';
+		if (line[0] == '#') {
+			text = line + 1 + strspn(line + 1, " ");
+			if (strncmp(text, file, (size_t)namelen) == 0 && text[namelen] == ':')
+				text += namelen + 1 + strspn(text + namelen + 1, " ");
+		}
+		fprintf(out, "  %-10.*s  %s\n", namelen, file, text);
+		listed++;
+	}
+	free(names);
+	return listed;
 }
 
 const struct guest_def *suite_guest(const struct suite *s, const char *name)

@@ -1,9 +1,11 @@
 /* Suite files (YAML): which guests, which experiments, which settings to
- * vary, how many repeats. The format is documented in README.md. */
+ * vary, how many repeats. The format is documented in docs/suites.md and
+ * harness-suite(5). */
 #ifndef HARNESS_SUITE_H
 #define HARNESS_SUITE_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "suite_types.h"
 #include "util.h"
@@ -31,6 +33,11 @@ int suite_parse(const char *name, const char *text, size_t len, struct suite **o
 void suite_free(struct suite *s);
 /* Find a suite: an existing path, or NAME in the suites directory. */
 char *suite_resolve(const char *name_or_path, const char *suites_dir);
+/* Print one line per NAME.yaml in suites_dir, sorted: the name and the
+ * first line of the file's header comment (without "# " and a leading
+ * "NAME: "), read now so the list is what the directory holds. Returns the
+ * number listed, or -1 when the directory cannot be read. */
+int suite_list(const char *suites_dir, FILE *out);
 
 /* The NIC models a suite's guest may have (nic_model; "none": no NIC). */
 extern const char *const suite_nic_models[];

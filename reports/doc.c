@@ -85,14 +85,28 @@ int doc_gnuplot(const char *script)
 	return doc_run(argv, NULL);
 }
 
+static bool word_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+}
+
 static void doc_text_n(FILE *f, const char *s, size_t n)
 {
 	/* \& first: the text never starts a request or a control line (".sy",
 	 * "'sy"), nor ends a table's text block ("T}"). */
 	fputs("\\&", f);
-	for (; n && *s; s++, n--) {
+	for (const char *start = s; n && *s; s++, n--) {
 		unsigned char c = (unsigned char)*s;
 
+		/* The words "nan" and "inf" of a text are broken by a \& (which
+		 * prints nothing), so that doc_no_nan never takes them for a
+		 * number that is not one. */
+		if (n >= 3 && (strncmp(s, "nan", 3) == 0 || strncmp(s, "inf", 3) == 0) &&
+		    (s == start || !word_char(s[-1])) && (n == 3 || !word_char(s[3]))) {
+			fputc(c, f);
+			fputs("\\&", f);
+			continue;
+		}
 		if (c == '\\')
 			fputs("\\e", f);
 		else if (c < 0x20 || c == 0x7f)
@@ -243,6 +257,14 @@ void doc_heading(struct report_doc *d, int level, const char *title, double need
 	fputc('\n', d->f);
 }
 
+void doc_cell(FILE *f, int decimals, double v, const char *none)
+{
+	if (isfinite(v))
+		fprintf(f, "%.*f", decimals, v);
+	else
+		fputs(none, f);
+}
+
 void doc_para(struct report_doc *d, const char *text)
 {
 	fputs(".PP\n", d->f);
@@ -389,4 +411,81 @@ int doc_plot_bars(struct report_doc *d, const char *name, const char *title, con
 		return -1;
 	doc_figure(d, eps, 6, h, caption);
 	return 0;
+}
+
+int doc_no_nan(const char *ms_path)
+{
+	size_t len = 0, cap;
+	char *in = NULL, *out;
+	size_t o = 0;
+	FILE *f = fopen(ms_path, "re");
+	int r = 0;
+
+	if (f == NULL)
+		return -1;
+	{
+		char chunk[65536];
+		size_t k;
+
+		while ((k = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+			char *grown = realloc(in, len + k + 1);
+
+			if (grown == NULL) {
+				free(in);
+				fclose(f);
+				return -1;
+			}
+			in = grown;
+			memcpy(in + len, chunk, k);
+			len += k;
+		}
+	}
+	fclose(f);
+	if (in == NULL)
+		return 0;
+	in[len] = '\0';
+	/* "\(em" (4 bytes) replaces at least "nan" (3): room for a third more. */
+	cap = len + len / 3 + 16;
+	out = malloc(cap);
+	if (out == NULL) {
+		free(in);
+		return -1;
+	}
+	for (size_t i = 0; i < len;) {
+		bool line_start = i == 0 || in[i - 1] == '\n';
+
+		/* A picture's file name is not text. */
+		if (line_start && strncmp(in + i, ".PSPIC", 6) == 0) {
+			while (i < len && in[i] != '\n')
+				out[o++] = in[i++];
+			continue;
+		}
+		size_t at = i + (in[i] == '-');
+		if ((strncmp(in + at, "nan", 3) == 0 || strncmp(in + at, "inf", 3) == 0) &&
+		    (i == 0 || (!word_char(in[i - 1]) && in[i - 1] != '&')) && !word_char(in[at + 3])) {
+			/* "nan\(ennan", an interval of nothing, is one dash. */
+			size_t end = at + 3;
+
+			if (strncmp(in + end, "\\(en", 4) == 0) {
+				size_t b = end + 4 + (in[end + 4] == '-');
+
+				if ((strncmp(in + b, "nan", 3) == 0 || strncmp(in + b, "inf", 3) == 0) &&
+				    !word_char(in[b + 3]))
+					end = b + 3;
+			}
+			memcpy(out + o, "\\(em", 4);
+			o += 4;
+			i = end;
+			continue;
+		}
+		out[o++] = in[i++];
+	}
+	f = fopen(ms_path, "we");
+	if (f == NULL || fwrite(out, 1, o, f) != o)
+		r = -1;
+	if (f && fclose(f) != 0)
+		r = -1;
+	free(in);
+	free(out);
+	return r;
 }

@@ -63,6 +63,15 @@ void doc_settings_text(cJSON *settings, char *buf, size_t len);
 /* A numbered heading (level 1 or 2, title untrusted), kept on the page of
  * at least need_in inches of what follows (never alone at a page's foot). */
 void doc_heading(struct report_doc *d, int level, const char *title, double need_in);
+/* A table cell: v with that many decimals, or, when v is
+ * not a number (absent, not measured), none (project text: "\\(em",
+ * "none"), never "nan" or "inf". */
+void doc_cell(FILE *f, int decimals, double v, const char *none);
+/* Rewrite the troff file at ms_path so that no number that is not one
+ * prints as "nan" or "inf": each becomes a dash (an interval of two, one
+ * dash). Text written with doc_text keeps such words (it breaks them with
+ * \&). The last step before groff; -1 when the file cannot be rewritten. */
+int doc_no_nan(const char *ms_path);
 /* Plain text from the project (never from results): a paragraph. */
 void doc_para(struct report_doc *d, const char *text);
 /* A gnuplot "set terminal ... set output" for an EPS of w x h inches whose

@@ -22,11 +22,12 @@ struct report_in {
 	size_t nok, nfail, nwarm;
 };
 
-/* A number for a table: three significant places where that is readable. */
+/* A number for a table: three significant places where that is readable;
+ * a dash when there is none (never "nan"). */
 static void fmt_num(char *buf, size_t len, double v)
 {
 	if (!isfinite(v))
-		snprintf(buf, len, "?");
+		snprintf(buf, len, "\\(em");
 	else if (fabs(v) < 10)
 		snprintf(buf, len, "%.3f", v);
 	else if (fabs(v) < 1000)
@@ -165,7 +166,69 @@ static void write_repeats(FILE *f, const struct report_in *in)
 	fputs(").\n", f);
 }
 
-static void write_title(FILE *f, const struct report_in *in)
+static void write_baseline(FILE *f, const char *dir);
+
+/* Page 1's box: the suite, its runs, the host and accelerator in one line
+ * each, the checks against theory, the baseline, the failed runs. */
+static void write_summary_box(FILE *f, const struct report_in *in, const char *suite, size_t npass, size_t nbad)
+{
+	cJSON *acc = cJSON_GetObjectItemCaseSensitive(in->env, "accelerator");
+	const char *accname = doc_jstr(acc, "name", "unknown");
+	char line[1024], cpus[32], mem[32];
+	size_t listed = 0;
+
+	fputs(".TS\nbox;\nlb | lw(5.2i).\n", f);
+	fputs("suite\tT{\n", f);
+	doc_text(f, *suite ? suite : "?");
+	fprintf(f, ": %zu recorded run(s), %zu succeeded, \\fB%zu failed\\fP", in->rr.n, in->nok, in->nfail);
+	if (in->nwarm)
+		fprintf(f, " (%zu warm-up)", in->nwarm);
+	fputs("\nT}\n_\nhost\tT{\n", f);
+	fmt_count(cpus, sizeof(cpus), doc_jnum(in->env, "host_cpus"));
+	fmt_count(mem, sizeof(mem), doc_jnum(in->env, "host_mem_mib"));
+	snprintf(line, sizeof(line), "%s, %s CPUs, %s MiB; kernel %s; QEMU %s, libvirt %s; CPU weights: %s",
+		 doc_jstr(in->env, "host_cpu", "?"), cpus, mem, doc_jstr(in->env, "host_kernel", "?"),
+		 doc_jstr(in->env, "qemu_version", "?"), doc_jstr(in->env, "libvirt_version", "?"),
+		 doc_jstr(in->env, "cpu_weight_mechanism", "?"));
+	doc_text(f, line);
+	fputs(". The whole environment is in the appendix.\nT}\n_\naccelerator\tT{\n", f);
+	/* The warning a reader must not miss, before any number. */
+	if (strcmp(accname, "kvm") == 0) {
+		fputs("\\fBAccelerator: KVM (hardware virtualization).\\fP\n", f);
+	} else {
+		fprintf(f, "\\fBAccelerator: %s\\fP\n",
+			strcmp(accname, "tcg") == 0 ? "TCG (software emulation)." : "unknown.");
+		fputs("\\fBThese numbers measure QEMU's emulation (TCG), not hardware virtualization:\\fP\n"
+		      "compare them only with other TCG runs, never with KVM numbers.\n", f);
+	}
+	fputs(".br\n", f);
+	doc_text(f, doc_jstr(acc, "reason", ""));
+	fputs("\nT}\n_\nchecks\tT{\n", f);
+	if (npass + nbad == 0)
+		fputs("none: no metric measured here has a theoretical value", f);
+	else
+		fprintf(f, "%zu of %zu check(s) against theory pass, \\fB%zu fail\\fP (the verdict table below)", npass,
+			npass + nbad, nbad);
+	fputs("\nT}\n_\nbaseline\tT{\n", f);
+	write_baseline(f, in->dir);
+	fputs("T}\n", f);
+	if (in->nfail) {
+		fputs("_\nfailed runs\tT{\n", f);
+		for (size_t i = 0; i < in->rr.n && listed < 6; i++) {
+			if (rec_ok(in->rr.recs[i]))
+				continue;
+			if (listed++)
+				fputs(", ", f);
+			doc_text(f, doc_jstr(in->rr.recs[i], "run_id", "?"));
+		}
+		if (in->nfail > listed)
+			fprintf(f, " and %zu more", in->nfail - listed);
+		fputs(" (reasons under the verdict)\nT}\n", f);
+	}
+	fputs(".TE\n", f);
+}
+
+static void write_title(FILE *f, const struct report_in *in, size_t npass, size_t nbad)
 {
 	double first = NAN, last = NAN;
 	char when[128] = "?", name[256];
@@ -187,10 +250,12 @@ static void write_title(FILE *f, const struct report_in *in)
 			strftime(when, sizeof(when), "%Y-%m-%d %H:%M UTC", &tm);
 	}
 	/* Ragged right: long values in narrow table cells read badly justified. */
-	fputs(".nr PS 10\n.nr VS 12\n.nr PO 1i\n.nr LL 6.5i\n.ll 6.5i\n.nr HY 0\n.hy 0\n.ds CH\n.ds CF Page %\n.ad l\n.TL\nHypervisor benchmark report\n.LP\n.ce 1\n", f);
+	fputs(".pl 29.7c\n.nr PS 10\n.nr VS 12\n.nr PO 1i\n.nr LL 6.5i\n.ll 6.5i\n.nr HY 0\n.hy 0\n.ds CH\n.ds CF Page %\n.ad l\n.TL\nHypervisor benchmark report\n.LP\n.ce 1\n", f);
 	run_dir_name(in->dir, name, sizeof(name));
 	doc_text(f, name);
 	fputs("\n.sp 0.5\n", f);
+	suite_name(in->dir, suite, sizeof(suite));
+	write_summary_box(f, in, suite, npass, nbad);
 	fputs(".NH 1\nWhat was run\n.PP\n", f);
 	fprintf(f, "%zu recorded run(s), %zu succeeded, %zu failed", in->rr.n, in->nok, in->nfail);
 	if (in->nwarm)
@@ -201,16 +266,25 @@ static void write_title(FILE *f, const struct report_in *in)
 	}
 	if (isfinite(first) && isfinite(last) && last >= first)
 		fprintf(f, " and lasting %.0f min", (last - first) / 60);
-	suite_name(in->dir, suite, sizeof(suite));
 	fputs(". Suite ", f);
 	doc_text(f, *suite ? suite : "?");
-	fputs(" (its exact file and the commands to repeat it are in the appendix).\n", f);
+	fputs(" (its exact file and the commands to repeat it are in the appendix). A dash (\\(em) in a table or "
+	      "text stands for a value that was not measured or does not apply (a mechanism that did not act, a "
+	      "confidence interval of one run).\n", f);
 	write_repeats(f, in);
+}
 
+/* Each experiment of the run: what it measures, the settings varied, how
+ * many groups (after the verdicts: page 1 is the summary). */
+static void write_experiment_table(FILE *f, const struct report_in *in)
+{
 	const char *names[64];
 	size_t ne = run_experiment_names(in->groups, names, 64);
-	fputs(".TS\nbox;\nlb | lb | lb | lb\nl | lw(2.2i) | lw(1.8i) | n.\n"
-	      "experiment\twhat it measures\tsettings varied\tgroups\n_\n", f);
+	/* .TS H: a long table breaks across pages with its header repeated,
+	 * instead of moving whole to the next page. */
+	fputs(".ne 1.5i\n.NH 1\nExperiments in this run\n.LP\n"
+	      ".TS H\nbox;\nlb | lb | lb | lb\nl | lw(2.2i) | lw(1.8i) | n.\n"
+	      "experiment\twhat it measures\tsettings varied\tgroups\n_\n.TH\n", f);
 	for (size_t e = 0; e < ne; e++) {
 		const struct experiment *ops = experiment_find(names[e]);
 		char vals[1024];
@@ -230,40 +304,6 @@ static void write_title(FILE *f, const struct report_in *in)
 	fputs(".TE\n", f);
 }
 
-static void write_environment_short(FILE *f, const struct report_in *in)
-{
-	cJSON *acc = cJSON_GetObjectItemCaseSensitive(in->env, "accelerator");
-	const char *accname = doc_jstr(acc, "name", "unknown");
-	bool kvm = strcmp(accname, "kvm") == 0;
-	char line[1024];
-
-	fputs(".ne 2i\n.NH 1\nEnvironment\n.LP\n", f);
-	/* The warning a reader must not miss, boxed, before any number. */
-	fputs(".TS\nbox center;\nlw(6i).\nT{\n", f);
-	if (kvm) {
-		fputs("\\fBAccelerator: KVM (hardware virtualization).\\fP\n", f);
-	} else {
-		fprintf(f, "\\fBAccelerator: %s\\fP\n",
-			strcmp(accname, "tcg") == 0 ? "TCG (software emulation)." : "unknown.");
-		fputs("\\fBThese numbers measure QEMU's emulation (TCG), not hardware virtualization:\\fP\n"
-		      "compare them only with other TCG runs, never with KVM numbers.\n", f);
-	}
-	fputs(".br\n", f);
-	doc_text(f, doc_jstr(acc, "reason", ""));
-	fputs("\nT}\n.TE\n.PP\n", f);
-	char cpus[32], mem[32];
-
-	fmt_count(cpus, sizeof(cpus), doc_jnum(in->env, "host_cpus"));
-	fmt_count(mem, sizeof(mem), doc_jnum(in->env, "host_mem_mib"));
-	snprintf(line, sizeof(line), "Host: %s, %s CPUs, %s MiB; kernel %s; QEMU %s, libvirt %s.",
-		 doc_jstr(in->env, "host_cpu", "?"), cpus, mem,
-		 doc_jstr(in->env, "host_kernel", "?"), doc_jstr(in->env, "qemu_version", "?"),
-		 doc_jstr(in->env, "libvirt_version", "?"));
-	doc_text(f, line);
-	fputs("\nCPU weights applied through: ", f);
-	doc_text(f, doc_jstr(in->env, "cpu_weight_mechanism", "?"));
-	fputs(". The whole environment is in the appendix.\n", f);
-}
 
 /* A group's settings, and its host when its runs are one host's
  * (parallel: hosts): groups of different hosts are told apart. */
@@ -280,7 +320,24 @@ static void group_title(cJSON *grp, char *buf, size_t len)
 
 /* One row of the verdict table per guest and metric that theory predicts:
  * measured mean and 95% CI beside expected, pass when within tolerance. */
-static void verdict_rows(FILE *f, cJSON *grp, const struct experiment *ops, size_t *npass, size_t *nfail_checks)
+/* The first cell of a row: *lead (the experiment's name, bold) before the
+ * settings in the first row of an experiment, so that the name is never
+ * a row of its own at a page's foot; *lead is cleared once written. */
+static void verdict_first_cell(FILE *f, const char **lead, const char *settings)
+{
+	fputs("T{\n", f);
+	if (*lead) {
+		fputs("\\fB", f);
+		doc_text(f, *lead);
+		fputs(":\\fP ", f);
+		*lead = NULL;
+	}
+	doc_text(f, settings);
+	fputs("\nT}\t", f);
+}
+
+static bool verdict_rows(FILE *f, cJSON *grp, const struct experiment *ops, const char **lead, size_t *npass,
+			 size_t *nfail_checks)
 {
 	char st[512], ex[32], me[32], lo[32], hi[32], tol[32];
 	bool any = false;
@@ -306,13 +363,19 @@ static void verdict_rows(FILE *f, cJSON *grp, const struct experiment *ops, size
 			fmt_num(lo, sizeof(lo), doc_jstat(g, mt->name, "ci95_low"));
 			fmt_num(hi, sizeof(hi), doc_jstat(g, mt->name, "ci95_high"));
 			snprintf(tol, sizeof(tol), "\\(+-%g", mt->tolerance);
-			fputs("T{\n", f);
-			doc_text(f, st);
-			fputs("\nT}\t", f);
+			verdict_first_cell(f, lead, st);
 			fputs("T{\n", f);
 			doc_text(f, per_run ? "all" : doc_jstr(g, "name", "?"));
-			fprintf(f, "\nT}\t%s\t%s\t%s (%s\\(en%s)\t%s\t", mt->name, ex, me, lo, hi,
-				mt->tolerance > 0 ? tol : "\\(em");
+			fprintf(f, "\nT}\t%s\t%s\t", mt->name, ex);
+			/* Without a mean, "not measured"; without a CI, the mean alone. */
+			if (!isfinite(mean))
+				fputs("not measured", f);
+			else if (!isfinite(doc_jstat(g, mt->name, "ci95_low")) ||
+				 !isfinite(doc_jstat(g, mt->name, "ci95_high")))
+				fputs(me, f);
+			else
+				fprintf(f, "%s (%s\\(en%s)", me, lo, hi);
+			fprintf(f, "\t%s\t", mt->tolerance > 0 ? tol : "\\(em");
 			if (mt->tolerance <= 0 || !isfinite(mean) || !isfinite(e)) {
 				fputs("\\(em\n", f);
 			} else if (pass) {
@@ -326,11 +389,11 @@ static void verdict_rows(FILE *f, cJSON *grp, const struct experiment *ops, size
 		}
 	}
 	if (!any) {
-		fputs("T{\n", f);
-		doc_text(f, st);
-		fprintf(f, "\nT}\tall\t\\(em\t\\(em\tT{\n%s\nT}\t\\(em\t\\(em\n",
+		verdict_first_cell(f, lead, st);
+		fprintf(f, "all\t\\(em\t\\(em\tT{\n%s\nT}\t\\(em\t\\(em\n",
 			ops ? "measured only (no theoretical value)" : "unknown experiment");
 	}
+	return any;
 }
 
 /* compare.json beside the results, read as doc_read_file reads (a FIFO or
@@ -344,65 +407,69 @@ static cJSON *read_compare_json(const char *dir)
 	return j;
 }
 
-static void write_verdicts(FILE *f, const struct report_in *in)
+/* The verdict table's rows (tbl input) and the counts of checks that
+ * pass and fail, computed once: page 1's summary needs the counts before
+ * the table. An experiment none of whose groups has a theoretical value
+ * gets no rows: its name goes into *measured_only (", "-separated) instead
+ * of a row per group saying so. NULL rows when out of memory. */
+static char *verdict_table_rows(const struct report_in *in, size_t *npass, size_t *nbad, char **measured_only)
 {
-	size_t npass = 0, nbad = 0;
-	cJSON *grp;
-	FILE *rows = tmpfile();
-	char *buf = NULL;
-	long len;
+	const char *names[64];
+	size_t ne = run_experiment_names(in->groups, names, 64), n, nonly = 0, nrows = 0;
+	char *buf = NULL, *only = NULL;
+	FILE *rows = open_memstream(&buf, &n), *onlyf = open_memstream(&only, &n);
 
-	if (rows == NULL)
-		return;
-	{
-		const char *names[64];
-		size_t ne = run_experiment_names(in->groups, names, 64);
-
-		/* Per experiment: its name across the table, then its rows. */
-		for (size_t e = 0; e < ne; e++) {
-			fputs(e ? "_\n\\fB" : "\\fB", rows);
-			doc_text(rows, names[e]);
-			fputs("\\fP\t\t\t\t\t\t\n", rows);
-			cJSON_ArrayForEach(grp, in->groups)
-				if (strcmp(doc_jstr(grp, "experiment", "?"), names[e]) == 0)
-					verdict_rows(rows, grp, experiment_find(names[e]), &npass, &nbad);
-		}
+	*npass = *nbad = 0;
+	*measured_only = NULL;
+	if (rows == NULL || onlyf == NULL) {
+		if (rows)
+			fclose(rows);
+		if (onlyf)
+			fclose(onlyf);
+		free(buf);
+		free(only);
+		return NULL;
 	}
-	len = ftell(rows);
-	if (len >= 0 && (buf = calloc(1, (size_t)len + 1)) != NULL) {
-		rewind(rows);
-		if (fread(buf, 1, (size_t)len, rows) != (size_t)len)
-			buf[0] = '\0';
+	/* Per experiment: its name across the table, then its rows. */
+	for (size_t e = 0; e < ne; e++) {
+		char *part = NULL;
+		size_t plen;
+		FILE *pf = open_memstream(&part, &plen);
+		bool checked = false;
+		const char *lead = names[e];
+		cJSON *grp;
+
+		if (pf == NULL)
+			continue;
+		cJSON_ArrayForEach(grp, in->groups)
+			if (strcmp(doc_jstr(grp, "experiment", "?"), names[e]) == 0)
+				checked |= verdict_rows(pf, grp, experiment_find(names[e]), &lead, npass, nbad);
+		fclose(pf);
+		if (checked) {
+			if (nrows++)
+				fputs("_\n", rows);
+			fputs(part ? part : "", rows);
+		} else {
+			fputs(nonly++ ? ", " : "", onlyf);
+			doc_text(onlyf, names[e]);
+		}
+		free(part);
 	}
 	fclose(rows);
-
-	fputs(".ne 2.5i\n.NH 1\nVerdict\n.PP\n", f);
-	if (in->nfail == 0 && nbad == 0 && npass == 0)
-		fprintf(f, "\\fBAll %zu run(s) succeeded.\\fP No metric measured here has a theoretical value to "
-			   "check; compare runs with each other instead.", in->nok);
-	else if (in->nfail == 0 && nbad == 0)
-		fprintf(f, "\\fBAll %zu run(s) succeeded; %zu of %zu check(s) against theory pass.\\fP", in->nok, npass,
-			npass + nbad);
+	fclose(onlyf);
+	if (nonly)
+		*measured_only = only;
 	else
-		fprintf(f, "\\fB%zu run(s) failed; %zu check(s) against theory fail, %zu pass.\\fP", in->nfail, nbad,
-			npass);
-	if (npass + nbad)
-		fputs(" A check passes when the measured mean is within the experiment's tolerance of theory's value; "
-		      "the 95% confidence interval says how much the mean itself could move between runs.", f);
-	fputc('\n', f);
-	/* Narrow gaps (1n): seven columns on 6.5 in. */
-	fputs(".ps 9\n.vs 11\n.TS H\nbox;\nlb1 | lb1 | lb1 | lb1 | lb1 | lb1 | lb\n"
-	      "lw(1.9i)1 | lw(0.45i)1 | l1 | n1 | lw(1.1i)1 | l1 | l.\n"
-	      "experiment, settings\tguest\tmetric\texpected\tmeasured (95% CI)\ttol.\tverdict\n_\n.TH\n", f);
-	if (buf)
-		fputs(buf, f);
-	free(buf);
-	fputs(".TE\n.ps\n.vs\n", f);
+		free(only);
+	return buf;
+}
 
-	/* Regressions: only a comparison with a baseline can say. */
-	cJSON *cmp = read_compare_json(in->dir);
-	char *ctxt = doc_read_file(in->dir, "compare.txt", 1 << 20);
-	fputs(".PP\nRegressions: ", f);
+/* Whether the run was compared with a baseline, and the verdict if so. */
+static void write_baseline(FILE *f, const char *dir)
+{
+	cJSON *cmp = read_compare_json(dir);
+	char *ctxt = doc_read_file(dir, "compare.txt", 1 << 20);
+
 	if (cmp) {
 		cJSON *reg = cJSON_GetObjectItemCaseSensitive(cmp, "regressions");
 		const char *v = doc_jstr(cmp, "verdict", NULL);
@@ -424,6 +491,44 @@ static void write_verdicts(FILE *f, const struct report_in *in)
 	}
 	cJSON_Delete(cmp);
 	free(ctxt);
+}
+
+static void write_verdicts(FILE *f, const struct report_in *in, const char *buf, const char *measured_only,
+			   size_t npass, size_t nbad)
+{
+	fputs(".ne 1.5i\n.NH 1\nVerdict\n.PP\n", f);
+	if (in->nfail == 0 && nbad == 0 && npass == 0)
+		fprintf(f, "\\fBAll %zu run(s) succeeded.\\fP No metric measured here has a theoretical value to "
+			   "check; compare runs with each other instead.", in->nok);
+	else if (in->nfail == 0 && nbad == 0)
+		fprintf(f, "\\fBAll %zu run(s) succeeded; %zu of %zu check(s) against theory pass.\\fP", in->nok, npass,
+			npass + nbad);
+	else
+		fprintf(f, "\\fB%zu run(s) failed; %zu check(s) against theory fail, %zu pass.\\fP", in->nfail, nbad,
+			npass);
+	if (npass + nbad)
+		fputs(" A check passes when the measured mean is within the experiment's tolerance of theory's value; "
+		      "the 95% confidence interval says how much the mean itself could move between runs.", f);
+	fputc('\n', f);
+	/* Narrow gaps (1n): seven columns on 6.5 in. */
+	if (buf && *buf) {
+		fputs(".ps 9\n.vs 11\n.TS H\nbox;\nlb1 | lb1 | lb1 | lb1 | lb1 | lb1 | lb\n"
+		      "lw(1.9i)1 | lw(0.45i)1 | l1 | n1 | lw(1.1i)1 | l1 | l.\n"
+		      "experiment, settings\tguest\tmetric\texpected\tmeasured (95% CI)\ttol.\tverdict\n_\n.TH\n",
+		      f);
+		fputs(buf, f);
+		fputs(".TE\n.ps\n.vs\n", f);
+	}
+	if (measured_only) {
+		/* Already escaped (doc_text) when it was collected. */
+		fputs(".PP\nMeasured only, with no theoretical value to check (their sections give the numbers): ", f);
+		fputs(measured_only, f);
+		fputs(".\n", f);
+	}
+
+	/* Regressions: only a comparison with a baseline can say. */
+	fputs(".PP\nRegressions: ", f);
+	write_baseline(f, in->dir);
 
 	if (in->nfail) {
 		fputs(".PP\nFailed runs:\n", f);
@@ -693,7 +798,7 @@ static void write_appendix(struct report_doc *doc, const struct report_in *in)
 	char *suite = doc_read_file(in->dir, "suite.yaml", 1 << 20);
 	cJSON *img;
 
-	fputs(".bp\n", f);
+	/* No page of its own: the heading's .ne keeps it with what follows. */
 	doc_heading(doc, 1, "Appendix: settings, digests and how to reproduce", 2);
 	doc_heading(doc, 2, "Commands to reproduce", 1.2);
 	doc_para(doc, "The suite file as run is kept in the results directory. Run it again on a host with the "
@@ -808,6 +913,8 @@ int report_build(const char *dir, const char *out_pdf, bool *bad_input, struct h
 	struct report_doc doc = { 0 };
 	struct herror read_err = { 0 };	/* replaced by what it means here */
 	FILE *f;
+	char *vrows, *vonly;
+	size_t npass, nbad;
 	int r = -1;
 
 	*bad_input = true;
@@ -857,24 +964,33 @@ int report_build(const char *dir, const char *out_pdf, bool *bad_input, struct h
 	doc.tmp = tmp;
 
 	/* Page 1: what ran, where, and whether it agrees with theory. */
-	write_title(f, &in);
-	write_environment_short(f, &in);
-	write_verdicts(f, &in);
-	/* Then one section per experiment, the comparison, the appendix: from
-	 * page 2 on, or after the verdicts when they fill more than page 1. */
-	fputs(".if \\n%=1 .bp\n", f);
+	vrows = verdict_table_rows(&in, &npass, &nbad, &vonly);
+	write_title(f, &in, npass, nbad);
+	write_verdicts(f, &in, vrows, vonly, npass, nbad);
+	free(vrows);
+	free(vonly);
+	/* Then the experiments' table, one section per experiment, the
+	 * comparison, the appendix, each where the last ended (headings keep
+	 * their body with them: doc_heading's .ne). */
+	write_experiment_table(f, &in);
 	write_sections(&doc, &in, in.rr.recs);
 	write_comparison(&doc, &in);
 	report_history_page(&doc, dir);
 	write_appendix(&doc, &in);
-	fclose(f);
+	if (fclose(f) != 0 || doc_no_nan(ms) < 0) {
+		r = error_set(err, errno ? errno : EIO, "cannot write '%s'", ms);
+		goto out_tmp;
+	}
 	if (stop_requested) {
 		r = interrupted(err);
 		goto out_tmp;
 	}
 	{
 		/* Safer mode (no -U): no .sy, .pi, .pso, .open in any case. */
-		char *argv[] = { "groff", "-ms", "-t", "-Tps", "-S", ms, NULL };
+		/* A4 whatever /etc/papersize says, and the page length to match
+		 * (.pl in write_title): ms alone assumes 11 in and leaves 0.7 in
+		 * of every A4 page empty. */
+		char *argv[] = { "groff", "-ms", "-t", "-Tps", "-P-pa4", "-S", ms, NULL };
 		if (doc_run(argv, ps) < 0) {
 			r = stop_requested ? interrupted(err) :
 			    error_setx(err, EIO, "groff could not lay out the report (%s)", ms);

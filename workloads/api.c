@@ -4,7 +4,7 @@
  *   api server --port P [--bind ADDR] [--timeout S]
  *   api client --url http://H:P/path [--requests N | --duration S] [--concurrency C]
  *
- * Plain sockets and a deliberately small HTTP subset (README.md, "api"):
+ * Plain sockets and a deliberately small HTTP subset (workloads/README.md, "api"):
  * requests and responses framed by Content-Length, keep-alive by default,
  * no chunked encoding, no TLS. Bodies are JSON built and read with cJSON.
  * The server runs one thread per connection; the client runs C threads,

@@ -3,7 +3,9 @@
 # describes every experiment, setting and metric that 'harness experiments'
 # lists (it is generated from the same descriptors), 'make install' puts
 # the pages, the completion and the command under a prefix, and the
-# completion script offers verbs and suite names.
+# completion script offers verbs and suite names; 'run --help' lists every
+# shipped suite; the README stays short and its guides in docs/ are
+# linked and link to what exists.
 top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/ci/tap.sh"
 H=$top/build/bin/harness
@@ -13,7 +15,7 @@ command -v groff >/dev/null || skip_all "groff missing (make deps)"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-plan 8
+plan 12
 for p in harness.1 harness-suite.5; do
 	groff -man -ww -z "$man/$p" 2>"$tmp/$p.warn"
 	check "$p renders without warnings" $(( $? || $(wc -c <"$tmp/$p.warn") ))
@@ -53,6 +55,37 @@ complete_words harness "" | grep -qx experiments && complete_words harness r | g
 check "completion: verbs" $?
 HARNESS_TOP=$top complete_words harness run suite q | grep -qx quick
 check "completion: suite names from harness/suites" $?
+# 'harness run --help' lists every suite of harness/suites with its header's
+# first line, read from the directory (it once named 2 of 7).
+"$H" run --help >"$tmp/runhelp.txt"
+missing=0
+for f in "$top"/harness/suites/*.yaml; do
+	n=$(basename "$f" .yaml)
+	first=$(head -n1 "$f" | sed "s/^# *$n: *//")
+	grep -qF "  $(printf '%-10s' "$n")  $first" "$tmp/runhelp.txt" || { diag "run --help lacks suite '$n'"; missing=1; }
+done
+test $missing = 0
+check "run --help lists every shipped suite with its header's first line" $?
 complete_words harness run --no | grep -qx -- --no-restore
 check "completion: run offers --no-restore" $?
+# The README a newcomer reads: short, with the commands CI and users run.
+n=$(wc -l <"$top/README.md")
+test "$n" -le 150 && grep -q '^make test ' "$top/README.md" && grep -q '^make suite ' "$top/README.md" &&
+	grep -q '^make check ' "$top/README.md"
+check "README.md is at most 150 lines ($n) and shows make suite, make test, make check" $?
+missing=0
+for g in "$top"/docs/*.md; do
+	grep -q "](docs/$(basename "$g")" "$top/README.md" || { diag "README does not link docs/$(basename "$g")"; missing=1; }
+done
+test $missing = 0
+check "README.md links every guide in docs/" $?
+# Every relative link target of the README and the guides exists.
+missing=0
+for md in "$top/README.md" "$top"/docs/*.md; do
+	for l in $(grep -o '](\([^)#]*\)' "$md" | sed 's/^](//' | grep -v '^[a-z]*:'); do
+		[ -e "$(dirname "$md")/$l" ] || { diag "$md links to missing $l"; missing=1; }
+	done
+done
+test $missing = 0
+check "the relative links of README.md and docs/*.md resolve" $?
 done_testing

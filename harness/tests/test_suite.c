@@ -309,6 +309,67 @@ static void test_shipped_suites_parse(void **state)
 	}
 }
 
+static void put(const char *dir, const char *name, const char *text)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+/* The suites list of 'harness run --help': every NAME.yaml of the
+ * directory, sorted, with its header's first line; nothing else. */
+static void test_suite_list(void **state)
+{
+	char dir[] = "/tmp/suitelist.XXXXXX";
+	char path[512];
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *out;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	put(dir, "zeta.yaml", "# zeta: the last one.\n# more text\nsuite: zeta\n");
+	put(dir, "alpha.yaml", "suite: alpha\n");
+	put(dir, "beta.yaml", "#   beta ships with a comment not naming it\n");
+	put(dir, "notes.txt", "# notes: not a suite\n");
+	put(dir, ".hidden.yaml", "# hidden: not listed\n");
+	snprintf(path, sizeof(path), "%s/fifo.yaml", dir);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	snprintf(path, sizeof(path), "%s/sub.yaml", dir);
+	assert_int_equal(mkdir(path, 0700), 0);
+
+	out = open_memstream(&buf, &len);
+	assert_non_null(out);
+	assert_int_equal(suite_list(dir, out), 3);
+	fclose(out);
+	assert_string_equal(buf,
+			    "  alpha       \n"
+			    "  beta        beta ships with a comment not naming it\n"
+			    "  zeta        the last one.\n");
+	free(buf);
+
+	out = open_memstream(&buf, &len);
+	assert_non_null(out);
+	snprintf(path, sizeof(path), "%s/none", dir);
+	assert_int_equal(suite_list(path, out), -1);
+	fclose(out);
+	free(buf);
+
+	for (const char *const *n = (const char *const[]){ "zeta.yaml", "alpha.yaml", "beta.yaml", "notes.txt",
+							   ".hidden.yaml", "fifo.yaml", NULL }; *n; n++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, *n);
+		unlink(path);
+	}
+	snprintf(path, sizeof(path), "%s/sub.yaml", dir);
+	rmdir(path);
+	assert_int_equal(rmdir(dir), 0);
+}
+
 static const char head2[] = "suite: t\nguests:\n  - name: a\n    image: g\n  - name: b\n    image: g\nexperiments:\n";
 
 /* A key given twice, at any level, is refused: libyaml keeps both and the
@@ -533,6 +594,7 @@ int main(void)
 		cmocka_unit_test(test_experiment_repeats),
 		cmocka_unit_test(test_missing_parts),
 		cmocka_unit_test(test_shipped_suites_parse),
+		cmocka_unit_test(test_suite_list),
 		cmocka_unit_test(test_duplicate_keys),
 		cmocka_unit_test(test_duplicate_axes),
 		cmocka_unit_test(test_second_document),

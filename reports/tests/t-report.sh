@@ -54,7 +54,7 @@ experiments:
   - type: cpu-contention
 YAML
 
-plan 21
+plan 28
 $H report "$d" -o "$tmp/r.pdf" >/dev/null 2>"$tmp/err"
 check "a PDF is written" $?
 ok "it is a PDF" sh -c "head -c 5 '$tmp/r.pdf' | grep -q '%PDF-'"
@@ -79,6 +79,24 @@ ok "the experiment's section opens with its explanation and theory" \
 ok "the appendix: the command to reproduce, the suite as run, the digests" \
 	sh -c "grep -qF 'harness run suite $d/suite.yaml' '$tmp/all.txt' && grep -q 'suite: t-suite' '$tmp/all.txt' &&
 	       grep -q 'no domain XML digests' '$tmp/all.txt' && grep -Eq 'vm1 +general .* abc' '$tmp/all.txt'"
+ok "page 1 opens with the summary: suite and runs, host, checks, baseline, failed runs" \
+	sh -c "grep -q 't-suite: 3 recorded run(s), 2 succeeded, 1 failed' '$tmp/p1.txt' &&
+	       grep -Eq 'host +Test CPU, 2 CPUs' '$tmp/p1.txt' && grep -q '2 of 2 check(s) against theory pass, 0 fail' '$tmp/p1.txt' &&
+	       grep -Eq 'failed runs +003-cpu-contention-r3' '$tmp/p1.txt'"
+
+# No heading alone at the foot of a page: a page's last line of text is
+# never a numbered heading ("4." or "4.2. ...").
+orphans() {
+	local n p
+	n=$(pdfinfo "$1" | awk '/^Pages:/ { print $2 }')
+	for p in $(seq 1 "$n"); do
+		pdftotext -layout -f "$p" -l "$p" "$1" - | grep -v '^[[:space:]]*$' | grep -v 'Page [0-9]' | tail -n 1 |
+			grep -E '^ *[0-9]+(\.[0-9]+)*\. ' && echo "page $p"
+	done
+}
+o=$(orphans "$tmp/r.pdf")
+check "no heading alone at the foot of a page ${o:+($o)}" $((${#o} != 0))
+
 # Poppler's word boxes are about 0.92 of the font size: 8 pt prints as 7.3.
 pdftotext -bbox "$tmp/r.pdf" "$tmp/bbox.html"
 small=$(awk -F'"' '/<word/ { h = $8 - $4; if (h < 7.3) n++ } END { print n + 0 }' "$tmp/bbox.html")
@@ -117,6 +135,35 @@ check "a report of a two-way suite is written" $?
 pdftotext -layout "$tmp/i.pdf" "$tmp/iall.txt"
 ok "with an interaction plot of the two settings" \
 	sh -c "grep -q 'Interaction of shares and pinning' '$tmp/iall.txt' && grep -q 'Parallel lines mean' '$tmp/iall.txt'"
+
+# Values that are not numbers (a missing mean, an interval of one run, a
+# limit that was never reached) print as a dash, never nan; a word "nan" of
+# the suite's own text stays.
+cp -r "$d" "$tmp/n"
+sed -i 's/^suite: t-suite/suite: nan/' "$tmp/n/suite.yaml"
+cat >"$tmp/n/runs/004-memory-limits-r1.json" <<'JSON'
+{"schema": "harness-run/1", "run_id": "004-memory-limits-r1", "experiment": "memory-limits", "ok": true, "repeat": 1,
+ "settings": {"mechanism": "memory-high"}, "limit_bytes": 67108864, "peak_bytes": 68157440, "acted": "memory.high"}
+JSON
+python3 - "$tmp/n/summary.json" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1]))
+g = s["groups"][0]["guests"]
+del g[0]["measured_share"]["ci95_low"], g[0]["measured_share"]["ci95_high"]
+g[1]["measured_share"] = {"n": 0, "mean": None}
+s["groups"].append({"experiment": "memory-limits", "settings": {"mechanism": "memory-high"}, "runs": 1})
+json.dump(s, open(sys.argv[1], "w"))
+PY
+$H report "$tmp/n" -o "$tmp/n.pdf" >/dev/null 2>&1
+check "a report with values that are not numbers is written" $?
+pdftotext -layout "$tmp/n.pdf" "$tmp/nall.txt"
+# (The suite's name, "nan", is on the lines that name the suite.)
+ok "no cell or sentence says nan or inf" sh -c "! grep -Ewi -- '-?(nan|inf)' '$tmp/nall.txt' | grep -qvi 'suite'"
+ok "a mean without an interval prints alone; no mean: not measured" \
+	sh -c "grep -Eq 'vm1 +measured_share +0\.660 +0\.615 +' '$tmp/nall.txt' && grep -Eq 'vm2 +measured_share +0\.340 +not measured' '$tmp/nall.txt'"
+ok "a limit never reached is a dash, and the table says why" \
+	sh -c "grep -Eq '^ *1 +64\.0 +— +— +65\.0' '$tmp/nall.txt' && grep -q 'not reached' '$tmp/nall.txt'"
+ok "the suite's own word nan is kept" grep -q "Suite nan" "$tmp/nall.txt"
 
 $H report "$tmp/nope" -o "$tmp/x.pdf" 2>"$tmp/err2"
 check "not a results directory: non-zero exit" $((! $?))
