@@ -28,6 +28,8 @@ static const char usage[] =
 	"commands:\n"
 	"  doctor [--host URI]         what this host (or the libvirt host at URI) can do: accelerator, libvirt, images\n"
 	"  doctor --require-kvm        the same, and exit 3 unless guests here would run under KVM\n"
+	"  doctor --noise [SECONDS]    the host's own noise: cpu_hog on each CPU (default 10 s); run it on a new host\n"
+	"  noise -- COMMAND [ARGS]     the host_noise a run would record while COMMAND runs (JSON; exit 1: disturbed)\n"
 	"  image prepare NAME...       inject this build's guest binaries into images (libguestfs)\n"
 	"  vm up|down|status           the standing guests vm1 (general) and vm2 (security)\n"
 	"  vm exec DOMAIN -- CMD...    run a command in a guest through the guest agent\n"
@@ -385,8 +387,19 @@ static int cmd_doctor(int argc, char **argv)
 
 	if (argc == 3 && strcmp(argv[1], "--host") == 0)
 		return hosts_doctor(argv[2], payload);
+	if (argc >= 2 && argc <= 3 && strcmp(argv[1], "--noise") == 0) {
+		cleanup_free char *hog = xasprintf("%s/build/bin/cpu_hog", top_dir);
+		double seconds = 10;
+
+		if (argc == 3 && parse_double(argv[2], 3, 3600, &seconds) < 0) {
+			fprintf(stderr, "harness: doctor --noise: SECONDS must be a number from 3 to 3600, not '%s'\n",
+				argv[2]);
+			return 2;
+		}
+		return doctor_noise(hog, seconds);
+	}
 	if (argc != 1 && !require_kvm) {
-		fprintf(stderr, "usage: harness doctor [--require-kvm | --host URI]\n");
+		fprintf(stderr, "usage: harness doctor [--require-kvm | --host URI | --noise [SECONDS]]\n");
 		return 2;
 	}
 	r = doctor(payload);
@@ -402,6 +415,15 @@ static int cmd_doctor(int argc, char **argv)
 		return 3;
 	}
 	return r;
+}
+
+static int cmd_noise(int argc, char **argv)
+{
+	if (argc < 3 || strcmp(argv[1], "--") != 0) {
+		fputs("usage: harness noise -- COMMAND [ARGS]\n", argc == 2 && strcmp(argv[1], "--help") == 0 ? stdout : stderr);
+		return argc == 2 && strcmp(argv[1], "--help") == 0 ? 0 : 2;
+	}
+	return doctor_noise_around(argv + 2);
 }
 
 static int cmd_experiments(int argc, char **argv)
@@ -442,6 +464,7 @@ static const struct command {
 	int (*fn)(int argc, char **argv);
 } commands[] = {
 	{ "doctor", cmd_doctor },
+	{ "noise", cmd_noise },
 	{ "image", cmd_image },
 	{ "vm", cmd_vm },
 	{ "run", cmd_run },

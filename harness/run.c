@@ -14,6 +14,7 @@
 #include "experiment.h"
 #include "failcause.h"
 #include "hostenv.h"
+#include "hostnoise.h"
 #include "image.h"
 #include "plan.h"
 #include "hosts.h"
@@ -149,8 +150,42 @@ static void add_borrowed(const struct provision *pv, cJSON *rec)
 	}
 }
 
+/* Samples the host around a recorded run: what is not the run (hostnoise.h). */
+static struct hostnoise_sampler *noise_start(const struct runctx *rc, const struct plan_run *r)
+{
+	cleanup_free char *prefix = rc->pv.pool_name ? xasprintf("%s-", rc->pv.pool_name) : NULL;
+	char **names = xcalloc(rc->pv.nguests + 1, sizeof(char *));
+	struct hostnoise_run_ids ids = { .root = hostnoise_harness_root(), .prefix = prefix, .names = names };
+	struct hostnoise_sampler *s;
+
+	if (r->repeat == 0) {
+		free(names);
+		return NULL;
+	}
+	for (size_t i = 0; i < rc->pv.nguests; i++)
+		if (rc->pv.guests[i].dom_name)
+			names[ids.nnames++] = rc->pv.guests[i].dom_name;
+	s = hostnoise_start(&ids, HOSTNOISE_PERIOD_S);
+	free(names);
+	return s;
+}
+
+static void noise_stop(struct hostnoise_sampler *s, const struct plan_run *r, cJSON *rec)
+{
+	cJSON *j = hostnoise_stop(s), *reason;
+
+	if (j == NULL)
+		return;
+	cJSON_AddItemToObject(rec, "host_noise", j);
+	cJSON_AddBoolToObject(rec, "disturbed", cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "disturbed")));
+	reason = cJSON_GetObjectItemCaseSensitive(j, "reason");
+	if (cJSON_IsString(reason))
+		progress_note("run %s disturbed: %s", r->id, reason->valuestring);
+}
+
 static int run_one(struct runctx *rc, const struct plan_run *r, struct herror *err)
 {
+	struct hostnoise_sampler *noise = NULL;
 	const struct experiment_def *ex = &rc->suite->exps[r->exp];
 	const struct experiment *ops = ex->ops;
 	struct exp_run x = { .pv = &rc->pv, .suite = rc->suite, .def = ex, .run = r };
@@ -192,8 +227,11 @@ static int run_one(struct runctx *rc, const struct plan_run *r, struct herror *e
 		provision_down(&rc->pv);
 	}
 	add_borrowed(&rc->pv, rec);
-	if (res == 0)
+	if (res == 0) {
+		noise = noise_start(rc, r);
 		res = ops->run(&x, rec, &rerr);
+		noise_stop(noise, r, rec);
+	}
 	if (ops->guests == EXP_GUESTS_FRESH || per_run) {
 		savestate_add_to_record(rc->pv.guests, rc->pv.nguests, rec);
 		provision_down(&rc->pv);
