@@ -225,11 +225,15 @@ void hostnoise_qemu_guest(const char *cmdline, size_t len, char *out, size_t out
 				v += 6;
 				vl -= 6;
 			}
-			/* The name ends at the first unescaped ','  (",," is a comma). */
-			for (n = 0; n < vl && n + 1 < outlen; n++) {
-				if (v[n] == ',' && !(n + 1 < vl && v[n + 1] == ','))
-					break;
-				out[n] = v[n];
+			/* The name ends at the first single ',' (",," is a comma in it). */
+			n = 0;
+			for (size_t i = 0; i < vl && n + 1 < outlen; i++) {
+				if (v[i] == ',') {
+					if (i + 1 >= vl || v[i + 1] != ',')
+						break;
+					i++;
+				}
+				out[n++] = v[i];
 			}
 			out[n] = '\0';
 			return;
@@ -506,8 +510,8 @@ static char *name_list(const struct hostnoise_track *t, struct hostnoise_entry *
 
 	for (size_t i = 0; i < k; i++) {
 		char *more = memory ?
-			xasprintf("%s%s%s (pid %d, %+.0f MiB)", out, i ? ", " : "", list[i]->comm, list[i]->pid,
-				  (double)(list[i]->rss_last - list[i]->rss_first) / 1024) :
+			xasprintf("%s%s%s (pid %d, up to %.0f MiB)", out, i ? ", " : "", list[i]->comm, list[i]->pid,
+				  (double)list[i]->rss_peak_dev / 1024) :
 			xasprintf("%s%s%s (pid %d, %.2f CPU s)", out, i ? ", " : "", list[i]->comm, list[i]->pid,
 				  entry_cpu_s(t, list[i]));
 		free(out);

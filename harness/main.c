@@ -266,6 +266,7 @@ static int cmd_compare(int argc, char **argv)
 		{ "allow-env-change", no_argument, NULL, 'A' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "seed", required_argument, NULL, 's' },
+		{ "include-disturbed", no_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -279,13 +280,15 @@ static int cmd_compare(int argc, char **argv)
 		"--threshold), and the metric's mean change over all its lines passes the floor too.\n"
 		"--equivalence 5: TOST, \"equivalent within +-5%\" per line. Runs from different\n"
 		"environments (env.json) are refused unless --allow-env-change.\n"
+		"Runs marked disturbed (other processes on the host, host_noise) are left out, with a\n"
+		"line saying how many; --include-disturbed pools them too.\n"
 		"Exit status: 0 no regression, 1 at least one regression, 2 bad input.";
 	struct compare_options o = { .alpha = 0.05, .threshold = -1, .seed = 1 };
 	struct herror err = { 0 };
 	double d;
 	int c, r;
 
-	while ((c = getopt_long(argc, argv, "a:t:e:As:jh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "a:t:e:As:jDh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'a':
 			if (parse_double(optarg, 1e-9, 0.5, &o.alpha) < 0) {
@@ -315,6 +318,7 @@ static int cmd_compare(int argc, char **argv)
 			break;
 		case 'A': o.allow_env_change = true; break;
 		case 'j': o.json = true; break;
+		case 'D': o.include_disturbed = true; break;
 		case 'h': puts(help); return 0;
 		default: return 2;
 		}
