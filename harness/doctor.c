@@ -349,8 +349,9 @@ int doctor_noise(const char *cpu_hog, double seconds)
 		double mde = (1.96 + 0.84) * sqrt(2.0 / DEFAULT_REPEATS) * run_cv, spread, m;
 
 		mean_cv(all_means, (size_t)ncpu, &m, &spread);
-		printf("ok    variability  worst per-interval CV %.2f%%; the CPUs differ by %.2f%% (CV of their means)\n",
-		       100 * worst_cv, ncpu > 1 ? 100 * spread : 0);
+		printf("%-5s variability  worst per-interval CV %.2f%%; the CPUs differ by %.2f%% (CV of their means)%s\n",
+		       worst_cv > 0.05 ? "warn" : "ok", 100 * worst_cv, ncpu > 1 ? 100 * spread : 0,
+		       worst_cv > 0.05 ? ": work per interval varies by more than 5% (see others, steal, frequency)" : "");
 		printf("ok    detectable   a default run (%.0f s, %d repeats a side) could detect a relative change of "
 		       "about %.1f%% here (compare's floor is %.0f%%)\n", DEFAULT_RUN_S, DEFAULT_REPEATS,
 		       100 * mde, 100 * COMPARE_DEFAULT_FLOOR);

@@ -509,6 +509,9 @@ static char *name_list(const struct hostnoise_track *t, struct hostnoise_entry *
 	char *out = xstrdup("");
 
 	for (size_t i = 0; i < k; i++) {
+		/* Only who took part: CPU time, or a MiB of memory and more. */
+		if (memory ? list[i]->rss_peak_dev < 1024 : entry_cpu_s(t, list[i]) <= 0)
+			break;
 		char *more = memory ?
 			xasprintf("%s%s%s (pid %d, up to %.0f MiB)", out, i ? ", " : "", list[i]->comm, list[i]->pid,
 				  (double)list[i]->rss_peak_dev / 1024) :
@@ -583,7 +586,7 @@ cJSON *hostnoise_assess(const struct hostnoise_track *t)
 	for (size_t i = 0; i < ntop && entry_cpu_s(t, by_cpu[i]) > 0; i++)
 		cJSON_AddItemToArray(arr, proc_json(t, by_cpu[i]));
 	arr = cJSON_AddArrayToObject(o, "top_memory");
-	for (size_t i = 0; i < ntop && by_mem[i]->rss_peak_dev > 0; i++)
+	for (size_t i = 0; i < ntop && by_mem[i]->rss_peak_dev >= 1024; i++)
 		cJSON_AddItemToArray(arr, proc_json(t, by_mem[i]));
 
 	x = cJSON_AddObjectToObject(o, "run");
