@@ -157,7 +157,8 @@ static void add_borrowed(const struct provision *pv, cJSON *rec)
 static struct hostnoise_sampler *noise_start(const struct runctx *rc, const struct plan_run *r)
 {
 	cleanup_free char *prefix = rc->pv.pool_name ? xasprintf("%s-", rc->pv.pool_name) : NULL;
-	char **names = xcalloc(rc->pv.nguests + 1, sizeof(char *));
+	size_t ng = rc->suite->nguests;
+	char **names = xcalloc(rc->pv.nguests + 2 * ng + 1, sizeof(char *));
 	struct hostnoise_run_ids ids = { .root = hostnoise_harness_root(), .prefix = prefix, .names = names };
 	struct hostnoise_sampler *s;
 
@@ -165,10 +166,16 @@ static struct hostnoise_sampler *noise_start(const struct runctx *rc, const stru
 		free(names);
 		return NULL;
 	}
+	/* The guests now (borrowed ones included), and the names a fresh
+	 * guest has while its saved state is built or once restored. */
 	for (size_t i = 0; i < rc->pv.nguests; i++)
 		if (rc->pv.guests[i].dom_name)
-			names[ids.nnames++] = rc->pv.guests[i].dom_name;
+			names[ids.nnames++] = xstrdup(rc->pv.guests[i].dom_name);
+	for (size_t i = 0; i < ng; i++)
+		names[ids.nnames++] = savestate_domain_name(&rc->suite->guests[i]);
 	s = hostnoise_start(&ids, HOSTNOISE_PERIOD_S);
+	for (size_t i = 0; i < ids.nnames; i++)
+		free(names[i]);
 	free(names);
 	return s;
 }
