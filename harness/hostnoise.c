@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <math.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -812,6 +813,7 @@ struct hostnoise_sampler *hostnoise_start(const struct hostnoise_run_ids *ids, d
 {
 	struct hostnoise_sampler *s = xcalloc(1, sizeof(*s));
 	struct hostnoise_snap snap;
+	sigset_t all, old;
 
 	hostnoise_track_init(&s->track, ids, (unsigned long)sysconf(_SC_CLK_TCK));
 	s->period_s = period_s > 0.05 ? period_s : HOSTNOISE_PERIOD_S;
@@ -819,7 +821,11 @@ struct hostnoise_sampler *hostnoise_start(const struct hostnoise_run_ids *ids, d
 	pthread_cond_init(&s->wake, NULL);
 	hostnoise_snap_take(&snap);
 	hostnoise_track_add(&s->track, &snap);
+	/* Signals stay the main thread's: its waits are interrupted by them. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
 	s->threaded = pthread_create(&s->thread, NULL, sampler_main, s) == 0;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (!s->threaded)
 		hwarn("cannot start the host noise sampler: sampled at start and end only");
 	return s;
