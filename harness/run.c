@@ -273,8 +273,16 @@ static int run_one(struct runctx *rc, const struct plan_run *r, struct herror *e
 	/* A disturbed run to be run again: its record is kept beside the
 	 * re-run's, marked, and left out of statistics (records_load). */
 	if (rc->disturbed && res == 0 && rc->attempt >= 1 && rc->attempt <= rc->suite->rerun_disturbed) {
-		kept_as = xasprintf("%s.disturbed-%d", r->id, rc->attempt);
-		cJSON_AddNumberToObject(rec, "disturbed_attempt", rc->attempt);
+		int k = rc->attempt;
+
+		/* A resumed run keeps the attempts kept before it was interrupted. */
+		for (;; k++) {
+			cleanup_free char *path = xasprintf("%s/runs/%s.disturbed-%d.json", rc->results_dir, r->id, k);
+			if (k >= 100 || access(path, F_OK) != 0)
+				break;
+		}
+		kept_as = xasprintf("%s.disturbed-%d", r->id, k);
+		cJSON_AddNumberToObject(rec, "disturbed_attempt", k);
 		rc->rerun = true;
 	}
 	if (record_write(rc->results_dir, kept_as ? kept_as : r->id, rec, err) < 0) {
