@@ -398,10 +398,11 @@ int compare_results(const char *base_dir, const char *new_dir, const struct comp
 	struct record_values xa = { 0 }, xb = { 0 };
 	cJSON *envdiff = NULL;
 	int regressions;
+	unsigned load = RECORDS_OK | (opt->include_disturbed ? RECORDS_WITH_DISTURBED : 0);
 
-	if (records_load(base_dir, RECORDS_OK, &a, err) < 0)
+	if (records_load(base_dir, load, &a, err) < 0)
 		return -err->status;
-	if (records_load(new_dir, RECORDS_OK, &b, err) < 0) {
+	if (records_load(new_dir, load, &b, err) < 0) {
 		records_free(&a);
 		return -err->status;
 	}

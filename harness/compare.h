@@ -27,6 +27,7 @@ struct compare_options {
 	double equivalence;	/* > 0: TOST, "equivalent within +-equivalence" */
 	bool allow_env_change;	/* compare runs from different environments */
 	bool json;		/* JSON on stdout instead of the table */
+	bool include_disturbed;	/* pool runs marked disturbed (host_noise) too */
 	unsigned long seed;	/* permutations and bootstrap */
 };
 

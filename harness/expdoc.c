@@ -73,6 +73,10 @@ void expdoc_list(FILE *f)
 				mt->better ? ", better " : "", mt->better ? better_text(mt->better) : "");
 		}
 	}
+	fputs("\nEvery recorded run also measures what is not the run (host_noise: other processes' CPU,\n"
+	      "memory and I/O, steal, CPU frequency). A run is disturbed when other processes took more\n"
+	      "than 5% of one host CPU or changed their memory by more than 128 MiB; it is re-run\n"
+	      "(rerun_disturbed) and left out of statistics and compare (see harness(1), HOST NOISE).\n", f);
 }
 
 int expdoc_show(FILE *f, const char *name, struct herror *err)

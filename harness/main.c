@@ -29,6 +29,8 @@ static const char usage[] =
 	"commands:\n"
 	"  doctor [--host URI]         what this host (or the libvirt host at URI) can do: accelerator, libvirt, images\n"
 	"  doctor --require-kvm        the same, and exit 3 unless guests here would run under KVM\n"
+	"  doctor --noise [SECONDS]    the host's own noise: cpu_hog on each CPU (default 10 s); run it on a new host\n"
+	"  noise -- COMMAND [ARGS]     the host_noise a run would record while COMMAND runs (JSON; exit 1: disturbed)\n"
 	"  image prepare NAME...       inject this build's guest binaries into images (libguestfs)\n"
 	"  vm up|down|status           the standing guests vm1 (general) and vm2 (security)\n"
 	"  vm exec DOMAIN -- CMD...    run a command in a guest through the guest agent\n"
@@ -267,6 +269,7 @@ static int cmd_compare(int argc, char **argv)
 		{ "allow-env-change", no_argument, NULL, 'A' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "seed", required_argument, NULL, 's' },
+		{ "include-disturbed", no_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -280,13 +283,15 @@ static int cmd_compare(int argc, char **argv)
 		"--threshold), and the metric's mean change over all its lines passes the floor too.\n"
 		"--equivalence 5: TOST, \"equivalent within +-5%\" per line. Runs from different\n"
 		"environments (env.json) are refused unless --allow-env-change.\n"
+		"Runs marked disturbed (other processes on the host, host_noise) are left out, with a\n"
+		"line saying how many; --include-disturbed pools them too.\n"
 		"Exit status: 0 no regression, 1 at least one regression, 2 bad input.";
 	struct compare_options o = { .alpha = 0.05, .threshold = -1, .seed = 1 };
 	struct herror err = { 0 };
 	double d;
 	int c, r;
 
-	while ((c = getopt_long(argc, argv, "a:t:e:As:jh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "a:t:e:As:jDh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'a':
 			if (parse_double(optarg, 1e-9, 0.5, &o.alpha) < 0) {
@@ -316,6 +321,7 @@ static int cmd_compare(int argc, char **argv)
 			break;
 		case 'A': o.allow_env_change = true; break;
 		case 'j': o.json = true; break;
+		case 'D': o.include_disturbed = true; break;
 		case 'h': puts(help); return 0;
 		default: return 2;
 		}
@@ -388,8 +394,19 @@ static int cmd_doctor(int argc, char **argv)
 
 	if (argc == 3 && strcmp(argv[1], "--host") == 0)
 		return hosts_doctor(argv[2], payload);
+	if (argc >= 2 && argc <= 3 && strcmp(argv[1], "--noise") == 0) {
+		cleanup_free char *hog = xasprintf("%s/build/bin/cpu_hog", top_dir);
+		double seconds = 10;
+
+		if (argc == 3 && parse_double(argv[2], 3, 3600, &seconds) < 0) {
+			fprintf(stderr, "harness: doctor --noise: SECONDS must be a number from 3 to 3600, not '%s'\n",
+				argv[2]);
+			return 2;
+		}
+		return doctor_noise(hog, seconds);
+	}
 	if (argc != 1 && !require_kvm) {
-		fprintf(stderr, "usage: harness doctor [--require-kvm | --host URI]\n");
+		fprintf(stderr, "usage: harness doctor [--require-kvm | --host URI | --noise [SECONDS]]\n");
 		return 2;
 	}
 	r = doctor(payload);
@@ -405,6 +422,15 @@ static int cmd_doctor(int argc, char **argv)
 		return 3;
 	}
 	return r;
+}
+
+static int cmd_noise(int argc, char **argv)
+{
+	if (argc < 3 || strcmp(argv[1], "--") != 0) {
+		fputs("usage: harness noise -- COMMAND [ARGS]\n", argc == 2 && strcmp(argv[1], "--help") == 0 ? stdout : stderr);
+		return argc == 2 && strcmp(argv[1], "--help") == 0 ? 0 : 2;
+	}
+	return doctor_noise_around(argv + 2);
 }
 
 static int cmd_experiments(int argc, char **argv)
@@ -445,6 +471,7 @@ static const struct command {
 	int (*fn)(int argc, char **argv);
 } commands[] = {
 	{ "doctor", cmd_doctor },
+	{ "noise", cmd_noise },
 	{ "image", cmd_image },
 	{ "vm", cmd_vm },
 	{ "run", cmd_run },

@@ -209,6 +209,13 @@ int records_load(const char *dir, unsigned flags, struct run_records *rr, struct
 			/* A failed run: not a bad file, just nothing to pool. */
 			cJSON_Delete(rec);
 			rec = NULL;
+		} else if ((flags & RECORDS_OK) && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rec, "disturbed"))) {
+			/* Other processes on the host took part in it: counted, pooled only when asked. */
+			rr->disturbed++;
+			if (!(flags & RECORDS_WITH_DISTURBED)) {
+				cJSON_Delete(rec);
+				rec = NULL;
+			}
 		}
 		if (rec) {
 			rr->files[rr->n] = xasprintf("%s/%s", runs, names[i]);
@@ -217,6 +224,9 @@ int records_load(const char *dir, unsigned flags, struct run_records *rr, struct
 		free(names[i]);
 	}
 	free(names);
+	if (rr->disturbed && !(flags & RECORDS_WITH_DISTURBED))
+		hwarn("'%s': %zu run(s) marked disturbed (other processes on the host, host_noise) left out of the "
+		      "statistics", runs, rr->disturbed);
 	return 0;
 }
 

@@ -44,10 +44,15 @@ struct run_records {
 	cJSON **recs;
 	char **files;		/* each record's file (DIR/runs/NAME.json), for messages */
 	size_t n;
+	size_t disturbed;	/* RECORDS_OK: successful runs marked disturbed (host_noise) that were seen */
 };
 
 #define RECORDS_ALL 0
-#define RECORDS_OK 1	/* only successful runs with an experiment: what statistics pool */
+/* Only successful runs with an experiment: what statistics pool. Runs
+ * marked "disturbed": true are left out (counted in disturbed) unless
+ * RECORDS_WITH_DISTURBED is given too. */
+#define RECORDS_OK 1
+#define RECORDS_WITH_DISTURBED 2
 
 /* The records of dir/runs/, sorted by name. A file that is refused (a
  * link, not a regular file, too large, not JSON, not an object; with

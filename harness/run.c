@@ -14,6 +14,7 @@
 #include "experiment.h"
 #include "failcause.h"
 #include "hostenv.h"
+#include "hostnoise.h"
 #include "image.h"
 #include "plan.h"
 #include "hosts.h"
@@ -33,6 +34,9 @@ struct runctx {
 	char *results_dir;
 	cJSON *hosts;		/* each host's check (hosts.c), for env.json; NULL without hosts: */
 	const char *host;	/* parallel: hosts: the host this process runs on, named in records */
+	int attempt;		/* of the run now: 1, then 2... for each re-run of a disturbed run */
+	bool disturbed;		/* the last run's host_noise said disturbed */
+	bool rerun;		/* ... and its record was kept aside to run it again (rerun_disturbed) */
 };
 
 static char *make_run_id(const char *suite)
@@ -149,8 +153,51 @@ static void add_borrowed(const struct provision *pv, cJSON *rec)
 	}
 }
 
+/* Samples the host around a recorded run: what is not the run (hostnoise.h). */
+static struct hostnoise_sampler *noise_start(const struct runctx *rc, const struct plan_run *r)
+{
+	cleanup_free char *prefix = rc->pv.pool_name ? xasprintf("%s-", rc->pv.pool_name) : NULL;
+	size_t ng = rc->suite->nguests;
+	char **names = xcalloc(rc->pv.nguests + 2 * ng + 1, sizeof(char *));
+	struct hostnoise_run_ids ids = { .root = hostnoise_harness_root(), .prefix = prefix, .names = names };
+	struct hostnoise_sampler *s;
+
+	if (r->repeat == 0) {
+		free(names);
+		return NULL;
+	}
+	/* The guests now (borrowed ones included), and the names a fresh
+	 * guest has while its saved state is built or once restored. */
+	for (size_t i = 0; i < rc->pv.nguests; i++)
+		if (rc->pv.guests[i].dom_name)
+			names[ids.nnames++] = xstrdup(rc->pv.guests[i].dom_name);
+	for (size_t i = 0; i < ng; i++)
+		names[ids.nnames++] = savestate_domain_name(&rc->suite->guests[i]);
+	s = hostnoise_start(&ids, HOSTNOISE_PERIOD_S);
+	for (size_t i = 0; i < ids.nnames; i++)
+		free(names[i]);
+	free(names);
+	return s;
+}
+
+static void noise_stop(struct runctx *rc, struct hostnoise_sampler *s, const struct plan_run *r, cJSON *rec)
+{
+	cJSON *j = hostnoise_stop(s), *reason;
+
+	if (j == NULL)
+		return;
+	cJSON_AddItemToObject(rec, "host_noise", j);
+	rc->disturbed = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "disturbed"));
+	cJSON_AddBoolToObject(rec, "disturbed", rc->disturbed);
+	reason = cJSON_GetObjectItemCaseSensitive(j, "reason");
+	if (cJSON_IsString(reason))
+		progress_note("run %s disturbed: %s", r->id, reason->valuestring);
+}
+
 static int run_one(struct runctx *rc, const struct plan_run *r, struct herror *err)
 {
+	struct hostnoise_sampler *noise = NULL;
+	cleanup_free char *kept_as = NULL;
 	const struct experiment_def *ex = &rc->suite->exps[r->exp];
 	const struct experiment *ops = ex->ops;
 	struct exp_run x = { .pv = &rc->pv, .suite = rc->suite, .def = ex, .run = r };
@@ -159,6 +206,7 @@ static int run_one(struct runctx *rc, const struct plan_run *r, struct herror *e
 	struct herror rerr = { 0 };
 	int res = 0;
 
+	rc->disturbed = false;
 	cJSON_AddStringToObject(rec, "schema", RECORD_SCHEMA);
 	cJSON_AddStringToObject(rec, "run_id", r->id);
 	cJSON_AddStringToObject(rec, "suite_run", rc->run_id);
@@ -192,8 +240,11 @@ static int run_one(struct runctx *rc, const struct plan_run *r, struct herror *e
 		provision_down(&rc->pv);
 	}
 	add_borrowed(&rc->pv, rec);
-	if (res == 0)
+	if (res == 0) {
+		noise = noise_start(rc, r);
 		res = ops->run(&x, rec, &rerr);
+		noise_stop(rc, noise, r, rec);
+	}
 	if (ops->guests == EXP_GUESTS_FRESH || per_run) {
 		savestate_add_to_record(rc->pv.guests, rc->pv.nguests, rec);
 		provision_down(&rc->pv);
@@ -219,9 +270,44 @@ static int run_one(struct runctx *rc, const struct plan_run *r, struct herror *e
 		cJSON_Delete(rec);
 		return res;
 	}
-	if (record_write(rc->results_dir, r->id, rec, err) < 0)
+	/* A disturbed run to be run again: its record is kept beside the
+	 * re-run's, marked, and left out of statistics (records_load). */
+	if (rc->disturbed && res == 0 && rc->attempt >= 1 && rc->attempt <= rc->suite->rerun_disturbed) {
+		int k = rc->attempt;
+
+		/* A resumed run keeps the attempts kept before it was interrupted. */
+		for (;; k++) {
+			cleanup_free char *path = xasprintf("%s/runs/%s.disturbed-%d.json", rc->results_dir, r->id, k);
+			if (k >= 100 || access(path, F_OK) != 0)
+				break;
+		}
+		kept_as = xasprintf("%s.disturbed-%d", r->id, k);
+		cJSON_AddNumberToObject(rec, "disturbed_attempt", k);
+		rc->rerun = true;
+	}
+	if (record_write(rc->results_dir, kept_as ? kept_as : r->id, rec, err) < 0) {
 		res = -err->status;
+		rc->rerun = false;
+	}
 	cJSON_Delete(rec);
+	return res;
+}
+
+/* A run, and again while host_noise marks it disturbed, at most the
+ * suite's rerun_disturbed times more. */
+static int run_one_rerun(struct runctx *rc, const struct plan_run *r, struct herror *err)
+{
+	int res;
+
+	for (rc->attempt = 1;; rc->attempt++) {
+		rc->rerun = false;
+		res = run_one(rc, r, err);
+		if (!rc->rerun || stop_requested || err->status)
+			break;
+		progress_note("run %s was disturbed: running it again (re-run %d of at most %d)", r->id, rc->attempt,
+			      rc->suite->rerun_disturbed);
+	}
+	rc->attempt = 0;
 	return res;
 }
 
@@ -337,7 +423,7 @@ static void run_on_host(struct runctx *rc, size_t h, const char *claims)
 			close(fd);
 		}
 		progress_note("host '%s': run %s", hd->name, pr->id);
-		if (run_one(rc, pr, &rerr) < 0 && pr->repeat > 0)
+		if (run_one_rerun(rc, pr, &rerr) < 0 && pr->repeat > 0)
 			failed++;
 		if (rerr.status) {
 			hwarn("host '%s': %s; stopped after run %s", hd->name, rerr.msg, pr->id);
@@ -552,7 +638,7 @@ int run_suite(const struct run_options *opt, struct herror *err)
 			continue;
 		}
 		progress_set_run((int)i + 1, (int)rc.plan.nruns, pr->id, eta);
-		if (run_one(&rc, pr, &rerr) < 0) {
+		if (run_one_rerun(&rc, pr, &rerr) < 0) {
 			if (pr->repeat > 0)
 				failed++;
 		} else if (pr->repeat > 0) {

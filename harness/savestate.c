@@ -392,6 +392,11 @@ static void correct_clock(struct guest *g)
 }
 
 /* Restore the slot's state onto a new overlay; the guest is ready after. */
+char *savestate_domain_name(const struct guest_def *def)
+{
+	return xasprintf(DOMAIN_PREFIX "%s-%s", def->image, def->name);
+}
+
 static int restore_state(virConnectPtr conn, struct guest *g, const char *slot, const char *disk,
 			 const struct savestate_place *at, struct herror *err)
 {
@@ -403,7 +408,7 @@ static int restore_state(virConnectPtr conn, struct guest *g, const char *slot, 
 	virStoragePoolPtr pool;
 	double start;
 
-	g->dom_name = xasprintf(DOMAIN_PREFIX "%s-%s", g->def->image, g->def->name);
+	g->dom_name = savestate_domain_name(g->def);
 	g->pool_name = xstrdup(at->pool_name);
 	g->console_log = xasprintf("%s/%s.console.log", at->pool_dir, g->def->name);
 	unlink(g->console_log);

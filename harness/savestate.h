@@ -67,6 +67,9 @@ cJSON *savestate_info_json(const struct guest *g);
 void savestate_add_to_record(const struct guest *gs, size_t n, cJSON *record);
 /* Remove state builds whose harness process is gone. */
 void savestate_cleanup_stale(virConnectPtr conn);
+/* The domain name a guest has while its state is built or once restored
+ * (hs-<image>-<guest>), for telling its QEMU process apart (hostnoise). */
+char *savestate_domain_name(const struct guest_def *def);
 
 /* A saved state's domain XML (libvirt's, from the save image) with this
  * run's disk and console log: host-side paths only, so that libvirt's ABI

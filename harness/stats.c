@@ -645,6 +645,39 @@ out:
 	return o;
 }
 
+/* The runs other processes on the host disturbed (host_noise): how many,
+ * which and why; the groups above leave them out. */
+static cJSON *disturbed_json(const char *results_dir)
+{
+	struct run_records all;
+	struct herror lerr = { 0 };
+	cJSON *o = cJSON_CreateObject(), *list;
+
+	cJSON_AddBoolToObject(o, "left_out", true);
+	list = cJSON_AddArrayToObject(o, "runs");
+	if (records_load(results_dir, RECORDS_OK | RECORDS_WITH_DISTURBED, &all, &lerr) == 0) {
+		for (size_t i = 0; i < all.n; i++) {
+			cJSON *rec = all.recs[i], *d, *hn, *why;
+			const char *file = strrchr(all.files[i], '/');
+
+			if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rec, "disturbed")))
+				continue;
+			hn = cJSON_GetObjectItemCaseSensitive(rec, "host_noise");
+			why = cJSON_GetObjectItemCaseSensitive(hn, "reason");
+			d = cJSON_CreateObject();
+			cJSON_AddStringToObject(d, "file", file ? file + 1 : all.files[i]);
+			cJSON_AddItemToObject(d, "run_id", cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(rec, "run_id"), 1));
+			cJSON_AddBoolToObject(d, "rerun", cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(rec, "disturbed_attempt")));
+			if (cJSON_IsString(why))
+				cJSON_AddStringToObject(d, "reason", why->valuestring);
+			cJSON_AddItemToArray(list, d);
+		}
+		records_free(&all);
+	}
+	cJSON_AddNumberToObject(o, "count", cJSON_GetArraySize(list));
+	return o;
+}
+
 int stats_summarize_run(const char *results_dir, const cJSON *extra, struct herror *err)
 {
 	struct groups gs;
@@ -657,6 +690,7 @@ int stats_summarize_run(const char *results_dir, const cJSON *extra, struct herr
 	cJSON_AddStringToObject(summary, "schema", "harness-summary/1");
 	cJSON_ArrayForEach(it, extra)
 		cJSON_AddItemToObject(summary, it->string, cJSON_Duplicate(it, 1));
+	cJSON_AddItemToObject(summary, "disturbed", disturbed_json(results_dir));
 	gj = cJSON_AddArrayToObject(summary, "groups");
 	for (size_t k = 0; k < gs.n; k++)
 		cJSON_AddItemToArray(gj, group_json(&gs.g[k]));

@@ -575,6 +575,7 @@ static int parse_root(struct ctx *c, struct suite *s)
 	s->repeats = 3;
 	s->warmup = 1;
 	s->boot_timeout_s = 600;
+	s->rerun_disturbed = 1;
 	FOR_PAIRS(&c->doc, root, p) {
 		yaml_node_t *k = yaml_document_get_node(&c->doc, p->key);
 		yaml_node_t *v = yaml_document_get_node(&c->doc, p->value);
@@ -605,6 +606,8 @@ static int parse_root(struct ctx *c, struct suite *s)
 			r = get_int(c, v, key, 0, 100, &s->warmup);
 		else if (strcmp(key, "boot_timeout_s") == 0)
 			r = get_int(c, v, key, 10, 7200, &s->boot_timeout_s);
+		else if (strcmp(key, "rerun_disturbed") == 0)
+			r = get_int(c, v, key, 0, 10, &s->rerun_disturbed);
 		else if (strcmp(key, "fresh_guests") == 0) {
 			static const char *const when[] = { "per-suite", "per-run", NULL };
 			const char *w = scalar(v);
@@ -632,7 +635,7 @@ static int parse_root(struct ctx *c, struct suite *s)
 			    bad(c, v, key, "expected a list of experiments");
 		else
 			r = bad(c, k, key, "unknown key (known: suite, repeats, order, seed, warmup, boot_timeout_s, "
-				"fresh_guests, hosts, parallel, pool_hosts, guests, experiments)");
+				"rerun_disturbed, fresh_guests, hosts, parallel, pool_hosts, guests, experiments)");
 		if (r < 0)
 			return r;
 	}

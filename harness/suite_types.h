@@ -69,6 +69,7 @@ struct suite {
 	int warmup;		/* unrecorded runs before the first recorded one */
 	int boot_timeout_s;
 	bool fresh_per_run;	/* fresh_guests: per-run: every run's guests start afresh (restored or cold) */
+	int rerun_disturbed;	/* rerun_disturbed: runs again a run host_noise marked disturbed, at most this often */
 	struct host_def *hosts;	/* at least one after parsing */
 	size_t nhosts;
 	bool parallel_hosts;	/* parallel: hosts: the plan's runs spread over every host at once */

@@ -225,6 +225,21 @@ static void write_summary_box(FILE *f, const struct report_in *in, const char *s
 			fprintf(f, " and %zu more", in->nfail - listed);
 		fputs(" (reasons under the verdict)\nT}\n", f);
 	}
+	{
+		cJSON *d = cJSON_GetObjectItemCaseSensitive(in->summary, "disturbed");
+		cJSON *druns = cJSON_GetObjectItemCaseSensitive(d, "runs");
+		int nd = cJSON_IsArray(druns) ? cJSON_GetArraySize(druns) : 0;
+
+		if (cJSON_IsObject(d)) {
+			fputs("_\ndisturbed\tT{\n", f);
+			if (nd)
+				fprintf(f, "\\fB%d run(s)\\fP disturbed by other processes on the host, left out of the "
+					   "statistics (who, under the verdict)", nd);
+			else
+				fputs("none: no other process on the host took enough CPU or memory to disturb a run", f);
+			fputs("\nT}\n", f);
+		}
+	}
 	fputs(".TE\n", f);
 }
 
@@ -407,6 +422,35 @@ static cJSON *read_compare_json(const char *dir)
 	return j;
 }
 
+/* The runs other processes on the host disturbed (summary.json's
+ * disturbed): how many, left out of the table, and why. */
+static void write_disturbed(FILE *f, const struct report_in *in)
+{
+	cJSON *d = cJSON_GetObjectItemCaseSensitive(in->summary, "disturbed"), *it;
+	cJSON *runs = cJSON_GetObjectItemCaseSensitive(d, "runs");
+	int n = cJSON_IsArray(runs) ? cJSON_GetArraySize(runs) : 0, shown = 0;
+
+	if (n == 0) {
+		if (cJSON_IsObject(d))
+			fputs(" No run was disturbed by other processes on the host.", f);
+		return;
+	}
+	fprintf(f, " \\fB%d run(s) were disturbed\\fP by other processes on the host and are left out of the "
+		   "statistics and this table (re-run where the suite asked, rerun_disturbed):", n);
+	cJSON_ArrayForEach(it, runs) {
+		if (shown++ == 5) {
+			fprintf(f, " and %d more.", n - 5);
+			break;
+		}
+		fputs(shown > 1 ? "; " : " ", f);
+		doc_text(f, doc_jstr(it, "run_id", "?"));
+		fputs(": ", f);
+		doc_text(f, doc_jstr(it, "reason", "no reason recorded"));
+	}
+	if (shown <= 5)
+		fputc('.', f);
+}
+
 /* The verdict table's rows (tbl input) and the counts of checks that
  * pass and fail, computed once: page 1's summary needs the counts before
  * the table. An experiment none of whose groups has a theoretical value
@@ -509,6 +553,7 @@ static void write_verdicts(FILE *f, const struct report_in *in, const char *buf,
 	if (npass + nbad)
 		fputs(" A check passes when the measured mean is within the experiment's tolerance of theory's value; "
 		      "the 95% confidence interval says how much the mean itself could move between runs.", f);
+	write_disturbed(f, in);
 	fputc('\n', f);
 	/* Narrow gaps (1n): seven columns on 6.5 in. */
 	if (buf && *buf) {

@@ -17,7 +17,7 @@ _harness()
 {
 	local cur prev words cword
 	_init_completion || return
-	local verbs="doctor image vm run report compare export experiments history help"
+	local verbs="doctor noise image vm run report compare export experiments history help"
 	local i=1
 	[[ ${words[1]} == --quiet || ${words[1]} == -q ]] && i=2
 	if ((cword == i)); then
@@ -26,7 +26,7 @@ _harness()
 	fi
 	case ${words[i]} in
 	doctor)
-		((cword == i + 1)) && COMPREPLY=($(compgen -W "--host" -- "$cur"))
+		((cword == i + 1)) && COMPREPLY=($(compgen -W "--host --require-kvm --noise" -- "$cur"))
 		[[ $prev == --host ]] && COMPREPLY=($(compgen -W "qemu:///system qemu+ssh:// qemu+tls:// qemu+tcp://" -- "$cur"))
 		;;
 	image)
@@ -55,8 +55,11 @@ _harness()
 		;;
 	compare)
 		[[ $prev == --alpha || $prev == --threshold || $prev == --equivalence || $prev == --seed ]] && return
-		[[ $cur == -* ]] && { COMPREPLY=($(compgen -W "--alpha --threshold --equivalence --allow-env-change --json --seed" -- "$cur")); return; }
+		[[ $cur == -* ]] && { COMPREPLY=($(compgen -W "--alpha --threshold --equivalence --allow-env-change --json --seed --include-disturbed" -- "$cur")); return; }
 		_filedir -d
+		;;
+	noise)
+		((cword == i + 1)) && COMPREPLY=($(compgen -W "--" -- "$cur")) || COMPREPLY=($(compgen -c -- "$cur"))
 		;;
 	export)
 		[[ $prev == -o || $prev == --output ]] && { _filedir csv; return; }

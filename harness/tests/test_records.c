@@ -123,6 +123,53 @@ static void test_load_and_groups(void **state)
 	assert_non_null(strstr(err.msg, "cannot open results '/nonexistent/runs'"));
 }
 
+/* A run marked disturbed (host_noise) is left out of what statistics pool,
+ * and counted; RECORDS_WITH_DISTURBED pools it too; RECORDS_ALL keeps it. */
+static void test_disturbed_left_out(void **state)
+{
+	char dir[] = "/tmp/harness-test-disturbed.XXXXXX";
+	struct herror err = { 0 };
+	struct run_records rr;
+	cJSON *r;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(results_create(dir, &err), 0);
+	for (int i = 0; i < 3; i++) {
+		char id[32];
+
+		snprintf(id, sizeof(id), "00%d-x-r%d", i + 1, i + 1);
+		r = record(id, "1024:1024", true, 0.5, 1);
+		if (i == 1)
+			cJSON_AddBoolToObject(r, "disturbed", true);
+		if (i == 2)
+			cJSON_AddBoolToObject(r, "disturbed", false);
+		assert_int_equal(record_write(dir, id, r, &err), 0);
+		cJSON_Delete(r);
+	}
+	/* The kept attempt of a re-run, marked. */
+	r = record("002-x-r2", "1024:1024", true, 0.5, 1);
+	cJSON_AddBoolToObject(r, "disturbed", true);
+	cJSON_AddNumberToObject(r, "disturbed_attempt", 1);
+	assert_int_equal(record_write(dir, "002-x-r2.disturbed-1", r, &err), 0);
+	cJSON_Delete(r);
+
+	assert_int_equal(records_load(dir, RECORDS_OK, &rr, &err), 0);
+	assert_int_equal(rr.n, 2);
+	assert_int_equal(rr.disturbed, 2);
+	for (size_t i = 0; i < rr.n; i++)
+		assert_false(cJSON_IsTrue(cJSON_GetObjectItem(rr.recs[i], "disturbed")));
+	records_free(&rr);
+	assert_int_equal(records_load(dir, RECORDS_OK | RECORDS_WITH_DISTURBED, &rr, &err), 0);
+	assert_int_equal(rr.n, 4);
+	assert_int_equal(rr.disturbed, 2);
+	records_free(&rr);
+	assert_int_equal(records_load(dir, RECORDS_ALL, &rr, &err), 0);
+	assert_int_equal(rr.n, 4);
+	records_free(&rr);
+	assert_int_equal(remove_tree(dir, NULL), 0);
+}
+
 static void test_results_json(void **state)
 {
 	struct herror err = { 0 };
@@ -145,6 +192,7 @@ int main(void)
 		cmocka_unit_test(test_write_compact),
 		cmocka_unit_test(test_load_and_groups),
 		cmocka_unit_test(test_results_json),
+		cmocka_unit_test(test_disturbed_left_out),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -47,6 +47,7 @@ static void test_good_suite(void **state)
 	assert_int_equal(parse(good, &s, &err), 0);
 	assert_string_equal(s->name, "t");
 	assert_false(s->fresh_per_run);	/* default: per-suite */
+	assert_int_equal(s->rerun_disturbed, 1);	/* default: one re-run of a disturbed run */
 	assert_int_equal(s->nguests, 2);
 	assert_int_equal(s->guests[0].vcpus, 2);
 	assert_string_equal(s->guests[1].disk_bus, "sata");
@@ -147,10 +148,11 @@ static void test_order_seed_auto_keys(void **state)
 		snprintf(rest, sizeof(rest), "%s", r + strlen("repeats: 2\n"));
 		snprintf(r, sizeof(text) - (size_t)(r - text),
 			 "repeats: {min: 3, max: 9, target_ci: 0.02}\norder: sequential\nseed: 77\n"
-			 "fresh_guests: per-run\n%s", rest);
+			 "fresh_guests: per-run\nrerun_disturbed: 0\n%s", rest);
 	}
 	assert_int_equal(parse(text, &s, &err), 0);
 	assert_true(s->fresh_per_run);
+	assert_int_equal(s->rerun_disturbed, 0);
 	assert_true(s->repeats_auto);
 	assert_int_equal(s->repeats_min, 3);
 	assert_int_equal(s->repeats, 9);
@@ -202,6 +204,9 @@ static void test_bad_values(void **state)
 	expect_error("suite: t\nrepeats: 0\n", "t.yaml:2: repeats: '0' is out of range");
 	expect_error("suite: t\norder: random\n", "t.yaml:2: order: 'random' is not one of: shuffled, sequential");
 	expect_error("suite: t\nseed: 1.5\n", "t.yaml:2: seed: expected a whole number");
+	expect_error("suite: t\nrerun_disturbed: 11\n", "t.yaml:2: rerun_disturbed: '11' is out of range");
+	expect_error("suite: t\nrerun_disturbed: -1\n", "t.yaml:2: rerun_disturbed: '-1' is out of range");
+	expect_error("suite: t\nrerun_disturbed: often\n", "t.yaml:2: rerun_disturbed: 'often' is not a whole number");
 	expect_error("suite: t\nfresh_guests: per-test\n", "t.yaml:2: fresh_guests: 'per-test' is not one of: per-suite, per-run");
 	expect_error("suite: t\nfresh_guests: [per-run]\n", "t.yaml:2: fresh_guests: '' is not one of");
 	expect_error("suite: t\nrepeats: {min: 9, max: 3}\n", "repeats: min (9) is above max (3)");
