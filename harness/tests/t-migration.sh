@@ -17,6 +17,7 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/guest/tests/schema.sh"
 schema=$top/harness/schema/run.schema.json
 H=$top/build/bin/harness
+state=${HARNESS_STATE_DIR:-/var/lib/harness}
 out=$top/build/test-migration
 sh2=$top/ci/second-host
 [ "$(id -u)" -eq 0 ] || skip_all "needs root to start libvirt daemons and a network namespace"
@@ -59,7 +60,7 @@ finish() {
 }
 trap finish EXIT
 
-plan 35
+plan 36
 
 "$sh2" start --own-images >"$out/h2-start.out" 2>&1
 check "the second host starts, with its own empty image store" $?
@@ -313,4 +314,10 @@ ok "parallel: the report heads each host's group" bash -c "grep -q 'on host h1' 
 "$sh2" stop >"$out/h2-stop.out" 2>&1
 check "the second host stops" $?
 ok "nothing of the second host is left (namespace, veth)" bash -c "! ip netns list | grep -qw harness-h2 && ! ip link show $veth >/dev/null 2>&1"
+# The runs' own state on this host: no run domain, pool or state directory.
+left=$({ virsh -q -c "$h1" list --all --name; virsh -q -c "$h1" pool-list --all --name; } 2>/dev/null | grep -E '^(hr|hs|hsb)-'
+	ls -A "$state/runs" 2>/dev/null)
+[ -z "$left" ] || { echo "$left"; ls -lA --time-style=+%T "$state/runs" 2>/dev/null
+	for o in "$state"/runs/*/owner.pid; do [ -e "$o" ] && echo "$o: $(cat "$o")"; done; } | sed 's/^/# left: /' >&2
+check "nothing of the runs is left on this host (domains, pools, \$state/runs)" $([ -z "$left" ]; echo $?)
 done_testing

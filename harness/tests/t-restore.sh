@@ -62,10 +62,17 @@ for p in sorted(glob.glob(sys.argv[1] + "/*/runs/*.json")):
     r = json.load(open(p))
     if r["settings"]["start"] == sys.argv[2]:
         print(p)' "$1" "$2"; }
+# What an earlier test left is that test's to answer for: said, not blamed
+# on this one.
+leftovers() {
+	{ virsh_list | grep -E '^(hr|hs|hsb)-'; virsh_pools | grep -E '^(hr|hs|hsb)-'
+		ls -A "$state/runs" 2>/dev/null; ls -d "$state"/savestates/*.build-* 2>/dev/null; } 2>&1 | sort
+}
+held_before=$(leftovers)
+[ -z "$held_before" ] || diag "present before t-restore (left by an earlier test): $(echo $held_before)"
 nothing_left() {
 	local left
-	left=$({ virsh_list | grep -E '^(hr|hs|hsb)-'; virsh_pools | grep -E '^(hr|hs|hsb)-'
-		ls -A "$state/runs" 2>/dev/null; ls -d "$state"/savestates/*.build-* 2>/dev/null; } 2>&1)
+	left=$(comm -23 <(leftovers | sed '/^$/d') <(sed '/^$/d' <<<"$held_before"))
 	[ -z "$left" ] && return 0
 	# What is left, on stderr (prove shows it), with the run directories' owners.
 	{ echo "$left"; ls -lA --time-style=+%T "$state/runs" 2>/dev/null
