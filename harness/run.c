@@ -283,6 +283,9 @@ static int run_one(struct runctx *rc, const struct plan_run *r, struct herror *e
 		}
 		kept_as = xasprintf("%s.disturbed-%d", r->id, k);
 		cJSON_AddNumberToObject(rec, "disturbed_attempt", k);
+		/* Its own run id: records are keyed by run_id, and the re-run's
+		 * record takes the plan's. */
+		cJSON_ReplaceItemInObjectCaseSensitive(rec, "run_id", cJSON_CreateString(kept_as));
 		rc->rerun = true;
 	}
 	if (record_write(rc->results_dir, kept_as ? kept_as : r->id, rec, err) < 0) {
