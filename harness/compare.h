@@ -13,14 +13,6 @@
 
 #include "util.h"
 
-struct welch {
-	double t, df, p;	/* two-sided p-value */
-};
-
-/* Welch's unequal-variances t-test of b against a; -EINVAL when either has
- * fewer than two values. */
-int welch_test(const double *a, size_t na, const double *b, size_t nb, struct welch *out);
-
 struct compare_options {
 	double alpha;		/* family-wise significance level (Holm), default 0.05 */
 	double threshold;	/* smallest relative change that counts; < 0: each metric's own (default 5%) */

@@ -135,34 +135,64 @@ int stats_permutation_test(const double *a, size_t na, const double *b, size_t n
 	return 0;
 }
 
+/* The relative change (mb - ma) / |ma| and its standard error by the delta
+ * method: sqrt(vb/nb + (mb/ma)^2 va/na) / |ma|. */
+static void rel_and_se(const double *a, size_t na, const double *b, size_t nb, double *rel, double *se)
+{
+	double ma = gsl_stats_mean(a, 1, na), mb = gsl_stats_mean(b, 1, nb);
+	double va = na > 1 ? gsl_stats_variance_m(a, 1, na, ma) : 0, vb = nb > 1 ? gsl_stats_variance_m(b, 1, nb, mb) : 0;
+	double r = ma != 0 ? mb / ma : 0;
+
+	*rel = ma != 0 ? (mb - ma) / fabs(ma) : 0;
+	*se = ma != 0 ? sqrt(vb / (double)nb + r * r * va / (double)na) / fabs(ma) : 0;
+}
+
 int stats_bootstrap_rel_change(const double *a, size_t na, const double *b, size_t nb, unsigned long seed,
 			       size_t resamples, double *lo, double *hi)
 {
 	gsl_rng *rng;
-	double *rel;
+	double *t, *ra, *rb, rel, se;
+	size_t kl, kh;
 
 	*lo = *hi = NAN;
 	if (na == 0 || nb == 0 || resamples < 2 || gsl_stats_mean(a, 1, na) == 0)
 		return -EINVAL;
+	rel_and_se(a, na, b, nb, &rel, &se);
+	if (se == 0) {
+		/* No spread on either side: the change is what it is. */
+		*lo = *hi = rel;
+		return 0;
+	}
 	rng = gsl_rng_alloc(gsl_rng_mt19937);
 	gsl_rng_set(rng, seed);
-	rel = xcalloc(resamples, sizeof(double));
+	t = xcalloc(resamples, sizeof(double));
+	ra = xcalloc(na, sizeof(double));
+	rb = xcalloc(nb, sizeof(double));
 	for (size_t r = 0; r < resamples; r++) {
-		double sa = 0, sb = 0;
+		double rs, ss;
 
 		for (size_t i = 0; i < na; i++)
-			sa += a[gsl_rng_uniform_int(rng, na)];
+			ra[i] = a[gsl_rng_uniform_int(rng, na)];
 		for (size_t i = 0; i < nb; i++)
-			sb += b[gsl_rng_uniform_int(rng, nb)];
-		sa /= (double)na;
-		sb /= (double)nb;
-		/* A resample of a with mean 0 has no relative change: count it as none. */
-		rel[r] = sa != 0 ? (sb - sa) / fabs(sa) : 0;
+			rb[i] = b[gsl_rng_uniform_int(rng, nb)];
+		rel_and_se(ra, na, rb, nb, &rs, &ss);
+		/* A resample with no spread: its t is 0 when it sits on the
+		 * estimate, else unbounded on its side. A resample of a with
+		 * mean 0 has no relative change: counted as none. */
+		if (gsl_stats_mean(ra, 1, na) == 0 || rs == rel)
+			t[r] = 0;
+		else
+			t[r] = ss > 0 ? (rs - rel) / ss : copysign(INFINITY, rs - rel);
 	}
-	gsl_sort(rel, 1, resamples);
-	*lo = gsl_stats_quantile_from_sorted_data(rel, 1, resamples, 0.025);
-	*hi = gsl_stats_quantile_from_sorted_data(rel, 1, resamples, 0.975);
-	free(rel);
+	gsl_sort(t, 1, resamples);
+	/* Order statistics (no interpolation: a tail may be unbounded). */
+	kl = (size_t)floor(0.025 * (double)(resamples - 1) + 0.5);
+	kh = (size_t)floor(0.975 * (double)(resamples - 1) + 0.5);
+	*lo = rel - t[kh] * se;
+	*hi = rel - t[kl] * se;
+	free(t);
+	free(ra);
+	free(rb);
 	gsl_rng_free(rng);
 	return 0;
 }
@@ -433,6 +463,7 @@ struct groups {
 	struct run_records rr;
 	struct run_records *g;
 	size_t n;
+	struct record_groups rg;
 };
 
 static int groups_load(const char *dir, struct groups *gs, struct herror *err)
@@ -441,28 +472,15 @@ static int groups_load(const char *dir, struct groups *gs, struct herror *err)
 	if (records_load(dir, RECORDS_OK, &gs->rr, err) < 0)
 		return -err->status;
 	records_filter(&gs->rr, experiment_known);
-	gs->g = xcalloc(gs->rr.n + 1, sizeof(*gs->g));
-	for (size_t i = 0; i < gs->rr.n; i++) {
-		cJSON *rec = gs->rr.recs[i];
-		struct run_records *g = NULL;
-
-		for (size_t k = 0; k < gs->n && !g; k++)
-			if (records_same_group(gs->g[k].recs[0], rec))
-				g = &gs->g[k];
-		if (g == NULL) {
-			g = &gs->g[gs->n++];
-			g->recs = xcalloc(gs->rr.n, sizeof(cJSON *));
-		}
-		g->recs[g->n++] = rec;
-	}
+	records_group(&gs->rr, &gs->rg);
+	gs->g = gs->rg.g;
+	gs->n = gs->rg.n;
 	return 0;
 }
 
 static void groups_free(struct groups *gs)
 {
-	for (size_t k = 0; k < gs->n; k++)
-		free(gs->g[k].recs);
-	free(gs->g);
+	record_groups_free(&gs->rg);
 	records_free(&gs->rr);
 }
 
