@@ -579,11 +579,30 @@ static cJSON *factorial_json(const struct groups *gs, const char *exp)
 		goto out;
 	o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "experiment", exp);
-	cJSON_AddStringToObject(o, "method", "two-way ANOVA of a balanced design: main effects, two-way interactions, "
+	cJSON_AddStringToObject(o, "method", nf > 2 ?
+				"two-way ANOVA of a balanced design: main effects, two-way interactions, F-tests; "
+				"the interactions of three or more factors (pooled_into_error) are pooled into the "
+				"error term; eta2 = SS/SS_total, partial_eta2 = SS/(SS + SS_error)" :
+				"two-way ANOVA of a balanced design: main effects, two-way interactions, "
 				"F-tests; eta2 = SS/SS_total, partial_eta2 = SS/(SS + SS_error)");
 	kv = cJSON_AddArrayToObject(o, "factors");
 	for (size_t f = 0; f < nf; f++)
 		cJSON_AddItemToArray(kv, cJSON_CreateString(keys[f]));
+	/* With three or more factors the interactions of three or more are not
+	 * estimated: they are pooled into the error term, and said so. */
+	kv = cJSON_AddArrayToObject(o, "pooled_into_error");
+	for (unsigned set = 0; set < (1u << nf); set++) {
+		char name[ANOVA_MAX_FACTORS * 72] = "";
+		size_t off = 0;
+
+		if (__builtin_popcount(set) < 3)
+			continue;
+		for (size_t f = 0; f < nf; f++)
+			if (set & (1u << f))
+				off += (size_t)snprintf(name + off, sizeof(name) - off, "%s%.64s", off ? " x " : "",
+							keys[f]);
+		cJSON_AddItemToArray(kv, cJSON_CreateString(name));
+	}
 	an = cJSON_AddArrayToObject(o, "analyses");
 	for (size_t m = 0; m < ops->nmetrics; m++) {
 		const struct exp_metric *mt = &ops->metrics[m];
@@ -597,7 +616,7 @@ static cJSON *factorial_json(const struct groups *gs, const char *exp)
 			size_t *lv[ANOVA_MAX_FACTORS];
 			cJSON *a = cJSON_CreateObject(), *terms;
 			struct anova res;
-			bool missing = false;
+			size_t missing = 0;
 
 			cJSON_AddStringToObject(a, "metric", mt->name);
 			if (guest)
@@ -611,7 +630,7 @@ static cJSON *factorial_json(const struct groups *gs, const char *exp)
 				tmp.n = 0;
 				record_values_of(recs[r], guest, mt->path, &tmp);
 				if (tmp.n != 1) {
-					missing = true;
+					missing++;
 					continue;
 				}
 				for (size_t f = 0; f < nf; f++) {
@@ -623,7 +642,12 @@ static cJSON *factorial_json(const struct groups *gs, const char *exp)
 				}
 				record_values_push(&y, tmp.v[0]);
 			}
-			if (missing || stats_anova(y.v, y.n, nf, nvals, lv, &res) < 0) {
+			if (missing == nrec) {
+				cJSON_AddStringToObject(a, "skipped", "not recorded: no run holds this metric");
+			} else if (missing) {
+				cleanup_free char *why = xasprintf("not recorded in %zu of %zu runs", missing, nrec);
+				cJSON_AddStringToObject(a, "skipped", why);
+			} else if (stats_anova(y.v, y.n, nf, nvals, lv, &res) < 0) {
 				cJSON_AddStringToObject(a, "skipped", "not a balanced design: every combination needs "
 							"the same number of runs, with one value each, and runs to spare");
 			} else {

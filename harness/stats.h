@@ -63,7 +63,9 @@ size_t stats_runs_needed(double d_sds, double alpha, double power, size_t cap);
 /* Two-way analysis of variance of a balanced factorial design: the factor
  * levels of each observation (level[f][i] in [0, nlevels[f])), every cell
  * of every pair of factors with the same count. Main effects of each factor,
- * two-way interactions of each pair, the rest is error. */
+ * two-way interactions of each pair, the rest is error: with three or more
+ * factors, their interactions of three or more are pooled into it
+ * (summary.json names them in pooled_into_error). */
 #define ANOVA_MAX_FACTORS 6
 struct anova_term {
 	int f1, f2;		/* f2 < 0: main effect of f1 */
