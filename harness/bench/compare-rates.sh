@@ -14,12 +14,16 @@
 #     95% CIs of the relative change that exclude 0 (5% is nominal).
 # Shell, awk and harness only: every statistic is harness compare's own
 # (--json). BENCHMARKS.md has the figures.
-#   harness/bench/compare-rates.sh [SEED]     (HARNESS=path picks the binary)
+#   harness/bench/compare-rates.sh [SEED]
+# HARNESS=path picks the binary; AA_SPLITS (40), SCALED_SPLITS (20) and
+# COV_SPLITS (40 per k) set the counts, 0 leaves a part out (t-compare.sh
+# runs a short coverage part).
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 H=${HARNESS:-$top/build/bin/harness}
 data=$top/harness/tests/data/compare
 seed=${1:-20}
+aa_splits=${AA_SPLITS:-40} scaled_splits=${SCALED_SPLITS:-20} cov_splits=${COV_SPLITS:-40}
 [ -x "$H" ] || { echo "build first: make -C harness" >&2; exit 2; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -72,18 +76,19 @@ compare() {
 }
 
 aa_any=0 aa_lines=0 aa_n=0
-for t in $(seq 1 40); do
+for t in $(seq 1 "$aa_splits"); do
 	split "$t" 8 1
 	compare >"$tmp/out"
 	r=$(awk '$3 == "true"' "$tmp/out" | wc -l)
 	aa_lines=$((aa_lines + r)) aa_n=$((aa_n + $(wc -l <"$tmp/out")))
 	[ "$r" -gt 0 ] && aa_any=$((aa_any + 1))
 done
-echo "A/A, 40 splits of 8 against 8: $aa_any with a REGRESSION ($aa_lines of $aa_n lines)"
+[ "$aa_splits" -gt 0 ] && echo "A/A, $aa_splits splits of 8 against 8: $aa_any with a REGRESSION ($aa_lines of $aa_n lines)"
 
 for k in 0.85 0.93; do
+	[ "$scaled_splits" -gt 0 ] || break
 	flagged=0 hidden=0 lines=0
-	for t in $(seq 1 20); do
+	for t in $(seq 1 "$scaled_splits"); do
 		split "$t" 8 "$k"
 		compare >"$tmp/out"
 		r=$(awk '$1 == "units_per_s" && $3 == "true"' "$tmp/out" | wc -l)
@@ -92,13 +97,14 @@ for k in 0.85 0.93; do
 		[ "$r" -gt 0 ] && flagged=$((flagged + 1))
 		[ "$h" -gt 0 ] && hidden=$((hidden + 1))
 	done
-	echo "x$k, 20 splits of 8 against 8: flagged in $flagged ($lines of 80 units_per_s lines a REGRESSION); within noise in $hidden"
+	echo "x$k, $scaled_splits splits of 8 against 8: flagged in $flagged ($lines of $((4 * scaled_splits)) units_per_s lines a REGRESSION); within noise in $hidden"
 done
 
 all_ex=0 all_n=0
 for n in 4 5 6 7 8; do
+	[ "$cov_splits" -gt 0 ] || break
 	ex=0 tot=0
-	for t in $(seq 1 40); do
+	for t in $(seq 1 "$cov_splits"); do
 		split "$t" "$n" 1
 		compare >"$tmp/out"
 		read -r e c < <(awk '$4 != "null" && $5 != "null" { c++; if ($4 > 0 || $5 < 0) e++ }
@@ -107,6 +113,6 @@ for n in 4 5 6 7 8; do
 		ex=$((ex + e)) tot=$((tot + c))
 	done
 	all_ex=$((all_ex + ex)) all_n=$((all_n + tot))
-	echo "coverage, $n runs a side, 40 A/A splits: $ex of $tot CIs exclude 0 ($(awk -v e=$ex -v t=$tot 'BEGIN { printf "%.1f", 100 * e / t }')%)"
+	echo "coverage, $n runs a side, $cov_splits A/A splits: $ex of $tot CIs exclude 0 ($(awk -v e=$ex -v t=$tot 'BEGIN { printf "%.1f", 100 * e / t }')%)"
 done
-echo "coverage, 4-8 runs a side: $all_ex of $all_n CIs exclude 0 ($(awk -v e=$all_ex -v t=$all_n 'BEGIN { printf "%.1f", 100 * e / t }')%)"
+[ "$all_n" -gt 0 ] && echo "coverage, 4-8 runs a side: $all_ex of $all_n CIs exclude 0 ($(awk -v e=$all_ex -v t=$all_n 'BEGIN { printf "%.1f", 100 * e / t }')%)"
