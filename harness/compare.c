@@ -174,7 +174,6 @@ static void add_line(struct lines *ls, const struct run_records *a, const struct
 /* Lines in the order of their noise-guard group: experiment, metric, guest. */
 static const struct lines *guard_lines;
 
-
 static int cmp_guard_at(const struct lines *ls, size_t x, size_t y)
 {
 	const struct line *a = &ls->l[x], *b = &ls->l[y];

@@ -1,9 +1,9 @@
 /* harness compare: two results directories, per experiment, settings, guest
  * and metric: a permutation test on the difference of means with Holm's
- * correction across every line, a bootstrap confidence interval of the
- * relative change, an effect-size floor and Firecracker's noise guard, so
- * that noise is not reported as a regression; optionally a TOST equivalence
- * test. Runs from different environments are refused. */
+ * correction across every line, a studentized bootstrap confidence interval
+ * of the relative change, an effect-size floor and Firecracker's noise guard
+ * (per guest), so that noise is not reported as a regression; optionally a
+ * TOST equivalence test. Runs from different environments are refused. */
 #ifndef HARNESS_COMPARE_H
 #define HARNESS_COMPARE_H
 
