@@ -1,7 +1,7 @@
 #include "compare.h"
 
 #include <errno.h>
-#include <gsl/gsl_cdf.h>
+#include <gsl/gsl_sort.h>
 #include <gsl/gsl_statistics_double.h>
 #include <math.h>
 #include <stdio.h>
@@ -10,31 +10,6 @@
 #include "experiments.h"
 #include "records.h"
 #include "stats.h"
-
-int welch_test(const double *a, size_t na, const double *b, size_t nb, struct welch *out)
-{
-	struct summary_stats sa, sb;
-	double va, vb, se2;
-
-	if (na < 2 || nb < 2)
-		return -EINVAL;
-	stats_describe(a, na, &sa);
-	stats_describe(b, nb, &sb);
-	va = sa.sd * sa.sd / (double)na;
-	vb = sb.sd * sb.sd / (double)nb;
-	se2 = va + vb;
-	if (se2 == 0) {
-		/* No spread at all: any difference is certain, none is nothing. */
-		out->t = sa.mean == sb.mean ? 0 : INFINITY;
-		out->df = (double)(na + nb - 2);
-		out->p = sa.mean == sb.mean ? 1 : 0;
-		return 0;
-	}
-	out->t = (sb.mean - sa.mean) / sqrt(se2);
-	out->df = se2 * se2 / (va * va / (double)(na - 1) + vb * vb / (double)(nb - 1));
-	out->p = 2 * gsl_cdf_tdist_Q(fabs(out->t), out->df);
-	return 0;
-}
 
 /* ---- environment fingerprints ---- */
 
@@ -101,16 +76,15 @@ cJSON *compare_env_differences(cJSON *a, cJSON *b)
 
 /* ---- one line: a metric of one guest (or of the run) in one group ---- */
 
-/* The metric's numbers over the records of like's group: one per record, or
- * one per guest entry named guest (a record may hold several). The array
- * grows as needed, so no count of entries can overrun it. */
-static void collect(const struct run_records *rr, cJSON *like, const char *guest, const char *const *path,
+/* The metric's numbers over the records of one group: one per record, or
+ * one per guest entry named guest (the loader refuses a record naming a
+ * guest twice). The array grows as needed. */
+static void collect(const struct run_records *g, const char *guest, const char *const *path,
 		    struct record_values *out)
 {
 	out->n = 0;
-	for (size_t r = 0; r < rr->n; r++)
-		if (records_same_group(rr->recs[r], like))
-			record_values_of(rr->recs[r], guest, path, out);
+	for (size_t r = 0; r < g->n; r++)
+		record_values_of(g->recs[r], guest, path, out);
 }
 
 struct line {
@@ -123,8 +97,9 @@ struct line {
 	struct perm_result perm;
 	double p_holm;
 	double tost_p;		/* NAN without --equivalence or with too few runs */
-	double metric_mean_rel;	/* the noise guard's mean over the metric's lines */
-	size_t runs_needed;	/* > 0: the test cannot reach significance */
+	double metric_mean_rel;	/* the noise guard's mean over the metric's lines of this guest */
+	bool cannot;		/* the test cannot reach significance here */
+	size_t runs_needed;	/* runs a side that could; 0: none could */
 	const char *verdict;
 	bool regression;
 };
@@ -163,8 +138,8 @@ static void add_line(struct lines *ls, const struct run_records *a, const struct
 	struct line *l;
 	unsigned long seed = opt->seed;
 
-	collect(a, rec, guest, mt->path, xa);
-	collect(b, rec, guest, mt->path, xb);
+	collect(a, guest, mt->path, xa);
+	collect(b, guest, mt->path, xb);
 	if (xa->n == 0 || xb->n == 0)
 		return;
 	if (ls->n == ls->cap) {
@@ -196,31 +171,115 @@ static void add_line(struct lines *ls, const struct run_records *a, const struct
 		l->tost_p = NAN;
 }
 
-/* Holm across every line, the noise guard per metric, the verdicts. */
+/* Lines in the order of their noise-guard group: experiment, metric, guest. */
+static const struct lines *guard_lines;
+
+static int cmp_guard_at(const struct lines *ls, size_t x, size_t y)
+{
+	const struct line *a = &ls->l[x], *b = &ls->l[y];
+	int c = strcmp(a->exp, b->exp);
+
+	if (c == 0)
+		c = strcmp(a->mt->name, b->mt->name);
+	if (c == 0)
+		c = (a->guest != NULL) - (b->guest != NULL);
+	if (c == 0 && a->guest)
+		c = strcmp(a->guest, b->guest);
+	return c;
+}
+
+static int cmp_guard(const void *x, const void *y)
+{
+	return cmp_guard_at(guard_lines, *(const size_t *)x, *(const size_t *)y);
+}
+
+/* Firecracker's noise guard, per guest: the mean relative change of a
+ * metric over the lines of one experiment and one guest (over its settings),
+ * or over the per-run lines of the experiment. A guest whose own numbers
+ * swing widely cannot pull another guest's uniform change under the floor. */
+static void noise_guard(struct lines *ls)
+{
+	size_t *o = xcalloc(ls->n + 1, sizeof(size_t));
+
+	for (size_t i = 0; i < ls->n; i++)
+		o[i] = i;
+	guard_lines = ls;
+	qsort(o, ls->n, sizeof(size_t), cmp_guard);
+	guard_lines = NULL;
+	for (size_t s = 0, e; s < ls->n; s = e) {
+		double sum = 0;
+
+		for (e = s; e < ls->n && (e == s || cmp_guard_at(ls, o[s], o[e]) == 0); e++)
+			sum += ls->l[o[e]].rel;
+		for (size_t k = s; k < e; k++)
+			ls->l[o[k]].metric_mean_rel = sum / (double)(e - s);
+	}
+	free(o);
+}
+
+/* The Holm-adjusted p a line would get if its own p were q, the others'
+ * as they are: sorted holds every line's p in order and prefix[r] the
+ * largest (m - j) * sorted[j] for j < r. q below the line's own p ranks
+ * it among the smaller p-values only. */
+static double holm_if(const double *sorted, const double *prefix, size_t m, double q)
+{
+	size_t lo = 0, hi = m;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (sorted[mid] < q)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return fmin(1, fmax(prefix[lo], (double)(m - lo) * q));
+}
+
+/* The fewest runs a side (equal sides) whose smallest permutation p would
+ * pass Holm's threshold for this line among the others; 0 when none would
+ * (the test's resolution runs out first: too many comparisons). */
+static size_t holm_runs_needed(const double *sorted, const double *prefix, size_t m, double alpha)
+{
+	double last = 2;
+
+	for (size_t k = 1; k < 1000; k++) {
+		double q = stats_permutation_min_p(k, k);
+
+		if (holm_if(sorted, prefix, m, q) < alpha)
+			return k;
+		if (q == last)	/* resampled from here on: no smaller p */
+			return 0;
+		last = q;
+	}
+	return 0;
+}
+
+/* Holm across every line, the noise guard per guest, the verdicts. */
 static int decide(struct lines *ls, const struct compare_options *opt)
 {
 	double *p = xcalloc(ls->n + 1, sizeof(double)), *adj = xcalloc(ls->n + 1, sizeof(double));
+	double *sorted = xcalloc(ls->n + 1, sizeof(double)), *prefix = xcalloc(ls->n + 1, sizeof(double));
+	size_t m = ls->n;
 	int regressions = 0;
 
-	for (size_t i = 0; i < ls->n; i++)
-		p[i] = ls->l[i].perm.p;
-	stats_holm(p, ls->n, adj);
-	for (size_t i = 0; i < ls->n; i++) {
+	for (size_t i = 0; i < m; i++)
+		sorted[i] = p[i] = ls->l[i].perm.p;
+	stats_holm(p, m, adj);
+	gsl_sort(sorted, 1, m);
+	for (size_t j = 0; j < m; j++)
+		prefix[j + 1] = fmax(prefix[j], (double)(m - j) * sorted[j]);
+	noise_guard(ls);
+	for (size_t i = 0; i < m; i++) {
 		struct line *l = &ls->l[i];
-		double sum = 0;
-		size_t k = 0;
 
 		l->p_holm = adj[i];
-		/* Firecracker's noise guard: the metric's mean relative change
-		 * over every combination it was measured in. */
-		for (size_t j = 0; j < ls->n; j++)
-			if (strcmp(ls->l[j].exp, l->exp) == 0 && ls->l[j].mt == l->mt) {
-				sum += ls->l[j].rel;
-				k++;
-			}
-		l->metric_mean_rel = sum / (double)k;
-		if (l->perm.min_p * (double)ls->n >= opt->alpha) {
-			l->runs_needed = stats_permutation_runs_needed(opt->alpha, ls->n);
+		/* Cannot detect: even the smallest p these runs can give would
+		 * not pass Holm's threshold among the others' p-values. A line
+		 * Holm rejects is never so (its own p passes). */
+		if (holm_if(sorted, prefix, m, l->perm.min_p) >= opt->alpha) {
+			l->runs_needed = holm_runs_needed(sorted, prefix, m, opt->alpha);
+			l->cannot = true;
 			l->verdict = "cannot detect";
 		} else if (l->p_holm >= opt->alpha || fabs(l->rel) < l->floor) {
 			l->verdict = "no change";
@@ -238,6 +297,8 @@ static int decide(struct lines *ls, const struct compare_options *opt)
 	}
 	free(p);
 	free(adj);
+	free(sorted);
+	free(prefix);
 	return regressions;
 }
 
@@ -252,17 +313,21 @@ static void print_table(const struct lines *ls, const struct compare_options *op
 		char runs[32], ci[48], verdict[160];
 
 		snprintf(runs, sizeof(runs), "%zu/%zu", l->na, l->nb);
-		if (isnan(l->ci_lo))
+		if (isnan(l->ci_lo) || isnan(l->ci_hi))
 			snprintf(ci, sizeof(ci), "-");
 		else
 			snprintf(ci, sizeof(ci), "[%+.1f%%, %+.1f%%]", 100 * l->ci_lo, 100 * l->ci_hi);
-		if (l->runs_needed) {
+		if (l->cannot && l->runs_needed) {
 			snprintf(verdict, sizeof(verdict), "cannot detect: needs >= %zu runs a side", l->runs_needed);
 			cannot++;
-			needed = l->runs_needed;
+			needed = l->runs_needed > needed ? l->runs_needed : needed;
+		} else if (l->cannot) {
+			snprintf(verdict, sizeof(verdict), "cannot detect: too many comparisons for the test's resolution");
+			cannot++;
 		} else if (strcmp(l->verdict, "within noise") == 0) {
-			snprintf(verdict, sizeof(verdict), "within noise (%s's mean change %+.1f%% < %.0f%%)", l->mt->name,
-				 100 * l->metric_mean_rel, 100 * l->floor);
+			snprintf(verdict, sizeof(verdict), "within noise (%s%s%s's mean change %+.1f%% < %.0f%%)",
+				 l->guest ? l->guest : "", l->guest ? " " : "", l->mt->name, 100 * l->metric_mean_rel,
+				 100 * l->floor);
 		} else {
 			snprintf(verdict, sizeof(verdict), "%s", l->verdict);
 		}
@@ -282,13 +347,16 @@ static void print_table(const struct lines *ls, const struct compare_options *op
 		       l->mean_b, 100 * l->rel, ci, l->perm.p, l->p_holm, verdict);
 	}
 	printf("%d regression(s) in %zu comparison(s): permutation test of the difference of means, Holm-adjusted "
-	       "p < %.3g, a change of at least each metric's floor, and the metric's mean change over all its "
-	       "settings and guests past the floor too (noise guard)\n",
+	       "p < %.3g, a change of at least each metric's floor, and the guest's mean change of the metric over "
+	       "all its settings past the floor too (noise guard)\n",
 	       regressions, ls->n, opt->alpha);
-	if (cannot)
-		printf("%zu comparison(s) cannot detect any change: with %zu tests, the permutation test needs >= %zu "
-		       "runs a side to reach p < %.3g after Holm's correction\n",
+	if (cannot && needed)
+		printf("%zu comparison(s) cannot detect any change: with %zu tests, the permutation test needs up to %zu "
+		       "runs a side to reach Holm's threshold at %.3g\n",
 		       cannot, ls->n, needed, opt->alpha);
+	else if (cannot)
+		printf("%zu comparison(s) cannot detect any change: with %zu tests, no run count lets the permutation "
+		       "test reach Holm's threshold at %.3g\n", cannot, ls->n, opt->alpha);
 }
 
 static cJSON *lines_json(const struct lines *ls, const struct compare_options *opt, int regressions,
@@ -303,9 +371,13 @@ static cJSON *lines_json(const struct lines *ls, const struct compare_options *o
 	cJSON_AddNumberToObject(m, "resamples", STATS_PERM_RESAMPLES);
 	cJSON_AddStringToObject(m, "correction", "holm");
 	cJSON_AddNumberToObject(m, "alpha", opt->alpha);
-	cJSON_AddStringToObject(m, "ci", "percentile bootstrap, 95%, of the relative change of the mean");
+	cJSON_AddStringToObject(m, "ci", "studentized (bootstrap-t) bootstrap, 95%, of the relative change of the "
+				"mean, delta-method standard errors");
 	cJSON_AddNumberToObject(m, "bootstrap_resamples", COMPARE_BOOTSTRAP_RESAMPLES);
-	cJSON_AddStringToObject(m, "noise_guard", "the metric's mean relative change over all lines must pass the floor");
+	cJSON_AddStringToObject(m, "noise_guard", "the mean relative change of the metric over the lines of one "
+				"experiment and guest (its settings) must pass the floor");
+	cJSON_AddStringToObject(m, "cannot_detect", "the smallest p the runs allow would not pass Holm's threshold "
+				"among the other lines' p-values");
 	if (opt->threshold >= 0)
 		cJSON_AddNumberToObject(m, "threshold", opt->threshold);
 	if (opt->equivalence > 0)
@@ -331,9 +403,16 @@ static cJSON *lines_json(const struct lines *ls, const struct compare_options *o
 		cJSON_AddNumberToObject(j, "mean_base", l->mean_a);
 		cJSON_AddNumberToObject(j, "mean_new", l->mean_b);
 		cJSON_AddNumberToObject(j, "rel_change", l->rel);
-		if (!isnan(l->ci_lo)) {
-			cJSON_AddNumberToObject(j, "rel_change_ci95_low", l->ci_lo);
-			cJSON_AddNumberToObject(j, "rel_change_ci95_high", l->ci_hi);
+		/* An unbounded side (resamples without spread) is null. */
+		if (!isnan(l->ci_lo) && !isnan(l->ci_hi)) {
+			if (isfinite(l->ci_lo))
+				cJSON_AddNumberToObject(j, "rel_change_ci95_low", l->ci_lo);
+			else
+				cJSON_AddNullToObject(j, "rel_change_ci95_low");
+			if (isfinite(l->ci_hi))
+				cJSON_AddNumberToObject(j, "rel_change_ci95_high", l->ci_hi);
+			else
+				cJSON_AddNullToObject(j, "rel_change_ci95_high");
 		}
 		cJSON_AddNumberToObject(j, "p", l->perm.p);
 		cJSON_AddBoolToObject(j, "p_exact", l->perm.exact);
@@ -342,8 +421,10 @@ static cJSON *lines_json(const struct lines *ls, const struct compare_options *o
 		cJSON_AddNumberToObject(j, "floor", l->floor);
 		cJSON_AddNumberToObject(j, "metric_mean_rel_change", l->metric_mean_rel);
 		cJSON_AddStringToObject(j, "verdict", l->verdict);
-		if (l->runs_needed)
+		if (l->cannot && l->runs_needed)
 			cJSON_AddNumberToObject(j, "runs_needed", (double)l->runs_needed);
+		else if (l->cannot)
+			cJSON_AddNullToObject(j, "runs_needed");
 		if (opt->equivalence > 0 && !isnan(l->tost_p)) {
 			cJSON_AddNumberToObject(j, "tost_p", l->tost_p);
 			cJSON_AddBoolToObject(j, "equivalent", l->tost_p < opt->alpha);
@@ -394,6 +475,7 @@ int compare_results(const char *base_dir, const char *new_dir, const struct comp
 		    struct herror *err)
 {
 	struct run_records a, b;
+	struct record_groups ga = { 0 }, gb = { 0 };
 	struct lines ls = { 0 };
 	struct record_values xa = { 0 }, xb = { 0 };
 	cJSON *envdiff = NULL;
@@ -423,18 +505,18 @@ int compare_results(const char *base_dir, const char *new_dir, const struct comp
 		cJSON_Delete(envdiff);
 		return -err->status;
 	}
-	for (size_t i = 0; i < a.n; i++) {
-		cJSON *rec = a.recs[i], *g;
+	/* Each group of the base against the new run's group of its settings:
+	 * both grouped once, so the work grows with the records, not with
+	 * records times groups. */
+	records_group(&a, &ga);
+	records_group(&b, &gb);
+	for (size_t k = 0; k < ga.n; k++) {
+		const struct run_records *g = &ga.g[k], *h;
+		cJSON *rec = g->recs[0], *it;
 		const char *exp = cJSON_GetObjectItemCaseSensitive(rec, "experiment")->valuestring;
 		const struct experiment *ops = experiment_find(exp);
-		bool first = true;
 
-		/* The lines of a group: only for its first record in the base. */
-		for (size_t j = 0; j < i && first; j++)
-			first = !records_same_group(a.recs[j], rec);
-		if (!first)
-			continue;
-		if (ops == NULL)	/* records_filter left none */
+		if (ops == NULL || (h = records_find_group(&gb, rec)) == NULL)
 			continue;
 		for (size_t m = 0; m < ops->nmetrics; m++) {
 			const struct exp_metric *mt = &ops->metrics[m];
@@ -442,25 +524,15 @@ int compare_results(const char *base_dir, const char *new_dir, const struct comp
 			if (!(mt->use & METRIC_COMPARE))
 				continue;
 			if (mt->scope == METRIC_PER_RUN) {
-				add_line(&ls, &a, &b, rec, exp, NULL, mt, opt, &xa, &xb);
+				add_line(&ls, g, h, rec, exp, NULL, mt, opt, &xa, &xb);
 				continue;
 			}
-			/* Each guest name once, however many entries carry it. */
-			cJSON_ArrayForEach(g, cJSON_GetObjectItemCaseSensitive(rec, "guests")) {
-				cJSON *name = cJSON_GetObjectItemCaseSensitive(g, "name"), *h;
-				bool seen = false;
+			/* Each guest once: the loader refused records naming one twice. */
+			cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(rec, "guests")) {
+				cJSON *name = cJSON_GetObjectItemCaseSensitive(it, "name");
 
-				if (!cJSON_IsString(name))
-					continue;
-				cJSON_ArrayForEach(h, cJSON_GetObjectItemCaseSensitive(rec, "guests")) {
-					cJSON *hn = cJSON_GetObjectItemCaseSensitive(h, "name");
-					if (h == g)
-						break;
-					if (cJSON_IsString(hn) && strcmp(hn->valuestring, name->valuestring) == 0)
-						seen = true;
-				}
-				if (!seen)
-					add_line(&ls, &a, &b, rec, exp, name->valuestring, mt, opt, &xa, &xb);
+				if (cJSON_IsString(name))
+					add_line(&ls, g, h, rec, exp, name->valuestring, mt, opt, &xa, &xb);
 			}
 		}
 	}
@@ -487,6 +559,8 @@ out:
 		free(ls.l[i].guest);
 	}
 	free(ls.l);
+	record_groups_free(&ga);
+	record_groups_free(&gb);
 	cJSON_Delete(envdiff);
 	records_free(&a);
 	records_free(&b);

@@ -1,9 +1,9 @@
 /* harness compare: two results directories, per experiment, settings, guest
  * and metric: a permutation test on the difference of means with Holm's
- * correction across every line, a bootstrap confidence interval of the
- * relative change, an effect-size floor and Firecracker's noise guard, so
- * that noise is not reported as a regression; optionally a TOST equivalence
- * test. Runs from different environments are refused. */
+ * correction across every line, a studentized bootstrap confidence interval
+ * of the relative change, an effect-size floor and Firecracker's noise guard
+ * (per guest), so that noise is not reported as a regression; optionally a
+ * TOST equivalence test. Runs from different environments are refused. */
 #ifndef HARNESS_COMPARE_H
 #define HARNESS_COMPARE_H
 
@@ -12,14 +12,6 @@
 #include <stddef.h>
 
 #include "util.h"
-
-struct welch {
-	double t, df, p;	/* two-sided p-value */
-};
-
-/* Welch's unequal-variances t-test of b against a; -EINVAL when either has
- * fewer than two values. */
-int welch_test(const double *a, size_t na, const double *b, size_t nb, struct welch *out);
 
 struct compare_options {
 	double alpha;		/* family-wise significance level (Holm), default 0.05 */

@@ -103,7 +103,7 @@ int expdoc_show(FILE *f, const char *name, struct herror *err)
 		fprintf(f, "  %-10s %s\n  %-10s default: %s\n  %-10s %s\n", st->key, values, "", default_text(st), "",
 			st->help);
 	}
-	fprintf(f, "\nmetrics (repeats: summary = n, mean, median, sd, cv, 95%% CI; compare = Welch's t-test):\n");
+	fprintf(f, "\nmetrics (repeats: summary = n, mean, median, sd, cv, 95%% CI; compare = permutation test, Holm):\n");
 	fprintf(f, "  %-16s %-14s %-8s %-17s %s\n", "NAME", "UNIT", "BETTER", "USED BY", "MEANING");
 	for (size_t m = 0; m < e->nmetrics; m++) {
 		const struct exp_metric *mt = &e->metrics[m];

@@ -39,7 +39,7 @@ enum metric_scope {
 
 /* What the core does with a metric over the repeats of one setting. */
 #define METRIC_SUMMARY 0x1	/* summary.json: n, mean, median, sd, cv, 95% CI of the mean */
-#define METRIC_COMPARE 0x2	/* harness compare: Welch's t-test and the effect-size floor */
+#define METRIC_COMPARE 0x2	/* harness compare: permutation test, Holm, the effect-size floor */
 
 struct exp_metric {
 	const char *name;		/* key in summary.json and compare's output */

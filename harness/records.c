@@ -127,6 +127,105 @@ static void skipped(const char *why)
 	hwarn("%s; skipped", why);
 }
 
+static int cmp_str_ptr(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Whether two entries of the record's "guests" carry one name (the first
+ * such name into name): sorted, so a record of many guests stays linear. */
+static bool duplicate_guest(cJSON *rec, char *name, size_t len)
+{
+	cJSON *gl = cJSON_GetObjectItemCaseSensitive(rec, "guests"), *g;
+	size_t n = 0, k = 0;
+	const char **v;
+	bool dup = false;
+
+	cJSON_ArrayForEach(g, gl)
+		n++;
+	if (n < 2)
+		return false;
+	v = xcalloc(n, sizeof(char *));
+	cJSON_ArrayForEach(g, gl) {
+		cJSON *nm = cJSON_GetObjectItemCaseSensitive(g, "name");
+
+		if (cJSON_IsString(nm))
+			v[k++] = nm->valuestring;
+	}
+	qsort(v, k, sizeof(char *), cmp_str_ptr);
+	for (size_t i = 1; i < k && !dup; i++)
+		if (strcmp(v[i - 1], v[i]) == 0) {
+			snprintf(name, len, "%.200s", v[i]);
+			dup = true;
+		}
+	free(v);
+	return dup;
+}
+
+/* Free the records marked in drop, keeping the others in order. */
+static void records_drop(struct run_records *rr, const bool *drop)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < rr->n; i++) {
+		if (drop[i]) {
+			cJSON_Delete(rr->recs[i]);
+			free(rr->files[i]);
+			continue;
+		}
+		rr->recs[k] = rr->recs[i];
+		rr->files[k++] = rr->files[i];
+	}
+	rr->n = k;
+}
+
+struct id_at {
+	const char *run, *id;
+	size_t i;
+};
+
+static int cmp_id_at(const void *a, const void *b)
+{
+	const struct id_at *x = a, *y = b;
+	int c = strcmp(x->run, y->run) ?: strcmp(x->id, y->id);
+
+	return c ? c : x->i < y->i ? -1 : x->i > y->i;
+}
+
+/* Records are keyed by run_id (within their suite_run: records of two
+ * runs mixed in one directory are for their readers to refuse): a second
+ * record of one run (a copy) would count its numbers twice. The first file
+ * (by name) is kept, each later one refused naming both. Sorted: linear in
+ * the records but for the sort. */
+static void drop_duplicate_run_ids(struct run_records *rr)
+{
+	struct id_at *ids = xcalloc(rr->n + 1, sizeof(*ids));
+	bool *drop = xcalloc(rr->n + 1, sizeof(bool));
+	size_t n = 0;
+
+	for (size_t i = 0; i < rr->n; i++) {
+		cJSON *id = cJSON_GetObjectItemCaseSensitive(rr->recs[i], "run_id");
+		cJSON *run = cJSON_GetObjectItemCaseSensitive(rr->recs[i], "suite_run");
+
+		if (cJSON_IsString(id))
+			ids[n++] = (struct id_at){ cJSON_IsString(run) ? run->valuestring : "", id->valuestring, i };
+	}
+	qsort(ids, n, sizeof(*ids), cmp_id_at);
+	for (size_t i = 1, first = 0; i < n; i++) {
+		if (strcmp(ids[i].run, ids[first].run) != 0 || strcmp(ids[i].id, ids[first].id) != 0) {
+			first = i;
+			continue;
+		}
+		cleanup_free char *why = xasprintf("'%s' has the run_id '%.200s' of '%s' (a duplicate record, bad "
+						   "input)", rr->files[ids[i].i], ids[i].id, rr->files[ids[first].i]);
+		skipped(why);
+		drop[ids[i].i] = true;
+	}
+	records_drop(rr, drop);
+	free(ids);
+	free(drop);
+}
+
 int records_load(const char *dir, unsigned flags, struct run_records *rr, struct herror *err)
 {
 	cleanup_free char *runs = xasprintf("%s/runs", dir);
@@ -209,6 +308,13 @@ int records_load(const char *dir, unsigned flags, struct run_records *rr, struct
 			/* A failed run: not a bad file, just nothing to pool. */
 			cJSON_Delete(rec);
 			rec = NULL;
+		} else if (duplicate_guest(rec, where, sizeof(where))) {
+			/* Two entries of one guest would count as two runs of it. */
+			cleanup_free char *why = xasprintf("'%s/%s' names guest '%s' twice (bad input)", runs,
+							   names[i], where);
+			skipped(why);
+			cJSON_Delete(rec);
+			rec = NULL;
 		} else if ((flags & RECORDS_OK) && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rec, "disturbed"))) {
 			/* Other processes on the host took part in it: counted, pooled only when asked. */
 			rr->disturbed++;
@@ -224,6 +330,7 @@ int records_load(const char *dir, unsigned flags, struct run_records *rr, struct
 		free(names[i]);
 	}
 	free(names);
+	drop_duplicate_run_ids(rr);
 	if (rr->disturbed && !(flags & RECORDS_WITH_DISTURBED))
 		hwarn("'%s': %zu run(s) marked disturbed (other processes on the host, host_noise) left out of the "
 		      "statistics", runs, rr->disturbed);
@@ -232,7 +339,7 @@ int records_load(const char *dir, unsigned flags, struct run_records *rr, struct
 
 void records_filter(struct run_records *rr, bool (*known)(const char *experiment))
 {
-	size_t k = 0;
+	bool *drop = xcalloc(rr->n + 1, sizeof(bool));
 
 	for (size_t i = 0; i < rr->n; i++) {
 		cJSON *e = cJSON_GetObjectItemCaseSensitive(rr->recs[i], "experiment");
@@ -241,14 +348,11 @@ void records_filter(struct run_records *rr, bool (*known)(const char *experiment
 			cleanup_free char *why = xasprintf("'%s' is a run of '%.100s', an experiment this build does "
 							   "not have", rr->files[i], e->valuestring);
 			skipped(why);
-			cJSON_Delete(rr->recs[i]);
-			free(rr->files[i]);
-			continue;
+			drop[i] = true;
 		}
-		rr->recs[k] = rr->recs[i];
-		rr->files[k++] = rr->files[i];
 	}
-	rr->n = k;
+	records_drop(rr, drop);
+	free(drop);
 }
 
 void records_free(struct run_records *rr)
@@ -286,6 +390,165 @@ bool records_same_group(cJSON *a, cJSON *b)
 	return cJSON_IsString(ea) && cJSON_IsString(eb) && strcmp(ea->valuestring, eb->valuestring) == 0 &&
 	       same_host_group(a, b) && cJSON_Compare(cJSON_GetObjectItemCaseSensitive(a, "settings"),
 			     cJSON_GetObjectItemCaseSensitive(b, "settings"), 1);
+}
+
+/* A key equal for any two records of one group (records_same_group): the
+ * experiment and the settings' names with their string values, sorted and
+ * each name once (cJSON_Compare ignores order and sees a name's first
+ * item). The host is left out: pooled and unpooled hosts do not partition,
+ * so records of one key are told apart by records_same_group itself. */
+static char *group_key(cJSON *rec)
+{
+	cJSON *e = cJSON_GetObjectItemCaseSensitive(rec, "experiment");
+	cJSON *st = cJSON_GetObjectItemCaseSensitive(rec, "settings"), *kv;
+	size_t n = 0, k = 0, len = 0, off = 0;
+	const char **names;
+	char *key;
+
+	cJSON_ArrayForEach(kv, st)
+		n++;
+	names = xcalloc(n + 1, sizeof(char *));
+	cJSON_ArrayForEach(kv, st)
+		if (kv->string)
+			names[k++] = kv->string;
+	qsort(names, k, sizeof(char *), cmp_str_ptr);
+	len = strlen(cJSON_IsString(e) ? e->valuestring : "") + 2;
+	for (size_t i = 0; i < k; i++) {
+		cJSON *v = cJSON_GetObjectItemCaseSensitive(st, names[i]);
+
+		len += strlen(names[i]) + 3 + (cJSON_IsString(v) ? strlen(v->valuestring) : 0);
+	}
+	key = xcalloc(len + 1, 1);
+	off += (size_t)snprintf(key, len + 1, "%s\x1f", cJSON_IsString(e) ? e->valuestring : "");
+	for (size_t i = 0; i < k; i++) {
+		cJSON *v = cJSON_GetObjectItemCaseSensitive(st, names[i]);
+
+		if (i && strcmp(names[i], names[i - 1]) == 0)
+			continue;
+		off += (size_t)snprintf(key + off, len + 1 - off, "%s\x1e%c%s\x1d", names[i],
+					cJSON_IsString(v) ? 's' : 'o', cJSON_IsString(v) ? v->valuestring : "");
+	}
+	free(names);
+	return key;
+}
+
+struct key_at {
+	const char *key;
+	size_t i;
+};
+
+static int cmp_key_at(const void *a, const void *b)
+{
+	const struct key_at *x = a, *y = b;
+	int c = strcmp(x->key, y->key);
+
+	return c ? c : x->i < y->i ? -1 : x->i > y->i;
+}
+
+struct group_at {
+	struct run_records g;
+	char *key;
+	size_t first;
+};
+
+static int cmp_group_first(const void *a, const void *b)
+{
+	const struct group_at *x = a, *y = b;
+
+	return x->first < y->first ? -1 : x->first > y->first;
+}
+
+static const char *const *sort_keys;
+
+static int cmp_group_key(const void *a, const void *b)
+{
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+	int c = strcmp(sort_keys[x], sort_keys[y]);
+
+	return c ? c : x < y ? -1 : x > y;
+}
+
+void records_group(const struct run_records *rr, struct record_groups *out)
+{
+	struct key_at *ka = xcalloc(rr->n + 1, sizeof(*ka));
+	struct group_at *ga = xcalloc(rr->n + 1, sizeof(*ga));
+	size_t ng = 0;
+
+	memset(out, 0, sizeof(*out));
+	for (size_t i = 0; i < rr->n; i++)
+		ka[i] = (struct key_at){ group_key(rr->recs[i]), i };
+	qsort(ka, rr->n, sizeof(*ka), cmp_key_at);
+	for (size_t s = 0, e; s < rr->n; s = e) {
+		size_t start = ng;
+
+		for (e = s + 1; e < rr->n && strcmp(ka[e].key, ka[s].key) == 0; e++)
+			;
+		/* One key, in rr's order: the groups it holds (one but for hosts). */
+		for (size_t j = s; j < e; j++) {
+			cJSON *rec = rr->recs[ka[j].i];
+			struct group_at *g = NULL;
+
+			for (size_t k = start; k < ng && !g; k++)
+				if (records_same_group(ga[k].g.recs[0], rec))
+					g = &ga[k];
+			if (g == NULL) {
+				g = &ga[ng++];
+				g->g.recs = xcalloc(e - s, sizeof(cJSON *));
+				g->key = xstrdup(ka[s].key);
+				g->first = ka[j].i;
+			}
+			g->g.recs[g->g.n++] = rec;
+		}
+	}
+	for (size_t i = 0; i < rr->n; i++)
+		free((char *)ka[i].key);
+	free(ka);
+	qsort(ga, ng, sizeof(*ga), cmp_group_first);
+	out->n = ng;
+	out->g = xcalloc(ng + 1, sizeof(*out->g));
+	out->keys = xcalloc(ng + 1, sizeof(char *));
+	out->order = xcalloc(ng + 1, sizeof(size_t));
+	for (size_t k = 0; k < ng; k++) {
+		out->g[k] = ga[k].g;
+		out->keys[k] = ga[k].key;
+		out->order[k] = k;
+	}
+	free(ga);
+	sort_keys = (const char *const *)out->keys;
+	qsort(out->order, ng, sizeof(size_t), cmp_group_key);
+	sort_keys = NULL;
+}
+
+const struct run_records *records_find_group(const struct record_groups *gs, cJSON *like)
+{
+	cleanup_free char *key = group_key(like);
+	size_t lo = 0, hi = gs->n;
+
+	/* The first group of the key, then each of that key in turn. */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (strcmp(gs->keys[gs->order[mid]], key) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < gs->n && strcmp(gs->keys[gs->order[lo]], key) == 0; lo++)
+		if (records_same_group(gs->g[gs->order[lo]].recs[0], like))
+			return &gs->g[gs->order[lo]];
+	return NULL;
+}
+
+void record_groups_free(struct record_groups *gs)
+{
+	for (size_t k = 0; k < gs->n; k++) {
+		free(gs->g[k].recs);
+		free(gs->keys[k]);
+	}
+	free(gs->g);
+	free(gs->keys);
+	free(gs->order);
+	memset(gs, 0, sizeof(*gs));
 }
 
 void record_values_push(struct record_values *x, double v)

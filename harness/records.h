@@ -58,8 +58,11 @@ struct run_records {
  * link, not a regular file, too large, not JSON, not an object; with
  * RECORDS_OK a successful run without an experiment) is skipped with a
  * line on stderr naming it and why (so is a record holding a number
- * that is not finite, such as 1e999); failed runs are left out silently
- * under RECORDS_OK. */
+ * that is not finite, such as 1e999, and a record naming one guest twice
+ * in "guests"); failed runs are left out silently under RECORDS_OK. Records
+ * are keyed by run_id within their suite_run: a second record of one run (a
+ * copy under another file name) is refused naming both files, the first
+ * file by name kept. */
 int records_load(const char *dir, unsigned flags, struct run_records *rr, struct herror *err);
 void records_free(struct run_records *rr);
 /* Leave out, with a line on stderr naming the file, the records of an
@@ -67,6 +70,21 @@ void records_free(struct run_records *rr);
 void records_filter(struct run_records *rr, bool (*known)(const char *experiment));
 /* Same experiment and same settings: runs that statistics may pool. */
 bool records_same_group(cJSON *a, cJSON *b);
+/* The records of rr in groups (records_same_group): each group's records in
+ * rr's order, the groups in the order of their first records. Sorted on a
+ * key of experiment and settings, then compared within a key: near-linear
+ * in the records (10^4 records of distinct settings no longer compare every
+ * record with every group). The groups point into rr (files NULL). */
+struct record_groups {
+	struct run_records *g;
+	size_t n;
+	char **keys;		/* each group's key */
+	size_t *order;		/* groups by key, for records_find_group */
+};
+void records_group(const struct run_records *rr, struct record_groups *out);
+/* The group of gs whose records are in like's group, or NULL. */
+const struct run_records *records_find_group(const struct record_groups *gs, cJSON *like);
+void record_groups_free(struct record_groups *gs);
 /* A growing array of numbers: as many as the records hold, whatever their
  * count of guest entries. */
 struct record_values {

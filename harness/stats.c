@@ -135,34 +135,64 @@ int stats_permutation_test(const double *a, size_t na, const double *b, size_t n
 	return 0;
 }
 
+/* The relative change (mb - ma) / |ma| and its standard error by the delta
+ * method: sqrt(vb/nb + (mb/ma)^2 va/na) / |ma|. */
+static void rel_and_se(const double *a, size_t na, const double *b, size_t nb, double *rel, double *se)
+{
+	double ma = gsl_stats_mean(a, 1, na), mb = gsl_stats_mean(b, 1, nb);
+	double va = na > 1 ? gsl_stats_variance_m(a, 1, na, ma) : 0, vb = nb > 1 ? gsl_stats_variance_m(b, 1, nb, mb) : 0;
+	double r = ma != 0 ? mb / ma : 0;
+
+	*rel = ma != 0 ? (mb - ma) / fabs(ma) : 0;
+	*se = ma != 0 ? sqrt(vb / (double)nb + r * r * va / (double)na) / fabs(ma) : 0;
+}
+
 int stats_bootstrap_rel_change(const double *a, size_t na, const double *b, size_t nb, unsigned long seed,
 			       size_t resamples, double *lo, double *hi)
 {
 	gsl_rng *rng;
-	double *rel;
+	double *t, *ra, *rb, rel, se;
+	size_t kl, kh;
 
 	*lo = *hi = NAN;
 	if (na == 0 || nb == 0 || resamples < 2 || gsl_stats_mean(a, 1, na) == 0)
 		return -EINVAL;
+	rel_and_se(a, na, b, nb, &rel, &se);
+	if (se == 0) {
+		/* No spread on either side: the change is what it is. */
+		*lo = *hi = rel;
+		return 0;
+	}
 	rng = gsl_rng_alloc(gsl_rng_mt19937);
 	gsl_rng_set(rng, seed);
-	rel = xcalloc(resamples, sizeof(double));
+	t = xcalloc(resamples, sizeof(double));
+	ra = xcalloc(na, sizeof(double));
+	rb = xcalloc(nb, sizeof(double));
 	for (size_t r = 0; r < resamples; r++) {
-		double sa = 0, sb = 0;
+		double rs, ss;
 
 		for (size_t i = 0; i < na; i++)
-			sa += a[gsl_rng_uniform_int(rng, na)];
+			ra[i] = a[gsl_rng_uniform_int(rng, na)];
 		for (size_t i = 0; i < nb; i++)
-			sb += b[gsl_rng_uniform_int(rng, nb)];
-		sa /= (double)na;
-		sb /= (double)nb;
-		/* A resample of a with mean 0 has no relative change: count it as none. */
-		rel[r] = sa != 0 ? (sb - sa) / fabs(sa) : 0;
+			rb[i] = b[gsl_rng_uniform_int(rng, nb)];
+		rel_and_se(ra, na, rb, nb, &rs, &ss);
+		/* A resample with no spread: its t is 0 when it sits on the
+		 * estimate, else unbounded on its side. A resample of a with
+		 * mean 0 has no relative change: counted as none. */
+		if (gsl_stats_mean(ra, 1, na) == 0 || rs == rel)
+			t[r] = 0;
+		else
+			t[r] = ss > 0 ? (rs - rel) / ss : copysign(INFINITY, rs - rel);
 	}
-	gsl_sort(rel, 1, resamples);
-	*lo = gsl_stats_quantile_from_sorted_data(rel, 1, resamples, 0.025);
-	*hi = gsl_stats_quantile_from_sorted_data(rel, 1, resamples, 0.975);
-	free(rel);
+	gsl_sort(t, 1, resamples);
+	/* Order statistics (no interpolation: a tail may be unbounded). */
+	kl = (size_t)floor(0.025 * (double)(resamples - 1) + 0.5);
+	kh = (size_t)floor(0.975 * (double)(resamples - 1) + 0.5);
+	*lo = rel - t[kh] * se;
+	*hi = rel - t[kl] * se;
+	free(t);
+	free(ra);
+	free(rb);
 	gsl_rng_free(rng);
 	return 0;
 }
@@ -433,6 +463,7 @@ struct groups {
 	struct run_records rr;
 	struct run_records *g;
 	size_t n;
+	struct record_groups rg;
 };
 
 static int groups_load(const char *dir, struct groups *gs, struct herror *err)
@@ -441,28 +472,15 @@ static int groups_load(const char *dir, struct groups *gs, struct herror *err)
 	if (records_load(dir, RECORDS_OK, &gs->rr, err) < 0)
 		return -err->status;
 	records_filter(&gs->rr, experiment_known);
-	gs->g = xcalloc(gs->rr.n + 1, sizeof(*gs->g));
-	for (size_t i = 0; i < gs->rr.n; i++) {
-		cJSON *rec = gs->rr.recs[i];
-		struct run_records *g = NULL;
-
-		for (size_t k = 0; k < gs->n && !g; k++)
-			if (records_same_group(gs->g[k].recs[0], rec))
-				g = &gs->g[k];
-		if (g == NULL) {
-			g = &gs->g[gs->n++];
-			g->recs = xcalloc(gs->rr.n, sizeof(cJSON *));
-		}
-		g->recs[g->n++] = rec;
-	}
+	records_group(&gs->rr, &gs->rg);
+	gs->g = gs->rg.g;
+	gs->n = gs->rg.n;
 	return 0;
 }
 
 static void groups_free(struct groups *gs)
 {
-	for (size_t k = 0; k < gs->n; k++)
-		free(gs->g[k].recs);
-	free(gs->g);
+	record_groups_free(&gs->rg);
 	records_free(&gs->rr);
 }
 
@@ -561,11 +579,30 @@ static cJSON *factorial_json(const struct groups *gs, const char *exp)
 		goto out;
 	o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "experiment", exp);
-	cJSON_AddStringToObject(o, "method", "two-way ANOVA of a balanced design: main effects, two-way interactions, "
+	cJSON_AddStringToObject(o, "method", nf > 2 ?
+				"two-way ANOVA of a balanced design: main effects, two-way interactions, F-tests; "
+				"the interactions of three or more factors (pooled_into_error) are pooled into the "
+				"error term; eta2 = SS/SS_total, partial_eta2 = SS/(SS + SS_error)" :
+				"two-way ANOVA of a balanced design: main effects, two-way interactions, "
 				"F-tests; eta2 = SS/SS_total, partial_eta2 = SS/(SS + SS_error)");
 	kv = cJSON_AddArrayToObject(o, "factors");
 	for (size_t f = 0; f < nf; f++)
 		cJSON_AddItemToArray(kv, cJSON_CreateString(keys[f]));
+	/* With three or more factors the interactions of three or more are not
+	 * estimated: they are pooled into the error term, and said so. */
+	kv = cJSON_AddArrayToObject(o, "pooled_into_error");
+	for (unsigned set = 0; set < (1u << nf); set++) {
+		char name[ANOVA_MAX_FACTORS * 72] = "";
+		size_t off = 0;
+
+		if (__builtin_popcount(set) < 3)
+			continue;
+		for (size_t f = 0; f < nf; f++)
+			if (set & (1u << f))
+				off += (size_t)snprintf(name + off, sizeof(name) - off, "%s%.64s", off ? " x " : "",
+							keys[f]);
+		cJSON_AddItemToArray(kv, cJSON_CreateString(name));
+	}
 	an = cJSON_AddArrayToObject(o, "analyses");
 	for (size_t m = 0; m < ops->nmetrics; m++) {
 		const struct exp_metric *mt = &ops->metrics[m];
@@ -579,7 +616,7 @@ static cJSON *factorial_json(const struct groups *gs, const char *exp)
 			size_t *lv[ANOVA_MAX_FACTORS];
 			cJSON *a = cJSON_CreateObject(), *terms;
 			struct anova res;
-			bool missing = false;
+			size_t missing = 0;
 
 			cJSON_AddStringToObject(a, "metric", mt->name);
 			if (guest)
@@ -593,7 +630,7 @@ static cJSON *factorial_json(const struct groups *gs, const char *exp)
 				tmp.n = 0;
 				record_values_of(recs[r], guest, mt->path, &tmp);
 				if (tmp.n != 1) {
-					missing = true;
+					missing++;
 					continue;
 				}
 				for (size_t f = 0; f < nf; f++) {
@@ -605,7 +642,12 @@ static cJSON *factorial_json(const struct groups *gs, const char *exp)
 				}
 				record_values_push(&y, tmp.v[0]);
 			}
-			if (missing || stats_anova(y.v, y.n, nf, nvals, lv, &res) < 0) {
+			if (missing == nrec) {
+				cJSON_AddStringToObject(a, "skipped", "not recorded: no run holds this metric");
+			} else if (missing) {
+				cleanup_free char *why = xasprintf("not recorded in %zu of %zu runs", missing, nrec);
+				cJSON_AddStringToObject(a, "skipped", why);
+			} else if (stats_anova(y.v, y.n, nf, nvals, lv, &res) < 0) {
 				cJSON_AddStringToObject(a, "skipped", "not a balanced design: every combination needs "
 							"the same number of runs, with one value each, and runs to spare");
 			} else {

@@ -37,8 +37,12 @@ double stats_permutation_min_p(size_t na, size_t nb);
  * times m is below alpha: what m tests under Holm need. */
 size_t stats_permutation_runs_needed(double alpha, size_t m);
 
-/* Percentile bootstrap (resamples from seed) of the relative change of the
- * mean, (mean b - mean a) / |mean a|: its 2.5 and 97.5 percentiles. */
+/* Studentized (bootstrap-t) 95% confidence interval, from resamples drawn
+ * from seed, of the relative change of the mean, (mean b - mean a) /
+ * |mean a|, with the delta method's standard error in each resample. The
+ * percentile bootstrap under-covered at 4-8 runs a side (9.8% of A/A
+ * intervals excluded 0); BENCHMARKS.md has this one's figure. A bound may
+ * be infinite when resamples without spread make t unbounded. */
 int stats_bootstrap_rel_change(const double *a, size_t na, const double *b, size_t nb, unsigned long seed,
 			       size_t resamples, double *lo, double *hi);
 
@@ -59,7 +63,9 @@ size_t stats_runs_needed(double d_sds, double alpha, double power, size_t cap);
 /* Two-way analysis of variance of a balanced factorial design: the factor
  * levels of each observation (level[f][i] in [0, nlevels[f])), every cell
  * of every pair of factors with the same count. Main effects of each factor,
- * two-way interactions of each pair, the rest is error. */
+ * two-way interactions of each pair, the rest is error: with three or more
+ * factors, their interactions of three or more are pooled into it
+ * (summary.json names them in pooled_into_error). */
 #define ANOVA_MAX_FACTORS 6
 struct anova_term {
 	int f1, f2;		/* f2 < 0: main effect of f1 */

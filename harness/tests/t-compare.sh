@@ -22,7 +22,7 @@ data=$top/harness/tests/data/compare
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-plan 14
+plan 21
 A=$data/a
 B=$data/b
 $PY - "$A" "$B" <<'PY'
@@ -62,16 +62,23 @@ assert j["regressions"] == 0 and not any(x["regression"] for x in c)
 PY
 check "A against A': all 12 lines could have detected a change (the no is not for want of runs)" $?
 
-# A' with one metric scaled by 0.85.
-cp -r "$B" "$tmp/slow"
-$PY - "$tmp/slow/runs" <<'PY'
+# scale_units DIR VM1 VM2: a copy of A' in DIR, each guest's units_per_s
+# times its factor.
+scale_units() {
+	cp -r "$B" "$1"
+	$PY - "$1/runs" "$2" "$3" <<'PY'
 import glob, json, sys
+k = {"vm1": float(sys.argv[2]), "vm2": float(sys.argv[3])}
 for p in glob.glob(sys.argv[1] + "/*.json"):
     r = json.load(open(p))
     for g in r["guests"]:
-        g["guest"]["units_per_s"] *= 0.85
+        g["guest"]["units_per_s"] *= k[g["name"]]
     json.dump(r, open(p, "w"))
 PY
+}
+
+# A' with one metric scaled by 0.85.
+scale_units "$tmp/slow" 0.85 0.85
 "$H" compare "$A" "$tmp/slow" >"$tmp/slow.txt" 2>&1
 rc=$?
 diag "$(cat "$tmp/slow.txt")"
@@ -149,6 +156,97 @@ assert len(c) == 12 and all(x["runs_base"] == x["runs_new"] == 6 for x in c), c
 assert not any("runs_needed" in x for x in c), [x for x in c if "runs_needed" in x]
 PY
 check "6 runs a side (the quick suite's repeats): all 12 lines testable, no regression" $(( rc != 0 || $? != 0 ))
+
+# Issue 20, item 5: each compare fix on the recorded runs.
+# (1) "cannot detect" from Holm's real thresholds: every value of A' scaled
+# by 0.1 (every line far apart) and vm2's host_cpu_util at 2048:1024 left in
+# 4 runs a side: its p = 2/70 = 0.0286 passes Holm's last step (the 11 other
+# lines rejected first), so it is a change, not "cannot detect" (min_p x 12
+# would have said so).
+cp -r "$A" "$tmp/h-a"
+cp -r "$B" "$tmp/h-b"
+$PY - "$tmp/h-a/runs" "$tmp/h-b/runs" <<'PY'
+import glob, json, sys
+for side, d in enumerate(sys.argv[1:]):
+    for p in glob.glob(d + "/*.json"):
+        r = json.load(open(p))
+        for g in r["guests"]:
+            if side:
+                g["guest"]["units_per_s"] *= 0.1
+                g["measured_share"] *= 0.1
+                g["host_cpu_util"] *= 0.1
+            if g["name"] == "vm2" and r["settings"]["shares"] == "2048:1024" and r["repeat"] > 4:
+                del g["host_cpu_util"]
+        json.dump(r, open(p, "w"))
+PY
+"$H" compare --json "$tmp/h-a" "$tmp/h-b" >"$tmp/holm.json" 2>/dev/null
+$PY - "$tmp/holm.json" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))["comparisons"]
+l = [x for x in c if x["runs_base"] == 4]
+assert len(l) == 1 and l[0]["metric"] == "host_cpu_util" and l[0]["guest"] == "vm2", l
+l = l[0]
+assert abs(l["p"] - 2 / 70) < 1e-12 and l["p_holm"] < 0.05, l
+assert l["verdict"] == "changed" and "runs_needed" not in l, l
+assert not any(x["verdict"] == "cannot detect" for x in c), c
+PY
+check "a 4-vs-4 line Holm rejects (p = p_holm = 0.0286) is a change, not 'cannot detect'" $?
+
+# (2) The noise guard per guest: vm1's units_per_s x 0.85, vm2's x 1.15 (a
+# guest whose change is the opposite): over all lines the metric's mean
+# change is about 0, which hid vm1's significant 15 % drop at 2048:1024 as
+# "within noise"; per guest it is a regression.
+scale_units "$tmp/guard" 0.85 1.15
+"$H" compare --json "$A" "$tmp/guard" >"$tmp/guard.json" 2>/dev/null
+rc=$?
+$PY - "$tmp/guard.json" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))["comparisons"]
+u = [x for x in c if x["metric"] == "units_per_s"]
+assert abs(sum(x["rel_change"] for x in u) / len(u)) < 0.05, u
+l = [x for x in u if x["guest"] == "vm1" and x["settings"].startswith("shares=2048")][0]
+assert l["p_holm"] < 0.05 and l["regression"] and l["verdict"] == "REGRESSION", l
+assert l["metric_mean_rel_change"] <= -0.05, l
+assert not any(x["verdict"] == "within noise" for x in c), c
+PY
+check "one guest's opposite change does not hide vm1's 15 % drop as 'within noise' (exit 1)" $(( rc != 1 || $? != 0 ))
+
+# (3) Records naming a guest twice are bad input, named, not extra runs; a
+# second copy of a record (the same run_id) is refused naming both files.
+cp -r "$B" "$tmp/dupname"
+for p in "$tmp"/dupname/runs/*.json; do sed -i 's/"name":"vm2"/"name":"vm1"/' "$p"; done
+"$H" compare "$A" "$tmp/dupname" >"$tmp/dupname.txt" 2>&1
+rc=$?
+diag "$(head -n 3 "$tmp/dupname.txt")"
+check "records naming a guest twice: refused and named, exit 2" \
+	$(( rc != 2 || ! $(grep -c "names guest 'vm1' twice (bad input); skipped" "$tmp/dupname.txt") ))
+cp -r "$B" "$tmp/dupid"
+for p in "$tmp"/dupid/runs/*.json; do cp "$p" "$tmp/dupid/runs/zz-${p##*/}"; done
+"$H" compare --json "$A" "$tmp/dupid" >"$tmp/dupid.json" 2>"$tmp/dupid.err"
+rc=$?
+$PY - "$tmp/dupid.json" "$tmp/aa.json" <<'PY'
+import json, sys
+c, aa = (json.load(open(p))["comparisons"] for p in sys.argv[1:])
+assert all(x["runs_new"] == 8 for x in c), [x["runs_new"] for x in c]
+assert [x["p"] for x in c] == [x["p"] for x in aa]
+PY
+check "copies of records (same run_id): refused naming both files, the runs counted once" \
+	$(( rc != 0 || $? != 0 || $(grep -c "/zz-.*' has the run_id .* of '.*/runs/0.*' (a duplicate record, bad input); skipped" "$tmp/dupid.err") != 16 ))
+
+# (4) The labels say which test compare runs.
+"$H" experiments cpu-contention >"$tmp/exp.txt"
+grep -q "compare = permutation test, Holm" "$tmp/exp.txt" && ! grep -qi welch "$tmp/exp.txt"
+check "harness experiments: compare = permutation test (not Welch's t-test)" $?
+"$H" compare --json "$A" "$B" 2>/dev/null | grep -q '"ci":.*"studentized (bootstrap-t)'
+check "compare --json names the studentized bootstrap" $?
+
+# (6) The bootstrap CI on A/A splits of the recorded runs (4-8 runs a side,
+# 10 splits each, harness/bench/compare-rates.sh): at most 6 % of 95 % CIs
+# exclude 0 (the percentile bootstrap excluded it in 9.2 % of these).
+AA_SPLITS=0 SCALED_SPLITS=0 COV_SPLITS=10 HARNESS=$H "$top/harness/bench/compare-rates.sh" >"$tmp/cov.txt" 2>&1
+diag "$(cat "$tmp/cov.txt")"
+read -r ex n < <(sed -n 's/^coverage, 4-8 runs a side: \([0-9]*\) of \([0-9]*\) CIs.*/\1 \2/p' "$tmp/cov.txt")
+check "A/A bootstrap CIs that exclude 0: ${ex:-?} of ${n:-?}, at most 6 %" $(( ${n:-0} < 600 || 100 * ${ex:-999} > 6 * ${n:-1} ))
 
 # repeats: auto on real guests: where each run stopped and why, checked
 # against the relative 95% CI half-widths computed here from its records

@@ -186,11 +186,66 @@ static void test_results_json(void **state)
 	cJSON_Delete(env);
 }
 
+/* Grouping by a sorted key gives the groups records_same_group gives, in
+ * the order of their first records: settings in another key order are one
+ * group, hosts apart unless pooled, and a group is found from any record. */
+static void test_group_by_key(void **state)
+{
+	const char *shares[] = { "2:1", "1:1", "2:1", "3:1", "1:1", "2:1" };
+	const char *host[] = { "h1", NULL, "h2", NULL, NULL, "h1" };
+	struct run_records rr = { 0 };
+	struct record_groups gs;
+	const struct run_records *g;
+	cJSON *like;
+
+	(void)state;
+	rr.n = 6;
+	rr.recs = calloc(rr.n + 1, sizeof(cJSON *));
+	rr.files = calloc(rr.n + 1, sizeof(char *));
+	for (size_t i = 0; i < rr.n; i++) {
+		rr.recs[i] = record("x", shares[i], true, 0.5, 1);
+		if (i == 4) {	/* the same settings written in another order */
+			cJSON *st = cJSON_GetObjectItem(rr.recs[i], "settings");
+			cJSON_DeleteItemFromObject(st, "shares");
+			cJSON_AddStringToObject(st, "pinning", "same");
+			cJSON_AddStringToObject(st, "shares", shares[i]);
+			cJSON_AddStringToObject(cJSON_GetObjectItem(rr.recs[1], "settings"), "pinning", "same");
+		}
+		if (host[i])
+			cJSON_AddStringToObject(rr.recs[i], "host", host[i]);
+		rr.files[i] = strdup("f");
+	}
+	records_group(&rr, &gs);
+	/* 2:1@h1 (0, 5), 1:1 (1, 4), 2:1@h2 (2), 3:1 (3) */
+	assert_int_equal(gs.n, 4);
+	assert_int_equal(gs.g[0].n, 2);
+	assert_ptr_equal(gs.g[0].recs[1], rr.recs[5]);
+	assert_int_equal(gs.g[1].n, 2);
+	assert_ptr_equal(gs.g[1].recs[1], rr.recs[4]);
+	assert_ptr_equal(gs.g[2].recs[0], rr.recs[2]);
+	assert_ptr_equal(gs.g[3].recs[0], rr.recs[3]);
+	for (size_t i = 0; i < rr.n; i++) {
+		g = records_find_group(&gs, rr.recs[i]);
+		assert_non_null(g);
+		for (size_t k = 0; k < g->n; k++)
+			assert_true(records_same_group(g->recs[k], rr.recs[i]));
+	}
+	like = record("y", "2:1", true, 0.5, 1);
+	cJSON_AddStringToObject(like, "host", "h3");
+	assert_null(records_find_group(&gs, like));
+	cJSON_AddTrueToObject(like, "hosts_pooled");
+	assert_ptr_equal(records_find_group(&gs, like), &gs.g[0]);
+	cJSON_Delete(like);
+	record_groups_free(&gs);
+	records_free(&rr);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_write_compact),
 		cmocka_unit_test(test_load_and_groups),
+		cmocka_unit_test(test_group_by_key),
 		cmocka_unit_test(test_results_json),
 		cmocka_unit_test(test_disturbed_left_out),
 	};

@@ -13,6 +13,10 @@
 #include <math.h>
 #include <string.h>
 
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "records.h"
 #include "stats.h"
 
 static void test_permutation_exact(void **state)
@@ -175,6 +179,97 @@ static void test_anova(void **state)
 	assert_int_equal(stats_anova(y, 11, 2, nlevels, levels, &o), -EINVAL);
 }
 
+/* The recorded A runs (tests/data/compare/a: 8 rounds of 2 shares, two
+ * guests) with settings added as factors and host_cpu_util removed:
+ * summary.json's ANOVA says "not recorded" for the metric the records do
+ * not have (not "not a balanced design"), and with three factors names the
+ * three-way interaction it pools into the error term. */
+static cJSON *summary_of_recorded(const char *tmp, bool third)
+{
+	const char *d = getenv("HARNESS_TEST_DATA");
+	cleanup_free char *src = xasprintf("%s/a", d && *d ? d : "tests/data/compare");
+	cleanup_free char *path = NULL, *text = NULL;
+	struct run_records rr;
+	struct herror err = { 0 };
+	cJSON *g, *j;
+
+	assert_int_equal(records_load(src, RECORDS_OK, &rr, &err), 0);
+	assert_int_equal(rr.n, 16);
+	assert_int_equal(results_create(tmp, &err), 0);
+	for (size_t i = 0; i < rr.n; i++) {
+		cJSON *st = cJSON_GetObjectItem(rr.recs[i], "settings");
+		int rep = cJSON_GetObjectItem(rr.recs[i], "repeat")->valueint;
+
+		cJSON_ReplaceItemInObject(st, "pinning", cJSON_CreateString(rep <= 4 ? "same" : "different"));
+		if (third)
+			cJSON_AddStringToObject(st, "half", rep % 2 ? "odd" : "even");
+		cJSON_ArrayForEach(g, cJSON_GetObjectItem(rr.recs[i], "guests"))
+			cJSON_DeleteItemFromObject(g, "host_cpu_util");
+		assert_int_equal(record_write(tmp, cJSON_GetObjectItem(rr.recs[i], "run_id")->valuestring, rr.recs[i],
+					      &err), 0);
+	}
+	records_free(&rr);
+	assert_int_equal(stats_summarize(tmp, &err), 0);
+	path = xasprintf("%s/summary.json", tmp);
+	text = read_text(path, NULL, &err);
+	j = cJSON_Parse(text);
+	assert_non_null(j);
+	return cJSON_GetArrayItem(cJSON_GetObjectItem(j, "factorial"), 0) ? j : (cJSON_Delete(j), NULL);
+}
+
+static cJSON *analysis(cJSON *f, const char *metric, const char *guest)
+{
+	cJSON *a;
+
+	cJSON_ArrayForEach(a, cJSON_GetObjectItem(f, "analyses"))
+		if (strcmp(cJSON_GetObjectItem(a, "metric")->valuestring, metric) == 0 &&
+		    strcmp(cJSON_GetObjectItem(a, "guest")->valuestring, guest) == 0)
+			return a;
+	fail_msg("no analysis of %s %s", guest, metric);
+	return NULL;
+}
+
+static void test_anova_recorded(void **state)
+{
+	char tmp[] = "/tmp/harness-test-anova.XXXXXX";
+	cleanup_free char *two = NULL, *three = NULL;
+	cJSON *j, *f, *a, *pooled;
+
+	(void)state;
+	assert_non_null(mkdtemp(tmp));
+	two = xasprintf("%s/two", tmp);
+	three = xasprintf("%s/three", tmp);
+	/* shares x pinning, 4 runs a cell */
+	j = summary_of_recorded(two, false);
+	assert_non_null(j);
+	f = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "factorial"), 0);
+	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(f, "factors")), 2);
+	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(f, "pooled_into_error")), 0);
+	a = analysis(f, "host_cpu_util", "vm1");
+	assert_string_equal(cJSON_GetObjectItem(a, "skipped")->valuestring, "not recorded: no run holds this metric");
+	a = analysis(f, "units_per_s", "vm2");
+	assert_null(cJSON_GetObjectItem(a, "skipped"));
+	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(a, "terms")), 3);
+	assert_float_equal(cJSON_GetObjectItem(a, "error_df")->valuedouble, 12, 0);
+	cJSON_Delete(j);
+	/* shares x pinning x half, 2 runs a cell: the three-way term is pooled */
+	j = summary_of_recorded(three, true);
+	assert_non_null(j);
+	f = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "factorial"), 0);
+	pooled = cJSON_GetObjectItem(f, "pooled_into_error");
+	assert_int_equal(cJSON_GetArraySize(pooled), 1);
+	assert_string_equal(cJSON_GetArrayItem(pooled, 0)->valuestring, "shares x pinning x half");
+	assert_non_null(strstr(cJSON_GetObjectItem(f, "method")->valuestring, "pooled into the error term"));
+	a = analysis(f, "units_per_s", "vm1");
+	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(a, "terms")), 6);
+	/* 16 - 1 - 6 model df: the three-way interaction's 1 and 8 within cells */
+	assert_float_equal(cJSON_GetObjectItem(a, "error_df")->valuedouble, 9, 0);
+	a = analysis(f, "host_cpu_util", "vm2");
+	assert_string_equal(cJSON_GetObjectItem(a, "skipped")->valuestring, "not recorded: no run holds this metric");
+	cJSON_Delete(j);
+	remove_tree(tmp, NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -186,6 +281,7 @@ int main(void)
 		cmocka_unit_test(test_tost),
 		cmocka_unit_test(test_power),
 		cmocka_unit_test(test_anova),
+		cmocka_unit_test(test_anova_recorded),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
