@@ -156,7 +156,10 @@ static void add_borrowed(const struct provision *pv, cJSON *rec)
 /* Samples the host around a recorded run: what is not the run (hostnoise.h). */
 static struct hostnoise_sampler *noise_start(const struct runctx *rc, const struct plan_run *r)
 {
-	cleanup_free char *prefix = rc->pv.pool_name ? xasprintf("%s-", rc->pv.pool_name) : NULL;
+	/* hr-<run id>-: every domain of this suite run, on every host; with
+	 * parallel: hosts each host's process has a pool of its own
+	 * (hr-<run id>-<host>), and the other hosts' guests are this run's too. */
+	cleanup_free char *prefix = xasprintf("hr-%s-", rc->run_id);
 	size_t ng = rc->suite->nguests;
 	char **names = xcalloc(rc->pv.nguests + 2 * ng + 1, sizeof(char *));
 	struct hostnoise_run_ids ids = { .root = hostnoise_harness_root(), .prefix = prefix, .names = names };

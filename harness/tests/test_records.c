@@ -148,7 +148,7 @@ static void test_disturbed_left_out(void **state)
 		cJSON_Delete(r);
 	}
 	/* The kept attempt of a re-run, marked. */
-	r = record("002-x-r2", "1024:1024", true, 0.5, 1);
+	r = record("002-x-r2.disturbed-1", "1024:1024", true, 0.5, 1);
 	cJSON_AddBoolToObject(r, "disturbed", true);
 	cJSON_AddNumberToObject(r, "disturbed_attempt", 1);
 	assert_int_equal(record_write(dir, "002-x-r2.disturbed-1", r, &err), 0);
