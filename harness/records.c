@@ -63,14 +63,29 @@ void results_write_failure(const char *dir, const char *run_id, const char *gues
 	write_file_atomic(path, text, strlen(text), 0644, NULL);
 }
 
-int record_write(const char *dir, const char *run_id, const cJSON *rec, struct herror *err)
+static int record_write_in(const char *dir, const char *sub, const char *run_id, const cJSON *rec,
+			   struct herror *err)
 {
-	cleanup_free char *path = xasprintf("%s/runs/%s.json", dir, run_id);
+	cleanup_free char *path = xasprintf("%s/%s/%s.json", dir, sub, run_id);
 	cleanup_free char *text = cJSON_PrintUnformatted(rec);
 
 	if (text == NULL)
 		return error_setx(err, ENOMEM, "cannot serialize the record of run '%s'", run_id);
 	return write_file_atomic(path, text, strlen(text), 0644, err);
+}
+
+int record_write(const char *dir, const char *run_id, const cJSON *rec, struct herror *err)
+{
+	return record_write_in(dir, "runs", run_id, rec, err);
+}
+
+int record_write_disturbed(const char *dir, const char *id, const cJSON *rec, struct herror *err)
+{
+	cleanup_free char *sub = xasprintf("%s/disturbed", dir);
+
+	if (mkdir(sub, 0755) < 0 && errno != EEXIST)
+		return error_set(err, errno, "cannot create '%s'", sub);
+	return record_write_in(dir, "disturbed", id, rec, err);
 }
 
 bool record_done(const char *dir, const char *run_id)
@@ -226,26 +241,30 @@ static void drop_duplicate_run_ids(struct run_records *rr)
 	free(drop);
 }
 
-int records_load(const char *dir, unsigned flags, struct run_records *rr, struct herror *err)
+/* The records in dir/sub, appended to rr; a missing sub is an error only
+ * when required. */
+static int load_from(const char *dir, const char *sub, bool required, unsigned flags, struct run_records *rr,
+		     struct herror *err)
 {
-	cleanup_free char *runs = xasprintf("%s/runs", dir);
+	cleanup_free char *runs = xasprintf("%s/%s", dir, sub);
 	cleanup_close int dfd = -1, rfd = -1;
 	cleanup_dir DIR *d = NULL;
 	struct dirent *e;
 	char **names = NULL;
 	size_t nnames = 0, cap = 0;
 
-	memset(rr, 0, sizeof(*rr));
 	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
 		return error_set(err, errno, "cannot open results '%s'", runs);
 	/* runs/ itself is not followed when it is a link out of the directory. */
-	rfd = openat(dfd, "runs", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	rfd = openat(dfd, sub, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (rfd < 0) {
 		int oerr = errno;
 		struct stat st;
 
-		if (fstatat(dfd, "runs", &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))
+		if (oerr == ENOENT && !required)
+			return 0;
+		if (fstatat(dfd, sub, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))
 			return error_setx(err, ELOOP, "cannot open results '%s': a symbolic link, not followed", runs);
 		return error_set(err, oerr, "cannot open results '%s'", runs);
 	}
@@ -266,8 +285,10 @@ int records_load(const char *dir, unsigned flags, struct run_records *rr, struct
 	}
 	if (nnames)
 		qsort(names, nnames, sizeof(char *), cmp_names);
-	rr->recs = xcalloc(nnames + 1, sizeof(cJSON *));
-	rr->files = xcalloc(nnames + 1, sizeof(char *));
+	rr->recs = realloc(rr->recs, (rr->n + nnames + 1) * sizeof(cJSON *));
+	rr->files = realloc(rr->files, (rr->n + nnames + 1) * sizeof(char *));
+	if (rr->recs == NULL || rr->files == NULL)
+		abort();
 	for (size_t i = 0; i < nnames; i++) {
 		struct herror rerr = { 0 };
 		cleanup_free char *text = NULL;
@@ -330,10 +351,24 @@ int records_load(const char *dir, unsigned flags, struct run_records *rr, struct
 		free(names[i]);
 	}
 	free(names);
+	return 0;
+}
+
+int records_load(const char *dir, unsigned flags, struct run_records *rr, struct herror *err)
+{
+	memset(rr, 0, sizeof(*rr));
+	if (load_from(dir, "runs", true, flags, rr, err) < 0)
+		return -err->status;
+	/* The attempts a disturbed run was run again after (run.c keeps them
+	 * apart: runs/ holds one record per run of the plan). */
+	if ((flags & RECORDS_WITH_DISTURBED) && load_from(dir, "disturbed", false, flags, rr, err) < 0) {
+		records_free(rr);
+		return -err->status;
+	}
 	drop_duplicate_run_ids(rr);
 	if (rr->disturbed && !(flags & RECORDS_WITH_DISTURBED))
-		hwarn("'%s': %zu run(s) marked disturbed (other processes on the host, host_noise) left out of the "
-		      "statistics", runs, rr->disturbed);
+		hwarn("'%s/runs': %zu run(s) marked disturbed (other processes on the host, host_noise) left out of "
+		      "the statistics", dir, rr->disturbed);
 	return 0;
 }
 

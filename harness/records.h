@@ -37,6 +37,9 @@ void results_write_failure(const char *dir, const char *run_id, const char *gues
 
 /* Write dir/runs/<run_id>.json atomically, compact (no indentation). */
 int record_write(const char *dir, const char *run_id, const cJSON *rec, struct herror *err);
+/* A disturbed attempt kept when its run is run again: dir/disturbed/<id>.json
+ * (runs/ holds one record per run of the plan). */
+int record_write_disturbed(const char *dir, const char *id, const cJSON *rec, struct herror *err);
 /* Whether dir/runs/<run_id>.json exists and says ok. */
 bool record_done(const char *dir, const char *run_id);
 

@@ -280,7 +280,7 @@ static int run_one(struct runctx *rc, const struct plan_run *r, struct herror *e
 
 		/* A resumed run keeps the attempts kept before it was interrupted. */
 		for (;; k++) {
-			cleanup_free char *path = xasprintf("%s/runs/%s.disturbed-%d.json", rc->results_dir, r->id, k);
+			cleanup_free char *path = xasprintf("%s/disturbed/%s.disturbed-%d.json", rc->results_dir, r->id, k);
 			if (k >= 100 || access(path, F_OK) != 0)
 				break;
 		}
@@ -291,7 +291,8 @@ static int run_one(struct runctx *rc, const struct plan_run *r, struct herror *e
 		cJSON_ReplaceItemInObjectCaseSensitive(rec, "run_id", cJSON_CreateString(kept_as));
 		rc->rerun = true;
 	}
-	if (record_write(rc->results_dir, kept_as ? kept_as : r->id, rec, err) < 0) {
+	if ((kept_as ? record_write_disturbed(rc->results_dir, kept_as, rec, err)
+		     : record_write(rc->results_dir, r->id, rec, err)) < 0) {
 		res = -err->status;
 		rc->rerun = false;
 	}

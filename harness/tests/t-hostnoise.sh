@@ -27,14 +27,20 @@ plan 12
 # Named programs (comm is the name they were started by).
 ln -s "$(command -v bash)" "$tmp/hn-burner"
 ln -s "$(command -v bash)" "$tmp/hn-standin"
-standin() { "$H" noise -- "$tmp/hn-standin" -c 'end=$((SECONDS + 4)); while [ $SECONDS -lt $end ]; do :; done'; }
+# standin OUT: harness noise around a busy stand-in for a run, into OUT; its
+# pid in OUT.pid (another harness on a busy host is someone else's).
+standin() {
+	"$H" noise -- "$tmp/hn-standin" -c 'end=$((SECONDS + 4)); while [ $SECONDS -lt $end ]; do :; done' >"$1" &
+	echo $! >"$1.pid"
+	wait $!
+}
 
 # setsid execs in place (a background job of a script leads no process
 # group), so $! is the burner itself.
 setsid nice -n 19 "$tmp/hn-burner" -c 'while :; do :; done' </dev/null >/dev/null 2>&1 &
 burner=$!
 for _ in $(seq 50); do [ "$(cat /proc/$burner/comm 2>/dev/null)" = hn-burner ] && break; sleep 0.1; done
-standin >"$tmp/busy.json"
+standin "$tmp/busy.json"
 rc=$?
 check "with the burner the sample is disturbed (exit 1)" $((rc != 1))
 $PY - "$tmp/busy.json" "$burner" <<'PY'
@@ -45,10 +51,10 @@ assert any(p[0] == pid and p[1] == "hn-burner" and p[2] == 19 for p in top), (pi
 assert j["disturbed"] is True and f"hn-burner (pid {pid}," in j["reason"], j["reason"]
 PY
 check "the burner is among the top three by pid, name and nice, and the reason names it" $?
-$PY - "$tmp/busy.json" <<'PY'
+$PY - "$tmp/busy.json" "$(cat "$tmp/busy.json.pid")" <<'PY'
 import json, sys
-j = json.load(open(sys.argv[1]))
-assert all(p["name"] not in ("hn-standin", "harness") for p in j["top"]), j["top"]
+j = json.load(open(sys.argv[1])); me = int(sys.argv[2])
+assert all(p["name"] != "hn-standin" and p["pid"] != me for p in j["top"]), (me, j["top"])
 assert j["run"]["harness_cpu_s"] >= 0.5, j["run"]
 PY
 check "the busy stand-in is the run's (harness_cpu_s), never named as noise" $?
@@ -57,7 +63,7 @@ kill "$burner"
 wait "$burner" 2>/dev/null
 quiet_burner=$burner
 burner=
-standin >"$tmp/quiet.json"
+standin "$tmp/quiet.json"
 rc=$?
 $PY - "$tmp/quiet.json" "$quiet_burner" "$rc" <<'PY'
 import json, sys

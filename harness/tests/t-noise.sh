@@ -7,7 +7,7 @@
 # says its run was disturbed. Both runs are marked disturbed naming the
 # burner and the allocator (pid and name), are kept aside and run again;
 # the re-runs are not disturbed and their shares are within theory's
-# tolerance; summary.json and compare leave the disturbed attempts out.
+# tolerance; runs/ holds one record per run, the attempts are in disturbed/; summary.json and compare leave the disturbed attempts out.
 # Then the same suite with nothing started: no run is disturbed, unless
 # something else on this host took the CPU, which the record then names
 # (a CI host is never quite idle: the test says so and does not fail for
@@ -97,9 +97,10 @@ pycheck() { # pycheck DESC CODE: CODE with recs (run id -> record), kept (run id
 import glob, json, os, sys
 d, burner, alloc = sys.argv[1], int(sys.argv[2] or 0), int(sys.argv[3] or 0)
 recs, kept = {}, {}
-for p in sorted(glob.glob(d + "/runs/*.json")):
-    r = json.load(open(p))
-    (kept if ".disturbed-" in os.path.basename(p) else recs)[r["run_id"]] = r
+for sub, into in (("runs", recs), ("disturbed", kept)):
+    for p in sorted(glob.glob("%s/%s/*.json" % (d, sub))):
+        r = json.load(open(p))
+        into[r["run_id"]] = r
 summary = json.load(open(d + "/summary.json"))
 $2
 PY
