@@ -278,6 +278,15 @@ static void group_title(cJSON *grp, char *buf, size_t len)
 		snprintf(buf + n, len - n, " on host %s", host);
 }
 
+/* A metric's tolerance in a group: the mean of its runs' own tolerances
+ * (tolerance_metric) when they have them, else the descriptor's. */
+static double metric_tolerance(const struct exp_metric *mt, cJSON *g)
+{
+	double t = mt->tolerance_metric ? doc_jstat(g, mt->tolerance_metric, "mean") : NAN;
+
+	return isfinite(t) && t > 0 ? t : mt->tolerance;
+}
+
 /* One row of the verdict table per guest and metric that theory predicts:
  * measured mean and 95% CI beside expected, pass when within tolerance. */
 static void verdict_rows(FILE *f, cJSON *grp, const struct experiment *ops, size_t *npass, size_t *nfail_checks)
@@ -297,7 +306,8 @@ static void verdict_rows(FILE *f, cJSON *grp, const struct experiment *ops, size
 			continue;
 		for (g = per_run ? grp : holders->child; g; g = per_run ? NULL : g->next) {
 			double mean = doc_jstat(g, mt->name, "mean"), e = doc_jstat(g, mt->expected, "mean");
-			bool pass = fabs(mean - e) <= mt->tolerance;
+			double tolv = metric_tolerance(mt, g);
+			bool pass = fabs(mean - e) <= tolv;
 
 			if (!isfinite(mean) && !isfinite(e))
 				continue;
@@ -305,15 +315,15 @@ static void verdict_rows(FILE *f, cJSON *grp, const struct experiment *ops, size
 			fmt_num(me, sizeof(me), mean);
 			fmt_num(lo, sizeof(lo), doc_jstat(g, mt->name, "ci95_low"));
 			fmt_num(hi, sizeof(hi), doc_jstat(g, mt->name, "ci95_high"));
-			snprintf(tol, sizeof(tol), "\\(+-%g", mt->tolerance);
+			snprintf(tol, sizeof(tol), "\\(+-%.3g", tolv);
 			fputs("T{\n", f);
 			doc_text(f, st);
 			fputs("\nT}\t", f);
 			fputs("T{\n", f);
 			doc_text(f, per_run ? "all" : doc_jstr(g, "name", "?"));
 			fprintf(f, "\nT}\t%s\t%s\t%s (%s\\(en%s)\t%s\t", mt->name, ex, me, lo, hi,
-				mt->tolerance > 0 ? tol : "\\(em");
-			if (mt->tolerance <= 0 || !isfinite(mean) || !isfinite(e)) {
+				tolv > 0 ? tol : "\\(em");
+			if (!(tolv > 0) || !isfinite(mean) || !isfinite(e)) {
 				fputs("\\(em\n", f);
 			} else if (pass) {
 				fputs("pass\n", f);
