@@ -397,8 +397,10 @@ static void write_verdicts(FILE *f, const struct report_in *in)
 		fprintf(f, "\\fB%zu run(s) failed; %zu check(s) against theory fail, %zu pass.\\fP", in->nfail, nbad,
 			npass);
 	if (npass + nbad)
-		fputs(" A check passes when the measured mean is within the experiment's tolerance of theory's value; "
-		      "the 95% confidence interval says how much the mean itself could move between runs.", f);
+		fputs(" A check passes when the measured mean is within the tolerance of theory's value: the "
+		      "experiment's fixed one, or the mean of its runs' own (an allowance for the accelerator, the "
+		      "noise of its A/A runs and the sampling period; each record's tolerance says which); the 95% "
+		      "confidence interval says how much the mean itself could move between runs.", f);
 	fputc('\n', f);
 	/* Narrow gaps (1n): seven columns on 6.5 in. */
 	fputs(".ps 9\n.vs 11\n.TS H\nbox;\nlb1 | lb1 | lb1 | lb1 | lb1 | lb1 | lb\n"
