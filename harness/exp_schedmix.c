@@ -325,6 +325,12 @@ static void sched_mix_report_group(struct report_doc *d, cJSON *grp, cJSON *cons
 		   "I/O-bound threads, far dearer under TCG than on hardware).\n",
 		doc_jstat(grp, "cpu_share_spread", "mean"), doc_jstat(grp, "mix_cpu_share", "mean"),
 		doc_jstat(grp, "guest_system_pct", "mean"));
+	if (isfinite(doc_jstat(grp, "guest_other_cpu", "mean")))
+		fprintf(f, ".PP\nThe rest of the guest (its kernel, the runner, the agent) took %.3f of a CPU and %.3f "
+			   "stayed idle: the CPU-bound threads' expected share is what the vCPUs had left after the rest "
+			   "of the guest and the I/O-bound threads (%.3f from the vCPUs alone, first run).\n",
+			doc_jstat(grp, "guest_other_cpu", "mean"), doc_jstat(grp, "guest_idle_cpu", "mean"),
+			doc_jnum(cJSON_GetObjectItemCaseSensitive(first, "cpu_budget"), "expected_cpu_share_vcpus_only"));
 	fprintf(f, ".PP\nWake-up latency of the I/O-bound threads (how long after its sleep ended a thread ran): "
 		   "median %.0f \\(*ms, 99th percentile %.0f \\(*ms. Threads whose behaviour matched their class "
 		   "(running or runnable at least half the time: CPU-bound): %.0f%%.\n",
