@@ -77,6 +77,23 @@ static double host_mem_available_mib(void)
 	return (double)kib / 1024.0;
 }
 
+/* The host's memory by kind (/proc/meminfo), KiB, for the record's
+ * account of what moved besides the guests' processes. */
+static const char *const meminfo_keys[] = {
+	"MemAvailable", "MemFree", "AnonPages", "Shmem", "PageTables", "KernelStack", "Slab", "Cached", "Mapped",
+};
+#define NMEMINFO (sizeof(meminfo_keys) / sizeof(meminfo_keys[0]))
+
+static void host_meminfo_kib(double *v)
+{
+	char buf[8192];
+	unsigned long long kib;
+	bool ok = read_file_buf("/proc/meminfo", buf, sizeof(buf)) > 0;
+
+	for (size_t i = 0; i < NMEMINFO; i++)
+		v[i] = ok && proc_kib_field(buf, meminfo_keys[i], &kib) == 0 ? (double)kib : NAN;
+}
+
 static double qemu_rss_mib(int pid)
 {
 	char path[64], buf[4096];
@@ -462,6 +479,7 @@ static int memory_run(const struct exp_run *x, cJSON *record, struct herror *err
 	/* The reclaim by attribution (KiB): before the shutdown, after the reclaim phase. */
 	double held[MEM_MAX_GUESTS], held_rss[MEM_MAX_GUESTS], held_pss[MEM_MAX_GUESTS], held_sum = 0;
 	double avail_before = NAN, avail_after = NAN, others_before = NAN, others_after = NAN;
+	double mi_before[NMEMINFO], mi_after[NMEMINFO];
 	int qpid[MEM_MAX_GUESTS] = { 0 };
 	double idle_s = fmax(2, D * 0.15), press_s = fmax(5, D * 0.4), bal_s = fmax(8, D * 0.3);
 	long pressure_mib = 0, balloon_pct = 0;
@@ -521,7 +539,8 @@ static int memory_run(const struct exp_run *x, cJSON *record, struct herror *err
 		held[i] = qpid[i] > 0 ? qemu_held_kib(qpid[i], &held_rss[i], &held_pss[i]) : NAN;
 		held_sum += held[i];
 	}
-	avail_before = host_mem_available_mib() * 1024;
+	host_meminfo_kib(mi_before);
+	avail_before = mi_before[0];
 	others_before = others_held_kib(qpid, pv->nguests);
 	for (size_t i = 0; i < pv->nguests; i++) {
 		cJSON *o = cJSON_CreateObject();
@@ -535,7 +554,8 @@ static int memory_run(const struct exp_run *x, cJSON *record, struct herror *err
 	pv->guests_up = false;
 	t_recl = mark(&ph, "reclaim");
 	sleep_unless_stopped(RECLAIM_S);
-	avail_after = host_mem_available_mib() * 1024;
+	host_meminfo_kib(mi_after);
+	avail_after = mi_after[0];
 	others_after = others_held_kib(qpid, pv->nguests);
 	t_end = mark(&ph, "end");
 out:
@@ -576,6 +596,13 @@ out_nothread:
 		cJSON_AddItemToObject(rc, "tolerance", tolerance_json(&tol, &reclaim_tol, "none: one reading either side"));
 		cJSON_AddBoolToObject(rc, "within", at.within);
 		cJSON_AddNumberToObject(rc, "expected_error_mib", 0);
+		/* What moved on the host, by kind, over the same two readings. */
+		{
+			cJSON *mk = cJSON_AddObjectToObject(rc, "host_meminfo_change_mib");
+			for (size_t k = 0; k < NMEMINFO; k++)
+				cJSON_AddItemToObject(mk, meminfo_keys[k],
+						      guestrun_num_or_null((mi_after[k] - mi_before[k]) / 1024));
+		}
 		/* The host's whole view, for context only: it includes every
 		 * other program on the host. */
 		reclaim_judge(mean_between(&s.host, avail, t_base, t_base + BASELINE_S) * 1024,

@@ -15,18 +15,20 @@
 
 extern const struct experiment exp_sched_mix_info;
 
-/* Tolerances (theory.h). The accelerator's allowance: under TCG a CPU-bound
- * thread's share stays within 0.02 of what the guest left it, an I/O-bound
- * thread takes about twice its io_work per cycle (its sleep and its clock
- * reads are emulated system calls: 0.062 against 0.048 at the defaults);
- * under KVM both cost microseconds. The noise: the A/A runs named. */
+/* Tolerances (theory.h). The accelerator's allowance: under TCG the guest's
+ * tick misses time the host did not run the vCPU (no steal clock says so),
+ * and a CPU-bound thread came 0.001 to 0.011 below what the guest left it;
+ * an I/O-bound thread takes more than its io_work per cycle (its sleep and
+ * its clock reads are emulated system calls: 0.054 to 0.059 against 0.048
+ * at the defaults). Under KVM both cost microseconds. The noise: the sd of
+ * measured minus expected over the A/A runs named (0.005 and 0.003). */
 static const struct tolerance_src cpu_share_tol = {
-	.accel_kvm = 0.01, .accel_tcg = 0.02, .aa_sd = 0.01, .aa_duration_s = 10,
-	.aa_from = "sched-mix defaults, 1 vCPU, 10 s runs under TCG",
+	.accel_kvm = 0.01, .accel_tcg = 0.02, .aa_sd = 0.005, .aa_duration_s = 10,
+	.aa_from = "sched-mix defaults, vm1 (1 vCPU), 3 runs of 10 s under TCG, 2-CPU host, 2026-12-07",
 };
 static const struct tolerance_src io_share_tol = {
-	.accel_kvm = 0.005, .accel_tcg = 0.02, .aa_sd = 0.002, .aa_duration_s = 10,
-	.aa_from = "sched-mix defaults, 1 vCPU, 10 s runs under TCG",
+	.accel_kvm = 0.005, .accel_tcg = 0.02, .aa_sd = 0.003, .aa_duration_s = 10,
+	.aa_from = "sched-mix defaults, vm1 (1 vCPU), 3 runs of 10 s under TCG, 2-CPU host, 2026-12-07",
 };
 
 static int check_long(const char *v, long lo, long hi, const char *unit, char *why, size_t whylen)
@@ -169,6 +171,7 @@ static int sched_mix_run(const struct exp_run *x, cJSON *record, struct herror *
 		cJSON_AddNumberToObject(bud, "io_bound", budget.io);
 		cJSON_AddNumberToObject(bud, "cpu_bound", budget.mix - budget.io);
 		cJSON_AddNumberToObject(bud, "idle", budget.idle);
+		cJSON_AddNumberToObject(bud, "uncounted", budget.uncounted);
 		cJSON_AddNumberToObject(bud, "expected_cpu_share", cpu_each);
 		cJSON_AddNumberToObject(bud, "expected_cpu_share_vcpus_only", cpu_alone);
 		cJSON_AddStringToObject(bud, "rule", "(vcpus - steal - guest_other - io_bound) / cpu_threads, "
@@ -375,7 +378,7 @@ static const struct exp_metric sched_mix_metrics[] = {
 	{ .name = "cpu_share_cpu", .scope = METRIC_PER_RUN, .path = { "cpu_bound", "cpu_share" }, .unit = "CPUs",
 	  .better = 0, .use = METRIC_SUMMARY | METRIC_COMPARE, .expected = "expected_cpu_share_cpu",
 	  .tolerance_metric = "tolerance_cpu_share_cpu",
-	  .tolerance_doc = "per run: 0.01 (KVM) or 0.02 (TCG) + 3 sd of 10 s A/A runs (0.01) scaled to the duration "
+	  .tolerance_doc = "per run: 0.01 (KVM) or 0.02 (TCG) + 3 sd of 10 s A/A runs (0.005) scaled to the duration "
 			   "+ /proc/stat's tick at both ends of the window",
 	  .help = "a CPU-bound thread's time on a CPU per second (mean over them)" },
 	CLASS_METRIC("expected_cpu_share_cpu", "cpu_bound", "expected_cpu_share", "CPUs", 0, METRIC_SUMMARY,
@@ -392,7 +395,7 @@ static const struct exp_metric sched_mix_metrics[] = {
 	  .better = 0, .use = METRIC_SUMMARY | METRIC_COMPARE, .expected = "expected_cpu_share_io",
 	  .tolerance_metric = "tolerance_cpu_share_io",
 	  .tolerance_doc = "per run: 0.005 (KVM) or 0.02 (TCG: the sleep and clock reads are emulated system calls) "
-			   "+ 3 sd of 10 s A/A runs (0.002) scaled to the duration",
+			   "+ 3 sd of 10 s A/A runs (0.003) scaled to the duration",
 	  .help = "an I/O-bound thread's time on a CPU per second" },
 	CLASS_METRIC("expected_cpu_share_io", "io_bound", "expected_cpu_share", "CPUs", 0, METRIC_SUMMARY,
 		     "io_work_us / (io_sleep_us + io_work_us): woken at once, every cycle"),

@@ -58,6 +58,7 @@ int mix_budget_compute(double vcpus, double elapsed_s, double busy_s, double ste
 	/* /proc/stat counts in ticks, schedstat in nanoseconds: the rest of
 	 * the guest can come out a tick below zero, never really is. */
 	out->other = fmax(0, out->busy - out->mix);
+	out->uncounted = vcpus - out->busy - out->steal - out->idle;
 	/* What the vCPUs had for the mix; the CPU-bound threads can use at
 	 * most one CPU each beside what the I/O-bound threads took. */
 	left = fmax(0, vcpus - out->steal - out->other);

@@ -65,6 +65,8 @@ struct mix_budget {
 	double mix;		/* the mix's threads together (schedstat) */
 	double io;		/* the I/O-bound threads together */
 	double other;		/* busy minus mix: the guest's kernel, interrupts and other processes */
+	double uncounted;	/* vcpus - busy - steal - idle: ticks the guest never counted (under TCG, the
+				 * host did not run the vCPU when a tick was due; no steal clock says so) */
 	double cpu_each;	/* theory: a CPU-bound thread's share */
 };
 /* From the window's deltas (seconds over elapsed_s) and the thread counts:

@@ -149,6 +149,7 @@ static void test_budget_idle_shows(void **state)
 	assert_near(b.other, 0.05, 1e-12);
 	assert_near(b.cpu_each, (1 - 0.05 - 0.05) / 2, 1e-12);
 	assert_near(b.cpu_each - measured, 0.2 / 2, 1e-9);
+	assert_near(b.uncounted, 0, 1e-9);
 	/* Steal is the hypervisor's, not the threads': it leaves the budget. */
 	assert_int_equal(mix_budget_compute(1, 10, 8, 2, 0, 7.5, 0.5, 2, &b), 0);
 	assert_near(b.cpu_each - (b.mix - b.io) / 2, 0, 1e-12);
