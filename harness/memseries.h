@@ -59,9 +59,11 @@ void reclaim_judge(double before_kib, double low_kib, double after_kib, double t
 
 /* The host's memory when the guests went, by attribution: what the run's
  * QEMU processes held just before the shutdown (their private memory and
- * page tables), against what the host's available memory gained by a moment
- * after it, corrected for what every other process allocated (+) or freed
- * (-) in between, so that another program cannot make it fail. KiB. */
+ * page tables), against what the host gained by a moment after it,
+ * corrected for what every other process allocated (+) or freed (-) in
+ * between, so that another program cannot make it fail. avail_* is any
+ * measure of the host's free memory: MemAvailable, or minus the host's
+ * anonymous, shared and page-table memory (the kinds a process holds). KiB. */
 struct reclaim_attr {
 	double host_change_kib;		/* MemAvailable after - before */
 	double guests_kib;		/* what the QEMU processes held */

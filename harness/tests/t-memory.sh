@@ -109,12 +109,12 @@ check "memory: the balloon reaches 512 MiB and then 1024 MiB within the bound, a
 
 pycheck reclaim '
 r = by("memory")[0]; g = r["guests"][0]; c = r["reclaim"]; w = c["whole_host"]; a = g["at_shutdown"]
-print("QEMU held %.0f MiB at shutdown (RSS %.0f, PSS %.0f); host MemAvailable %+.0f MiB, other processes %+.0f MiB: %.0f MiB back from the guest, %.1f MiB not (tolerance %.1f); whole host %.0f MiB short of before start; shutdown %.1f s, forced %s, QEMU exited %s" % (
-      c["qemu_held_mib"], a["rss_mib"], a["pss_mib"], c["host_change_mib"], c["others_mib"], c["returned_mib"], c["error_mib"], c["tolerance_mib"], w["short_mib"],
+print("QEMU held %.0f MiB at shutdown (RSS %.0f, PSS %.0f); the host freed %.0f MiB (MemAvailable %+.0f), other processes %+.0f MiB: %.0f MiB back from the guest, %.1f MiB not (tolerance %.1f); whole host %.0f MiB short of before start; shutdown %.1f s, forced %s, QEMU exited %s" % (
+      c["qemu_held_mib"], a["rss_mib"], a["pss_mib"], c["host_freed_mib"], c["mem_available"]["change_mib"], c["others_mib"], c["returned_mib"], c["error_mib"], c["tolerance_mib"], w["short_mib"],
       g["shutdown_s"], g["shutdown_forced"], g["qemu_exited"]))
 assert not g["shutdown_forced"] and g["qemu_exited"]
 assert c["qemu_held_mib"] > 64, "a booted guest QEMU held almost nothing: not measured"
-assert abs(c["returned_mib"] - (c["host_change_mib"] - c["others_mib"])) < 1e-6
+assert abs(c["returned_mib"] - (c["host_freed_mib"] - c["others_mib"])) < 1e-6
 assert c["within"] and abs(c["error_mib"]) <= c["tolerance_mib"]'
 check "memory: a clean shutdown, QEMU gone, what it held given back to the host (other processes accounted for)" $?
 
