@@ -32,12 +32,12 @@
 /* The balloon is at its target when within this much of it (MiB). */
 #define BALLOON_TOL_MIB 8.0
 /* How far what the host got back may be from what the QEMU processes held
- * (theory.h, MiB). Not every byte of a guest is in its QEMU's private
- * memory and page tables: KVM's own structures, the kernel's per-process
- * memory and MemAvailable's estimate of reclaimable caches move by a few
- * MiB, a little more under KVM (its MMU pages are kernel memory). The
- * noise: the host's MemAvailable over the seconds of a shutdown on a quiet
- * host, corrected for the other processes as the check is. */
+ * (theory.h, MiB). Both sides count the same kinds of memory (anonymous,
+ * shared, page tables), so what is left is what no process holds: files on
+ * a tmpfs written by others, anonymous pages two processes share, and
+ * under KVM its MMU pages (kernel memory, hence the larger allowance). The
+ * noise: what other processes' churn leaves unattributed over the seconds
+ * of a shutdown. */
 static const struct tolerance_src reclaim_tol = {
 	.accel_kvm = 32, .accel_tcg = 24, .aa_sd = 8, .aa_duration_s = 0,
 	.aa_from = "memory defaults, 2 guests of 1024 MiB under TCG, quiet host",
@@ -840,10 +840,10 @@ static const struct exp_metric memory_metrics[] = {
 	{ .name = "reclaim_error_mib", .scope = METRIC_PER_RUN, .path = { "reclaim", "error_mib" }, .unit = "MiB",
 	  .better = -1, .use = METRIC_SUMMARY, .expected = "reclaim_expected_error_mib",
 	  .tolerance_metric = "reclaim_tolerance_mib",
-	  .tolerance_doc = "per run: 24 MiB (TCG) or 32 MiB (KVM: its MMU pages are kernel memory) + 3 sd of the "
-			   "host's attributed change on a quiet host (8 MiB)",
-	  .help = "what the QEMU processes held minus what the host got back from them (the host's change less "
-		  "other processes' part)" },
+	  .tolerance_doc = "per run: 24 MiB (TCG) or 32 MiB (KVM: its MMU pages are kernel memory) + 3 sd of what "
+			   "other processes leave unattributed over a shutdown (8 MiB)",
+	  .help = "what the QEMU processes held minus what the host got back from them (its anonymous, shared and "
+		  "page-table memory freed, less other processes' part)" },
 	{ .name = "reclaim_tolerance_mib", .scope = METRIC_PER_RUN, .path = { "reclaim", "tolerance_mib" },
 	  .unit = "MiB", .better = 0, .use = METRIC_SUMMARY, .help = "the run's tolerance for reclaim_error_mib" },
 	{ .name = "reclaim_qemu_held_mib", .scope = METRIC_PER_RUN, .path = { "reclaim", "qemu_held_mib" },
