@@ -30,7 +30,7 @@ cJSON *ctr_spec(const char *experiment, double duration_s)
 
 	cJSON_AddStringToObject(spec, "experiment", experiment);
 	cJSON_AddNumberToObject(spec, "duration_s", duration_s);
-	cJSON_AddNumberToObject(spec, "sample_hz", 10);
+	cJSON_AddNumberToObject(spec, "sample_hz", CTR_SAMPLE_HZ);
 	/* Containers start slower than processes (under TCG, by seconds): room
 	 * for the workloads to end by themselves before the runner's SIGTERM. */
 	cJSON_AddNumberToObject(spec, "grace_s", 10);

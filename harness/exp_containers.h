@@ -22,7 +22,9 @@ struct guest;
 struct guest *ctr_guest(const struct exp_run *x);
 /* The suite entry's duration, or def_s when it gives none. */
 double ctr_duration(const struct exp_run *x, double def_s);
-/* {"experiment", "duration_s", "sample_hz", "workloads": []}. */
+/* The runner's sampling rate in the container experiments. */
+#define CTR_SAMPLE_HZ 10
+/* {"experiment", "duration_s", "sample_hz" (CTR_SAMPLE_HZ), "workloads": []}. */
 cJSON *ctr_spec(const char *experiment, double duration_s);
 /* Append a workload; args is split at spaces; returns its "container"
  * object (rootfs busybox, name = the workload's) when container, else NULL. */

@@ -16,10 +16,22 @@
 #include "guestrun.h"
 #include "progress.h"
 #include "provision.h"
+#include "theory.h"
 
 extern const struct experiment exp_proportional_share_info;
 
 #define IDLE_WEIGHT 10000
+
+/* Tolerances (theory.h), for the shares and the capped utilization alike:
+ * cgroup v2 weights and cpu.max held to 0.003 under TCG (0.747 to 0.750
+ * against 0.75, 0.298 to 0.300 against 0.3); 0.015 for TCG's emulated
+ * ticks, 0.01 under KVM. The sampling part: one of the runner's sampling
+ * periods over the span measured (the span's ends are samples). */
+static const struct tolerance_src share_tol = {
+	.accel_kvm = 0.01, .accel_tcg = 0.015, .aa_sd = 0.002, .aa_duration_s = 10,
+	.aa_from = "proportional-share weights 300:100 and cap 0.3, vm1, 3 runs each of 10 s under TCG, 2-CPU "
+		   "host, 2026-12-07",
+};
 
 static int parse_weights(const char *v, long w[2])
 {
@@ -215,6 +227,18 @@ static int proportional_share_run(const struct exp_run *x, cJSON *record, struct
 			cJSON_AddItemToObject(record, "io_cycles_per_s", ctr_num(e > 0 ? c / e : NAN));
 		}
 	}
+	{
+		double over = span ? hi - lo : duration;
+		struct tolerance tol;
+		cJSON *tl = cJSON_AddObjectToObject(record, "tolerance");
+		static const char *const judged[] = { "share_first", "share_second", "utilization" };
+
+		tolerance_make(&share_tol, x->pv->accel.accel, over, over > 0 ? 1.0 / (CTR_SAMPLE_HZ * over) : 0, &tol);
+		for (size_t i = 0; i < 3; i++)
+			if (cJSON_GetObjectItemCaseSensitive(record, judged[i]))
+				cJSON_AddItemToObject(tl, judged[i], tolerance_json(&tol, &share_tol,
+										 "one sampling period of the runner over the span"));
+	}
 	r = 0;
 	if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(doc, "ok"))) {
 		cleanup_free char *e = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(doc, "errors"));
@@ -374,22 +398,35 @@ static const struct exp_setting proportional_share_settings[] = {
 	  .def = "0.3", .check = check_cpu_max },
 };
 
+#define SHARE_TOL_DOC                                                                                          \
+	"per run: 0.01 (KVM) or 0.015 (TCG) + 3 sd of 10 s A/A runs (0.002) scaled to the span measured + one " \
+	"sampling period (0.1 s) over that span"
+
 static const struct exp_metric proportional_share_metrics[] = {
 	{ .name = "share_first", .scope = METRIC_PER_RUN, .path = { "share_first" }, .unit = "fraction",
 	  .better = 0, .use = METRIC_SUMMARY | METRIC_COMPARE, .expected = "expected_share_first",
+	  .tolerance_metric = "tolerance_share_first", .tolerance_doc = SHARE_TOL_DOC,
 	  .help = "the first CPU-bound container's part of the CPU time the CPU-bound containers used" },
+	{ .name = "tolerance_share_first", .scope = METRIC_PER_RUN, .path = { "tolerance", "share_first", "value" },
+	  .unit = "fraction", .better = 0, .use = METRIC_SUMMARY, .help = "the run's tolerance for share_first" },
 	{ .name = "expected_share_first", .scope = METRIC_PER_RUN, .path = { "expected_share_first" },
 	  .unit = "fraction", .better = 0, .use = METRIC_SUMMARY, .help = "w1 / (w1 + w2)" },
 	{ .name = "share_second", .scope = METRIC_PER_RUN, .path = { "share_second" }, .unit = "fraction",
 	  .better = 0, .use = METRIC_SUMMARY, .expected = "expected_share_second",
+	  .tolerance_metric = "tolerance_share_second", .tolerance_doc = SHARE_TOL_DOC,
 	  .help = "the second container's part" },
+	{ .name = "tolerance_share_second", .scope = METRIC_PER_RUN, .path = { "tolerance", "share_second", "value" },
+	  .unit = "fraction", .better = 0, .use = METRIC_SUMMARY, .help = "the run's tolerance for share_second" },
 	{ .name = "expected_share_second", .scope = METRIC_PER_RUN, .path = { "expected_share_second" },
 	  .unit = "fraction", .better = 0, .use = METRIC_SUMMARY, .help = "w2 / (w1 + w2)" },
 	{ .name = "utilization", .scope = METRIC_PER_RUN, .path = { "utilization" }, .unit = "CPUs", .better = 0,
 	  .use = METRIC_SUMMARY | METRIC_COMPARE, .expected = "expected_utilization",
+	  .tolerance_metric = "tolerance_utilization", .tolerance_doc = SHARE_TOL_DOC,
 	  .help = "CPU time per second of the container alone under cpu.max" },
 	{ .name = "expected_utilization", .scope = METRIC_PER_RUN, .path = { "expected_utilization" },
 	  .unit = "CPUs", .better = 0, .use = METRIC_SUMMARY, .help = "the cpu.max quota over its period" },
+	{ .name = "tolerance_utilization", .scope = METRIC_PER_RUN, .path = { "tolerance", "utilization", "value" },
+	  .unit = "CPUs", .better = 0, .use = METRIC_SUMMARY, .help = "the run's tolerance for utilization" },
 	{ .name = "idle_cpu_s", .scope = METRIC_PER_RUN, .path = { "idle_cpu_s" }, .unit = "s", .better = 0,
 	  .use = METRIC_SUMMARY, .help = "CPU time of the idle container of large weight" },
 	{ .name = "io_cycles_per_s", .scope = METRIC_PER_RUN, .path = { "io_cycles_per_s" }, .unit = "cycles/s",

@@ -44,6 +44,25 @@ static const char *default_text(const struct exp_setting *st)
 	return st->def ? st->def : st->def_doc ? st->def_doc : "?";
 }
 
+/* "+-0.05 (fixed)" or where the run's own tolerance comes from. */
+static void tolerance_text(const struct exp_metric *mt, char *buf, size_t len)
+{
+	if (mt->tolerance_doc)
+		snprintf(buf, len, "%s", mt->tolerance_doc);
+	else if (mt->tolerance > 0)
+		snprintf(buf, len, "+-%g %s (fixed)", mt->tolerance, mt->unit);
+	else
+		snprintf(buf, len, "none");
+}
+
+/* How every tolerance is set: theory.h, in words. */
+static const char tolerance_rule[] =
+	"a check against theory passes when the mean over the runs is within the tolerance of the expected "
+	"value; a per-run tolerance is written into each record (its \"tolerance\" object) as the sum of an "
+	"allowance for the accelerator (KVM or TCG), 3 standard deviations of one run in the experiment's A/A runs "
+	"(scaled by sqrt(A/A duration / duration) where the noise shrinks with the run) and what the sampling "
+	"period can hide";
+
 static void use_text(unsigned use, char *buf, size_t len)
 {
 	snprintf(buf, len, "%s%s%s", use & METRIC_SUMMARY ? "summary" : "",
@@ -83,7 +102,8 @@ int expdoc_show(FILE *f, const char *name, struct herror *err)
 {
 	const struct experiment *e = experiment_find(name);
 	struct experiment_def def = { .duration_s = DEFAULT_DURATION_S };
-	char values[256], use[32];
+	char values[256], use[32], tol[400];
+	bool any_theory = false;
 
 	if (e == NULL)
 		return error_setx(err, ENOENT, "unknown experiment '%s' (known: %s)", name, experiment_names());
@@ -110,10 +130,15 @@ int expdoc_show(FILE *f, const char *name, struct herror *err)
 		use_text(mt->use, use, sizeof(use));
 		fprintf(f, "  %-16s %-14s %-8s %-17s %s", mt->name, *mt->unit ? mt->unit : "-", better_text(mt->better),
 			use, mt->help);
-		if (mt->expected)
-			fprintf(f, " (theory: %s)", mt->expected);
+		if (mt->expected) {
+			tolerance_text(mt, tol, sizeof(tol));
+			fprintf(f, " (theory: %s; tolerance: %s)", mt->expected, tol);
+			any_theory = true;
+		}
 		fputc('\n', f);
 	}
+	if (any_theory)
+		fprintf(f, "\ntolerances: %s.\n", tolerance_rule);
 	return 0;
 }
 
@@ -179,6 +204,13 @@ void expdoc_man(FILE *f)
 			fputs(" (", f);
 			man_text(f, *mt->unit ? mt->unit : "no unit");
 			fprintf(f, "; %s is better; %s).\n", better_text(mt->better), use);
+			if (mt->expected) {
+				char tol[400], line[512];
+				tolerance_text(mt, tol, sizeof(tol));
+				snprintf(line, sizeof(line), "Theory: %s; tolerance: %s.", mt->expected, tol);
+				man_text(f, line);
+				fputc('\n', f);
+			}
 		}
 	}
 }

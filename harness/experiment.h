@@ -54,6 +54,13 @@ struct exp_metric {
 	/* The largest |measured - expected| (in unit) that still agrees with
 	 * theory: the report's pass/fail for a metric with expected; 0: none. */
 	double tolerance;
+	/* A metric holding each run's own tolerance (theory.h: accelerator,
+	 * A/A noise, sampling), used instead of tolerance when the group has
+	 * it; NULL: tolerance above. */
+	const char *tolerance_metric;
+	/* Where the tolerance comes from, in words, for harness experiments
+	 * and the man page; NULL for a metric without expected. */
+	const char *tolerance_doc;
 };
 
 /* What the guests of a run must be when run is called. */

@@ -105,6 +105,19 @@ void reclaim_judge(double before_kib, double low_kib, double after_kib, double t
 	out->within = isfinite(out->error_kib) && out->error_kib <= tol_kib;
 }
 
+void reclaim_attribute(double qemu_held_kib, double avail_before_kib, double avail_after_kib,
+		       double others_before_kib, double others_after_kib, double tol_kib, struct reclaim_attr *out)
+{
+	out->guests_kib = qemu_held_kib;
+	out->host_change_kib = avail_after_kib - avail_before_kib;
+	out->others_kib = -(others_after_kib - others_before_kib);
+	out->returned_kib = out->host_change_kib - out->others_kib;
+	out->error_kib = qemu_held_kib - out->returned_kib;
+	/* Below a MiB the change is noise, and the fraction meaningless. */
+	out->guests_frac = fabs(out->host_change_kib) >= 1024 ? qemu_held_kib / out->host_change_kib : NAN;
+	out->within = isfinite(out->error_kib) && fabs(out->error_kib) <= tol_kib;
+}
+
 int proc_kib_field(const char *text, const char *key, unsigned long long *kib)
 {
 	size_t klen = strlen(key);

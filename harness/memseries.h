@@ -57,6 +57,25 @@ struct reclaim {
 };
 void reclaim_judge(double before_kib, double low_kib, double after_kib, double tol_kib, struct reclaim *out);
 
+/* The host's memory when the guests went, by attribution: what the run's
+ * QEMU processes held just before the shutdown (their private memory and
+ * page tables), against what the host gained by a moment after it,
+ * corrected for what every other process allocated (+) or freed (-) in
+ * between, so that another program cannot make it fail. avail_* is any
+ * measure of the host's free memory: MemAvailable, or minus the host's
+ * anonymous, shared and page-table memory (the kinds a process holds). KiB. */
+struct reclaim_attr {
+	double host_change_kib;		/* MemAvailable after - before */
+	double guests_kib;		/* what the QEMU processes held */
+	double others_kib;		/* the other processes' part of the host's change: -(their growth) */
+	double returned_kib;		/* what came back from the guests: host change - others' part */
+	double error_kib;		/* guests - returned: held but not given back (negative: more came back) */
+	double guests_frac;		/* guests / host change: the guests' part of it; NaN when it is ~0 */
+	bool within;			/* |error| <= tol */
+};
+void reclaim_attribute(double qemu_held_kib, double avail_before_kib, double avail_after_kib,
+		       double others_before_kib, double others_after_kib, double tol_kib, struct reclaim_attr *out);
+
 /* The value of "Key:" in /proc/meminfo or /proc/PID/status text, in KiB;
  * -ENOENT when absent, -EINVAL when not a number. */
 int proc_kib_field(const char *text, const char *key, unsigned long long *kib);

@@ -100,6 +100,29 @@ static int read_thread(struct mix_thread *t)
 	return 0;
 }
 
+/* The guest's CPU time so far, from the "cpu" line of /proc/stat, in ticks:
+ * busy (user, nice, system, irq, softirq; guest time is inside user), idle
+ * (idle and iowait) and steal. Over the run, with the threads' own time,
+ * this says where the CPU the mix did not get went. */
+struct cpu_ticks {
+	unsigned long long busy, idle, steal;
+};
+
+static int read_cpu_ticks(struct cpu_ticks *c)
+{
+	char buf[512];
+	unsigned long long user, nice, sys, idle, iowait, irq, softirq, steal;
+
+	if (read_file_buf("/proc/stat", buf, sizeof(buf)) < 0 ||
+	    sscanf(buf, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &user, &nice, &sys, &idle, &iowait, &irq,
+		   &softirq, &steal) != 8)
+		return -ENOENT;
+	c->busy = user + nice + sys + irq + softirq;
+	c->idle = idle + iowait;
+	c->steal = steal;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct herror opt_err = { 0 };
@@ -148,6 +171,9 @@ int main(int argc, char **argv)
 	if (wl_install_stop_handlers() < 0)
 		return wl_doc_finish_error(&doc, "cannot install signal handlers");
 
+	struct cpu_ticks ticks0 = { 0 }, ticks1 = { 0 };
+	bool have_ticks = read_cpu_ticks(&ticks0) == 0;
+
 	started_ns = mono_ns();
 	for (int i = 0; i < n; i++) {
 		threads[i].idx = i;
@@ -194,6 +220,7 @@ int main(int argc, char **argv)
 		/* Read before stopping, so that every thread is still there. */
 		for (int i = 0; i < started; i++)
 			read_thread(&threads[i]);
+		have_ticks = have_ticks && read_cpu_ticks(&ticks1) == 0;
 		atomic_store(&run_over, true);
 		for (int i = 0; i < started; i++)
 			pthread_join(threads[i].thread, NULL);
@@ -230,6 +257,15 @@ int main(int argc, char **argv)
 			if (t->error)
 				wl_doc_error(&doc, "thread %d: out of memory recording wake-up latencies", i);
 			wl_vec_free(&t->wake_us);
+		}
+		if (have_ticks) {
+			double tck = (double)sysconf(_SC_CLK_TCK);
+			cJSON *gc = wl_add_obj(doc.totals, "guest_cpu");
+
+			wl_add_num(gc, "busy_s", (double)(ticks1.busy - ticks0.busy) / tck);
+			wl_add_num(gc, "idle_s", (double)(ticks1.idle - ticks0.idle) / tck);
+			wl_add_num(gc, "steal_s", (double)(ticks1.steal - ticks0.steal) / tck);
+			wl_add_num(gc, "tick_s", 1.0 / tck);
 		}
 		wl_add_summary(doc.totals, "wakeup_latency_us", all_wake.v, all_wake.n);
 		wl_vec_free(&all_wake);

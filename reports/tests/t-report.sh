@@ -54,7 +54,7 @@ experiments:
   - type: cpu-contention
 YAML
 
-plan 28
+plan 31
 $H report "$d" -o "$tmp/r.pdf" >/dev/null 2>"$tmp/err"
 check "a PDF is written" $?
 ok "it is a PDF" sh -c "head -c 5 '$tmp/r.pdf' | grep -q '%PDF-'"
@@ -164,6 +164,28 @@ ok "a mean without an interval prints alone; no mean: not measured" \
 ok "a limit never reached is a dash, and the table says why" \
 	sh -c "grep -Eq '^ *1 +64\.0 +— +— +65\.0' '$tmp/nall.txt' && grep -q 'not reached' '$tmp/nall.txt'"
 ok "the suite's own word nan is kept" grep -q "Suite nan" "$tmp/nall.txt"
+
+# A tolerance that each run carries (theory.h: the accelerator, the A/A
+# noise, the sampling): the verdict uses the group's, not a fixed one.
+cp -r "$d" "$tmp/t"
+rm -f "$tmp/t/runs/"*.json
+python3 - "$tmp/t/summary.json" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1]))
+def nice(tol, mean):
+    return {"experiment": "nice", "settings": {"nice": "0:3", "tol": str(tol)}, "runs": 2,
+            "measured_share_first": {"n": 2, "mean": mean, "ci95_low": mean - 0.01, "ci95_high": mean + 0.01},
+            "expected_share_first": {"n": 2, "mean": 0.661}, "tolerance_share_first": {"n": 2, "mean": tol}}
+s["groups"] = [nice(0.047, 0.640), nice(0.012, 0.640)]
+json.dump(s, open(sys.argv[1], "w"))
+PY
+$H report "$tmp/t" -o "$tmp/t.pdf" >/dev/null 2>&1
+check "a report of runs with their own tolerances is written" $?
+pdftotext -layout -f 1 -l 1 "$tmp/t.pdf" "$tmp/t1.txt"
+ok "within the run's own tolerance: pass, the tolerance shown" \
+	grep -Eq "all +measured_share_first +0\.661 +0\.640 .* .0\.047 +pass" "$tmp/t1.txt"
+ok "outside a narrower one: FAIL" \
+	grep -Eq "all +measured_share_first +0\.661 +0\.640 .* .0\.012 +FAIL" "$tmp/t1.txt"
 
 $H report "$tmp/nope" -o "$tmp/x.pdf" 2>"$tmp/err2"
 check "not a results directory: non-zero exit" $((! $?))
