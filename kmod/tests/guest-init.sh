@@ -11,8 +11,11 @@
 #   1. without memwatch: process and memory churn, then every slab cache is
 #      validated and the kernel log checked; a report here is the kernel's;
 #   2. with memwatch: the module's tests, unload under load, reload, then
-#      the caches are validated again and the log since phase 1 checked.
-# With /memwatch/without-module present, the script stops after phase 1.
+#      the caches are validated again and the log since phase 1 checked;
+#   3. the negative control: slub_selftest.ko writes one byte past a kmalloc
+#      object, and the same check must now see a report. The host ignores
+#      the console after the line that announces it.
+# With /memwatch/without-module present, phase 2 is left out.
 cd /memwatch || exit 1
 res() { if [ "$1" -eq 0 ]; then echo "TAP: ok - $2"; else echo "TAP: not ok - $2"; fi; }
 uptime_s() { cut -d' ' -f1 /proc/uptime; }
@@ -54,8 +57,8 @@ log_clean() {
 }
 
 # Phase 1: no memwatch.
-grep -q 'slub_debug=FZP' /proc/cmdline && slub_flags_on
-res $? "slub_debug=FZP is in effect (kmalloc-64: sanity_checks, red_zone, poison)"
+grep -q 'slub_debug=' /proc/cmdline && slub_flags_on
+res $? "slub_debug is in effect (kmalloc-64: sanity_checks, red_zone, poison)"
 pids=
 i=0
 while [ $i -lt 200 ]; do
@@ -77,44 +80,51 @@ res $? "every slab cache validated without memwatch"
 log_clean without
 res $? "no slab, KASAN, KFENCE or oops report without memwatch (the kernel alone)"
 echo "TAP: # phase without memwatch done at $(uptime_s) s of guest uptime"
-if [ -e /memwatch/without-module ]; then
-	echo "TAP-END"
-	exit 0
-fi
 
 # Phase 2: memwatch.
-insmod ./memwatch.ko interval_ms=10
-res $? "memwatch.ko loads into $(uname -r)"
-res "$([ -c /dev/memwatch ]; echo $?)" "/dev/memwatch is a character device"
+with_module() {
+	insmod ./memwatch.ko interval_ms=10
+	res $? "memwatch.ko loads into $(uname -r)"
+	res "$([ -c /dev/memwatch ]; echo $?)" "/dev/memwatch is a character device"
 
-./memwatch-test 2>&1 | sed 's/^/TAP: /'
-echo "TAP: # memwatch-test done at $(uptime_s) s of guest uptime"
+	./memwatch-test 2>&1 | sed 's/^/TAP: /'
+	echo "TAP: # memwatch-test done at $(uptime_s) s of guest uptime"
 
-# Unload under load: entries still registered, two of them allocating.
-pids=$(./memwatch-test leave 200)
-res $? "200 sleeping and 2 allocating processes left registered"
-sleep 1
-rmmod memwatch
-res $? "rmmod with 202 entries registered and sampled"
-# shellcheck disable=SC2086
-kill -9 $pids 2>/dev/null
-sleep 1
+	# Unload under load: entries still registered, two of them allocating.
+	pids=$(./memwatch-test leave 200)
+	res $? "200 sleeping and 2 allocating processes left registered"
+	sleep 1
+	rmmod memwatch
+	res $? "rmmod with 202 entries registered and sampled"
+	# shellcheck disable=SC2086
+	kill -9 $pids 2>/dev/null
+	sleep 1
 
-# Load and unload again: nothing left behind by the first instance.
-insmod ./memwatch.ko interval_ms=1 && rmmod memwatch
-res $? "module reloads and unloads again"
-insmod ./memwatch.ko interval_ms=0 2>/dev/null
-res "$([ $? -ne 0 ]; echo $?)" "interval_ms=0 is refused at load"
+	# Load and unload again: nothing left behind by the first instance.
+	insmod ./memwatch.ko interval_ms=1 && rmmod memwatch
+	res $? "module reloads and unloads again"
+	insmod ./memwatch.ko interval_ms=0 2>/dev/null
+	res "$([ $? -ne 0 ]; echo $?)" "interval_ms=0 is refused at load"
 
-validate_slabs
-res $? "every slab cache validated after memwatch"
-log_clean with
-res $? "no slab, KASAN, KFENCE or oops report with memwatch"
-grep -q 'reached soft limit' /tmp/dmesg-with
-res $? "the soft-limit warning is in the kernel log"
-grep -q 'reached hard limit .*killed' /tmp/dmesg-with
-res $? "the hard-limit kill is in the kernel log"
-grep memwatch /tmp/dmesg-with | head -n 20 | sed 's/^/# /'
+	validate_slabs
+	res $? "every slab cache validated after memwatch"
+	log_clean with
+	res $? "no slab, KASAN, KFENCE or oops report with memwatch"
+	grep -q 'reached soft limit' /tmp/dmesg-with
+	res $? "the soft-limit warning is in the kernel log"
+	grep -q 'reached hard limit .*killed' /tmp/dmesg-with
+	res $? "the hard-limit kill is in the kernel log"
+	grep memwatch /tmp/dmesg-with | head -n 20 | sed 's/^/# /'
+}
+[ -e /memwatch/without-module ] || with_module
+
+# Phase 3: the check must fail on a real report.
+echo "TAP: # deliberate slab overflow from here on: the reports below are expected"
+insmod ./slub_selftest.ko
+validate_slabs >/dev/null
+log_clean selftest >/dev/null
+res "$([ $? -ne 0 ]; echo $?)" "the check sees a deliberate one-byte overflow of a kmalloc object"
+echo "TAP: # it saw: $(head -n1 /tmp/bad-selftest)"
 echo "TAP: # guest script done at $(uptime_s) s of guest uptime"
 echo "TAP-END"
 exit 0
