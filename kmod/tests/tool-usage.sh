@@ -14,7 +14,7 @@ chmod +x "$tmp/payload/init.sh"
 
 status() { "$@" >/dev/null 2>&1; echo $?; }
 
-plan 8
+plan 10
 check "qemu-initramfs-run without --kernel is a usage error" \
 	"$([ "$(status "$run" --payload "$tmp/payload")" -eq 2 ]; echo $?)"
 check "qemu-initramfs-run with an unknown option is a usage error" \
@@ -32,4 +32,8 @@ grep -q "has no executable init.sh" "$tmp/err"
 check "the error names what is wrong" $?
 check "guest-kernel refuses an unknown release" \
 	"$([ "$(status "$top/ci/guest-kernel" oldstable)" -ne 0 ]; echo $?)"
+check "guest-memwatch refuses an unknown mode" \
+	"$([ "$(status "$here/guest-memwatch" stable with-nothing)" -eq 2 ]; echo $?)"
+check "guest-memwatch refuses slub_debug flags that are not flags" \
+	"$([ "$(MEMWATCH_SLUB_DEBUG='FZP quiet' status "$here/guest-memwatch" stable)" -eq 2 ]; echo $?)"
 done_testing
