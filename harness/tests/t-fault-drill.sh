@@ -123,6 +123,9 @@ cat >"$out/stand.yaml" <<'YAML'
 # The fault drill's suite on the standing vm1 (borrowed).
 suite: drill-standing
 repeats: 3
+# The faults are the subject: a disturbed run is marked, not run again (a
+# re-run would shift the runs the faults are injected into).
+rerun_disturbed: 0
 warmup: 0
 boot_timeout_s: 600
 guests:

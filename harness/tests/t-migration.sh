@@ -109,6 +109,7 @@ ok "the error names the unreachable host" grep -q "cannot connect to host 'h2' a
 cat >"$out/two.yaml" <<YAML
 suite: two-hosts
 repeats: 1
+rerun_disturbed: 0
 warmup: 0
 order: sequential
 hosts:
@@ -270,6 +271,7 @@ ok "a cut-off file on the host is sent again, alone" kernel_again
 cat >"$out/par.yaml" <<YAML
 suite: par-hosts
 repeats: 2
+rerun_disturbed: 0
 warmup: 0
 order: sequential
 parallel: hosts
