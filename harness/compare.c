@@ -315,6 +315,9 @@ static void print_table(const struct lines *ls, const struct compare_options *op
 		snprintf(runs, sizeof(runs), "%zu/%zu", l->na, l->nb);
 		if (isnan(l->ci_lo) || isnan(l->ci_hi))
 			snprintf(ci, sizeof(ci), "-");
+		else if (!isfinite(l->ci_lo) || !isfinite(l->ci_hi))
+			/* Too few runs (or no spread) for the studentized interval to close. */
+			snprintf(ci, sizeof(ci), "unbounded");
 		else
 			snprintf(ci, sizeof(ci), "[%+.1f%%, %+.1f%%]", 100 * l->ci_lo, 100 * l->ci_hi);
 		if (l->cannot && l->runs_needed) {

@@ -354,6 +354,30 @@ static int load_from(const char *dir, const char *sub, bool required, unsigned f
 	return 0;
 }
 
+/* How many records dir/sub holds (0 when there is no such directory, or it
+ * is a link). */
+static size_t count_json(const char *dir, const char *sub)
+{
+	cleanup_close int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	cleanup_dir DIR *d = NULL;
+	struct dirent *e;
+	size_t n = 0;
+	int fd;
+
+	if (dfd < 0 || (fd = openat(dfd, sub, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		return 0;
+	d = fdopendir(fd);
+	if (d == NULL) {
+		close(fd);
+		return 0;
+	}
+	while ((e = readdir(d))) {
+		size_t l = strlen(e->d_name);
+		n += l > 5 && e->d_name[0] != '.' && strcmp(e->d_name + l - 5, ".json") == 0;
+	}
+	return n;
+}
+
 int records_load(const char *dir, unsigned flags, struct run_records *rr, struct herror *err)
 {
 	memset(rr, 0, sizeof(*rr));
@@ -366,9 +390,15 @@ int records_load(const char *dir, unsigned flags, struct run_records *rr, struct
 		return -err->status;
 	}
 	drop_duplicate_run_ids(rr);
-	if (rr->disturbed && !(flags & RECORDS_WITH_DISTURBED))
-		hwarn("'%s/runs': %zu run(s) marked disturbed (other processes on the host, host_noise) left out of "
-		      "the statistics", dir, rr->disturbed);
+	if (!(flags & RECORDS_WITH_DISTURBED)) {
+		size_t kept = count_json(dir, "disturbed");
+
+		if (rr->disturbed)
+			hwarn("'%s/runs': %zu run(s) marked disturbed (other processes on the host, host_noise) left out "
+			      "of the statistics", dir, rr->disturbed);
+		if (kept)
+			hwarn("'%s/disturbed': %zu disturbed attempt(s) of runs that were run again, left out", dir, kept);
+	}
 	return 0;
 }
 
