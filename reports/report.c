@@ -232,9 +232,20 @@ static void write_summary_box(FILE *f, const struct report_in *in, const char *s
 
 		if (cJSON_IsObject(d)) {
 			fputs("_\ndisturbed\tT{\n", f);
-			if (nd)
-				fprintf(f, "\\fB%d run(s)\\fP disturbed by other processes on the host, left out of the "
-					   "statistics (who, under the verdict)", nd);
+			if (nd) {
+				int again = 0;
+				cJSON *it;
+
+				cJSON_ArrayForEach(it, druns)
+					again += cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(it, "rerun"));
+				if (again)
+					fprintf(f, "\\fB%d attempt(s)\\fP disturbed by other processes on the host and run "
+						   "again; the attempts are left out of the statistics", again);
+				if (nd > again)
+					fprintf(f, "%s\\fB%d run(s)\\fP disturbed and left out of the statistics",
+						again ? "; " : "", nd - again);
+				fputs(" (who, under the verdict)", f);
+			}
 			else
 				fputs("none: no other process on the host took enough CPU or memory to disturb a run", f);
 			fputs("\nT}\n", f);
@@ -445,8 +456,9 @@ static void write_disturbed(FILE *f, const struct report_in *in)
 			fputs(" No run was disturbed by other processes on the host.", f);
 		return;
 	}
-	fprintf(f, " \\fB%d run(s) were disturbed\\fP by other processes on the host and are left out of the "
-		   "statistics and this table (re-run where the suite asked, rerun_disturbed):", n);
+	fprintf(f, " \\fB%d run(s) or attempt(s) were disturbed\\fP by other processes on the host and are "
+		   "left out of the statistics and this table (an attempt was run again where the suite asked, "
+		   "rerun_disturbed):", n);
 	cJSON_ArrayForEach(it, runs) {
 		if (shown++ == 5) {
 			fprintf(f, " and %d more.", n - 5);
