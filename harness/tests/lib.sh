@@ -16,6 +16,7 @@
 #                            description ends in the seconds it took
 #   records_valid FILE...    every run record against the schema
 #   pycheck NAME CODE        Python assertions over the records of $dir
+#   wait_line LOG REGEX PID [PERIOD]  until LOG has a line matching REGEX
 #   virsh_list, pool_list    the system connection's domains and pools
 top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/ci/tap.sh"
@@ -98,4 +99,17 @@ PY
 	local st=$?
 	diag "$(cat "$out/$1.txt")"
 	return $st
+}
+
+# wait_line LOG REGEX PID [PERIOD]: until LOG has a line matching REGEX,
+# polled every PERIOD seconds (default 1); fails when the process PID ended
+# first (or after 15 minutes, a safety net only).
+wait_line() {
+	local period=${4:-1} end=$((SECONDS + 900))
+	while [ $SECONDS -lt $end ]; do
+		grep -Eq "$2" "$1" && return 0
+		kill -0 "$3" 2>/dev/null || return 1
+		sleep "$period"
+	done
+	return 1
 }

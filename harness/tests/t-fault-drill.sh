@@ -42,18 +42,6 @@ held_before=$({ virsh_list | grep '^hr-'; pool_list | grep '^hr-'; ls -A "$state
 new_of() { comm -23 <(sort <<<"$1" | sed '/^$/d') <(sed '/^$/d' <<<"$held_before"); }
 netns_before=$(ip netns list 2>/dev/null | sort)
 
-# wait_line LOG REGEX PID: until LOG has a line matching REGEX; fails when
-# the process PID ended first (or after 15 minutes, a safety net only).
-wait_line() {
-	local i
-	for i in $(seq 1 900); do
-		grep -Eq "$2" "$1" && return 0
-		kill -0 "$3" 2>/dev/null || return 1
-		sleep 1
-	done
-	return 1
-}
-
 # nothing_left: what a drill run may not leave; says on stderr what it
 # found (prove shows stderr, not a test's other stdout lines).
 nothing_left() {

@@ -51,31 +51,19 @@ stop_all() {
 }
 at_exit stop_all
 
-# wait_line LOG REGEX PID: until LOG has a line matching REGEX (polled
-# every 0.2 s); fails when PID ended first.
-wait_line() {
-	local i
-	for i in $(seq 1 4500); do
-		grep -Eq "$2" "$1" && return 0
-		kill -0 "$3" 2>/dev/null || return 1
-		sleep 0.2
-	done
-	return 1
-}
-
 $H run --results "$out/dist" suite "$out/noise.yaml" >"$out/dist.log" 2>&1 &
 bg=$!
 injected=
 # Each disturbance ends by itself inside the 8 s its run measures, so that
 # the run's re-run starts on a quiet host.
-if wait_line "$out/dist.log" '^\[1/2\] .*: measuring' $bg; then
+if wait_line "$out/dist.log" '^\[1/2\] .*: measuring' $bg 0.2; then
 	# A background job: its own session, nice 19, 4 s of a busy loop.
 	setsid nice -n 19 bash -c 'while [ $SECONDS -lt 4 ]; do :; done' </dev/null >/dev/null 2>&1 &
 	burner=$!
 	wait $burner
 	injected="$injected burner"
 fi
-if wait_line "$out/dist.log" '^\[2/2\] .*: measuring' $bg; then
+if wait_line "$out/dist.log" '^\[2/2\] .*: measuring' $bg 0.2; then
 	setsid python3 -c '
 import time
 b = bytearray(b"\x01") * (1 << 30)	# 1 GiB, every page written
@@ -88,30 +76,22 @@ wait $bg
 st=$?
 bg=
 diag "injected:$injected; burner pid $burner, allocator pid $alloc; harness exit $st"
+export NOISE_BURNER=$burner NOISE_ALLOC=$alloc
 grep -E 'disturbed' "$out/dist.log" | sed 's/^/# /'
 check "the suite ends (exit 0) with the burner and the allocator injected while runs 1 and 2 measured" \
 	$([ $st -eq 0 ] && [ "$injected" = " burner allocator" ]; echo $?)
 
 dir=$(ls -d "$out"/dist/*/ 2>/dev/null | head -n 1)
-pycheck() { # pycheck DESC CODE: CODE with recs (run id -> record), kept (run id -> disturbed attempt)
-	local desc=$1
-	python3 - "$dir" "$burner" "$alloc" >"$out/py.txt" 2>&1 <<PY
-import glob, json, os, sys
-d, burner, alloc = sys.argv[1], int(sys.argv[2] or 0), int(sys.argv[3] or 0)
-recs, kept = {}, {}
-for sub, into in (("runs", recs), ("disturbed", kept)):
-    for p in sorted(glob.glob("%s/%s/*.json" % (d, sub))):
-        r = json.load(open(p))
-        into[r["run_id"]] = r
-summary = json.load(open(d + "/summary.json"))
-$2
-PY
-	local rc=$?
-	sed 's/^/# /' "$out/py.txt"
-	check "$desc" $rc
-}
+# lib.sh's pycheck, with recs (run id -> record of runs/), kept (run id ->
+# attempt in disturbed/), summary, burner and alloc.
+pycheck_defs='
+import os
+recs = {r["run_id"]: r for r in recs}
+kept = {r["run_id"]: r for r in (json.load(open(p)) for p in sorted(glob.glob(sys.argv[1] + "/disturbed/*.json")))}
+summary = json.load(open(sys.argv[1] + "/summary.json"))
+burner, alloc = int(os.environ.get("NOISE_BURNER") or 0), int(os.environ.get("NOISE_ALLOC") or 0)'
 
-pycheck "run 1's first attempt is kept aside, disturbed, naming the burner (pid, name, nice 19)" '
+pycheck burner '
 k = [r for r in kept.values() if r["run_id"].startswith("001-")]
 assert len(k) == 1, sorted(kept)
 r = k[0]; n = r["host_noise"]
@@ -120,8 +100,9 @@ assert r["disturbed"] and n["disturbed"] and r["disturbed_attempt"] == 1
 top = n["top"]
 assert any(t["pid"] == burner and t["name"] == "bash" and t["nice"] == 19 for t in top), top
 assert n["others"]["cpu_share"] > 0.05 and str(burner) in n["reason"], n["others"]'
+check "run 1's first attempt is kept aside, disturbed, naming the burner (pid, name, nice 19)" $?
 
-pycheck "run 2's first attempt is kept aside, disturbed, naming the allocator (about 1 GiB)" '
+pycheck allocator '
 k = [r for r in kept.values() if r["run_id"].startswith("002-")]
 assert len(k) == 1, sorted(kept)
 r = k[0]; n = r["host_noise"]
@@ -129,26 +110,30 @@ print("run 2: %s" % n["reason"])
 assert r["disturbed"] and n["disturbed"]
 tm = [t for t in n["top_memory"] if t["pid"] == alloc]
 assert tm and tm[0]["name"].startswith("python3") and tm[0]["mem_peak_change_mib"] > 900, n["top_memory"]'
+check "run 2's first attempt is kept aside, disturbed, naming the allocator (about 1 GiB)" $?
 
-pycheck "both runs were run again: the re-runs are ok and not disturbed" '
+pycheck reruns '
 assert sorted(x[:3] for x in recs) == ["001", "002"], sorted(recs)
 for r in recs.values():
     assert r["ok"], r.get("error")
     assert not r["disturbed"], r["host_noise"]["reason"]
     print("%s: others took %.3f of a CPU" % (r["run_id"], r["host_noise"]["others"]["cpu_share"]))'
+check "both runs were run again: the re-runs are ok and not disturbed" $?
 
-pycheck "the re-runs hold theory: vm1 gets 0.5 of its own CPU like vm2 (pinning different), within tolerance" '
+pycheck theory '
 for r in recs.values():
     t = r["theory"]
     print(r["run_id"], [(g["name"], round(g["measured_share"], 3), g["expected_share"]) for g in r["guests"]], t)
     assert t["within_tolerance"], t'
+check "the re-runs hold theory: vm1 gets 0.5 of its own CPU like vm2 (pinning different), within tolerance" $?
 
-pycheck "summary.json counts the 2 disturbed attempts and keeps them out of the statistics" '
+pycheck summary '
 dd = summary["disturbed"]
 print(json.dumps(dd)[:300])
 assert len(dd["runs"]) == 2, dd
 g = [x for x in summary["groups"] if x["experiment"] == "cpu-contention"]
 assert len(g) == 1 and g[0]["runs"] == 2, [(x["experiment"], x["runs"]) for x in g]'
+check "summary.json counts the 2 disturbed attempts and keeps them out of the statistics" $?
 
 $H compare "$dir" "$dir" >"$out/cmp.txt" 2>"$out/cmp.err"
 $H compare --include-disturbed "$dir" "$dir" >"$out/cmp-all.txt" 2>"$out/cmp-all.err"
